@@ -1,0 +1,52 @@
+"""The cooperative's site: membership, events with meals, and a directory of collectives."""
+
+from pathlib import Path
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from . import cli, errors, i18n
+from .config import PROJECT_ROOT, from_environment
+from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings (environment, then `config`), extensions, blueprints, CLI."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    htmx.init_app(app)
+    limiter.init_app(app)
+
+    from .views import account, auth, collectives, events, public
+
+    for blueprint in (public.bp, auth.bp, account.bp, events.bp, collectives.bp):
+        app.register_blueprint(blueprint)
+
+    i18n.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    from .models import User
+
+    return db.session.get(User, int(user_id))

@@ -1,0 +1,63 @@
+"""`flask --app cooperative coop ...`: commands for operators and cron."""
+
+import time
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from .extensions import db
+from .models import User, normalise_email, utcnow
+from .services import demo, mail
+
+coop = click.Group("coop", help="Cooperative commands: demo data, mail, accounts.")
+
+
+@coop.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo data (development only). Running it twice adds nothing."""
+    if current_app.config["COOP_ENV"] == "production":
+        raise click.ClickException("seed-demo makes accounts with known passwords: not here.")
+    added = demo.seed_demo()
+    db.session.commit()
+    summary = ", ".join(f"{count} {kind}" for kind, count in added.items() if count)
+    click.echo(f"Demo data: {'added ' + summary if summary else 'already there'}.")
+    click.echo("Demo log-ins (development only):")
+    for email, _name, password, admin, _organises in demo.DEMO_ACCOUNTS:
+        role = "admin" if admin else "organiser"
+        click.echo(f"  {role:<10} {email}  password: {password}")
+
+
+@coop.command("send-mail")
+@click.option("--loop", is_flag=True, help="Keep running, checking the outbox again and again.")
+@click.option("--interval", default=10.0, show_default=True, help="Seconds between checks.")
+def send_mail_command(loop: bool, interval: float) -> None:
+    """Deliver the e-mails waiting in the outbox."""
+    while True:
+        sent, failed = mail.send_pending()
+        if sent or failed or not loop:
+            click.echo(f"Sent {sent}, failed {failed}.")
+        if not loop:
+            return
+        time.sleep(interval)
+
+
+@coop.command("create-admin")
+@click.argument("email")
+@click.option("--name", prompt=True, help="The admin's name.")
+@click.password_option(help="The admin's password (asked for when left out).")
+def create_admin_command(email: str, name: str, password: str) -> None:
+    """Create an admin account for EMAIL, or make its existing account an admin."""
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        user = User(email=normalise_email(email), name=name, locale="nl")
+        db.session.add(user)
+    user.set_password(password)
+    user.is_admin = True
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    db.session.commit()
+    click.echo(f"{user.email} is an admin.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(coop)

@@ -1,0 +1,74 @@
+"""WTForms classes. Labels and messages are lazy strings, translated when shown."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+PASSWORD_MIN_LENGTH = 8
+
+
+def _email_field() -> EmailField:
+    return EmailField(
+        _l("E-mail address"),
+        validators=[
+            DataRequired(_l("Please fill in your e-mail address.")),
+            Email(_l("This does not look like an e-mail address, e.g. name@example.nl.")),
+            Length(max=254),
+        ],
+    )
+
+
+def _new_password_fields() -> tuple[PasswordField, PasswordField]:
+    password = PasswordField(
+        _l("Password"),
+        description=_l("At least %(count)d characters.", count=PASSWORD_MIN_LENGTH),
+        validators=[
+            DataRequired(_l("Please choose a password.")),
+            Length(
+                min=PASSWORD_MIN_LENGTH,
+                max=200,
+                message=_l(
+                    "Your password needs at least %(count)d characters.",
+                    count=PASSWORD_MIN_LENGTH,
+                ),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[
+            DataRequired(_l("Please type your password again.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
+        ],
+    )
+    return password, confirm
+
+
+class SignupForm(FlaskForm):
+    name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(_l("Please fill in your name.")), Length(max=120)],
+    )
+    email = _email_field()
+    password, password_confirm = _new_password_fields()
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Please fill in your password."))]
+    )
+    remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+class ResetRequestForm(FlaskForm):
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password, password_confirm = _new_password_fields()
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only its CSRF token: for buttons that change something."""

@@ -1,0 +1,71 @@
+"""Language choice and locale-aware formatting of money, dates and times.
+
+Dutch is the default. `?lang=en` or `?lang=nl` on any page switches and remembers the
+choice in a cookie; a logged-in person's own language comes next.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from babel.numbers import format_currency
+from flask import Flask, Response, request
+from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_login import current_user
+
+from .models.accounts import LOCALES
+
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """The language of this request: the switch, then the cookie, then the account, then nl."""
+    for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in LOCALES:
+            return candidate
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    return "nl"
+
+
+def current_locale() -> str:
+    return str(get_locale() or "nl")
+
+
+def remember_language(response: Response) -> Response:
+    """Keep the language from `?lang=` in a cookie for a year."""
+    lang = request.args.get("lang")
+    if lang in LOCALES and request.cookies.get(LANG_COOKIE) != lang:
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response
+
+
+def money(cents: int) -> str:
+    """Euro cents as the locale writes them: `€ 5,00` in Dutch, `€5.00` in English."""
+    return format_currency(Decimal(cents) / 100, "EUR", locale=current_locale())
+
+
+def switch_language_url(lang: str) -> str:
+    """This page's URL in another language: same path, same query, `lang` replaced."""
+    args = request.args.copy()
+    args["lang"] = lang
+    return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
+
+
+def weekday_date(value: datetime) -> str:
+    """`donderdag 8 februari` / `Thursday 8 February`, in Amsterdam time."""
+    return format_date(value, "EEEE d MMMM")
+
+
+def init_app(app: Flask) -> None:
+    """Register the language cookie and the formatting filters."""
+    app.after_request(remember_language)
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt)
+    app.jinja_env.filters["date"] = lambda value, fmt="long": format_date(value, fmt)
+    app.jinja_env.filters["time"] = lambda value, fmt="short": format_time(value, fmt)
+    app.jinja_env.filters["weekday_date"] = weekday_date
+    app.jinja_env.globals["switch_language_url"] = switch_language_url
+    app.jinja_env.globals["current_locale"] = current_locale

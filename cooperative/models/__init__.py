@@ -1,0 +1,54 @@
+"""The domain model. Importing this package registers every table with the metadata."""
+
+from .accounts import User, normalise_email
+from .collectives import Collective, CollectiveRole, Domain
+from .events import (
+    DIETS,
+    Attendee,
+    Event,
+    EventStatus,
+    MealOption,
+    PaymentState,
+    Registration,
+    RegistrationStatus,
+)
+from .membership import (
+    Membership,
+    MembershipPlan,
+    MembershipStatus,
+    PlanPeriod,
+    Profile,
+    Visibility,
+)
+from .outbox import OutboxMessage, OutboxStatus
+from .payments import Payment, PaymentProvider, PaymentStatus, StripeEvent
+from .types import utcnow
+
+__all__ = [
+    "DIETS",
+    "Attendee",
+    "Collective",
+    "CollectiveRole",
+    "Domain",
+    "Event",
+    "EventStatus",
+    "MealOption",
+    "Membership",
+    "MembershipPlan",
+    "MembershipStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Payment",
+    "PaymentProvider",
+    "PaymentState",
+    "PaymentStatus",
+    "PlanPeriod",
+    "Profile",
+    "Registration",
+    "RegistrationStatus",
+    "StripeEvent",
+    "User",
+    "Visibility",
+    "normalise_email",
+    "utcnow",
+]

@@ -1,0 +1,54 @@
+"""Accounts: the people who log in."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+LOCALES = ("nl", "en")
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses are compared case-insensitively: store them lower-cased."""
+    return email.strip().lower()
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    locale: so.Mapped[str] = so.mapped_column(sa.String(5), default="nl")
+    is_admin: so.Mapped[bool] = so.mapped_column(default=False)
+    email_confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    profile: so.Mapped["Profile | None"] = so.relationship(  # noqa: F821
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    memberships: so.WriteOnlyMapped["Membership"] = so.relationship(  # noqa: F821
+        back_populates="user", foreign_keys="Membership.user_id", passive_deletes=True
+    )
+    collective_roles: so.Mapped[list["CollectiveRole"]] = so.relationship(  # noqa: F821
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None

@@ -1,0 +1,165 @@
+"""Events, their meals, and the registrations of the people who come."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from .types import StrEnumType, UTCDateTime, utcnow
+
+DIETS = ("vegetarian", "vegan", "halal", "gluten_free", "lactose_free", "nut_allergy", "other")
+
+
+class EventStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class RegistrationStatus(enum.StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class PaymentState(enum.StrEnum):
+    NONE = "none"
+    DUE_AT_DOOR = "due_at_door"
+    PENDING = "pending"
+    PAID = "paid"
+    REFUNDED = "refunded"
+
+
+class Event(db.Model):
+    """Something people come to: an evening, a workshop, a meeting, often with a meal."""
+
+    __tablename__ = "events"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    summary: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    starts_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, index=True)
+    ends_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    venue: so.Mapped[str] = so.mapped_column(sa.String(160), default="")
+    address: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    collective_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("collectives.id", ondelete="SET NULL"), index=True
+    )
+    audience: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    capacity: so.Mapped[int | None]
+    max_party_size: so.Mapped[int] = so.mapped_column(default=6)
+    registration_opens_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    registration_closes_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    status: so.Mapped[EventStatus] = so.mapped_column(
+        StrEnumType(EventStatus), default=EventStatus.DRAFT
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    collective: so.Mapped["Collective | None"] = so.relationship()  # noqa: F821
+    meal_options: so.Mapped[list["MealOption"]] = so.relationship(
+        back_populates="event",
+        cascade="all, delete-orphan",
+        order_by="MealOption.position",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Event {self.slug}>"
+
+    @classmethod
+    def upcoming(cls, now: datetime | None = None) -> sa.Select:
+        """Published events that have not ended, soonest first."""
+        return (
+            sa.select(cls)
+            .where(cls.status == EventStatus.PUBLISHED, cls.ends_at >= (now or utcnow()))
+            .order_by(cls.starts_at, cls.id)
+        )
+
+
+class MealOption(db.Model):
+    """A meal people can sign up for at an event, with its price and diets."""
+
+    __tablename__ = "meal_options"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    event_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    name: so.Mapped[str] = so.mapped_column(sa.String(160))
+    price_cents: so.Mapped[int] = so.mapped_column(default=0)
+    pwyc_min_cents: so.Mapped[int | None]
+    pwyc_suggested_cents: so.Mapped[int | None]
+    capacity: so.Mapped[int | None]
+    signup_deadline: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    diets: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+
+    event: so.Mapped[Event] = so.relationship(back_populates="meal_options")
+
+    @property
+    def pay_what_you_can(self) -> bool:
+        return self.pwyc_min_cents is not None
+
+
+class Registration(db.Model):
+    """One party's registration for an event: who to contact, its state and what it owes."""
+
+    __tablename__ = "registrations"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    event_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    user_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    contact_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    contact_email: so.Mapped[str] = so.mapped_column(sa.String(254), index=True)
+    locale: so.Mapped[str] = so.mapped_column(sa.String(5), default="nl")
+    status: so.Mapped[RegistrationStatus] = so.mapped_column(StrEnumType(RegistrationStatus))
+    manage_token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    amount_due_cents: so.Mapped[int] = so.mapped_column(default=0)
+    amount_paid_cents: so.Mapped[int] = so.mapped_column(default=0)
+    payment_state: so.Mapped[PaymentState] = so.mapped_column(
+        StrEnumType(PaymentState), default=PaymentState.NONE
+    )
+    hold_expires_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    event: so.Mapped[Event] = so.relationship()
+    user: so.Mapped["User | None"] = so.relationship()  # noqa: F821
+    attendees: so.Mapped[list["Attendee"]] = so.relationship(
+        back_populates="registration", cascade="all, delete-orphan", order_by="Attendee.id"
+    )
+
+
+class Attendee(db.Model):
+    """One person in a party: their meal, diet and ticket."""
+
+    __tablename__ = "attendees"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    registration_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    meal_option_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("meal_options.id", ondelete="SET NULL"), index=True
+    )
+    meal_price_cents: so.Mapped[int] = so.mapped_column(default=0)
+    diets: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    diet_note: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    ticket_code: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    cancelled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    checked_in_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    checked_in_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    registration: so.Mapped[Registration] = so.relationship(back_populates="attendees")
+    meal_option: so.Mapped[MealOption | None] = so.relationship()

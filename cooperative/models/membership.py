@@ -1,0 +1,115 @@
+"""Membership of the cooperative, and the profile a member shows to others."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from .types import StrEnumType, UTCDateTime, utcnow
+
+
+class PlanPeriod(enum.StrEnum):
+    ONCE = "once"
+    YEARLY = "yearly"
+
+
+class MembershipStatus(enum.StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PENDING_APPROVAL = "pending_approval"
+    ACTIVE = "active"
+    LAPSED = "lapsed"
+    CANCELLED = "cancelled"
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"
+    MEMBERS = "members"
+    HIDDEN = "hidden"
+
+
+class MembershipPlan(db.Model):
+    """A way to be a member: its fee, how often it is paid, whether staff approve it."""
+
+    __tablename__ = "membership_plans"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True)
+    name_nl: so.Mapped[str] = so.mapped_column(sa.String(120))
+    name_en: so.Mapped[str] = so.mapped_column(sa.String(120))
+    description_nl: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    description_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    fee_cents: so.Mapped[int] = so.mapped_column(default=0)
+    period: so.Mapped[PlanPeriod] = so.mapped_column(
+        StrEnumType(PlanPeriod), default=PlanPeriod.ONCE
+    )
+    needs_approval: so.Mapped[bool] = so.mapped_column(default=False)
+    is_active: so.Mapped[bool] = so.mapped_column(default=True)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<MembershipPlan {self.slug}>"
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_nl
+
+    def description(self, locale: str) -> str:
+        return self.description_en if locale == "en" else self.description_nl
+
+
+class Membership(db.Model):
+    """One person's membership under one plan, from joining to lapsing or cancelling."""
+
+    __tablename__ = "memberships"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    plan_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("membership_plans.id"))
+    number: so.Mapped[int | None] = so.mapped_column(unique=True)
+    status: so.Mapped[MembershipStatus] = so.mapped_column(StrEnumType(MembershipStatus))
+    started_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    ends_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decision_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    user: so.Mapped["User"] = so.relationship(  # noqa: F821
+        back_populates="memberships", foreign_keys=[user_id]
+    )
+    plan: so.Mapped[MembershipPlan] = so.relationship()
+
+
+profile_interests = sa.Table(
+    "profile_interests",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("profiles.user_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("domain_id", sa.ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Profile(db.Model):
+    """What a member shows of themselves, and to whom."""
+
+    __tablename__ = "profiles"
+
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+    neighbourhood: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    bio: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    offer: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    visibility: so.Mapped[Visibility] = so.mapped_column(
+        StrEnumType(Visibility), default=Visibility.MEMBERS
+    )
+    newsletter: so.Mapped[bool] = so.mapped_column(default=False)
+
+    user: so.Mapped["User"] = so.relationship(back_populates="profile")  # noqa: F821
+    interests: so.Mapped[list["Domain"]] = so.relationship(  # noqa: F821
+        secondary=profile_interests
+    )

@@ -1,0 +1,1 @@
+"""Workflows that change state. Services flush; views and commands commit."""

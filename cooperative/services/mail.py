@@ -1,0 +1,190 @@
+"""E-mail through the outbox.
+
+`queue_mail` writes a message to the outbox in the caller's transaction, so the change and
+its e-mail are committed together or not at all. `send_pending` (the `coop send-mail`
+worker) delivers them over SMTP, or, without `MAIL_SERVER`, writes them to
+`instance/mail/` and the log so a developer sees them.
+"""
+
+import contextlib
+import smtplib
+from collections.abc import Iterable
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from ..extensions import db
+from ..models import OutboxMessage, OutboxStatus, utcnow
+
+MAX_ATTEMPTS = 8
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for an e-mail, built on `BASE_URL` (works outside a request too)."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["BASE_URL"] + path
+
+
+def queue_mail(
+    to_address: str,
+    subject,
+    template: str,
+    locale: str,
+    attachments: Iterable[dict] = (),
+    **context,
+) -> OutboxMessage:
+    """Write an e-mail to the outbox, rendered in `locale`; it is sent after commit.
+
+    `subject` may be a lazy string: it is translated here, in the recipient's language.
+    """
+    with force_locale(locale):
+        message = OutboxMessage(
+            to_address=to_address,
+            subject=str(subject),
+            body_text=render_template(f"mail/{template}.txt", **context),
+            attachments=list(attachments),
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=utcnow(),
+        )
+    db.session.add(message)
+    return message
+
+
+def build_email(message: OutboxMessage) -> EmailMessage:
+    """The outbox row as an RFC 5322 message, with its attachments."""
+    sender = current_app.config["MAIL_FROM"]
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(message.created_at)
+    email["Message-ID"] = make_msgid(
+        idstring=f"outbox{message.id}", domain=sender.rsplit("@", 1)[-1].strip(">")
+    )
+    email.set_content(message.body_text)
+    for attachment in message.attachments:
+        maintype, subtype = attachment["content_type"].split("/", 1)
+        email.add_attachment(
+            attachment["content"].encode(),
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment["filename"],
+        )
+    return email
+
+
+class SmtpTransport:
+    """Delivers over one SMTP connection, opened on first use."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self.connection: smtplib.SMTP | None = None
+
+    def send(self, email: EmailMessage) -> None:
+        if self.connection is None:
+            config = self.config
+            connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20)
+            if config["MAIL_USE_TLS"]:
+                connection.starttls()
+            if config["MAIL_USERNAME"]:
+                connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            self.connection = connection
+        self.connection.send_message(email)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.connection.quit()
+            self.connection = None
+
+
+class FolderTransport:
+    """Development: every mail becomes a file in `instance/mail/` and a line in the log."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def send(self, email: EmailMessage) -> None:
+        name = email["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
+        path = self.folder / f"{name}.eml"
+        path.write_bytes(bytes(email))
+        body = email.get_body(("plain",))
+        current_app.logger.warning(
+            "Mail to %s: %s (%s)\n%s",
+            email["To"],
+            email["Subject"],
+            path,
+            body.get_content() if body else "",
+        )
+
+    def close(self) -> None:
+        pass
+
+
+def _transport():
+    if current_app.config["MAIL_SERVER"]:
+        return SmtpTransport(current_app.config)
+    return FolderTransport(Path(current_app.instance_path) / "mail")
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait 1, 2, 4, ... minutes between tries, at most six hours."""
+    return min(timedelta(minutes=2 ** (attempts - 1)), timedelta(hours=6))
+
+
+def send_pending(batch_size: int = 50) -> tuple[int, int]:
+    """Deliver the messages that are due; return (sent, failed) counts.
+
+    Commits after each message, so a crash never sends one twice. A failure is recorded
+    with its error and retried later with a growing delay; after MAX_ATTEMPTS the message
+    is marked failed and left for a person to look at. Several workers may run at once:
+    on PostgreSQL each skips the rows another has locked.
+    """
+    now = utcnow()
+    due = (
+        sa.select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(batch_size)
+    )
+    sent = failed = 0
+    transport = _transport()
+    try:
+        for message_id in db.session.scalars(due).all():
+            message = db.session.scalars(
+                sa.select(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message_id,
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                )
+                .with_for_update(skip_locked=True)
+            ).first()
+            if message is None:  # another worker has it
+                db.session.rollback()
+                continue
+            message.attempts += 1
+            try:
+                transport.send(build_email(message))
+            except (smtplib.SMTPException, OSError) as error:
+                transport.close()
+                message.last_error = f"{type(error).__name__}: {error}"[:2000]
+                if message.attempts >= MAX_ATTEMPTS:
+                    message.status = OutboxStatus.FAILED
+                else:
+                    message.next_attempt_at = utcnow() + retry_delay(message.attempts)
+                failed += 1
+            else:
+                message.status = OutboxStatus.SENT
+                message.sent_at = utcnow()
+                sent += 1
+            db.session.commit()
+    finally:
+        transport.close()
+    return sent, failed

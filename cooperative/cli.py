@@ -5,12 +5,13 @@ import time
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from .extensions import db
 from .models import User, normalise_email, utcnow
 from .services import demo, mail
 
-coop = click.Group("coop", help="Cooperative commands: demo data, mail, accounts.")
+coop = AppGroup("coop", help="Cooperative commands: demo data, mail, accounts.")
 
 
 @coop.command("seed-demo")

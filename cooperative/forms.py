@@ -8,9 +8,14 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 PASSWORD_MIN_LENGTH = 8
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def _email_field() -> EmailField:
     return EmailField(
         _l("E-mail address"),
+        filters=[_strip],
         validators=[
             DataRequired(_l("Please fill in your e-mail address.")),
             Email(_l("This does not look like an e-mail address, e.g. name@example.nl.")),
@@ -48,6 +53,7 @@ def _new_password_fields() -> tuple[PasswordField, PasswordField]:
 class SignupForm(FlaskForm):
     name = StringField(
         _l("Your name"),
+        filters=[_strip],
         validators=[DataRequired(_l("Please fill in your name.")), Length(max=120)],
     )
     email = _email_field()

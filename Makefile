@@ -1,0 +1,57 @@
+# Two commands on a fresh machine with only Python: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app cooperative
+CATALOGS := cooperative/translations
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1/test
+
+.PHONY: install translations run serve test test-postgres test-browser lint format messages clean
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(BIN)/activate
+
+install: $(BIN)/activate
+
+translations: install
+	$(BIN)/pybabel --quiet compile -d $(CATALOGS)
+
+run: translations
+	$(FLASK) db upgrade
+	$(FLASK) coop seed-demo
+	@echo "The site: http://127.0.0.1:5000  (e-mails appear below and in instance/mail/)"
+	@trap 'kill 0' EXIT INT TERM; \
+	$(FLASK) coop send-mail --loop --interval 2 & \
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+serve: translations
+	$(FLASK) db upgrade
+	$(BIN)/gunicorn --bind 127.0.0.1:8000 --workers 3 wsgi:app
+
+test: translations
+	$(BIN)/python -m pytest
+
+test-postgres: translations
+	TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest
+
+test-browser: translations
+	$(BIN)/python -m pytest tests/browser
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Refresh the catalogs after changing UI text: extract, then merge into nl (and en).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o $(CATALOGS)/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,186 @@
+"""Fixtures: an app on a database built by the migrations, a client, mail, log-in.
+
+The database is a temporary SQLite file, or a fresh PostgreSQL database created on the
+server named by TEST_DATABASE_URL and dropped at the end. Every table is emptied after
+each test.
+"""
+
+import os
+import re
+import secrets
+import socket
+import threading
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+
+from cooperative import create_app
+from cooperative.extensions import db, limiter
+from cooperative.models import User, utcnow
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if not server_url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    server = make_url(server_url)
+    name = f"coop_test_{secrets.token_hex(4)}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "BASE_URL": "http://localhost",
+            "MAIL_SERVER": "",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request):
+    """Empty every table and reset the rate limits after each test that used the app."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(table.delete())
+        limiter.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def csrf_token(client, url: str = "/auth/check-email") -> str:
+    """The CSRF token of `client`'s session, read from a page as a browser would."""
+    match = CSRF_RE.search(client.get(url).get_data(as_text=True))
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+def post_form(client, url: str, data: dict | None = None, **kwargs):
+    """POST a form with the session's CSRF token, like a browser that loaded the page."""
+    return client.post(url, data={"csrf_token": csrf_token(client), **(data or {})}, **kwargs)
+
+
+def make_user(
+    email: str = "resident@example.org",
+    password: str = "correct horse battery",
+    name: str = "Resident",
+    confirmed: bool = True,
+    **fields,
+) -> User:
+    """A saved account (call inside an app context)."""
+    user = User(email=email, name=name, locale=fields.pop("locale", "nl"), **fields)
+    user.set_password(password)
+    user.email_confirmed_at = utcnow() if confirmed else None
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@dataclass
+class AuthActions:
+    client: object
+
+    def login(self, email="resident@example.org", password="correct horse battery"):
+        return post_form(self.client, "/auth/login", {"email": email, "password": password})
+
+    def logout(self):
+        return post_form(self.client, "/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Inbox:
+    """What the local SMTP server received."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp_server(app, monkeypatch):
+    """A real SMTP server on 127.0.0.1; the app's mail settings point at it."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
+    yield inbox
+    controller.stop()
+
+
+def body_of(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def link_in(message: EmailMessage, path_prefix: str) -> str:
+    """The path of the first link in the e-mail that starts with `path_prefix`."""
+    match = re.search(r"http://localhost(" + re.escape(path_prefix) + r"\S+)", body_of(message))
+    assert match, f"no link to {path_prefix} in the e-mail"
+    return match.group(1)

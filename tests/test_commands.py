@@ -1,0 +1,164 @@
+"""`flask coop ...` commands, the migrations, and the outbox worker."""
+
+import smtplib
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from cooperative.extensions import db
+from cooperative.models import (
+    Collective,
+    CollectiveRole,
+    Domain,
+    Event,
+    MealOption,
+    MembershipPlan,
+    OutboxMessage,
+    User,
+)
+from cooperative.services import mail
+from tests.conftest import free_port, make_user
+
+
+def counts() -> dict[str, int]:
+    return {
+        model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+        for model in (Domain, Collective, CollectiveRole, MembershipPlan, User, Event, MealOption)
+    }
+
+
+def test_seed_demo_is_idempotent(app, runner):
+    first = runner.invoke(args=["coop", "seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "admin@meentcoop.example" in first.output
+    with app.app_context():
+        after_first = counts()
+        launch = db.session.scalar(
+            sa.select(Event).where(Event.slug == "lancering-samenwerking-collectieven")
+        )
+        assert launch.capacity == 80
+        [dinner] = launch.meal_options
+        assert dinner.capacity == 60
+        assert dinner.pwyc_min_cents is not None
+        assert set(dinner.diets) == {"vegetarian", "vegan", "halal"}
+
+    second = runner.invoke(args=["coop", "seed-demo"])
+    assert second.exit_code == 0, second.output
+    assert "already there" in second.output
+    with app.app_context():
+        assert counts() == after_first
+    assert after_first["Domain"] == 10
+    assert after_first["Collective"] >= 10
+    assert after_first["User"] == 2
+
+
+def test_seed_demo_accounts_can_log_in(app, runner, auth, client):
+    runner.invoke(args=["coop", "seed-demo"])
+    response = auth.login("organiser@meentcoop.example", "demo-organiser-2026")
+    assert response.status_code == 303
+
+
+def test_seed_demo_refuses_in_production(app, runner, monkeypatch):
+    monkeypatch.setitem(app.config, "COOP_ENV", "production")
+    result = runner.invoke(args=["coop", "seed-demo"])
+    assert result.exit_code != 0
+    with app.app_context():
+        assert counts()["User"] == 0
+
+
+def test_create_admin(app, runner, auth):
+    result = runner.invoke(
+        args=["coop", "create-admin", "Staff@Example.org", "--name", "Sam"],
+        input="a strong password\na strong password\n",
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(sa.select(User))
+        assert (user.email, user.name, user.is_admin) == ("staff@example.org", "Sam", True)
+    assert auth.login("staff@example.org", "a strong password").status_code == 303
+
+
+def test_the_migrations_match_the_models(app, runner):
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert compare_metadata(context, db.metadata) == []
+    result = runner.invoke(args=["db", "check"])
+    assert result.exit_code == 0, result.output
+
+
+def queue(app, to="resident@example.org") -> int:
+    with app.app_context(), app.test_request_context():
+        message = mail.queue_mail(
+            to,
+            "Test",
+            "reset_password",
+            "en",
+            user=make_user(email=to),
+            reset_url="http://localhost/x",
+        )
+        db.session.commit()
+        return message.id
+
+
+def test_send_mail_retries_when_the_server_is_down_then_delivers(app, runner, smtp_server):
+    message_id = queue(app)
+    smtp_server_port = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = free_port()  # nothing listens there
+
+    result = runner.invoke(args=["coop", "send-mail"])
+    assert "Sent 0, failed 1." in result.output
+    with app.app_context():
+        message = db.session.get(OutboxMessage, message_id)
+        assert (message.status, message.attempts) == ("pending", 1)
+        assert "ConnectionRefusedError" in message.last_error
+        # Not due again yet: a second run leaves it alone.
+        assert mail.send_pending() == (0, 0)
+        message.next_attempt_at = message.created_at
+        db.session.commit()
+
+    app.config["MAIL_PORT"] = smtp_server_port
+    result = runner.invoke(args=["coop", "send-mail"])
+    assert "Sent 1, failed 0." in result.output
+    assert len(smtp_server.to("resident@example.org")) == 1
+    with app.app_context():
+        message = db.session.get(OutboxMessage, message_id)
+        assert (message.status, message.attempts) == ("sent", 2)
+        assert message.sent_at is not None
+
+
+def test_send_mail_gives_up_after_the_last_attempt(app, monkeypatch):
+    message_id = queue(app)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())
+    with app.app_context():
+        for _ in range(mail.MAX_ATTEMPTS):
+            db.session.execute(
+                sa.update(OutboxMessage).values(next_attempt_at=OutboxMessage.created_at)
+            )
+            db.session.commit()
+            mail.send_pending()
+        message = db.session.get(OutboxMessage, message_id)
+        assert (message.status, message.attempts) == ("failed", mail.MAX_ATTEMPTS)
+
+
+def test_a_refused_recipient_is_recorded_not_lost(app, smtp_server, monkeypatch):
+    message_id = queue(app)
+
+    def refuse(self, email):
+        raise smtplib.SMTPRecipientsRefused({email["To"]: (550, b"no such user")})
+
+    monkeypatch.setattr(mail.SmtpTransport, "send", refuse)
+    with app.app_context():
+        assert mail.send_pending() == (0, 1)
+        assert "SMTPRecipientsRefused" in db.session.get(OutboxMessage, message_id).last_error
+
+
+def test_without_a_mail_server_mail_is_written_to_the_instance_folder(app, runner):
+    queue(app)
+    result = runner.invoke(args=["coop", "send-mail"])
+    assert "Sent 1, failed 0." in result.output
+    [eml] = (Path(app.instance_path) / "mail").glob("*.eml")
+    assert "To: resident@example.org" in eml.read_text()
+    eml.unlink()

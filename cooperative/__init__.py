@@ -21,6 +21,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(from_environment(app.instance_path))
     if config:
         app.config.update(config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Writers queue behind the one holding the write lock (see lock_event) for up to
+        # 30 seconds instead of failing at once.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"timeout": 30},
+        }
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
@@ -34,9 +41,18 @@ def create_app(config: dict | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
 
-    from .views import account, auth, collectives, events, public
+    from .views import account, api, auth, collectives, events, manage, public, registrations
 
-    for blueprint in (public.bp, auth.bp, account.bp, events.bp, collectives.bp):
+    for blueprint in (
+        public.bp,
+        auth.bp,
+        account.bp,
+        events.bp,
+        registrations.bp,
+        collectives.bp,
+        manage.bp,
+        api.bp,
+    ):
         app.register_blueprint(blueprint)
 
     i18n.init_app(app)

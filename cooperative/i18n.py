@@ -11,11 +11,22 @@ from urllib.parse import urlencode
 from babel.numbers import format_currency
 from flask import Flask, Response, request
 from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .models.accounts import LOCALES
 
 LANG_COOKIE = "lang"
+
+DIET_LABELS = {
+    "vegetarian": _l("Vegetarian"),
+    "vegan": _l("Vegan"),
+    "halal": _l("Halal"),
+    "gluten_free": _l("Gluten-free"),
+    "lactose_free": _l("Lactose-free"),
+    "nut_allergy": _l("Nut allergy"),
+    "other": _l("Other (see note)"),
+}
 
 
 def select_locale() -> str:
@@ -67,5 +78,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value, fmt="long": format_date(value, fmt)
     app.jinja_env.filters["time"] = lambda value, fmt="short": format_time(value, fmt)
     app.jinja_env.filters["weekday_date"] = weekday_date
+    app.jinja_env.filters["diet"] = lambda key: str(DIET_LABELS.get(key, key))
     app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.globals["current_locale"] = current_locale

@@ -87,6 +87,37 @@ def client(app):
     return app.test_client()
 
 
+class QueryCounter:
+    """Counts the SQL statements the app runs while it is active (`with count_queries:`)."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+    def __enter__(self):
+        self.statements = []
+        sa.event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc_info):
+        sa.event.remove(self.engine, "before_cursor_execute", self._record)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries as counted: client.get(...)`, then `counted.count`."""
+    with app.app_context():
+        engine = db.engine
+    return QueryCounter(engine)
+
+
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()

@@ -4,6 +4,7 @@ from .accounts import User, normalise_email
 from .collectives import Collective, CollectiveRole, Domain
 from .events import (
     DIETS,
+    HOLDING,
     Attendee,
     Event,
     EventStatus,
@@ -26,6 +27,7 @@ from .types import utcnow
 
 __all__ = [
     "DIETS",
+    "HOLDING",
     "Attendee",
     "Collective",
     "CollectiveRole",

@@ -52,6 +52,7 @@ class Event(db.Model):
     )
     audience: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     capacity: so.Mapped[int | None]
+    ticket_price_cents: so.Mapped[int] = so.mapped_column(default=0)
     max_party_size: so.Mapped[int] = so.mapped_column(default=6)
     registration_opens_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     registration_closes_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
@@ -69,6 +70,35 @@ class Event(db.Model):
 
     def __repr__(self) -> str:
         return f"<Event {self.slug}>"
+
+    @property
+    def seats_left(self) -> int | None:
+        """Seats not taken by confirmed or held attendees; None when there is no limit."""
+        if self.capacity is None:
+            return None
+        return max(0, self.capacity - self.seats_taken)
+
+    @property
+    def is_full(self) -> bool:
+        return self.seats_left == 0
+
+    @property
+    def registration_closes(self) -> datetime:
+        """Registration closes at its set time, or when the event starts."""
+        return self.registration_closes_at or self.starts_at
+
+    def registration_state(self, now: datetime | None = None) -> str:
+        """`open`, or why not: `cancelled`, `draft`, `not_yet` or `closed`."""
+        now = now or utcnow()
+        if self.status == EventStatus.CANCELLED:
+            return "cancelled"
+        if self.status == EventStatus.DRAFT:
+            return "draft"
+        if self.registration_opens_at and now < self.registration_opens_at:
+            return "not_yet"
+        if now >= self.registration_closes:
+            return "closed"
+        return "open"
 
     @classmethod
     def upcoming(cls, now: datetime | None = None) -> sa.Select:
@@ -104,11 +134,32 @@ class MealOption(db.Model):
     def pay_what_you_can(self) -> bool:
         return self.pwyc_min_cents is not None
 
+    @property
+    def suggested_cents(self) -> int:
+        """What a meal costs unless the person chooses another amount."""
+        if self.pay_what_you_can:
+            return self.pwyc_suggested_cents or max(self.price_cents, self.pwyc_min_cents or 0)
+        return self.price_cents
+
+    @property
+    def meals_left(self) -> int | None:
+        if self.capacity is None:
+            return None
+        return max(0, self.capacity - self.meals_taken)
+
+    def signup_open(self, now: datetime | None = None) -> bool:
+        return self.signup_deadline is None or (now or utcnow()) < self.signup_deadline
+
+
+# Registrations whose attendees take seats and meals.
+HOLDING = (RegistrationStatus.CONFIRMED, RegistrationStatus.PENDING_PAYMENT)
+
 
 class Registration(db.Model):
     """One party's registration for an event: who to contact, its state and what it owes."""
 
     __tablename__ = "registrations"
+    __table_args__ = (sa.Index("ix_registrations_event_status", "event_id", "status"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     event_id: so.Mapped[int] = so.mapped_column(
@@ -137,6 +188,30 @@ class Registration(db.Model):
         back_populates="registration", cascade="all, delete-orphan", order_by="Attendee.id"
     )
 
+    def __repr__(self) -> str:
+        return f"<Registration {self.id} {self.status}>"
+
+    @property
+    def token(self) -> str:
+        """The secret in the private link `/r/<token>`: the row id, then the random part."""
+        return f"{self.id}-{self.manage_token}"
+
+    @property
+    def active_attendees(self) -> list["Attendee"]:
+        return [a for a in self.attendees if a.cancelled_at is None]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != RegistrationStatus.CANCELLED
+
+    def can_change(self, now: datetime | None = None) -> bool:
+        """A registration can be changed or cancelled until its event starts."""
+        return self.is_active and (now or utcnow()) < self.event.starts_at
+
+    @property
+    def amount_open_cents(self) -> int:
+        return max(0, self.amount_due_cents - self.amount_paid_cents)
+
 
 class Attendee(db.Model):
     """One person in a party: their meal, diet and ticket."""
@@ -163,3 +238,28 @@ class Attendee(db.Model):
 
     registration: so.Mapped[Registration] = so.relationship(back_populates="attendees")
     meal_option: so.Mapped[MealOption | None] = so.relationship()
+
+    @property
+    def ticket(self) -> str:
+        """The code on the ticket and in its link `/t/<ticket>`: row id, then random part."""
+        return f"{self.id}-{self.ticket_code}"
+
+
+def _holding_attendees():
+    return (
+        sa.select(sa.func.count(Attendee.id))
+        .join(Registration, Attendee.registration_id == Registration.id)
+        .where(Attendee.cancelled_at.is_(None), Registration.status.in_(HOLDING))
+    )
+
+
+# Counted in the same query that loads an event or meal option, so a list of events costs
+# no query per event.
+Event.seats_taken = so.column_property(
+    _holding_attendees().where(Registration.event_id == Event.id).scalar_subquery(),
+    deferred=False,
+)
+MealOption.meals_taken = so.column_property(
+    _holding_attendees().where(Attendee.meal_option_id == MealOption.id).scalar_subquery(),
+    deferred=False,
+)

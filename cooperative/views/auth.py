@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db, limiter
-from ..forms import ConfirmForm, LoginForm, ResetPasswordForm, ResetRequestForm, SignupForm
+from ..forms.accounts import ConfirmForm, LoginForm, ResetPasswordForm, ResetRequestForm, SignupForm
 from ..i18n import current_locale
 from ..services import accounts
 

@@ -1,27 +1,13 @@
-"""WTForms classes. Labels and messages are lazy strings, translated when shown."""
+"""Forms for accounts: sign up, log in, reset a password."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from .fields import email_field, strip
 
 PASSWORD_MIN_LENGTH = 8
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _email_field() -> EmailField:
-    return EmailField(
-        _l("E-mail address"),
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Please fill in your e-mail address.")),
-            Email(_l("This does not look like an e-mail address, e.g. name@example.nl.")),
-            Length(max=254),
-        ],
-    )
 
 
 def _new_password_fields() -> tuple[PasswordField, PasswordField]:
@@ -53,15 +39,15 @@ def _new_password_fields() -> tuple[PasswordField, PasswordField]:
 class SignupForm(FlaskForm):
     name = StringField(
         _l("Your name"),
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired(_l("Please fill in your name.")), Length(max=120)],
     )
-    email = _email_field()
+    email = email_field()
     password, password_confirm = _new_password_fields()
 
 
 class LoginForm(FlaskForm):
-    email = _email_field()
+    email = email_field()
     password = PasswordField(
         _l("Password"), validators=[DataRequired(_l("Please fill in your password."))]
     )
@@ -69,7 +55,7 @@ class LoginForm(FlaskForm):
 
 
 class ResetRequestForm(FlaskForm):
-    email = _email_field()
+    email = email_field()
 
 
 class ResetPasswordForm(FlaskForm):

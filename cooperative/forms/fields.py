@@ -1,0 +1,23 @@
+"""Fields and filters shared by the forms."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import EmailField
+from wtforms.validators import DataRequired, Email, Length
+
+
+def strip(value):
+    """Drop the spaces people type around a value."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def email_field(label=None) -> EmailField:
+    """An e-mail address, required and checked for its shape."""
+    return EmailField(
+        label or _l("E-mail address"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please fill in your e-mail address.")),
+            Email(_l("This does not look like an e-mail address, e.g. name@example.nl.")),
+            Length(max=254),
+        ],
+    )

@@ -1,0 +1,184 @@
+"""The registration form: the contact, then each person of the party with meal and diets.
+
+The party grows and shrinks with "add a person" and "remove" buttons, which post the form
+back to be drawn again (htmx swaps it in place; without JavaScript the page reloads). The
+form offers only what the event offers; the registration service checks it all again.
+"""
+
+import re
+from dataclasses import replace
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..i18n import DIET_LABELS, money
+from ..models import Event, utcnow
+from ..services.registration import PersonChoice, RegistrationRefused, price_cents
+from .fields import email_field, strip
+
+# However many rows a request posts, no more are read: a guard, not the party limit.
+MAX_ROWS = 20
+NO_MEAL = ""
+_EURO_RE = re.compile(r"(?:€\s*)?(\d{1,5})(?:[.,](\d{1,2}))?")
+
+
+def parse_euros(text: str) -> int | None:
+    """`4`, `4,50`, `4.5` or `€ 4,50` as cents; None when it is not an amount."""
+    match = _EURO_RE.fullmatch((text or "").strip())
+    if match is None:
+        return None
+    euros, cents = match.groups()
+    return int(euros) * 100 + int((cents or "0").ljust(2, "0"))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PersonForm(Form):
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[DataRequired(_l("Please fill in this person’s name.")), Length(max=120)],
+    )
+    meal = RadioField(_l("Meal"), default=NO_MEAL, validate_choice=False)
+    diets = MultiCheckboxField(_l("Diet"), validate_choice=False)
+    diet_note = StringField(
+        _l("Note for the kitchen"),
+        filters=[strip],
+        description=_l("Allergies or anything else the cooks should know."),
+        validators=[Optional(), Length(max=300)],
+    )
+
+
+class RegistrationForm(FlaskForm):
+    contact_name = StringField(
+        _l("Your name"),
+        filters=[strip],
+        validators=[DataRequired(_l("Please fill in your name.")), Length(max=120)],
+    )
+    contact_email = email_field(_l("Your e-mail address"))
+    people = FieldList(FormField(PersonForm), min_entries=1, max_entries=MAX_ROWS)
+    meal_amount = StringField(_l("What you pay per meal"), filters=[strip])
+
+    def __init__(self, event: Event, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.event = event
+        self.now = utcnow()
+        self.offer_choices()
+
+    def offer_choices(self) -> None:
+        """Give every person the meals and diets this event offers."""
+        meals = [(NO_MEAL, _l("No meal"))] + [
+            (str(option.id), option.name) for option in self.event.meal_options
+        ]
+        diets = sorted({diet for option in self.event.meal_options for diet in option.diets})
+        for entry in self.people:
+            entry.meal.choices = meals
+            entry.diets.choices = [(diet, DIET_LABELS.get(diet, diet)) for diet in diets]
+        pwyc = next((o for o in self.event.meal_options if o.pay_what_you_can), None)
+        if pwyc is not None:
+            self.meal_amount.description = _l(
+                "From %(min)s; we suggest %(suggested)s. Leave empty for the suggested amount.",
+                min=money(pwyc.pwyc_min_cents),
+                suggested=money(pwyc.suggested_cents),
+            )
+
+    @property
+    def offers_waitlist(self) -> bool:
+        """Whether the party no longer fits the seats left, so the waiting list is the way."""
+        seats_left = self.event.seats_left
+        return seats_left is not None and seats_left < len(self.people)
+
+    def add_person(self) -> None:
+        if len(self.people) < self.event.max_party_size:
+            self.people.append_entry()
+            self.offer_choices()
+
+    def remove_person(self, index: int) -> None:
+        """Take one person out, keeping what was typed for the others."""
+        if len(self.people) > 1 and 0 <= index < len(self.people):
+            kept = [entry.data for i, entry in enumerate(self.people) if i != index]
+            while len(self.people):
+                self.people.pop_entry()
+            for data in kept:
+                self.people.append_entry(data)
+            self.offer_choices()
+
+    def validate_people(self, field) -> None:
+        if not 1 <= len(field.entries) <= self.event.max_party_size:
+            raise ValidationError(
+                _l(
+                    "You can register 1 to %(count)d people at once.",
+                    count=self.event.max_party_size,
+                )
+            )
+
+    def validate_meal_amount(self, field) -> None:
+        if field.data and self.meal_amount_cents is None:
+            raise ValidationError(_l("Please write an amount in euros, like 4,50."))
+
+    @property
+    def meal_amount_cents(self) -> int | None:
+        """The pay-what-you-can amount typed, in cents; None when left empty or unreadable."""
+        return parse_euros(self.meal_amount.data) if self.meal_amount.data else None
+
+    @staticmethod
+    def meal_id(entry) -> int | None:
+        value = entry.meal.data or ""
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+    def choices(self) -> list[PersonChoice]:
+        """The party as the registration service takes it."""
+        return [
+            PersonChoice(
+                name=entry.form.name.data or "",
+                meal_option_id=self.meal_id(entry.form),
+                diets=list(entry.form.diets.data or []),
+                diet_note=entry.form.diet_note.data or "",
+            )
+            for entry in self.people
+        ]
+
+    def total_cents(self) -> int | None:
+        """The running total, computed by the server's own price rules; None if unknown."""
+        offered = {option.id for option in self.event.meal_options}
+        people = [
+            replace(p, meal_option_id=p.meal_option_id if p.meal_option_id in offered else None)
+            for p in self.choices()
+        ]
+        try:
+            return price_cents(self.event, people, self.meal_amount_cents)
+        except RegistrationRefused:
+            return None
+
+    @property
+    def party_errors(self) -> list:
+        """Errors about the party as a whole, apart from each person's own field errors."""
+        return [error for error in self.people.errors if not isinstance(error, dict)]
+
+    def attach(self, error: RegistrationRefused) -> None:
+        """Show a refusal from the registration service next to the field it is about."""
+        match = re.fullmatch(r"people-(\d+)-(name|meal|diets)", error.field)
+        if match and int(match.group(1)) < len(self.people):
+            target = getattr(self.people[int(match.group(1))].form, match.group(2))
+        elif error.field == "meal_amount":
+            target = self.meal_amount
+        elif error.field == "people":
+            self.people.errors = [*self.people.errors, error.message]
+            return
+        else:
+            self.form_errors.append(error.message)
+            return
+        target.errors = [*target.errors, error.message]

@@ -1,0 +1,63 @@
+"""Calendar files (RFC 5545) for events: one event, or a feed people subscribe to.
+
+Times are written in Europe/Amsterdam with its VTIMEZONE, so calendars show the wall-clock
+time of the evening whatever zone the reader is in. UIDs are stable: the same event keeps
+its UID in every file and feed, so a calendar updates it instead of adding a copy.
+"""
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from icalendar import Calendar
+from icalendar import Event as CalendarEvent
+
+from ..models import Event, EventStatus, utcnow
+from .mail import external_url
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def event_uid(event: Event) -> str:
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+    return f"event-{event.id}@{host}"
+
+
+def _vevent(event: Event) -> CalendarEvent:
+    entry = CalendarEvent()
+    entry.add("uid", event_uid(event))
+    entry.add("dtstamp", utcnow())
+    entry.add("dtstart", event.starts_at.astimezone(AMSTERDAM))
+    entry.add("dtend", event.ends_at.astimezone(AMSTERDAM))
+    entry.add("summary", event.title)
+    description = "\n\n".join(part for part in (event.summary, event.description) if part)
+    url = external_url("events.show", slug=event.slug)
+    entry.add("description", f"{description}\n\n{url}".strip())
+    entry.add("url", url)
+    location = ", ".join(part for part in (event.venue, event.address) if part)
+    if location:
+        entry.add("location", location)
+    if event.collective is not None:
+        entry.add(
+            "organizer",
+            f"mailto:{event.collective.contact_email or 'noreply@invalid'}",
+            parameters={"cn": event.collective.name},
+        )
+    entry.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED")
+    entry.add("created", event.created_at)
+    return entry
+
+
+def event_calendar(events: Iterable[Event], name: str = "MeentCoop") -> bytes:
+    """An iCalendar file with `events`, their times in Amsterdam time with a VTIMEZONE."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//MeentCoop//cooperative//NL")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", "Europe/Amsterdam")
+    for event in events:
+        calendar.add_component(_vevent(event))
+    calendar.add_missing_timezones()
+    return calendar.to_ical()

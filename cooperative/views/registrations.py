@@ -1,0 +1,208 @@
+"""Registering for an event, and a registration's private pages: `/r/<token>`, `/t/<ticket>`.
+
+Nobody needs an account: the private link in the e-mail is the key. A registration's
+pages show only that registration.
+"""
+
+import segno
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+
+from ..extensions import db, htmx
+from ..i18n import current_locale
+from ..models import Attendee, EventStatus, Registration
+from ..services import registration as registrations
+from ..services.mail import external_url
+from .events import published_event, registration_form, render_event
+
+bp = Blueprint("registrations", __name__)
+
+
+def _submitted_action() -> tuple[str, int | None]:
+    """Which button sent the form: register, add a person, remove one, or just redraw."""
+    if "add_person" in request.form:
+        return "add", None
+    if "remove_person" in request.form:
+        value = request.form.get("remove_person", "")
+        return "remove", int(value) if value.isascii() and value.isdigit() else None
+    if "submit" in request.form:
+        return "submit", None
+    return "redraw", None
+
+
+@bp.post("/events/<slug>/register")
+def register(slug: str):
+    """Register a party, or redraw the form after adding or removing a person.
+
+    A refused registration (full, closed, bad input) comes back as the form with its
+    messages and everything typed, with status 422.
+    """
+    event = published_event(slug)
+    form = registration_form(event, request.form)
+    action, index = _submitted_action()
+    if action == "add":
+        form.add_person()
+        return render_event(event, form)
+    if action == "remove":
+        form.remove_person(index if index is not None else -1)
+        return render_event(event, form)
+    if action == "redraw":
+        return render_event(event, form)
+    if not form.validate():
+        return render_event(event, form, 422)
+    try:
+        registration = registrations.register(
+            event,
+            form.contact_name.data,
+            form.contact_email.data,
+            form.choices(),
+            meal_amount_cents=form.meal_amount_cents,
+            user=current_user if current_user.is_authenticated else None,
+            locale=current_locale(),
+            join_waitlist=request.form.get("submit") == "waitlist",
+        )
+    except registrations.AlreadyRegistered as known:
+        registrations.resend_link(known.registration)
+        db.session.commit()
+        return _go(url_for("registrations.already_registered", slug=event.slug))
+    except registrations.RegistrationRefused as refusal:
+        db.session.rollback()
+        form.attach(refusal)
+        return render_event(event, form, 422)
+    db.session.commit()
+    return _go(url_for("registrations.manage", token=registration.token))
+
+
+def _go(location: str):
+    """Redirect after a POST: a full page load for htmx too."""
+    if htmx:
+        return "", 204, {"HX-Redirect": location}
+    return redirect(location, code=303)
+
+
+@bp.get("/events/<slug>/registered")
+def already_registered(slug: str):
+    """Said when an address registers twice: the link went to that address, not to here."""
+    event = published_event(slug)
+    return render_template("registrations/already.html", event=event)
+
+
+def _registration_or_404(token: str) -> Registration:
+    registration = registrations.find_registration(token)
+    if registration is None:
+        abort(404)
+    return registration
+
+
+@bp.get("/r/<token>")
+def manage(token: str):
+    """A registration's private page: status, party, meals, amount, tickets."""
+    registration = _registration_or_404(token)
+    return render_template(
+        "registrations/manage.html",
+        registration=registration,
+        event=registration.event,
+        position=registrations.waitlist_position(registration),
+        qr=ticket_qr,
+    )
+
+
+@bp.route("/r/<token>/cancel", methods=["GET", "POST"])
+def cancel(token: str):
+    """Cancel the whole party or one person (`attendee`), after a confirming button."""
+    registration = _registration_or_404(token)
+    attendee = _attendee_of(registration, request.values.get("attendee", ""))
+    if request.method == "POST":
+        try:
+            if attendee is not None:
+                registrations.cancel_attendee(attendee)
+            else:
+                registrations.cancel(registration)
+        except registrations.RegistrationRefused as refusal:
+            db.session.rollback()
+            flash(str(refusal.message), "error")
+            return redirect(url_for("registrations.manage", token=token), code=303)
+        db.session.commit()
+        if attendee is not None:
+            flash(_("%(name)s’s place is cancelled.", name=attendee.name), "success")
+        else:
+            flash(_("Your registration is cancelled. We have sent you an e-mail."), "success")
+        return redirect(url_for("registrations.manage", token=token), code=303)
+    return render_template(
+        "registrations/cancel.html",
+        registration=registration,
+        event=registration.event,
+        attendee=attendee,
+    )
+
+
+def _attendee_of(registration: Registration, value: str) -> Attendee | None:
+    """The active attendee `value` (an id) of this registration; 404 for anyone else's."""
+    if not value:
+        return None
+    attendee = next(
+        (a for a in registration.active_attendees if str(a.id) == value),
+        None,
+    )
+    if attendee is None:
+        abort(404)
+    return attendee
+
+
+@bp.route("/r/<token>/edit", methods=["GET", "POST"])
+def edit(token: str):
+    """Change the names of the party, and diets until each meal's deadline."""
+    registration = _registration_or_404(token)
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        for attendee in registration.active_attendees:
+            prefix = f"attendee-{attendee.id}-"
+            try:
+                registrations.update_attendee(
+                    attendee,
+                    request.form.get(prefix + "name", ""),
+                    request.form.getlist(prefix + "diets"),
+                    request.form.get(prefix + "diet_note", ""),
+                )
+            except registrations.RegistrationRefused as refusal:
+                errors[attendee.id] = refusal.message
+        if not errors:
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            return redirect(url_for("registrations.manage", token=token), code=303)
+        db.session.rollback()
+    return render_template(
+        "registrations/edit.html",
+        registration=registration,
+        event=registration.event,
+        errors=errors,
+        form_values=request.form if request.method == "POST" else None,
+    ), (422 if errors else 200)
+
+
+def ticket_qr(attendee: Attendee) -> Markup:
+    """The ticket's QR code as inline SVG; it links to the ticket's page."""
+    url = external_url("registrations.ticket", ticket=attendee.ticket)
+    svg = segno.make(url, error="m").svg_inline(scale=4, border=2, omitsize=True)
+    return Markup(svg)  # noqa: S704 - segno's own SVG, no user text in it
+
+
+@bp.get("/t/<ticket>")
+def ticket(ticket: str):
+    """One person's ticket with its QR code."""
+    attendee = registrations.find_attendee(ticket)
+    if attendee is None:
+        abort(404)
+    return render_template(
+        "registrations/ticket.html",
+        attendee=attendee,
+        registration=attendee.registration,
+        event=attendee.registration.event,
+        qr=ticket_qr,
+        cancelled=(
+            attendee.cancelled_at is not None
+            or attendee.registration.event.status == EventStatus.CANCELLED
+        ),
+    )

@@ -1,0 +1,101 @@
+"""Test data as plain functions. Call them inside an app context; they commit."""
+
+from datetime import timedelta
+
+from cooperative.extensions import db
+from cooperative.models import (
+    Collective,
+    CollectiveRole,
+    Domain,
+    Event,
+    EventStatus,
+    MealOption,
+    User,
+    utcnow,
+)
+from cooperative.services import registration as registrations
+
+
+def make_domain(slug: str = "energie", name_nl: str = "Energie", name_en: str = "Energy", **kw):
+    domain = Domain(slug=slug, name_nl=name_nl, name_en=name_en, **kw)
+    db.session.add(domain)
+    db.session.commit()
+    return domain
+
+
+def make_collective(slug: str = "zonnedak", name: str = "Zonnedak", domain=None, **kw):
+    domain = domain or db.session.query(Domain).first() or make_domain()
+    collective = Collective(
+        slug=slug,
+        name=name,
+        primary_domain=domain,
+        is_published=kw.pop("is_published", True),
+        contact_email=kw.pop("contact_email", f"info@{slug}.example"),
+        **kw,
+    )
+    db.session.add(collective)
+    db.session.commit()
+    return collective
+
+
+def make_organiser(collective, email: str = "organiser@example.org", **kw) -> User:
+    """A confirmed account with a role in `collective` (password: correct horse battery)."""
+    user = User(email=email, name=kw.pop("name", "Olga Organiser"), locale="nl", **kw)
+    user.set_password("correct horse battery")
+    user.email_confirmed_at = utcnow()
+    user.collective_roles = [CollectiveRole(collective=collective)]
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_event(
+    slug: str = "buurtdiner",
+    title: str = "Buurtdiner",
+    capacity: int | None = 20,
+    starts_in: timedelta = timedelta(days=7),
+    meals: list[dict] | None = None,
+    **kw,
+) -> Event:
+    """A published event starting `starts_in` from now, with the given meal options.
+
+    Each meal is a dict of MealOption fields; defaults: "Diner", €5, 10 meals,
+    vegetarian/vegan/halal, no deadline.
+    """
+    starts_at = utcnow() + starts_in
+    event = Event(
+        slug=slug,
+        title=title,
+        starts_at=starts_at,
+        ends_at=kw.pop("ends_at", starts_at + timedelta(hours=3)),
+        venue=kw.pop("venue", "Buurthuis"),
+        address=kw.pop("address", "Voorbeeldstraat 1, Amsterdam"),
+        capacity=capacity,
+        status=kw.pop("status", EventStatus.PUBLISHED),
+        **kw,
+    )
+    for position, meal in enumerate(meals or []):
+        spec = {
+            "name": "Diner",
+            "price_cents": 500,
+            "capacity": 10,
+            "diets": ["vegetarian", "vegan", "halal"],
+            **meal,
+        }
+        event.meal_options.append(MealOption(position=position, **spec))
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+def make_registration(event, people=("Ada",), email: str = "ada@example.org", **kw):
+    """A registration made through the service (so every rule applies), committed."""
+    choices = [
+        p if isinstance(p, registrations.PersonChoice) else registrations.PersonChoice(name=p)
+        for p in people
+    ]
+    registration = registrations.register(
+        event, kw.pop("contact_name", choices[0].name), email, choices, **kw
+    )
+    db.session.commit()
+    return registration

@@ -9,7 +9,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from babel.numbers import format_currency
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,6 +31,8 @@ DIET_LABELS = {
 
 def select_locale() -> str:
     """The language of this request: the switch, then the cookie, then the account, then nl."""
+    if not has_request_context():
+        return "nl"
     for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
         if candidate in LOCALES:
             return candidate

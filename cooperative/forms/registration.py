@@ -76,10 +76,12 @@ class RegistrationForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.event = event
         self.now = utcnow()
+        self.focus_id: str | None = None  # the field to put the cursor in when drawn again
         self.offer_choices()
 
     def offer_choices(self) -> None:
-        """Give every person the meals and diets this event offers."""
+        """Give every person the meals and diets this event offers, and say which meals
+        cannot be chosen now (sign-up closed, or full) and what each costs."""
         meals = [(NO_MEAL, _l("No meal"))] + [
             (str(option.id), option.name) for option in self.event.meal_options
         ]
@@ -87,6 +89,20 @@ class RegistrationForm(FlaskForm):
         for entry in self.people:
             entry.meal.choices = meals
             entry.diets.choices = [(diet, DIET_LABELS.get(diet, diet)) for diet in diets]
+        self.closed_meals: set[str] = set()
+        self.meal_notes: dict[str, str] = {}
+        for option in self.event.meal_options:
+            key = str(option.id)
+            if not option.signup_open(self.now):
+                self.closed_meals.add(key)
+                self.meal_notes[key] = _l("sign-up closed")
+            elif option.meals_left == 0:
+                self.closed_meals.add(key)
+                self.meal_notes[key] = _l("full")
+            elif option.pay_what_you_can:
+                self.meal_notes[key] = _l("pay what you can")
+            else:
+                self.meal_notes[key] = money(option.price_cents)
         pwyc = next((o for o in self.event.meal_options if o.pay_what_you_can), None)
         if pwyc is not None:
             self.meal_amount.description = _l(
@@ -105,6 +121,7 @@ class RegistrationForm(FlaskForm):
         if len(self.people) < self.event.max_party_size:
             self.people.append_entry()
             self.offer_choices()
+            self.focus_id = self.people[-1].form.name.id
 
     def remove_person(self, index: int) -> None:
         """Take one person out, keeping what was typed for the others."""

@@ -54,7 +54,7 @@ class RegistrationRefused(Exception):
     """
 
     def __init__(self, message, field: str = "event", **details) -> None:
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.field = field
         self.details = details

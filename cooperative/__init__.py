@@ -41,7 +41,17 @@ def create_app(config: dict | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
 
-    from .views import account, api, auth, collectives, events, manage, public, registrations
+    from .views import (
+        account,
+        api,
+        auth,
+        collectives,
+        events,
+        manage,
+        payments,
+        public,
+        registrations,
+    )
 
     for blueprint in (
         public.bp,
@@ -52,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
         collectives.bp,
         manage.bp,
         api.bp,
+        payments.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from .extensions import db
 from .models import User, normalise_email, utcnow
-from .services import demo, mail
+from .services import demo, mail, registration
 
 coop = AppGroup("coop", help="Cooperative commands: demo data, mail, accounts.")
 
@@ -41,6 +41,14 @@ def send_mail_command(loop: bool, interval: float) -> None:
         if not loop:
             return
         time.sleep(interval)
+
+
+@coop.command("expire-holds")
+def expire_holds_command() -> None:
+    """Release unpaid holds whose time is up (run it from cron every few minutes)."""
+    released = registration.expire_holds()
+    db.session.commit()
+    click.echo(f"Released {released} expired holds.")
 
 
 @coop.command("create-admin")

@@ -59,6 +59,15 @@ def from_environment(instance_path: str) -> dict:
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
+        "STRIPE_PAYMENT_METHODS": [
+            method.strip()
+            for method in os.environ.get("STRIPE_PAYMENT_METHODS", "ideal,card").split(",")
+            if method.strip()
+        ],
+        "STRIPE_TIMEOUT_SECONDS": float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "15")),
+        # How long unpaid seats are held: while paying online, and after a promotion.
+        "PAYMENT_HOLD_MINUTES": int(os.environ.get("PAYMENT_HOLD_MINUTES", "30")),
+        "PROMOTION_HOLD_HOURS": int(os.environ.get("PROMOTION_HOLD_HOURS", "24")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour"),

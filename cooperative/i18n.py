@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .models.accounts import LOCALES
+from .models.types import utcnow
 
 LANG_COOKIE = "lang"
 
@@ -83,3 +84,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["diet"] = lambda key: str(DIET_LABELS.get(key, key))
     app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.globals["current_locale"] = current_locale
+    app.jinja_env.globals["now"] = utcnow

@@ -18,12 +18,19 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..i18n import DIET_LABELS, money
 from ..models import Event, utcnow
-from ..services.registration import PersonChoice, RegistrationRefused, price_cents
+from ..services.registration import (
+    PersonChoice,
+    RegistrationRefused,
+    must_pay_online,
+    price_cents,
+    takes_online_payment,
+)
 from .fields import email_field, strip
 
 # However many rows a request posts, no more are read: a guard, not the party limit.
@@ -71,24 +78,41 @@ class RegistrationForm(FlaskForm):
     contact_email = email_field(_l("Your e-mail address"))
     people = FieldList(FormField(PersonForm), min_entries=1, max_entries=MAX_ROWS)
     meal_amount = StringField(_l("What you pay per meal"), filters=[strip])
+    pay_method = RadioField(
+        _l("How do you pay?"),
+        choices=[
+            SelectChoice("online", _l("Now, online (iDEAL or card)")),
+            SelectChoice("door", _l("At the door")),
+        ],
+        default="online",
+    )
 
     def __init__(self, event: Event, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.event = event
         self.now = utcnow()
         self.focus_id: str | None = None  # the field to put the cursor in when drawn again
+        # "online", "door" or "choice": how this event's registrations pay what they owe.
+        if must_pay_online(event):
+            self.payment = "online"
+        elif takes_online_payment(event):
+            self.payment = "choice"
+        else:
+            self.payment = "door"
         self.offer_choices()
 
     def offer_choices(self) -> None:
         """Give every person the meals and diets this event offers, and say which meals
         cannot be chosen now (sign-up closed, or full) and what each costs."""
-        meals = [(NO_MEAL, _l("No meal"))] + [
-            (str(option.id), option.name) for option in self.event.meal_options
+        meals = [SelectChoice(NO_MEAL, _l("No meal"))] + [
+            SelectChoice(str(option.id), option.name) for option in self.event.meal_options
         ]
         diets = sorted({diet for option in self.event.meal_options for diet in option.diets})
         for entry in self.people:
             entry.meal.choices = meals
-            entry.diets.choices = [(diet, DIET_LABELS.get(diet, diet)) for diet in diets]
+            entry.diets.choices = [
+                SelectChoice(diet, DIET_LABELS.get(diet, diet)) for diet in diets
+            ]
         self.closed_meals: set[str] = set()
         self.meal_notes: dict[str, str] = {}
         for option in self.event.meal_options:
@@ -150,6 +174,12 @@ class RegistrationForm(FlaskForm):
     def meal_amount_cents(self) -> int | None:
         """The pay-what-you-can amount typed, in cents; None when left empty or unreadable."""
         return parse_euros(self.meal_amount.data) if self.meal_amount.data else None
+
+    @property
+    def pays_online(self) -> bool:
+        return self.payment == "online" or (
+            self.payment == "choice" and self.pay_method.data == "online"
+        )
 
     @staticmethod
     def meal_id(entry) -> int | None:

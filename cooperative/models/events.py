@@ -18,6 +18,14 @@ class EventStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class PaymentMode(enum.StrEnum):
+    """How people pay an event's tickets and meals."""
+
+    DOOR = "door"
+    ONLINE = "online"
+    BOTH = "both"
+
+
 class RegistrationStatus(enum.StrEnum):
     PENDING_PAYMENT = "pending_payment"
     CONFIRMED = "confirmed"
@@ -54,6 +62,11 @@ class Event(db.Model):
     capacity: so.Mapped[int | None]
     ticket_price_cents: so.Mapped[int] = so.mapped_column(default=0)
     max_party_size: so.Mapped[int] = so.mapped_column(default=6)
+    payment_mode: so.Mapped[PaymentMode] = so.mapped_column(
+        StrEnumType(PaymentMode), default=PaymentMode.DOOR, server_default=PaymentMode.DOOR.value
+    )
+    # Cancelling a paid registration refunds it until this time (None: until the start).
+    refund_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     registration_opens_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     registration_closes_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     status: so.Mapped[EventStatus] = so.mapped_column(
@@ -81,6 +94,10 @@ class Event(db.Model):
     @property
     def is_full(self) -> bool:
         return self.seats_left == 0
+
+    @property
+    def refund_deadline(self) -> datetime:
+        return self.refund_until or self.starts_at
 
     @property
     def registration_closes(self) -> datetime:

@@ -18,6 +18,7 @@ from ..models import (
     EventStatus,
     MealOption,
     MembershipPlan,
+    PaymentMode,
     PlanPeriod,
     User,
     utcnow,
@@ -233,6 +234,7 @@ def _events(today: date) -> list[dict]:
             collective=None,
             audience="Voor iedereen, alle leeftijden",
             capacity=80,
+            payment_mode=PaymentMode.BOTH,
             meals=[
                 dict(
                     name="Diner vanaf 17:30",

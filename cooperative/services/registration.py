@@ -9,9 +9,11 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
@@ -21,12 +23,16 @@ from ..models import (
     Attendee,
     Event,
     MealOption,
+    Payment,
+    PaymentMode,
     PaymentState,
+    PaymentStatus,
     Registration,
     RegistrationStatus,
     normalise_email,
     utcnow,
 )
+from . import payments
 from .calendar import event_calendar
 from .mail import external_url, queue_mail
 
@@ -262,9 +268,14 @@ def register(
     user=None,
     locale: str = "nl",
     join_waitlist: bool = False,
+    pay_online: bool = False,
     now: datetime | None = None,
 ) -> Registration:
     """Register a party for `event`, or put it on the waiting list, and e-mail its link.
+
+    A party that owes money and chose to pay online (where the event takes online
+    payment) is held as `pending_payment` for PAYMENT_HOLD_MINUTES: its seats and meals
+    are kept while it pays; see `start_payment`.
 
     With the event locked: refuses (RegistrationRefused) a closed or cancelled event, a
     party of the wrong size, a meal or diet not offered, a meal after its deadline or
@@ -303,6 +314,8 @@ def register(
     else:
         _check_meals_left(event, people)
         status = RegistrationStatus.CONFIRMED
+        if amount and (must_pay_online(event) or (pay_online and takes_online_payment(event))):
+            status = RegistrationStatus.PENDING_PAYMENT
 
     options = {option.id: option for option in event.meal_options}
     registration = Registration(
@@ -315,6 +328,11 @@ def register(
         manage_token=new_secret(),
         amount_due_cents=amount,
         payment_state=_payment_state(status, amount),
+        hold_expires_at=(
+            now + timedelta(minutes=current_app.config["PAYMENT_HOLD_MINUTES"])
+            if status == RegistrationStatus.PENDING_PAYMENT
+            else None
+        ),
         created_at=now,
         attendees=[
             Attendee(
@@ -348,9 +366,23 @@ def _registration_closed_message(state: str):
 
 
 def _payment_state(status: RegistrationStatus, amount_cents: int) -> PaymentState:
-    if status == RegistrationStatus.CONFIRMED and amount_cents > 0:
+    if amount_cents <= 0:
+        return PaymentState.NONE
+    if status == RegistrationStatus.CONFIRMED:
         return PaymentState.DUE_AT_DOOR
+    if status == RegistrationStatus.PENDING_PAYMENT:
+        return PaymentState.PENDING
     return PaymentState.NONE
+
+
+def takes_online_payment(event: Event) -> bool:
+    """Whether people can pay this event online (Stripe is set up and the event allows it)."""
+    return payments.online_payments_enabled() and event.payment_mode != PaymentMode.DOOR
+
+
+def must_pay_online(event: Event) -> bool:
+    """Whether this event takes online payment only (no paying at the door)."""
+    return payments.online_payments_enabled() and event.payment_mode == PaymentMode.ONLINE
 
 
 def waitlist_position(registration: Registration) -> int | None:
@@ -375,6 +407,8 @@ def promote_waitlist(event: Event) -> list[Registration]:
     """Give freed seats to waiting parties, oldest first, each one that fits; e-mail them.
 
     A party that does not fit is skipped, not dropped: a smaller one behind it may fit.
+    Where the event takes online payment only, a party that owes money is held for
+    PROMOTION_HOLD_HOURS and gets a link to pay; otherwise it pays at the door.
     """
     lock_event(event)
     promoted = []
@@ -392,6 +426,10 @@ def promote_waitlist(event: Event) -> list[Registration]:
         if not fits:
             continue
         registration.status = RegistrationStatus.CONFIRMED
+        if registration.amount_due_cents and must_pay_online(event):
+            registration.status = RegistrationStatus.PENDING_PAYMENT
+            hours = current_app.config["PROMOTION_HOLD_HOURS"]
+            registration.hold_expires_at = utcnow() + timedelta(hours=hours)
         registration.payment_state = _payment_state(
             registration.status, registration.amount_due_cents
         )
@@ -409,16 +447,25 @@ def _check_changeable(registration: Registration, now: datetime) -> None:
 
 
 def cancel(registration: Registration, now: datetime | None = None) -> None:
-    """Cancel a whole party, free its seats and meals, and promote the waiting list."""
+    """Cancel a whole party, free its seats and meals, and promote the waiting list.
+
+    What was paid online is refunded until the event's refund deadline (raises
+    PaymentUnavailable, changing nothing, when Stripe does not answer); an unfinished
+    online payment is closed.
+    """
     now = now or utcnow()
     _check_changeable(registration, now)
     lock_event(registration.event)
     held = registration.status in HOLDING
+    _refund(registration, registration.amount_paid_cents, now)
+    _close_open_payments(registration)
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
+    registration.hold_expires_at = None
     for attendee in registration.active_attendees:
         attendee.cancelled_at = now
-    registration.payment_state = PaymentState.NONE
+    if registration.payment_state not in (PaymentState.PAID, PaymentState.REFUNDED):
+        registration.payment_state = PaymentState.NONE
     db.session.flush()
     _mail(registration, "registration_cancelled")
     if held:
@@ -426,7 +473,10 @@ def cancel(registration: Registration, now: datetime | None = None) -> None:
 
 
 def cancel_attendee(attendee: Attendee, now: datetime | None = None) -> None:
-    """Cancel one person of a party; the last one cancels the party. Frees their seat."""
+    """Cancel one person of a party; the last one cancels the party. Frees their seat.
+
+    Their part of an online payment is refunded until the event's refund deadline.
+    """
     now = now or utcnow()
     registration = attendee.registration
     _check_changeable(registration, now)
@@ -441,7 +491,14 @@ def cancel_attendee(attendee: Attendee, now: datetime | None = None) -> None:
         registration.event.ticket_price_cents + person.meal_price_cents
         for person in registration.active_attendees
     )
-    registration.payment_state = _payment_state(registration.status, registration.amount_due_cents)
+    if registration.payment_state == PaymentState.PAID:
+        _refund(registration, registration.amount_paid_cents - registration.amount_due_cents, now)
+    else:
+        # The open Checkout page asks for the old amount: close it; "pay now" makes a new one.
+        _close_open_payments(registration)
+        registration.payment_state = _payment_state(
+            registration.status, registration.amount_due_cents
+        )
     db.session.flush()
     if registration.status in HOLDING:
         promote_waitlist(registration.event)
@@ -477,15 +534,225 @@ def update_attendee(
         attendee.diet_note = diet_note.strip()[:300]
 
 
+def _payments_of(registration: Registration, status: PaymentStatus) -> list[Payment]:
+    return db.session.scalars(
+        sa.select(Payment)
+        .where(Payment.registration_id == registration.id, Payment.status == status)
+        .order_by(Payment.id)
+    ).all()
+
+
+def _refund(registration: Registration, amount_cents: int, now: datetime) -> None:
+    """Give back up to `amount_cents` of what was paid online, until the refund deadline.
+
+    Money paid at the door is the organisers' to give back; nothing happens here for it.
+    """
+    if amount_cents <= 0 or now >= registration.event.refund_deadline:
+        return
+    for payment in reversed(_payments_of(registration, PaymentStatus.PAID)):
+        part = min(amount_cents, payment.amount_cents - payment.refunded_cents)
+        if part <= 0:
+            continue
+        payments.refund(payment, part)
+        registration.amount_paid_cents -= part
+        amount_cents -= part
+    if registration.amount_paid_cents <= 0 and registration.payment_state == PaymentState.PAID:
+        registration.payment_state = PaymentState.REFUNDED
+
+
+def _close_open_payments(registration: Registration) -> None:
+    """Close the registration's unfinished Checkout pages: they can no longer be paid."""
+    for payment in _payments_of(registration, PaymentStatus.OPEN):
+        payments.expire_checkout(payment)
+        payment.status = PaymentStatus.EXPIRED
+
+
+def _line_items(registration: Registration) -> list[payments.LineItem]:
+    """What the Checkout page lists: entry tickets, then each meal at its price."""
+    people = registration.active_attendees
+    items = []
+    if registration.event.ticket_price_cents:
+        items.append(
+            payments.LineItem(
+                str(_l("Entry: %(title)s", title=registration.event.title)),
+                registration.event.ticket_price_cents,
+                len(people),
+            )
+        )
+    meals: dict[tuple[str, int], int] = {}
+    for person in people:
+        if person.meal_option is not None and person.meal_price_cents:
+            key = (person.meal_option.name, person.meal_price_cents)
+            meals[key] = meals.get(key, 0) + 1
+    items += [payments.LineItem(name, price, count) for (name, price), count in meals.items()]
+    return items
+
+
+def start_payment(registration: Registration, now: datetime | None = None) -> str:
+    """The address of the Checkout page where a held registration pays what it owes.
+
+    An open page is reused; otherwise a new payment and page are made. Refuses
+    (RegistrationRefused) when the registration is not waiting for a payment or its hold
+    is over; raises payments.PaymentUnavailable when Stripe does not answer.
+    """
+    now = now or utcnow()
+    if registration.status != RegistrationStatus.PENDING_PAYMENT or (
+        registration.hold_expires_at and registration.hold_expires_at <= now
+    ):
+        raise RegistrationRefused(_l("This registration is not waiting for a payment."))
+    for payment in _payments_of(registration, PaymentStatus.OPEN):
+        url = payments.checkout_url(payment)
+        if url and payment.amount_cents == registration.amount_open_cents:
+            return url
+        payment.status = PaymentStatus.EXPIRED
+    event = registration.event
+    payment = payments.new_payment(
+        registration.amount_open_cents,
+        f"{event.title}: {registration.contact_name}",
+        registration=registration,
+    )
+    manage_url = external_url("registrations.manage", token=registration.token)
+    with force_locale(registration.locale):
+        items = _line_items(registration)
+    return payments.start_checkout(
+        payment,
+        items,
+        customer_email=registration.contact_email,
+        locale=registration.locale,
+        success_url=manage_url + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=manage_url + "?checkout=cancelled",
+        pay_before=registration.hold_expires_at or now,
+    )
+
+
+def payment_succeeded(payment: Payment) -> None:
+    """A registration's online payment arrived: confirm the party, once, and e-mail it.
+
+    A payment that comes after its hold expired confirms the party if its seats are still
+    free; otherwise (or when it is not owed at all) it is refunded and the person told.
+    Nobody pays for a seat they do not get.
+    """
+    registration = payment.registration
+    event = registration.event
+    lock_event(event)
+    db.session.refresh(payment)
+    db.session.refresh(registration)
+    if payment.status != PaymentStatus.OPEN and payment.status != PaymentStatus.EXPIRED:
+        return  # settled already (by the webhook or the return page)
+    payment.status = PaymentStatus.PAID
+    payment.paid_at = utcnow()
+    if registration.status == RegistrationStatus.CANCELLED and _can_reinstate(registration):
+        registration.status = RegistrationStatus.PENDING_PAYMENT
+        registration.cancelled_at = None
+    if registration.status != RegistrationStatus.PENDING_PAYMENT:
+        payments.refund(payment, payment.amount_cents)
+        db.session.flush()
+        _mail(registration, "registration_refunded", amount=payment.amount_cents)
+        return
+    excess = payment.amount_cents - registration.amount_open_cents
+    if excess > 0:  # a person left the party while this page was being paid
+        payments.refund(payment, excess)
+    registration.amount_paid_cents += payment.amount_cents - max(excess, 0)
+    registration.status = RegistrationStatus.CONFIRMED
+    registration.payment_state = PaymentState.PAID
+    registration.hold_expires_at = None
+    _close_open_payments(registration)
+    db.session.flush()
+    _mail(registration, "registration_paid")
+
+
+def _can_reinstate(registration: Registration) -> bool:
+    """Whether a party whose hold ran out can still have its seats (for a late payment)."""
+    event = registration.event
+    if event.registration_state() != "open" or registration.active_attendees == []:
+        return False
+    other = db.session.scalar(
+        sa.select(Registration.id).where(
+            Registration.event_id == event.id,
+            Registration.contact_email == registration.contact_email,
+            Registration.status != RegistrationStatus.CANCELLED,
+            Registration.id != registration.id,
+        )
+    )
+    attendees = registration.active_attendees
+    return other is None and _fits(event, len(attendees), _meal_counts(attendees))[0]
+
+
+def payment_failed(payment: Payment, now: datetime | None = None) -> None:
+    """Stripe closed a registration's Checkout page unpaid (expired or failed).
+
+    The party keeps its hold until the hold's own time is up, so it can try again; a hold
+    already over is released (seats freed, waiting list promoted, the person told).
+    """
+    now = now or utcnow()
+    registration = payment.registration
+    lock_event(registration.event)
+    db.session.refresh(payment)
+    db.session.refresh(registration)
+    if payment.status != PaymentStatus.OPEN:
+        return
+    payment.status = PaymentStatus.EXPIRED
+    if (
+        registration.status == RegistrationStatus.PENDING_PAYMENT
+        and registration.hold_expires_at is not None
+        and registration.hold_expires_at <= now
+    ):
+        release_hold(registration, now)
+
+
+def release_hold(registration: Registration, now: datetime | None = None) -> None:
+    """End an unpaid hold: free the seats and meals, promote the waiting list, tell them.
+
+    The party itself is kept as it was (cancelled as a whole), so a payment that still
+    arrives can give it back its seats if they are free.
+    """
+    now = now or utcnow()
+    lock_event(registration.event)
+    _close_open_payments(registration)
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = now
+    registration.hold_expires_at = None
+    registration.payment_state = PaymentState.NONE
+    db.session.flush()
+    _mail(registration, "registration_expired")
+    promote_waitlist(registration.event)
+
+
+def expire_holds(now: datetime | None = None) -> int:
+    """Release every hold whose time is up (for cron); return how many were released."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        sa.select(Registration).where(
+            Registration.status == RegistrationStatus.PENDING_PAYMENT,
+            Registration.hold_expires_at <= now,
+        )
+    ).all()
+    released = 0
+    for registration in due:
+        lock_event(registration.event)
+        db.session.refresh(registration)
+        if (
+            registration.status == RegistrationStatus.PENDING_PAYMENT
+            and registration.hold_expires_at is not None
+            and registration.hold_expires_at <= now
+        ):
+            release_hold(registration, now)
+            released += 1
+    return released
+
+
 SUBJECTS = {
     "registration_received": lambda title: _l("Your registration: %(title)s", title=title),
     "registration_link": lambda title: _l("Your registration link: %(title)s", title=title),
     "registration_promoted": lambda title: _l("A place for you: %(title)s", title=title),
     "registration_cancelled": lambda title: _l("Cancelled: %(title)s", title=title),
+    "registration_paid": lambda title: _l("Paid, see you there: %(title)s", title=title),
+    "registration_expired": lambda title: _l("Your seats were released: %(title)s", title=title),
+    "registration_refunded": lambda title: _l("Your payment is refunded: %(title)s", title=title),
 }
 
 
-def _mail(registration: Registration, template: str) -> None:
+def _mail(registration: Registration, template: str, **context) -> None:
     """E-mail the party's contact, in their language, with the event's calendar file."""
     event = registration.event
     attachments = []
@@ -508,4 +775,5 @@ def _mail(registration: Registration, template: str) -> None:
         position=waitlist_position(registration),
         manage_url=external_url("registrations.manage", token=registration.token),
         event_url=external_url("events.show", slug=event.slug),
+        **context,
     )

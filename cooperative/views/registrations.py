@@ -5,14 +5,17 @@ pages show only that registration.
 """
 
 import segno
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
 from ..extensions import db, htmx
 from ..i18n import current_locale
-from ..models import Attendee, EventStatus, Registration
+from ..models import Attendee, EventStatus, Payment, Registration, RegistrationStatus
+from ..services import payments
 from ..services import registration as registrations
 from ..services.mail import external_url
 from .events import published_event, registration_form, render_event
@@ -62,6 +65,7 @@ def register(slug: str):
             user=current_user if current_user.is_authenticated else None,
             locale=current_locale(),
             join_waitlist=request.form.get("submit") == "waitlist",
+            pay_online=form.pays_online,
         )
     except registrations.AlreadyRegistered as known:
         registrations.resend_link(known.registration)
@@ -72,7 +76,36 @@ def register(slug: str):
         form.attach(refusal)
         return render_event(event, form, 422)
     db.session.commit()
+    if registration.status == RegistrationStatus.PENDING_PAYMENT:
+        return _checkout(registration)
     return _go(url_for("registrations.manage", token=registration.token))
+
+
+def _checkout(registration: Registration):
+    """Send the person to Stripe's page to pay what the registration owes.
+
+    When Stripe does not answer, the seats stay held and the private page says so, with
+    a button to try again.
+    """
+    try:
+        url = registrations.start_payment(registration)
+    except payments.PaymentUnavailable:
+        db.session.rollback()
+        flash(
+            _(
+                "Online payment does not work right now. Your seats are held until %(time)s: "
+                "please try again in a moment.",
+                time=format_time(registration.hold_expires_at, "short"),
+            ),
+            "error",
+        )
+        return _go(url_for("registrations.manage", token=registration.token))
+    except registrations.RegistrationRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal.message), "error")
+        return _go(url_for("registrations.manage", token=registration.token))
+    db.session.commit()
+    return _go(url)
 
 
 def _go(location: str):
@@ -98,8 +131,30 @@ def _registration_or_404(token: str) -> Registration:
 
 @bp.get("/r/<token>")
 def manage(token: str):
-    """A registration's private page: status, party, meals, amount, tickets."""
+    """A registration's private page: status, party, meals, amount, tickets.
+
+    Coming back from Stripe (`session_id`), it asks Stripe how the payment stands, so the
+    page is right even before the webhook arrives; then it shows itself at its plain URL.
+    """
     registration = _registration_or_404(token)
+    session_id = request.args.get("session_id", "")
+    if session_id:
+        payment = db.session.scalar(
+            sa.select(Payment).where(
+                Payment.registration_id == registration.id,
+                Payment.stripe_checkout_session_id == session_id,
+            )
+        )
+        if payment is not None:
+            payments.sync_checkout(payment)
+            db.session.commit()
+        return redirect(url_for("registrations.manage", token=token), code=303)
+    if (
+        request.args.get("checkout") == "cancelled"
+        and registration.status == RegistrationStatus.PENDING_PAYMENT
+    ):
+        flash(_("You have not paid yet. Your seats are held for a little while."), "info")
+        return redirect(url_for("registrations.manage", token=token), code=303)
     return render_template(
         "registrations/manage.html",
         registration=registration,
@@ -107,6 +162,12 @@ def manage(token: str):
         position=registrations.waitlist_position(registration),
         qr=ticket_qr,
     )
+
+
+@bp.post("/r/<token>/pay")
+def pay(token: str):
+    """Go (again) to Stripe's page to pay a held registration."""
+    return _checkout(_registration_or_404(token))
 
 
 @bp.route("/r/<token>/cancel", methods=["GET", "POST"])
@@ -123,6 +184,16 @@ def cancel(token: str):
         except registrations.RegistrationRefused as refusal:
             db.session.rollback()
             flash(str(refusal.message), "error")
+            return redirect(url_for("registrations.manage", token=token), code=303)
+        except payments.PaymentUnavailable:
+            db.session.rollback()
+            flash(
+                _(
+                    "The refund could not be made right now, so nothing is cancelled yet. "
+                    "Please try again in a moment."
+                ),
+                "error",
+            )
             return redirect(url_for("registrations.manage", token=token), code=303)
         db.session.commit()
         if attendee is not None:

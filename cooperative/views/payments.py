@@ -1,0 +1,26 @@
+"""Stripe's webhooks: the one POST without a CSRF token, believed only when signed."""
+
+from flask import Blueprint, current_app, request
+
+from ..extensions import csrf, db
+from ..services import payments
+
+bp = Blueprint("payments", __name__, url_prefix="/payments")
+
+
+@bp.post("/stripe/webhook")
+@csrf.exempt
+def stripe_webhook():
+    """Act on a Stripe event: 400 for a missing or wrong signature, 200 once handled."""
+    if not payments.online_payments_enabled():
+        return {"error": "online payments are not set up"}, 404
+    try:
+        outcome = payments.handle_webhook(
+            request.get_data(), request.headers.get("Stripe-Signature")
+        )
+    except payments.WebhookRefused:
+        db.session.rollback()
+        return {"error": "invalid signature"}, 400
+    db.session.commit()
+    current_app.logger.info("Stripe webhook: %s", outcome)
+    return {"received": True, "outcome": outcome}

@@ -52,3 +52,23 @@ class User(UserMixin, db.Model):
     @property
     def email_confirmed(self) -> bool:
         return self.email_confirmed_at is not None
+
+    @property
+    def managed_collective_ids(self) -> set[int]:
+        """The ids of the collectives this person organises for (their `CollectiveRole`s)."""
+        return {role.collective_id for role in self.collective_roles}
+
+    @property
+    def manages_events(self) -> bool:
+        """Whether the organisers' pages are for this person: admins and organisers."""
+        return self.is_admin or bool(self.collective_roles)
+
+    def can_manage(self, collective_id: int | None) -> bool:
+        """Whether this person may manage the events hosted by `collective_id`.
+
+        Admins manage every event, also those without a host collective (None);
+        organisers only those of the collectives they have a role in.
+        """
+        if self.is_admin:
+            return True
+        return collective_id is not None and collective_id in self.managed_collective_ids

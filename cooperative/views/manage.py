@@ -1,5 +1,253 @@
-"""The organisers' back office: their collectives' events."""
+"""The organisers' back office: their collectives' events.
 
-from flask import Blueprint
+Organisers (people with a role in a collective) manage the events of their collectives;
+admins manage every event, also those without a host collective. Everyone else gets 403,
+and whoever is not logged in is sent to the log-in page. `organiser_required` and
+`managed_event` are the one place where that is checked.
+"""
+
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+
+from ..extensions import db, htmx
+from ..forms.events import EventForm
+from ..models import Collective, Event, EventStatus, Registration, RegistrationStatus
+from ..services import events as event_service
+from ..services.events import EventRefused
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+FORM_ID = "event-form"
+
+
+def organiser_required(view):
+    """Only for people who organise for a collective, and admins: others get 403."""
+
+    @wraps(view)
+    @login_required
+    def checked(*args, **kwargs):
+        if not current_user.manages_events:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def managed_event(view):
+    """Load the event `event_id` for a view that manages it: 404 when there is none,
+    403 when the person may not manage it. The view gets `event` instead of the id."""
+
+    @wraps(view)
+    @organiser_required
+    def checked(event_id: int, **kwargs):
+        event = db.session.scalar(
+            sa.select(Event)
+            .where(Event.id == event_id)
+            .options(sa.orm.selectinload(Event.meal_options), sa.orm.joinedload(Event.collective))
+        )
+        if event is None:
+            abort(404)
+        if not current_user.can_manage(event.collective_id):
+            abort(403)
+        return view(event, **kwargs)
+
+    return checked
+
+
+@bp.get("/")
+@organiser_required
+def index():
+    """The back office starts at the events."""
+    return redirect(url_for("manage.events"))
+
+
+@bp.get("/events")
+@organiser_required
+def events():
+    """The person's events, upcoming first, then past, with seats and meals taken."""
+    upcoming, past = event_service.managed_events(current_user)
+    return render_template("manage/events.html", upcoming=upcoming, past=past)
+
+
+def _collective_choices() -> list[tuple[int, str]]:
+    """The collectives the person may host an event under: all of them for admins."""
+    query = sa.select(Collective.id, Collective.name).order_by(Collective.name, Collective.id)
+    if not current_user.is_admin:
+        query = query.where(Collective.id.in_(current_user.managed_collective_ids))
+    return [(collective_id, name) for collective_id, name in db.session.execute(query)]
+
+
+def _event_form(formdata=None, event: Event | None = None) -> EventForm:
+    """The event form with the person's collectives; filled from `event` when nothing
+    was posted."""
+    options = {"collectives": _collective_choices(), "allow_no_host": current_user.is_admin}
+    if formdata is None and event is not None:
+        return EventForm.for_event(event, **options)
+    return EventForm(formdata=formdata, **options)
+
+
+def _submitted_action() -> tuple[str, int | None]:
+    """Which button sent the form: save, add a meal, remove one, or just redraw."""
+    if "add_meal" in request.form:
+        return "add", None
+    if "remove_meal" in request.form:
+        value = request.form.get("remove_meal", "")
+        return "remove", int(value) if value.isascii() and value.isdigit() else None
+    if "save" in request.form:
+        return "save", None
+    return "redraw", None
+
+
+def _render_form(
+    form: EventForm,
+    event: Event | None,
+    status: int = 200,
+    *,
+    focus: str | None = None,
+    meal_errors: dict[int, str] | None = None,
+):
+    """The event's form page, or only the form when htmx asked for it."""
+    context = {
+        "form": form,
+        "event": event,
+        "focus": focus,
+        "meal_errors": meal_errors or {},
+        "meals_taken": (
+            {str(option.id): option.meals_taken for option in event.meal_options}
+            if event is not None
+            else {}
+        ),
+        "form_url": (
+            url_for("manage.edit_event", event_id=event.id)
+            if event is not None
+            else url_for("manage.new_event")
+        ),
+    }
+    if htmx and htmx.target == FORM_ID:
+        template = "manage/_event_form.html"
+    else:
+        template = "manage/event_form.html"
+    return render_template(template, **context), status, {"Vary": "HX-Request, HX-Target"}
+
+
+def _go(location: str):
+    """Redirect after a POST: a full page load for htmx too."""
+    if htmx:
+        return "", 204, {"HX-Redirect": location}
+    return redirect(location, code=303)
+
+
+def _edit(event: Event | None):
+    """Draw the form, redraw it with a meal added or removed, or save it."""
+    if request.method == "GET":
+        return _render_form(_event_form(event=event), event)
+    action, index = _submitted_action()
+    if action == "add":
+        form = _event_form(request.form, event)
+        if not form.add_meal():
+            form.meals.errors = [_("You can offer at most %(count)d meals.", count=len(form.meals))]
+            return _render_form(form, event, 422)
+        return _render_form(form, event, focus=f"meals-{len(form.meals) - 1}-name")
+    if action == "remove":
+        posted = _event_form(request.form, event)
+        if index is None or not 0 <= index < len(posted.meals):
+            return _render_form(posted, event)
+        meal_id = posted.meals[index].form.plan().id
+        if event is not None and meal_id in event_service.meal_options_in_use(event):
+            message = _(
+                "People have chosen this meal, so it cannot be removed. You can change it instead."
+            )
+            return _render_form(posted, event, 422, meal_errors={index: message})
+        form = _event_form(EventForm.without_meal(request.form, index), event)
+        return _render_form(form, event, focus="add-meal")
+    form = _event_form(request.form, event)
+    if action == "redraw":
+        return _render_form(form, event)
+    if not form.validate():
+        return _render_form(form, event, 422)
+    creating = event is None
+    try:
+        saved = event_service.save_event(form.plan(), event)
+    except EventRefused as refusal:
+        db.session.rollback()
+        form.attach(refusal.field, refusal.message)
+        return _render_form(form, event, 422)
+    db.session.commit()
+    if creating:
+        flash(_("The event is saved as a draft. Publish it when it is ready."), "success")
+    else:
+        flash(_("Your changes are saved."), "success")
+    return _go(url_for("manage.edit_event", event_id=saved.id))
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@organiser_required
+def new_event():
+    """A new event with its meals; saving makes a draft."""
+    return _edit(None)
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@managed_event
+def edit_event(event: Event):
+    """Change an event and its meals; people's registrations stay attached."""
+    return _edit(event)
+
+
+@bp.post("/events/<int:event_id>/publish")
+@managed_event
+def publish_event(event: Event):
+    """Make a draft public and open for registration."""
+    try:
+        published = event_service.publish(event)
+    except EventRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal.message), "error")
+        return redirect(url_for("manage.edit_event", event_id=event.id), code=303)
+    db.session.commit()
+    if published:
+        flash(_("The event is published: everyone can see it and register."), "success")
+    else:
+        flash(_("The event was published already."), "info")
+    return redirect(url_for("manage.edit_event", event_id=event.id), code=303)
+
+
+@bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
+@managed_event
+def cancel_event(event: Event):
+    """Cancel the event after a confirming button: every registration is cancelled and
+    each party is e-mailed."""
+    if request.method == "POST":
+        try:
+            cancelled = event_service.cancel_event(event)
+        except EventRefused as refusal:
+            db.session.rollback()
+            flash(str(refusal.message), "error")
+            return redirect(url_for("manage.events"), code=303)
+        db.session.commit()
+        flash(
+            ngettext(
+                "The event is cancelled. We have e-mailed %(num)d party.",
+                "The event is cancelled. We have e-mailed %(num)d parties.",
+                len(cancelled),
+            ),
+            "success",
+        )
+        return redirect(url_for("manage.events"), code=303)
+    parties = db.session.scalar(
+        sa.select(sa.func.count(Registration.id)).where(
+            Registration.event_id == event.id,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+    )
+    return render_template(
+        "manage/cancel.html",
+        event=event,
+        parties=parties,
+        already=event.status == EventStatus.CANCELLED,
+    )

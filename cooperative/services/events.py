@@ -1,0 +1,365 @@
+"""The organisers' workflows for events: create or change an event with its meals,
+publish it, cancel it; and the overview of the events a person manages.
+
+Changes to an event that people have registered for are made with the event locked
+(`lock_event`), so seats and meals are counted and changed in one go. The caller commits;
+these functions only flush.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    HOLDING,
+    Attendee,
+    Event,
+    EventStatus,
+    MealOption,
+    PaymentState,
+    Registration,
+    RegistrationStatus,
+    utcnow,
+)
+from .mail import external_url, queue_mail
+from .registration import lock_event, meals_taken, seats_taken
+
+SLUG_MAX_LENGTH = 120
+_SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+class EventRefused(Exception):
+    """A rule refuses the change. `field` names the form field it is about: `slug`,
+    `capacity`, `meals-<i>-<field>`, `meals`, or `event` for the event as a whole."""
+
+    def __init__(self, message, field: str = "event") -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class MealPlan:
+    """A meal as the organiser wants it. `id` is an existing meal option of the event, or
+    None for a new one. Amounts in cents; a pay-what-you-can meal has a minimum."""
+
+    name: str
+    price_cents: int = 0
+    pwyc_min_cents: int | None = None
+    pwyc_suggested_cents: int | None = None
+    capacity: int | None = None
+    signup_deadline: datetime | None = None
+    diets: list[str] = field(default_factory=list)
+    id: int | None = None
+
+
+@dataclass
+class EventPlan:
+    """An event as the organiser wants it, with its meals in their order."""
+
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    slug: str = ""
+    summary: str = ""
+    description: str = ""
+    venue: str = ""
+    address: str = ""
+    collective_id: int | None = None
+    audience: str = ""
+    capacity: int | None = None
+    ticket_price_cents: int = 0
+    max_party_size: int = 6
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    meals: list[MealPlan] = field(default_factory=list)
+
+
+def slug_is_valid(slug: str) -> bool:
+    """Lower-case ASCII letters and digits in words joined by single hyphens."""
+    return len(slug) <= SLUG_MAX_LENGTH and _SLUG_RE.fullmatch(slug) is not None
+
+
+def slugify(text: str) -> str:
+    """`Buurtdiner in de Pijp: één avond!` -> `buurtdiner-in-de-pijp-een-avond`."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[: SLUG_MAX_LENGTH - 10].rstrip("-") or "event"
+
+
+def _slug_taken(slug: str, event_id: int | None) -> bool:
+    query = sa.select(Event.id).where(Event.slug == slug)
+    if event_id is not None:
+        query = query.where(Event.id != event_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _choose_slug(plan: EventPlan, event: Event | None) -> str:
+    """The slug typed, refused when another event has it; or one made from the title,
+    numbered (`-2`, `-3`...) until it is free."""
+    event_id = event.id if event is not None else None
+    if plan.slug:
+        if _slug_taken(plan.slug, event_id):
+            raise EventRefused(
+                _l("Another event already has this web address. Please choose another."),
+                field="slug",
+            )
+        return plan.slug
+    base = slugify(plan.title)
+    slug, number = base, 1
+    while _slug_taken(slug, event_id):
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
+def meal_options_in_use(event: Event) -> set[int]:
+    """The event's meal options that someone in an active registration (also on the
+    waiting list) has chosen: these cannot be removed."""
+    if event.id is None:
+        return set()
+    rows = db.session.scalars(
+        sa.select(Attendee.meal_option_id)
+        .join(Registration, Attendee.registration_id == Registration.id)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status != RegistrationStatus.CANCELLED,
+            Attendee.cancelled_at.is_(None),
+            Attendee.meal_option_id.is_not(None),
+        )
+        .distinct()
+    )
+    return set(rows)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None
+
+
+def save_event(plan: EventPlan, event: Event | None = None) -> Event:
+    """Create an event as a draft (`event` None) or change `event`, with its meals.
+
+    Meals keep their rows (matched by `MealPlan.id`), so the people who chose them stay
+    attached. Refuses (EventRefused) a slug another event has, a capacity below the seats
+    taken, a meal capacity below the meals taken, and removing a meal someone has chosen.
+    """
+    if event is not None:
+        lock_event(event)
+    slug = _choose_slug(plan, event)
+    if event is None:
+        event = Event(status=EventStatus.DRAFT)
+        db.session.add(event)
+        taken_seats, taken_meals, in_use = 0, {}, set()
+    else:
+        taken_seats, taken_meals = seats_taken(event), meals_taken(event)
+        in_use = meal_options_in_use(event)
+    if plan.capacity is not None and plan.capacity < taken_seats:
+        raise EventRefused(
+            _l(
+                "%(count)d seats are taken already: the number of seats cannot be lower.",
+                count=taken_seats,
+            ),
+            field="capacity",
+        )
+
+    existing = {option.id: option for option in event.meal_options}
+    kept = {meal.id for meal in plan.meals if meal.id in existing}
+    removed = [option for option_id, option in existing.items() if option_id not in kept]
+    for option in removed:
+        if option.id in in_use:
+            raise EventRefused(
+                _l(
+                    "People have chosen the meal “%(meal)s”, so it cannot be removed. "
+                    "You can change it instead.",
+                    meal=option.name,
+                ),
+                field="meals",
+            )
+
+    options = []
+    for position, meal in enumerate(plan.meals):
+        option = existing.pop(meal.id, None) if meal.id is not None else None
+        taken = taken_meals.get(option.id, 0) if option is not None else 0
+        if meal.capacity is not None and meal.capacity < taken:
+            raise EventRefused(
+                _l(
+                    "%(count)d of these meals are taken already: the number cannot be lower.",
+                    count=taken,
+                ),
+                field=f"meals-{position}-capacity",
+            )
+        option = option or MealOption()
+        option.name = meal.name
+        option.price_cents = meal.price_cents
+        option.pwyc_min_cents = meal.pwyc_min_cents
+        option.pwyc_suggested_cents = meal.pwyc_suggested_cents
+        option.capacity = meal.capacity
+        option.signup_deadline = _utc(meal.signup_deadline)
+        option.diets = list(meal.diets)
+        option.position = position
+        options.append(option)
+
+    if removed:
+        # Cancelled attendees may still point at a removed meal: let go of it on every
+        # database (SQLite does not enforce the foreign key's SET NULL).
+        db.session.execute(
+            sa.update(Attendee)
+            .where(Attendee.meal_option_id.in_([option.id for option in removed]))
+            .values(meal_option_id=None),
+            execution_options={"synchronize_session": False},
+        )
+
+    event.slug = slug
+    event.title = plan.title
+    event.summary = plan.summary
+    event.description = plan.description
+    event.starts_at = _utc(plan.starts_at)
+    event.ends_at = _utc(plan.ends_at)
+    event.venue = plan.venue
+    event.address = plan.address
+    event.collective_id = plan.collective_id
+    event.audience = plan.audience
+    event.capacity = plan.capacity
+    event.ticket_price_cents = plan.ticket_price_cents
+    event.max_party_size = plan.max_party_size
+    event.registration_opens_at = _utc(plan.registration_opens_at)
+    event.registration_closes_at = _utc(plan.registration_closes_at)
+    event.meal_options = options
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        # Another event took the slug between our check and this write.
+        raise EventRefused(
+            _l("Another event already has this web address. Please choose another."),
+            field="slug",
+        ) from error
+    return event
+
+
+def publish(event: Event) -> bool:
+    """Make a draft public and open for registration; False when it already was.
+
+    Refuses (EventRefused) a cancelled event.
+    """
+    if event.status == EventStatus.CANCELLED:
+        raise EventRefused(_l("A cancelled event cannot be published again."))
+    if event.status == EventStatus.PUBLISHED:
+        return False
+    event.status = EventStatus.PUBLISHED
+    db.session.flush()
+    return True
+
+
+def cancel_event(event: Event, now: datetime | None = None) -> list[Registration]:
+    """Cancel the event and every active registration, and e-mail each party's contact.
+
+    With the event locked: the event becomes cancelled; each registration that was not
+    cancelled yet (also those on the waiting list) is cancelled, with its attendees, and
+    nobody is promoted. A registration that was paid keeps its payment state, so the
+    money can be returned. Returns the registrations cancelled. Refuses (EventRefused) an
+    event that is cancelled already.
+    """
+    now = now or utcnow()
+    lock_event(event)
+    db.session.refresh(event)
+    if event.status == EventStatus.CANCELLED:
+        raise EventRefused(_l("This event is cancelled already."))
+    event.status = EventStatus.CANCELLED
+    active = db.session.scalars(
+        sa.select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+        .order_by(Registration.id)
+    ).all()
+    for registration in active:
+        registration.status = RegistrationStatus.CANCELLED
+        registration.cancelled_at = now
+        registration.hold_expires_at = None
+        if registration.payment_state != PaymentState.PAID:
+            registration.payment_state = PaymentState.NONE
+        for attendee in registration.attendees:
+            if attendee.cancelled_at is None:
+                attendee.cancelled_at = now
+    db.session.flush()
+    for registration in active:
+        queue_mail(
+            registration.contact_email,
+            _l("Cancelled: %(title)s", title=event.title),
+            "event_cancelled",
+            registration.locale,
+            registration=registration,
+            event=event,
+            events_url=external_url("events.index"),
+        )
+    return active
+
+
+@dataclass
+class EventRow:
+    """An event in the organiser's overview, with its meal counts."""
+
+    event: Event
+    meal_count: int
+    meals_taken: int
+    meal_capacity: int | None  # None: at least one meal has no limit, or there are none
+
+
+def managed_events(user, now: datetime | None = None) -> tuple[list[EventRow], list[EventRow]]:
+    """The events `user` manages, as (upcoming soonest first, past latest first).
+
+    Admins see every event; organisers those of their collectives. Seats and meal counts
+    come in the same query as the events.
+    """
+    now = now or utcnow()
+    meal_count = (
+        sa.select(sa.func.count(MealOption.id))
+        .where(MealOption.event_id == Event.id)
+        .scalar_subquery()
+    )
+    unlimited = (
+        sa.select(sa.func.count(MealOption.id))
+        .where(MealOption.event_id == Event.id, MealOption.capacity.is_(None))
+        .scalar_subquery()
+    )
+    meal_capacity = (
+        sa.select(sa.func.coalesce(sa.func.sum(MealOption.capacity), 0))
+        .where(MealOption.event_id == Event.id)
+        .scalar_subquery()
+    )
+    taken = (
+        sa.select(sa.func.count(Attendee.id))
+        .join(Registration, Attendee.registration_id == Registration.id)
+        .where(
+            Registration.event_id == Event.id,
+            Registration.status.in_(HOLDING),
+            Attendee.cancelled_at.is_(None),
+            Attendee.meal_option_id.is_not(None),
+        )
+        .scalar_subquery()
+    )
+    query = sa.select(Event, meal_count, unlimited, meal_capacity, taken).options(
+        sa.orm.joinedload(Event.collective)
+    )
+    if not user.is_admin:
+        query = query.where(Event.collective_id.in_(user.managed_collective_ids))
+    upcoming, past = [], []
+    for event, count, open_ended, capacity, meals in db.session.execute(
+        query.order_by(Event.starts_at, Event.id)
+    ):
+        row = EventRow(
+            event=event,
+            meal_count=count,
+            meals_taken=meals,
+            meal_capacity=None if open_ended or not count else capacity,
+        )
+        (upcoming if event.ends_at >= now else past).append(row)
+    past.reverse()
+    return upcoming, past

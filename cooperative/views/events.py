@@ -1,26 +1,285 @@
 """Public event pages."""
 
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from ..extensions import db, htmx
 from ..forms.registration import RegistrationForm
-from ..models import Event, EventStatus
-from ..services.calendar import event_calendar
+from ..i18n import current_locale
+from ..models import Collective, Domain, Event, EventStatus, utcnow
+from ..services.calendar import AMSTERDAM, event_calendar
+from ..services.mail import external_url
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
 
+# --- The event list and its feed: one set of filters for both ------------------------------
+
+# How many days from the start of today (in Amsterdam) each period covers.
+PERIOD_DAYS = {"today": 1, "week": 7, "month": 31}
+QUERY_MAX_LENGTH = 200
+QUERY_MAX_WORDS = 10
+# PostgreSQL cannot compare text with a NUL character in it; no filter needs any of these.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _clean(value: str, limit: int) -> str:
+    return " ".join(_CONTROL_CHARACTERS.sub(" ", value).split())[:limit]
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    """What a person asked the event list for: `?domain=&collective=&q=&period=`.
+
+    Empty means "any". Values are kept as given (trimmed, control characters removed, the
+    search cut at QUERY_MAX_LENGTH characters), so an unknown slug or period simply finds
+    nothing and the page can say why.
+    """
+
+    domain: str = ""
+    collective: str = ""
+    q: str = ""
+    period: str = ""
+
+    @classmethod
+    def from_args(cls, args: MultiDict) -> "EventFilters":
+        """The filters in a query string; anything else in it is ignored."""
+        return cls(
+            domain=_clean(args.get("domain", ""), 80),
+            collective=_clean(args.get("collective", ""), 80),
+            q=_clean(args.get("q", ""), QUERY_MAX_LENGTH),
+            period=_clean(args.get("period", ""), 20),
+        )
+
+    @property
+    def active(self) -> bool:
+        return any(asdict(self).values())
+
+    def as_args(self) -> dict[str, str]:
+        """The filters that are set, for a link that keeps them."""
+        return {name: value for name, value in asdict(self).items() if value}
+
+
+def filtered_events(filters: EventFilters, now: datetime | None = None) -> sa.Select:
+    """Upcoming published events that match `filters`, soonest first, hosts and meals loaded.
+
+    - domain: the host collective has that domain, as its primary domain or another one;
+    - collective: the host collective's slug;
+    - q: every word appears in the title, summary, description or venue, in any case
+      (ILIKE on PostgreSQL; on SQLite LIKE, which ignores the case of A-Z only);
+    - period: `today`, `week` (7 days) or `month` (31 days), counted in whole days in
+      Amsterdam from the start of today; an event counts when it starts before the end.
+    An unknown period matches nothing. The list page and the calendar feed both use this.
+    """
+    now = now or utcnow()
+    query = Event.upcoming(now).options(
+        sa.orm.joinedload(Event.collective), sa.orm.selectinload(Event.meal_options)
+    )
+    if filters.domain:
+        has_domain = sa.or_(
+            Collective.primary_domain.has(Domain.slug == filters.domain),
+            Collective.domains.any(Domain.slug == filters.domain),
+        )
+        query = query.where(Event.collective.has(has_domain))
+    if filters.collective:
+        query = query.where(Event.collective.has(Collective.slug == filters.collective))
+    for word in filters.q.split()[:QUERY_MAX_WORDS]:
+        query = query.where(
+            sa.or_(
+                *(
+                    column.icontains(word, autoescape=True)
+                    for column in (Event.title, Event.summary, Event.description, Event.venue)
+                )
+            )
+        )
+    if filters.period:
+        days = PERIOD_DAYS.get(filters.period)
+        if days is None:
+            return query.where(sa.false())
+        today = now.astimezone(AMSTERDAM).date()
+        until = datetime.combine(today + timedelta(days=days), time(0), tzinfo=AMSTERDAM)
+        query = query.where(Event.starts_at < until)
+    return query
+
+
+def _unknown_filters(filters: EventFilters, domains, collectives) -> list[str]:
+    """Why the filters may find nothing: the values this site does not know."""
+    reasons = []
+    if filters.domain and filters.domain not in {d.slug for d in domains}:
+        reasons.append(_("There is no domain called “%(slug)s”.", slug=filters.domain))
+    if filters.collective and filters.collective not in {c.slug for c in collectives}:
+        reasons.append(_("There is no collective called “%(slug)s”.", slug=filters.collective))
+    if filters.period and filters.period not in PERIOD_DAYS:
+        reasons.append(_("Choose a period from the list: today, next 7 days or next 31 days."))
+    return reasons
+
+
 @bp.get("")
 def index():
-    """Upcoming published events, soonest first."""
-    events = db.session.scalars(
-        Event.upcoming().options(
-            sa.orm.selectinload(Event.collective), sa.orm.selectinload(Event.meal_options)
-        )
+    """Upcoming published events, soonest first, narrowed by the filters in the query string.
+
+    An htmx request aimed at the list (`HX-Target: event-list`) gets only the list; any other
+    request, boosted ones too, gets the whole page. Unknown filter values give an empty,
+    explained list, never an error.
+    """
+    filters = EventFilters.from_args(request.args)
+    events = db.session.scalars(filtered_events(filters)).all()
+    domains = db.session.scalars(sa.select(Domain).order_by(Domain.position, Domain.id)).all()
+    collectives = db.session.scalars(
+        sa.select(Collective).where(Collective.is_published).order_by(Collective.name)
     ).all()
-    return render_template("events/index.html", events=events)
+    feed_url = external_url("events.feed", **filters.as_args())
+    context = {
+        "events": events,
+        "filters": filters,
+        "domains": domains,
+        "collectives": collectives,
+        "unknown": _unknown_filters(filters, domains, collectives),
+        "feed_url": feed_url,
+        # webcal:// asks the calendar app to subscribe rather than import the file once.
+        "subscribe_url": "webcal://" + feed_url.split("://", 1)[1],
+    }
+    if htmx and htmx.target == "event-list":
+        response = make_response(render_template("events/_list.html", fragment=True, **context))
+    else:
+        response = make_response(render_template("events/index.html", **context))
+    # The same URL gives a fragment or a page: caches must keep them apart.
+    response.vary.update(("HX-Request", "HX-Target"))
+    return response
+
+
+def feed():
+    """The upcoming events as a calendar people subscribe to, with the list's filters."""
+    filters = EventFilters.from_args(request.args)
+    events = db.session.scalars(filtered_events(filters)).all()
+    return Response(
+        event_calendar(events, name=_feed_name(filters)),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'inline; filename="meentcoop-events.ics"'},
+    )
+
+
+def _feed_name(filters: EventFilters) -> str:
+    """`MeentCoop`, then what the feed is narrowed to, as a calendar app shows it."""
+    parts = ["MeentCoop"]
+    if filters.collective:
+        collective = db.session.scalar(
+            sa.select(Collective).where(Collective.slug == filters.collective)
+        )
+        parts.append(collective.name if collective else filters.collective)
+    if filters.domain:
+        domain = db.session.scalar(sa.select(Domain).where(Domain.slug == filters.domain))
+        parts.append(domain.name(current_locale()) if domain else filters.domain)
+    if filters.q:
+        parts.append(f"“{filters.q}”")
+    return " · ".join(parts)
+
+
+@bp.record_once
+def _add_feed_route(state) -> None:
+    # A blueprint rule always gets a slash after the prefix (`/events/.ics`); the feed sits
+    # beside the list at `/events.ics` (the URL contract), so it is added to the app itself.
+    # It cannot clash with `/events/<slug>.ics`, which has a slash before the slug.
+    state.app.add_url_rule(
+        "/events.ics", endpoint=f"{state.name}.feed", view_func=feed, methods=["GET"]
+    )
+
+
+# --- Structured data for search engines on the event page --------------------------------
+
+SCHEMA = "https://schema.org/"
+
+
+def _euros(cents: int) -> str:
+    return f"{Decimal(cents) / 100:.2f}"
+
+
+def _offer(name: str, cents: int, sold_out: bool, url: str) -> dict:
+    return {
+        "@type": "Offer",
+        "name": name,
+        "price": _euros(cents),
+        "priceCurrency": "EUR",
+        "availability": SCHEMA + ("SoldOut" if sold_out else "InStock"),
+        "url": url,
+    }
+
+
+@bp.app_template_global("event_structured_data")
+def event_structured_data(event: Event) -> dict:
+    """The event as a schema.org `Event`, for `<script type="application/ld+json">`.
+
+    Times are ISO 8601 in Amsterdam with their offset. Offers: the entry ticket when there
+    is one, and one per meal (its suggested price; pay-what-you-can adds the minimum), sold
+    out when no meals are left. The organizer is the host collective, or the cooperative.
+    Needs the event's host and meals loaded; the template turns it into JSON with `tojson`.
+    """
+    url = external_url("events.show", slug=event.slug)
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": event.title,
+        "description": event.description or event.summary,
+        "url": url,
+        "startDate": event.starts_at.astimezone(AMSTERDAM).isoformat(timespec="seconds"),
+        "endDate": event.ends_at.astimezone(AMSTERDAM).isoformat(timespec="seconds"),
+        "eventStatus": SCHEMA
+        + ("EventCancelled" if event.status == EventStatus.CANCELLED else "EventScheduled"),
+        "eventAttendanceMode": SCHEMA + "OfflineEventAttendanceMode",
+        "location": {
+            "@type": "Place",
+            "name": event.venue or event.address,
+            "address": event.address or event.venue,
+        },
+        "isAccessibleForFree": not event.ticket_price_cents,
+    }
+    collective = event.collective
+    if collective is not None:
+        organizer_url = collective.website or (
+            external_url("collectives.show", slug=collective.slug)
+            if collective.is_published
+            else None
+        )
+        data["organizer"] = {"@type": "Organization", "name": collective.name}
+        if organizer_url:
+            data["organizer"]["url"] = organizer_url
+    else:
+        data["organizer"] = {
+            "@type": "Organization",
+            "name": "MeentCoop",
+            "url": external_url("public.index"),
+        }
+    offers = []
+    if event.ticket_price_cents:
+        offers.append(_offer(_("Entry"), event.ticket_price_cents, event.is_full, url))
+    for meal in event.meal_options:
+        offer = _offer(meal.name, meal.suggested_cents, meal.meals_left == 0, url)
+        if meal.pay_what_you_can:
+            offer["priceSpecification"] = {
+                "@type": "PriceSpecification",
+                "price": _euros(meal.suggested_cents),
+                "minPrice": _euros(meal.pwyc_min_cents),
+                "priceCurrency": "EUR",
+            }
+        if meal.signup_deadline is not None:
+            offer["validThrough"] = meal.signup_deadline.astimezone(AMSTERDAM).isoformat(
+                timespec="seconds"
+            )
+        offers.append(offer)
+    if offers:
+        data["offers"] = offers
+    if event.capacity is not None:
+        data["maximumAttendeeCapacity"] = event.capacity
+        data["remainingAttendeeCapacity"] = event.seats_left
+    return data
 
 
 def published_event(slug: str) -> Event:

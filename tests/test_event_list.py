@@ -1,0 +1,397 @@
+"""The public event list: its filters, the htmx fragment, the cards, and its query count."""
+
+import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from cooperative.extensions import db
+from cooperative.models import Collective, Event, EventStatus, utcnow
+from cooperative.services.registration import PersonChoice
+from tests.factories import (
+    make_collective,
+    make_domain,
+    make_event,
+    make_registration,
+)
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+HTMX_LIST = {"HX-Request": "true", "HX-Target": "event-list"}
+
+# Every upcoming published event in `world`, soonest first.
+UPCOMING = [
+    "Koffieochtend",
+    "Late zonnewandeling",
+    "Zonnepanelen avond",
+    "Nachtelijk oogstfeest",
+    "Vroege oogst",
+    "Oogstmaaltijd",
+    "Winterfeest",
+    "Verre toekomst",
+]
+NEVER = ["Oud feest", "Geheim concept", "Afgelast"]
+
+
+def local(days: int, hour: int, minute: int = 0) -> datetime:
+    """`days` from today in Amsterdam, at that wall-clock time there."""
+    today = utcnow().astimezone(AMSTERDAM).date()
+    return datetime.combine(today + timedelta(days=days), time(hour, minute), tzinfo=AMSTERDAM)
+
+
+def event_at(slug: str, title: str, starts_at: datetime, **kw) -> Event:
+    event = make_event(slug=slug, title=title, **kw)
+    event.starts_at = starts_at
+    event.ends_at = starts_at + timedelta(hours=2)
+    db.session.commit()
+    return event
+
+
+@pytest.fixture
+def world(app):
+    """Two domains and two collectives, events past, near, far, draft and cancelled."""
+    with app.app_context():
+        energie = make_domain("energie", "Energie", "Energy", position=1)
+        voedsel = make_domain("voedsel", "Voedsel", "Food", position=2)
+        buurt = make_domain("buurt", "Buurt", "Neighbourhood", position=3)
+        zonnedak = make_collective("zonnedak", "Zonnedak Oost", domain=energie)
+        pluktuin = make_collective("pluktuin", "Pluktuin West", domain=voedsel)
+        pluktuin.domains = [buurt]
+        db.session.commit()
+
+        now = utcnow()
+        koffie = make_event("koffie", "Koffieochtend", collective=pluktuin, venue="De Kantine")
+        koffie.starts_at, koffie.ends_at = now - timedelta(hours=1), now + timedelta(hours=2)
+        db.session.commit()
+        # On both sides of Amsterdam midnights: a UTC day would put them in the wrong period.
+        event_at("late-wandeling", "Late zonnewandeling", local(0, 23, 30), collective=zonnedak)
+        event_at(
+            "zonnepanelen",
+            "Zonnepanelen avond",
+            local(1, 0, 30),
+            collective=zonnedak,
+            summary="Hoe werkt een dak vol PANELEN?",
+            venue="Huis van de Wijk",
+        )
+        event_at("nacht-oogst", "Nachtelijk oogstfeest", local(6, 23, 30), collective=pluktuin)
+        event_at(
+            "vroege-oogst",
+            "Vroege oogst",
+            local(7, 0, 30),
+            collective=pluktuin,
+            description="Met pompoensoep en brood.",
+        )
+        event_at("oogstmaaltijd", "Oogstmaaltijd", local(30, 23, 30), collective=pluktuin)
+        event_at("winterfeest", "Winterfeest", local(31, 0, 30), venue="Stadsschouwburg")
+        make_event("verre-toekomst", "Verre toekomst", starts_in=timedelta(days=400))
+        make_event("oud-feest", "Oud feest", starts_in=timedelta(days=-2), collective=zonnedak)
+        make_event(
+            "concept",
+            "Geheim concept",
+            starts_in=timedelta(days=3),
+            collective=zonnedak,
+            status=EventStatus.DRAFT,
+        )
+        make_event(
+            "afgelast",
+            "Afgelast",
+            starts_in=timedelta(days=3),
+            collective=zonnedak,
+            status=EventStatus.CANCELLED,
+        )
+
+
+def titles(response) -> list[str]:
+    """The titles of the event cards on the page, in their order."""
+    html = response.get_data(as_text=True)
+    return re.findall(r'<h3 class="card-title"><a href="/events/[^"]+">([^<]+)</a>', html)
+
+
+def test_the_list_shows_upcoming_published_events_soonest_first(client, world):
+    response = client.get("/events?lang=en")
+
+    assert response.status_code == 200
+    assert titles(response) == UPCOMING
+    html = response.get_data(as_text=True)
+    assert "8 events found" in html
+    for title in NEVER:
+        assert title not in html
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # primary domain
+        ("domain=energie", ["Late zonnewandeling", "Zonnepanelen avond"]),
+        # another domain of the collective
+        (
+            "domain=buurt",
+            ["Koffieochtend", "Nachtelijk oogstfeest", "Vroege oogst", "Oogstmaaltijd"],
+        ),
+        (
+            "domain=voedsel",
+            ["Koffieochtend", "Nachtelijk oogstfeest", "Vroege oogst", "Oogstmaaltijd"],
+        ),
+        ("collective=zonnedak", ["Late zonnewandeling", "Zonnepanelen avond"]),
+        (
+            "collective=pluktuin",
+            ["Koffieochtend", "Nachtelijk oogstfeest", "Vroege oogst", "Oogstmaaltijd"],
+        ),
+        # text: title, summary, description, venue; any case; every word must match
+        ("q=OOGST", ["Nachtelijk oogstfeest", "Vroege oogst", "Oogstmaaltijd"]),
+        ("q=panelen", ["Zonnepanelen avond"]),
+        ("q=pompoensoep", ["Vroege oogst"]),
+        ("q=schouwburg", ["Winterfeest"]),
+        ("q=kantine", ["Koffieochtend"]),
+        ("q=oogst+vroege", ["Vroege oogst"]),
+        ("q=++zonne++", ["Late zonnewandeling", "Zonnepanelen avond"]),
+        # wildcards of LIKE are plain characters here
+        ("q=%25", []),
+        ("q=_", []),
+        # days in Amsterdam, from the start of today
+        ("period=today", ["Koffieochtend", "Late zonnewandeling"]),
+        (
+            "period=week",
+            ["Koffieochtend", "Late zonnewandeling", "Zonnepanelen avond", "Nachtelijk oogstfeest"],
+        ),
+        ("period=month", UPCOMING[:6]),
+        ("period=", UPCOMING),
+        # combinations
+        ("domain=energie&period=today", ["Late zonnewandeling"]),
+        ("collective=pluktuin&period=week", ["Koffieochtend", "Nachtelijk oogstfeest"]),
+        ("domain=voedsel&q=oogst&period=week", ["Nachtelijk oogstfeest"]),
+        ("domain=energie&collective=pluktuin", []),
+        ("collective=zonnedak&q=pompoensoep", []),
+    ],
+)
+def test_filters_find_exactly_the_matching_events(client, world, query, expected):
+    response = client.get(f"/events?{query}&lang=en")
+
+    assert response.status_code == 200
+    assert titles(response) == expected
+    html = response.get_data(as_text=True)
+    found = len(expected)
+    assert f"{found} event{'s' if found != 1 else ''} found" in html
+    for title in NEVER:
+        assert title not in html
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("domain=onbekend", "There is no domain called “onbekend”."),
+        ("collective=onbekend", "There is no collective called “onbekend”."),
+        ("period=xyz", "Choose a period from the list"),
+        ("q=" + "zonne" * 2000, None),
+        ("q=zonne%00kaas", None),
+        ("domain=ener%00gie&collective=%00", None),
+        ("domain=energie&period=xyz", "Choose a period from the list"),
+    ],
+)
+def test_bad_filters_give_an_explained_empty_list(client, world, query, reason):
+    for headers in ({}, HTMX_LIST):
+        response = client.get(f"/events?{query}&lang=en", headers=headers)
+
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        assert titles(response) == []
+        assert "0 events found" in html
+        assert "No events match these filters." in html
+        assert 'href="/events">Show all upcoming events' in html
+        if reason:
+            assert reason in html
+
+
+def test_without_any_event_the_page_says_so(client, app):
+    response = client.get("/events?lang=en")
+
+    assert response.status_code == 200
+    assert "No events are planned yet" in response.get_data(as_text=True)
+
+
+def test_htmx_aimed_at_the_list_gets_only_the_list(client, world):
+    response = client.get("/events?domain=energie&lang=en", headers=HTMX_LIST)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "<form" not in html
+    assert titles(response) == ["Late zonnewandeling", "Zonnepanelen avond"]
+    # the count for screen readers replaces the text of the live region on the page
+    assert re.search(
+        r'<p id="event-list-status" hx-swap-oob="innerHTML"[^>]*>2 events found</p>', html
+    )
+    assert {"HX-Request", "HX-Target"} <= set(response.vary)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"HX-Request": "true", "HX-Boosted": "true", "HX-Target": "main"},
+        {"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    ],
+    ids=["plain", "boosted", "history-restore"],
+)
+def test_other_requests_get_the_whole_page(client, world, headers):
+    response = client.get("/events?domain=energie&lang=en", headers=headers)
+
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith("<!doctype html>")
+    assert '<div id="event-list">' in html
+    assert titles(response) == ["Late zonnewandeling", "Zonnepanelen avond"]
+    assert "HX-Request" in response.vary
+    # the live region is empty until the list changes; the count is the list's heading
+    assert re.search(r'<p id="event-list-status"[^>]*aria-live="polite"[^>]*></p>', html)
+    assert "hx-swap-oob" not in html
+
+
+def test_the_filter_form_works_without_javascript_and_keeps_the_choices(client, world):
+    html = client.get("/events?domain=buurt&collective=pluktuin&q=oogst&period=week&lang=en")
+    html = html.get_data(as_text=True)
+
+    form = re.search(r'<form class="event-filters".*?</form>', html, re.S).group(0)
+    assert 'method="get" action="/events"' in form
+    assert 'hx-get="/events"' in form and 'hx-target="#event-list"' in form
+    assert 'hx-push-url="true"' in form
+    assert 'hx-trigger="input changed delay:300ms, search"' in form
+    assert '<button type="submit" class="button">Show events</button>' in form
+    assert 'name="q" value="oogst"' in form
+    assert '<option value="buurt" selected>Neighbourhood</option>' in form
+    assert '<option value="pluktuin" selected>Pluktuin West</option>' in form
+    assert '<option value="week" selected>Next 7 days</option>' in form
+    assert re.search(r'<label for="filter-q">', form)
+
+
+def test_the_subscribe_link_carries_the_filters(client, world):
+    html = client.get("/events?domain=energie&q=zon&period=&lang=en").get_data(as_text=True)
+
+    link = re.search(r'<a href="([^"]+)">Subscribe in your calendar</a>', html).group(1)
+    assert link == "webcal://localhost/events.ics?domain=energie&amp;q=zon"
+    assert "<code>http://localhost/events.ics?domain=energie&amp;q=zon</code>" in html
+
+    feed = client.get("/events.ics?domain=energie&q=zon")
+    assert feed.status_code == 200
+    assert b"Zonnepanelen avond" in feed.data and b"Oogstmaaltijd" not in feed.data
+
+
+def card_of(html: str, title: str) -> str:
+    return re.search(
+        r'<li class="card event-card">(?:(?!</li>).)*?' + title + r".*?</li>", html, re.S
+    ).group(0)
+
+
+def test_cards_say_when_where_who_meal_and_seats(client, app):
+    with app.app_context():
+        zonnedak = make_collective("zonnedak", "Zonnedak Oost")
+        full = event_at(
+            "vol", "Volle avond", local(3, 19, 30), capacity=2, collective=zonnedak, venue="Het Dak"
+        )
+        make_registration(full, people=("Ada", "Bo"))
+        open_event = event_at(
+            "diner",
+            "Buurtdiner",
+            local(4, 17, 30),
+            capacity=14,
+            meals=[{"name": "Diner", "price_cents": 0}],
+        )
+        make_registration(open_event, people=("Ada", "Bo"))
+        event_at("vrij", "Vrije inloop", local(5, 10, 0), capacity=None)
+        weekday = local(3, 19, 30).strftime("%A")
+
+    html = client.get("/events?lang=en").get_data(as_text=True)
+
+    full_card = card_of(html, "Volle avond")
+    assert f"{weekday} " in full_card and "7:30" in full_card
+    assert "Het Dak" in full_card
+    assert "Hosted by Zonnedak Oost" in full_card
+    assert "Full: waiting list" in full_card
+    assert "With a meal" not in full_card
+
+    diner_card = card_of(html, "Buurtdiner")
+    assert "12 seats left" in diner_card
+    assert "With a meal" in diner_card
+    assert "Hosted by" not in diner_card
+
+    free_card = card_of(html, "Vrije inloop")
+    assert "seats left" not in free_card and "Full" not in free_card
+
+
+def test_the_home_page_uses_the_same_cards(client, app):
+    with app.app_context():
+        event = event_at("vol", "Volle avond", local(3, 19, 30), capacity=1)
+        make_registration(event, people=("Ada",))
+
+    html = client.get("/?lang=en").get_data(as_text=True)
+
+    assert "Full: waiting list" in card_of(html, "Volle avond")
+
+
+def add_busy_events(numbers: range) -> None:
+    """Events by two collectives, each with two meals and three registrations of two people."""
+    collectives = db.session.scalars(sa.select(Collective).order_by(Collective.id)).all()
+    if not collectives:
+        energie = make_domain("energie", "Energie", "Energy")
+        collectives = [
+            make_collective("zonnedak", "Zonnedak", domain=energie),
+            make_collective("pluktuin", "Pluktuin", domain=energie),
+        ]
+    for number in numbers:
+        event = make_event(
+            slug=f"avond-{number}",
+            title=f"Avond {number}",
+            starts_in=timedelta(days=1 + number),
+            capacity=40,
+            collective=collectives[number % 2],
+            ticket_price_cents=0,
+            meals=[
+                {"name": "Diner", "price_cents": 0},
+                {"name": "Soep", "price_cents": 0, "capacity": None},
+            ],
+        )
+        meals = [meal.id for meal in event.meal_options]
+        for person in range(3):
+            make_registration(
+                event,
+                people=[
+                    PersonChoice(name=f"Gast {person}", meal_option_id=meals[person % 2]),
+                    PersonChoice(name=f"Kind {person}"),
+                ],
+                email=f"gast{person}@example.org",
+            )
+
+
+URLS = [
+    "/events",
+    "/events?domain=energie&q=avond&period=month",
+    "/events/avond-1",
+    "/events.ics",
+    "/events.ics?collective=zonnedak&domain=energie",
+]
+
+
+def count_each(client, count_queries) -> dict[str, int]:
+    counts = {}
+    for url in URLS:
+        with count_queries as counted:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        counts[url] = counted.count
+    return counts
+
+
+def test_queries_do_not_grow_with_events_registrations_and_meals(app, client, count_queries):
+    with app.app_context():
+        add_busy_events(range(2))
+    client.get("/events")  # the first request of a session may set things up
+    with_two = count_each(client, count_queries)
+
+    with app.app_context():
+        add_busy_events(range(2, 30))
+        assert db.session.scalar(sa.select(sa.func.count(Event.id))) == 30
+    with_thirty = count_each(client, count_queries)
+
+    assert with_thirty == with_two
+    assert max(with_thirty.values()) <= 8, with_thirty
+    assert client.get("/events").get_data(as_text=True).count('class="card event-card"') == 30

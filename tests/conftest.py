@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from cooperative import create_app
 from cooperative.extensions import db, limiter
 from cooperative.models import User, utcnow
+from tests.fake_stripe import FakeStripe
 
 
 @pytest.fixture(scope="session")
@@ -215,3 +216,25 @@ def link_in(message: EmailMessage, path_prefix: str) -> str:
     match = re.search(r"http://localhost(" + re.escape(path_prefix) + r"\S+)", body_of(message))
     assert match, f"no link to {path_prefix} in the e-mail"
     return match.group(1)
+
+
+@pytest.fixture
+def fake_stripe(app, monkeypatch):
+    """A fake Stripe on 127.0.0.1 that the app's real Stripe SDK talks to.
+
+    Webhook events wait in `fake_stripe.pending_events`: post them with the test client
+    (`deliver_webhook`), or set `webhook_url` to a live server's address.
+    """
+    with FakeStripe(webhook_secret="whsec_test_coop", api_key="sk_test_coop") as fake:
+        monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", fake.api_key)
+        monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", fake.webhook_secret)
+        monkeypatch.setitem(app.config, "STRIPE_API_BASE", fake.url)
+        yield fake
+
+
+def deliver_webhook(client, fake, event: dict, **signing):
+    """POST one Stripe event to the app's webhook, signed as Stripe signs it."""
+    body, headers = fake.webhook_request(event, **signing)
+    return client.post(
+        "/payments/stripe/webhook", data=body, headers=headers, content_type="application/json"
+    )

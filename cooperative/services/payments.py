@@ -105,7 +105,7 @@ def start_checkout(
         session = stripe_client().v1.checkout.sessions.create(
             params={
                 "mode": "payment",
-                "payment_method_types": current_app.config["STRIPE_PAYMENT_METHODS"],
+                "allowed_payment_method_types": current_app.config["STRIPE_PAYMENT_METHODS"],
                 "line_items": [
                     {
                         "quantity": item.quantity,

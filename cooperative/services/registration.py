@@ -446,18 +446,20 @@ def _check_changeable(registration: Registration, now: datetime) -> None:
         raise RegistrationRefused(_l("The event has started: this can no longer be changed."))
 
 
-def cancel(registration: Registration, now: datetime | None = None) -> None:
+def cancel(
+    registration: Registration, now: datetime | None = None, *, by_organiser: bool = False
+) -> None:
     """Cancel a whole party, free its seats and meals, and promote the waiting list.
 
-    What was paid online is refunded until the event's refund deadline (raises
-    PaymentUnavailable, changing nothing, when Stripe does not answer); an unfinished
-    online payment is closed.
+    What was paid online is refunded until the event's refund deadline, or always when an
+    organiser cancels (raises PaymentUnavailable, changing nothing, when Stripe does not
+    answer); an unfinished online payment is closed.
     """
     now = now or utcnow()
     _check_changeable(registration, now)
     lock_event(registration.event)
     held = registration.status in HOLDING
-    _refund(registration, registration.amount_paid_cents, now)
+    _refund(registration, registration.amount_paid_cents, now, always=by_organiser)
     _close_open_payments(registration)
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
@@ -542,12 +544,15 @@ def _payments_of(registration: Registration, status: PaymentStatus) -> list[Paym
     ).all()
 
 
-def _refund(registration: Registration, amount_cents: int, now: datetime) -> None:
-    """Give back up to `amount_cents` of what was paid online, until the refund deadline.
+def _refund(
+    registration: Registration, amount_cents: int, now: datetime, always: bool = False
+) -> None:
+    """Give back up to `amount_cents` of what was paid online, until the refund deadline
+    (or `always`, when an organiser decides).
 
     Money paid at the door is the organisers' to give back; nothing happens here for it.
     """
-    if amount_cents <= 0 or now >= registration.event.refund_deadline:
+    if amount_cents <= 0 or (now >= registration.event.refund_deadline and not always):
         return
     for payment in reversed(_payments_of(registration, PaymentStatus.PAID)):
         part = min(amount_cents, payment.amount_cents - payment.refunded_cents)

@@ -306,7 +306,8 @@ def registration_form(event, formdata=None) -> RegistrationForm:
 
 def render_event(event, form: RegistrationForm, status: int = 200):
     """The event page with its form, or only the form when htmx asked for it."""
-    if htmx and htmx.target == "registration":
+    # The running total (`registration-total`) is picked out of the form by htmx.
+    if htmx and htmx.target in ("registration", "registration-total"):
         return render_template("registrations/_form.html", event=event, form=form), status
     return render_template("events/show.html", event=event, form=form), status
 

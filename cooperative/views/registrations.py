@@ -4,6 +4,8 @@ Nobody needs an account: the private link in the e-mail is the key. A registrati
 pages show only that registration.
 """
 
+import re
+
 import segno
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -29,7 +31,7 @@ def _submitted_action() -> tuple[str, int | None]:
         return "add", None
     if "remove_person" in request.form:
         value = request.form.get("remove_person", "")
-        return "remove", int(value) if value.isascii() and value.isdigit() else None
+        return "remove", int(value) if re.fullmatch(r"[0-9]{1,3}", value) else None
     if "submit" in request.form:
         return "submit", None
     return "redraw", None

@@ -123,6 +123,7 @@ MATRIX = {
 def _route_calls(world):
     event = world.event_id
     return {
+        "start": ("get", "/manage/", None, 302),
         "list": ("get", "/manage/events", None, 200),
         "new form": ("get", "/manage/events/new", None, 200),
         "new redraw": ("post", "/manage/events/new", {}, 200),
@@ -144,6 +145,7 @@ def _route_calls(world):
 
 
 ROUTES = (
+    "start",
     "list",
     "new form",
     "new redraw",
@@ -153,7 +155,7 @@ ROUTES = (
     "cancel form",
     "cancel",
 )
-BACK_OFFICE_ROUTES = {"list", "new form", "new redraw"}
+BACK_OFFICE_ROUTES = {"start", "list", "new form", "new redraw"}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -171,6 +173,8 @@ def test_who_may_use_each_route(app, client, auth, world, role, route):
         assert response.headers["Location"].startswith("/auth/login")
     elif expected == OK:
         assert response.status_code == ok_status
+        if route == "start":
+            assert response.headers["Location"] == "/manage/events"
     else:
         assert response.status_code == expected
 
@@ -535,6 +539,8 @@ def test_bad_input_is_refused_next_to_its_field_with_everything_kept(
     error = re.search(rf'<p class="error" id="{re.escape(field)}-error">([^<]*)</p>', page)
     assert error, f"no error next to {field}"
     assert message in error.group(1).replace("&#39;", "'")
+    # The focus goes to the field, so a keyboard user lands on what to fix.
+    assert re.search(rf'<input[^>]*autofocus[^>]*id="{re.escape(field)}"', page)
     assert 'value="Bring what is broken."' in page
     for name, value in overrides.items():
         if value.strip() and name != "meals-0-pay_what_you_can":
@@ -644,6 +650,7 @@ def test_a_meal_someone_chose_cannot_be_removed(app, client, auth, world):
     assert redraw.status_code == 422
     page = page_of(redraw)
     assert "People have chosen this meal, so it cannot be removed." in page
+    assert re.search(r'<button[^>]*id="meal-0-remove"[^>]*autofocus', page)
     assert 'value="Diner met toetje"' in page and 'value="Buurtdiner nieuw"' in page
 
     # Posted by hand without the meal: the save refuses too.

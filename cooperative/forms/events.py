@@ -423,6 +423,18 @@ class EventForm(FlaskForm):
             return
         target.errors = [*target.errors, message]
 
+    def first_error_id(self) -> str | None:
+        """The id of the first field with a message, to put the focus there."""
+        for field in self:
+            if isinstance(field, FieldList):
+                for entry in field:
+                    for subfield in entry.form:
+                        if subfield.errors:
+                            return subfield.id
+            elif field.errors:
+                return field.id
+        return None
+
     @property
     def meal_list_errors(self) -> list:
         """Errors about the meals as a whole, apart from each meal's own field errors."""

@@ -112,6 +112,8 @@ def _render_form(
     meal_errors: dict[int, str] | None = None,
 ):
     """The event's form page, or only the form when htmx asked for it."""
+    if focus is None and status == 422:
+        focus = form.first_error_id()
     context = {
         "form": form,
         "event": event,
@@ -162,7 +164,9 @@ def _edit(event: Event | None):
             message = _(
                 "People have chosen this meal, so it cannot be removed. You can change it instead."
             )
-            return _render_form(posted, event, 422, meal_errors={index: message})
+            return _render_form(
+                posted, event, 422, focus=f"meal-{index}-remove", meal_errors={index: message}
+            )
         form = _event_form(EventForm.without_meal(request.form, index), event)
         return _render_form(form, event, focus="add-meal")
     form = _event_form(request.form, event)

@@ -486,6 +486,11 @@ BAD_INPUT = {
         "Please write a day and time, for example",
     ),
     "capacity 0": ({"capacity": "0"}, "capacity", "Please write 1 or more."),
+    "capacity too large": (
+        {"capacity": "99999999999"},
+        "capacity",
+        "Please write at most 100000.",
+    ),
     "capacity words": ({"capacity": "veel"}, "capacity", "Please write a whole number"),
     "party of 21": ({"max_party_size": "21"}, "max_party_size", "from 1 to 20"),
     "amount abc": ({"ticket_price": "abc"}, "ticket_price", "Please write an amount in euros"),

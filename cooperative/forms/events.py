@@ -51,6 +51,12 @@ MAX_PARTY_SIZE = 20
 NO_COLLECTIVE = ""
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%d-%m-%Y %H:%M"]
 _MEAL_KEY_RE = re.compile(r"meals-(\d+)-(.+)")
+# Seats and meals: at least one, and no more than a database integer holds with room.
+MAX_COUNT = 100_000
+COUNT_RANGE = [
+    NumberRange(min=1, message=_l("Please write 1 or more.")),
+    NumberRange(max=MAX_COUNT, message=_l("Please write at most %(max)d.", max=MAX_COUNT)),
+]
 
 
 def amsterdam_time(label, required: bool = False, description=None) -> DateTimeLocalField:
@@ -153,7 +159,7 @@ class MealForm(Form):
     capacity = WholeNumberField(
         _l("Number of meals"),
         description=_l("Leave empty for no limit."),
-        validators=[Optional(), NumberRange(min=1, message=_l("Please write 1 or more."))],
+        validators=[Optional(), *COUNT_RANGE],
     )
     signup_deadline = amsterdam_time(
         _l("Sign up for the meal before"),
@@ -253,7 +259,7 @@ class EventForm(FlaskForm):
     capacity = WholeNumberField(
         _l("Number of seats"),
         description=_l("Leave empty for no limit."),
-        validators=[Optional(), NumberRange(min=1, message=_l("Please write 1 or more."))],
+        validators=[Optional(), *COUNT_RANGE],
     )
     ticket_price = EuroField(
         _l("Entry price per person"),

@@ -23,7 +23,7 @@ from cooperative.models import (
 )
 from cooperative.services import registration as registrations
 from cooperative.services.registration import PersonChoice
-from tests.conftest import deliver_webhook, post_form
+from tests.conftest import deliver_webhook, make_user, post_form
 from tests.factories import make_event, make_registration
 
 REGISTER = "/events/buurtdiner/register"
@@ -97,7 +97,9 @@ def test_registering_sends_the_person_to_checkout_with_the_right_lines(
     assert held.status == RegistrationStatus.PENDING_PAYMENT
     assert held.payment_state == PaymentState.PENDING
     assert held.amount_due_cents == 2 * (200 + 500)
-    assert held.hold_expires_at - utcnow() == pytest.approx(timedelta(minutes=30), abs=timedelta(minutes=1))
+    assert held.hold_expires_at - utcnow() == pytest.approx(
+        timedelta(minutes=30), abs=timedelta(minutes=1)
+    )
     [payment] = payments_of(app, held.id)
     assert (payment.stripe_checkout_session_id, payment.amount_cents) == (session_id, 1400)
 
@@ -272,7 +274,9 @@ def test_an_expired_hold_frees_the_seats_and_promotes_the_waiting_list(
     assert mails(app)[-1] == "Your seats were released: Buurtdiner"
     promoted = registration(app, "wim@example.org")
     assert promoted.status == RegistrationStatus.PENDING_PAYMENT, "online only: pay first"
-    assert promoted.hold_expires_at - utcnow() == pytest.approx(timedelta(hours=24), abs=timedelta(minutes=1))
+    assert promoted.hold_expires_at - utcnow() == pytest.approx(
+        timedelta(hours=24), abs=timedelta(minutes=1)
+    )
     # Wim registered without a language: the promotion mail is in Dutch.
     assert mails(app, "wim@example.org")[-1] == "Er is plek voor je: Buurtdiner"
 
@@ -448,3 +452,19 @@ def test_the_pay_button_refuses_a_registration_that_owes_nothing(client, app, fa
     page = client.get(f"/r/{token}?lang=en").get_data(as_text=True)
     assert "This registration is not waiting for a payment." in page
     assert not fake_stripe.sessions
+
+
+def test_cancelling_the_event_refunds_what_was_paid_online(client, app, auth, fake_stripe, event):
+    paid = paid_registration(client, app, fake_stripe, event, "Ada", "Bob")
+    with app.app_context():
+        make_user(email="admin@example.org", is_admin=True)
+    auth.login("admin@example.org")
+
+    response = post_form(client, f"/manage/events/{event['id']}/cancel")
+
+    assert response.status_code == 303
+    cancelled = registration(app)
+    assert cancelled.status == RegistrationStatus.CANCELLED
+    assert cancelled.payment_state == PaymentState.REFUNDED
+    assert [r["amount"] for r in fake_stripe.refunds.values()] == [1400]
+    assert payments_of(app, paid.id)[0].status == PaymentStatus.REFUNDED

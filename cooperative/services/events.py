@@ -28,7 +28,7 @@ from ..models import (
     utcnow,
 )
 from .mail import external_url, queue_mail
-from .registration import lock_event, meals_taken, seats_taken
+from .registration import lock_event, meals_taken, refund_everything, seats_taken
 
 SLUG_MAX_LENGTH = 120
 _SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -261,9 +261,10 @@ def cancel_event(event: Event, now: datetime | None = None) -> list[Registration
 
     With the event locked: the event becomes cancelled; each registration that was not
     cancelled yet (also those on the waiting list) is cancelled, with its attendees, and
-    nobody is promoted. A registration that was paid keeps its payment state, so the
-    money can be returned. Returns the registrations cancelled. Refuses (EventRefused) an
-    event that is cancelled already.
+    nobody is promoted. What was paid online is refunded through Stripe (raises
+    PaymentUnavailable, changing nothing, when Stripe does not answer); a registration
+    paid at the door keeps its payment state, so the organisers can pay it back. Returns
+    the registrations cancelled. Refuses (EventRefused) an event that is cancelled already.
     """
     now = now or utcnow()
     lock_event(event)
@@ -280,10 +281,11 @@ def cancel_event(event: Event, now: datetime | None = None) -> list[Registration
         .order_by(Registration.id)
     ).all()
     for registration in active:
+        refund_everything(registration, now)
         registration.status = RegistrationStatus.CANCELLED
         registration.cancelled_at = now
         registration.hold_expires_at = None
-        if registration.payment_state != PaymentState.PAID:
+        if registration.payment_state not in (PaymentState.PAID, PaymentState.REFUNDED):
             registration.payment_state = PaymentState.NONE
         for attendee in registration.attendees:
             if attendee.cancelled_at is None:

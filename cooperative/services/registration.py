@@ -565,6 +565,13 @@ def _refund(
         registration.payment_state = PaymentState.REFUNDED
 
 
+def refund_everything(registration: Registration, now: datetime | None = None) -> None:
+    """Refund all a party paid online and close its unfinished payment pages: for an
+    event that does not go ahead. Raises PaymentUnavailable when Stripe does not answer."""
+    _refund(registration, registration.amount_paid_cents, now or utcnow(), always=True)
+    _close_open_payments(registration)
+
+
 def _close_open_payments(registration: Registration) -> None:
     """Close the registration's unfinished Checkout pages: they can no longer be paid."""
     for payment in _payments_of(registration, PaymentStatus.OPEN):

@@ -19,6 +19,7 @@ from ..forms.events import EventForm
 from ..models import Collective, Event, EventStatus, Registration, RegistrationStatus
 from ..services import events as event_service
 from ..services.events import EventRefused
+from ..services.payments import PaymentUnavailable
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -233,6 +234,16 @@ def cancel_event(event: Event):
             db.session.rollback()
             flash(str(refusal.message), "error")
             return redirect(url_for("manage.events"), code=303)
+        except PaymentUnavailable:
+            db.session.rollback()
+            flash(
+                _(
+                    "The online payments could not be refunded right now, so the event is "
+                    "not cancelled yet. Please try again in a moment."
+                ),
+                "error",
+            )
+            return redirect(url_for("manage.cancel_event", event_id=event.id), code=303)
         db.session.commit()
         flash(
             ngettext(

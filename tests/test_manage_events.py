@@ -14,6 +14,7 @@ from cooperative.models import (
     EventStatus,
     MealOption,
     OutboxMessage,
+    PaymentMode,
     Registration,
     RegistrationStatus,
 )
@@ -898,3 +899,22 @@ def test_an_organiser_of_another_collective_changes_nothing(app, client, auth, w
         assert registration.status == RegistrationStatus.CONFIRMED
         mails = db.session.scalars(sa.select(OutboxMessage.to_address)).all()
         assert mails == ["ada@example.org"]  # only the registration's own confirmation
+
+
+def test_the_organiser_chooses_how_people_pay_and_until_when_refunds_go(app, client, auth, world):
+    log_in(client, auth, "host_organiser")
+    data = event_data(world.host_id, payment_mode="both", refund_until="2030-06-10T12:00")
+
+    response = post_form(client, "/manage/events/new", data)
+
+    assert response.status_code == 303
+    with app.app_context():
+        event = db.session.scalar(sa.select(Event).where(Event.title == "Repair café"))
+        assert event.payment_mode == PaymentMode.BOTH
+        assert event.refund_until == datetime(2030, 6, 10, 10, 0, tzinfo=UTC)
+    page = page_of(client.get(response.headers["Location"]))
+    assert re.search(r'checked id="payment_mode-2"[^>]*value="both"', page)
+
+    refused = post_form(client, "/manage/events/new", {**data, "payment_mode": "cheque"})
+    assert refused.status_code == 422
+    assert "Please choose how people pay." in page_of(refused)

@@ -36,8 +36,13 @@ def test_every_ui_string_has_a_dutch_translation():
 
 def test_dutch_translations_keep_their_placeholders():
     for message in dutch_catalog():
-        if message.id and message.string:
-            assert sorted(PLACEHOLDER.findall(message.id)) == sorted(
-                PLACEHOLDER.findall(message.string)
-            ), message.id
-            assert not message.fuzzy, message.id
+        if not (message.id and message.string):
+            continue
+        # A plural entry has (singular, plural) ids and one translation per Dutch form.
+        source = message.id[-1] if isinstance(message.id, tuple) else message.id
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        for form in forms:
+            assert sorted(PLACEHOLDER.findall(source)) == sorted(PLACEHOLDER.findall(form)), (
+                message.id
+            )
+        assert not message.fuzzy, message.id

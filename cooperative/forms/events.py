@@ -22,6 +22,7 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -38,7 +39,7 @@ from wtforms.validators import (
 )
 
 from ..i18n import DIET_LABELS, current_locale
-from ..models import DIETS, Event
+from ..models import DIETS, Event, PaymentMode
 from ..services.events import EventPlan, MealPlan, slug_is_valid
 from ..services.registration import PWYC_MAX_CENTS
 from .fields import strip
@@ -267,6 +268,24 @@ class EventForm(FlaskForm):
         description=_l("In euros, for example 2,50. 0 means free entry."),
         validators=[AmountRequired(_l("Please fill in a price; 0 means free entry."))],
     )
+    payment_mode = RadioField(
+        _l("How people pay"),
+        choices=[
+            SelectChoice(PaymentMode.DOOR.value, _l("At the door")),
+            SelectChoice(PaymentMode.ONLINE.value, _l("Online, when they register")),
+            SelectChoice(PaymentMode.BOTH.value, _l("They choose: online or at the door")),
+        ],
+        default=PaymentMode.DOOR.value,
+        description=_l("Online payment (iDEAL, card) works when the site has Stripe set up."),
+        invalid_choice_message=_l("Please choose how people pay."),
+    )
+    refund_until = amsterdam_time(
+        _l("Refunds until"),
+        description=_l(
+            "Optional: until when a cancellation refunds an online payment. "
+            "Leave empty for: until the event starts."
+        ),
+    )
     max_party_size = WholeNumberField(
         _l("Most people in one registration"),
         default=6,
@@ -320,6 +339,8 @@ class EventForm(FlaskForm):
             "capacity": event.capacity,
             "ticket_price": event.ticket_price_cents,
             "max_party_size": event.max_party_size,
+            "payment_mode": event.payment_mode.value,
+            "refund_until": event.refund_until,
             "registration_opens_at": event.registration_opens_at,
             "registration_closes_at": event.registration_closes_at,
             "meals": [
@@ -411,6 +432,8 @@ class EventForm(FlaskForm):
             capacity=self.capacity.data,
             ticket_price_cents=self.ticket_price.data or 0,
             max_party_size=self.max_party_size.data,
+            payment_mode=PaymentMode(self.payment_mode.data),
+            refund_until=self.refund_until.data,
             registration_opens_at=self.registration_opens_at.data,
             registration_closes_at=self.registration_closes_at.data,
             meals=[entry.form.plan() for entry in self.meals],

@@ -22,6 +22,7 @@ from ..models import (
     Event,
     EventStatus,
     MealOption,
+    PaymentMode,
     PaymentState,
     Registration,
     RegistrationStatus,
@@ -76,6 +77,8 @@ class EventPlan:
     capacity: int | None = None
     ticket_price_cents: int = 0
     max_party_size: int = 6
+    payment_mode: PaymentMode = PaymentMode.DOOR
+    refund_until: datetime | None = None
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
     meals: list[MealPlan] = field(default_factory=list)
@@ -228,6 +231,8 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
     event.capacity = plan.capacity
     event.ticket_price_cents = plan.ticket_price_cents
     event.max_party_size = plan.max_party_size
+    event.payment_mode = plan.payment_mode
+    event.refund_until = _utc(plan.refund_until)
     event.registration_opens_at = _utc(plan.registration_opens_at)
     event.registration_closes_at = _utc(plan.registration_closes_at)
     event.meal_options = options

@@ -1,7 +1,13 @@
 """The domain model. Importing this package registers every table with the metadata."""
 
 from .accounts import User, normalise_email
-from .collectives import Collective, CollectiveRole, Domain
+from .collectives import (
+    Collective,
+    CollectiveRole,
+    CollectiveSuggestion,
+    Domain,
+    SuggestionStatus,
+)
 from .events import (
     DIETS,
     HOLDING,
@@ -32,6 +38,7 @@ __all__ = [
     "Attendee",
     "Collective",
     "CollectiveRole",
+    "CollectiveSuggestion",
     "Domain",
     "Event",
     "EventStatus",
@@ -51,6 +58,7 @@ __all__ = [
     "Registration",
     "RegistrationStatus",
     "StripeEvent",
+    "SuggestionStatus",
     "User",
     "Visibility",
     "normalise_email",

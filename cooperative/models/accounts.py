@@ -28,6 +28,10 @@ class User(UserMixin, db.Model):
     locale: so.Mapped[str] = so.mapped_column(sa.String(5), default="nl")
     is_admin: so.Mapped[bool] = so.mapped_column(default=False)
     email_confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # A new address waits here until its owner confirms it from the e-mailed link.
+    pending_email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    # The secret in the address of this person's private calendar feed; reset to revoke it.
+    calendar_token: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     profile: so.Mapped["Profile | None"] = so.relationship(  # noqa: F821

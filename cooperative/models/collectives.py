@@ -1,12 +1,13 @@
 """The areas of the economy and the collectives that work in them."""
 
+import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import StrEnumType, UTCDateTime, utcnow
 
 collective_domains = sa.Table(
     "collective_domains",
@@ -84,3 +85,39 @@ class CollectiveRole(db.Model):
 
     collective: so.Mapped[Collective] = so.relationship(back_populates="roles")
     user: so.Mapped["User"] = so.relationship(back_populates="collective_roles")  # noqa: F821
+
+
+class SuggestionStatus(enum.StrEnum):
+    NEW = "new"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class CollectiveSuggestion(db.Model):
+    """A collective someone suggests for the directory; admins turn it into a draft."""
+
+    __tablename__ = "collective_suggestions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(160))
+    domain_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("domains.id", ondelete="SET NULL")
+    )
+    neighbourhood: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    website: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    contact_email: so.Mapped[str] = so.mapped_column(sa.String(254), default="")
+    reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    locale: so.Mapped[str] = so.mapped_column(sa.String(5), default="nl")
+    status: so.Mapped[SuggestionStatus] = so.mapped_column(
+        StrEnumType(SuggestionStatus), default=SuggestionStatus.NEW
+    )
+    collective_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("collectives.id", ondelete="SET NULL")
+    )
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    domain: so.Mapped[Domain | None] = so.relationship()
+    collective: so.Mapped[Collective | None] = so.relationship()

@@ -76,6 +76,8 @@ class Membership(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     decision_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    privacy_accepted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    renewal_reminded_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     user: so.Mapped["User"] = so.relationship(  # noqa: F821

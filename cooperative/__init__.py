@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .views import (
         account,
         api,
+        attendance,
         auth,
         collectives,
         events,
@@ -61,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
         registrations.bp,
         collectives.bp,
         manage.bp,
+        attendance.bp,
         api.bp,
         payments.bp,
     ):

@@ -317,6 +317,8 @@ class EventRow:
     meal_count: int
     meals_taken: int
     meal_capacity: int | None  # None: at least one meal has no limit, or there are none
+    checked_in: int = 0  # people with a place who are checked in at the door
+    waiting: int = 0  # people on the waiting list
 
 
 def managed_events(user, now: datetime | None = None) -> tuple[list[EventRow], list[EventRow]]:
@@ -352,13 +354,22 @@ def managed_events(user, now: datetime | None = None) -> tuple[list[EventRow], l
         )
         .scalar_subquery()
     )
-    query = sa.select(Event, meal_count, unlimited, meal_capacity, taken).options(
-        sa.orm.joinedload(Event.collective)
+    people = (
+        sa.select(sa.func.count(Attendee.id))
+        .join(Registration, Attendee.registration_id == Registration.id)
+        .where(Registration.event_id == Event.id, Attendee.cancelled_at.is_(None))
     )
+    checked_in = people.where(
+        Registration.status.in_(HOLDING), Attendee.checked_in_at.is_not(None)
+    ).scalar_subquery()
+    waiting = people.where(Registration.status == RegistrationStatus.WAITLISTED).scalar_subquery()
+    query = sa.select(
+        Event, meal_count, unlimited, meal_capacity, taken, checked_in, waiting
+    ).options(sa.orm.joinedload(Event.collective))
     if not user.is_admin:
         query = query.where(Event.collective_id.in_(user.managed_collective_ids))
     upcoming, past = [], []
-    for event, count, open_ended, capacity, meals in db.session.execute(
+    for event, count, open_ended, capacity, meals, arrived, waiting_people in db.session.execute(
         query.order_by(Event.starts_at, Event.id)
     ):
         row = EventRow(
@@ -366,6 +377,8 @@ def managed_events(user, now: datetime | None = None) -> tuple[list[EventRow], l
             meal_count=count,
             meals_taken=meals,
             meal_capacity=None if open_ended or not count else capacity,
+            checked_in=arrived,
+            waiting=waiting_people,
         )
         (upcoming if event.ends_at >= now else past).append(row)
     past.reverse()

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from ..extensions import db, htmx
 from ..i18n import current_locale
 from ..models import Attendee, EventStatus, Payment, Registration, RegistrationStatus
-from ..services import payments
+from ..services import attendance, payments
 from ..services import registration as registrations
 from ..services.mail import external_url
 from .events import published_event, registration_form, render_event
@@ -268,14 +268,24 @@ def ticket(ticket: str):
     attendee = registrations.find_attendee(ticket)
     if attendee is None:
         abort(404)
+    event = attendee.registration.event
+    # The event's organisers (who scanned the QR code at the door) also see the party,
+    # meal and payment, with the check-in button.
+    door = None
+    if current_user.is_authenticated and current_user.can_manage(event.collective_id):
+        door = attendance.party_row(event, attendee.registration_id)
     return render_template(
         "registrations/ticket.html",
         attendee=attendee,
         registration=attendee.registration,
-        event=attendee.registration.event,
+        event=event,
         qr=ticket_qr,
         cancelled=(
             attendee.cancelled_at is not None
             or attendee.registration.event.status == EventStatus.CANCELLED
         ),
+        short_code=attendance.short_code(attendee),
+        door=door,
+        door_meals={option.id: option.name for option in event.meal_options},
+        door_filters=attendance.AttendanceFilters(),
     )

@@ -1,0 +1,878 @@
+"""At the door: the attendance list, its counters and kitchen summary, check-in and undo,
+door payments, walk-ins, and messages from the organisers to the parties.
+
+Check-in and undo are single conditional UPDATEs (`... WHERE checked_in_at IS NULL`), so two
+volunteers tapping the same person at once record one check-in, and tapping twice is
+harmless. Door payments and walk-ins lock the event (`lock_event`) and count afresh inside
+the transaction, like registrations do. The list and the counters run a fixed number of
+queries however many people come. The caller commits; these functions only flush.
+
+Who checked someone in and when is kept on the attendee; who took a door payment on the
+payment. An undo clears the attendee's check-in, so it is written to the application log
+(with who and when) rather than lost.
+"""
+
+import logging
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..i18n import money
+from ..models import (
+    HOLDING,
+    Attendee,
+    Event,
+    EventStatus,
+    MealOption,
+    OutboxMessage,
+    Payment,
+    PaymentProvider,
+    PaymentState,
+    PaymentStatus,
+    Registration,
+    RegistrationStatus,
+    User,
+    utcnow,
+)
+from .mail import external_url, queue_mail
+from .registration import (
+    PWYC_MAX_CENTS,
+    RegistrationRefused,
+    lock_event,
+    meal_price,
+    meals_taken,
+    new_secret,
+    seats_taken,
+)
+
+log = logging.getLogger(__name__)
+
+# What the list can be narrowed to (`?show=`): "" is everyone with a place.
+SHOW_CHOICES = ("", "todo", "meal", "unpaid", "waiting", "cancelled")
+QUERY_MAX_LENGTH = 200
+QUERY_MAX_WORDS = 10
+# A ticket as typed or scanned: `<id>-<secret>` (at least its first 4 characters), alone or
+# at the end of the ticket's address.
+_TICKET_RE = re.compile(r"(?:.*/t/)?([0-9]{1,18})-([A-Za-z0-9_-]{4,64})/?")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# How many characters of the ticket's secret the short code shows.
+SHORT_CODE_LENGTH = 6
+# A message with the same subject to the same people within this time is a double click.
+MESSAGE_REPEAT_WINDOW = timedelta(minutes=10)
+
+
+class AttendanceRefused(Exception):
+    """A rule refuses the action. `field` names the form field it is about (`event` for
+    the event or party as a whole)."""
+
+    def __init__(self, message, field: str = "event") -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def _clean(value: str, limit: int) -> str:
+    return " ".join(_CONTROL_CHARACTERS.sub(" ", value or "").split())[:limit]
+
+
+def name_key(name: str) -> tuple[str, str]:
+    """Sort names as people read them: case and accents aside (`Émile` beside `Emma`)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return plain.casefold().strip(), name
+
+
+def short_code(attendee: Attendee) -> str:
+    """The ticket's code as printed for people to read out or type: `<id>-<6 characters>`."""
+    return f"{attendee.id}-{attendee.ticket_code[:SHORT_CODE_LENGTH]}"
+
+
+@dataclass(frozen=True)
+class AttendanceFilters:
+    """What the list is narrowed to: `?q=` (words in a name, an e-mail address, or a ticket
+    code) and `?show=` (one of SHOW_CHOICES). An unknown `show` shows everyone."""
+
+    q: str = ""
+    show: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> "AttendanceFilters":
+        show = args.get("show", "")
+        return cls(
+            q=_clean(args.get("q", ""), QUERY_MAX_LENGTH),
+            show=show if show in SHOW_CHOICES else "",
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.show)
+
+    def as_args(self) -> dict[str, str]:
+        """The filters that are set, for a link or redirect that keeps them."""
+        return {name: value for name, value in asdict(self).items() if value}
+
+
+def parse_ticket(text: str) -> tuple[int, str] | None:
+    """(attendee id, start of the secret) from a typed code or a scanned ticket address."""
+    match = _TICKET_RE.fullmatch((text or "").strip())
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
+def _ticket_matches(ticket: tuple[int, str]):
+    attendee_id, secret = ticket
+    return sa.and_(
+        Attendee.id == attendee_id,
+        sa.func.substr(Attendee.ticket_code, 1, len(secret)) == secret,
+    )
+
+
+def find_ticket(event: Event, code: str) -> Attendee | None:
+    """The attendee of `event` whose ticket this typed or scanned code is, or None.
+
+    Takes the whole ticket, its address, or its short code (`<id>-<first characters>`).
+    Only organisers of the event use this, and they see the whole list anyway.
+    """
+    ticket = parse_ticket(code)
+    if ticket is None:
+        return None
+    return db.session.scalar(
+        sa.select(Attendee)
+        .join(Registration, Attendee.registration_id == Registration.id)
+        .where(Registration.event_id == event.id, _ticket_matches(ticket))
+    )
+
+
+# --- The list -----------------------------------------------------------------------------
+
+
+@dataclass
+class PartyRow:
+    """One party on the attendance list: its registration, the people shown, and what it
+    paid online and at the door (net of refunds)."""
+
+    registration: Registration
+    attendees: list[Attendee]
+    paid_online_cents: int = 0
+    paid_at_door_cents: int = 0
+    checkers: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> int:
+        return self.registration.id
+
+    @property
+    def has_place(self) -> bool:
+        return self.registration.status in HOLDING
+
+    @property
+    def to_check_in(self) -> list[Attendee]:
+        if not self.has_place:
+            return []
+        return [a for a in self.attendees if a.checked_in_at is None and a.cancelled_at is None]
+
+    @property
+    def all_checked_in(self) -> bool:
+        return self.has_place and bool(self.attendees) and not self.to_check_in
+
+    @property
+    def open_cents(self) -> int:
+        return self.registration.amount_open_cents if self.has_place else 0
+
+    @property
+    def pays_at_door(self) -> bool:
+        """Whether a door payment can be taken now: confirmed, with money still open."""
+        return self.registration.status == RegistrationStatus.CONFIRMED and self.open_cents > 0
+
+    @property
+    def can_refund(self) -> bool:
+        """Whether an organiser can cancel the party and refund what it paid online."""
+        return (
+            self.paid_online_cents > 0
+            and self.registration.status != RegistrationStatus.CANCELLED
+            and self.registration.can_change()
+        )
+
+    def checked_in_by(self, attendee: Attendee) -> str:
+        return self.checkers.get(attendee.checked_in_by_id or 0, "")
+
+    @property
+    def payment_words(self) -> str:
+        return payment_words(self.registration, self.paid_online_cents, self.paid_at_door_cents)
+
+
+def payment_words(registration: Registration, online_cents: int, door_cents: int) -> str:
+    """How a party stands with its money, in words: paid online, paid at the door, to pay
+    at the door, paying online, refunded, or nothing to pay."""
+    parts = []
+    if registration.payment_state == PaymentState.REFUNDED:
+        return str(_l("Refunded"))
+    if online_cents:
+        parts.append(str(_l("Paid online %(amount)s", amount=money(online_cents))))
+    if door_cents:
+        parts.append(str(_l("Paid at the door %(amount)s", amount=money(door_cents))))
+    open_cents = registration.amount_open_cents
+    if registration.status == RegistrationStatus.WAITLISTED:
+        if open_cents:
+            parts.append(str(_l("Pays %(amount)s when they get a place", amount=money(open_cents))))
+    elif registration.status == RegistrationStatus.PENDING_PAYMENT:
+        parts.append(str(_l("Paying online: %(amount)s not paid yet", amount=money(open_cents))))
+    elif registration.status == RegistrationStatus.CONFIRMED and open_cents:
+        parts.append(str(_l("To pay at the door %(amount)s", amount=money(open_cents))))
+    return "; ".join(parts) or str(_l("Nothing to pay"))
+
+
+def _search(query: sa.Select, words: list[str]) -> sa.Select:
+    """Every word must be in the contact's name or e-mail address, in a person's name, or
+    be (the start of) one of the party's ticket codes."""
+    for word in words[:QUERY_MAX_WORDS]:
+        person = Attendee.name.icontains(word, autoescape=True)
+        ticket = parse_ticket(word)
+        if ticket is not None:
+            person = sa.or_(person, _ticket_matches(ticket))
+        query = query.where(
+            sa.or_(
+                Registration.contact_name.icontains(word, autoescape=True),
+                Registration.contact_email.icontains(word, autoescape=True),
+                Registration.attendees.any(person),
+            )
+        )
+    return query
+
+
+def _shown(query: sa.Select, show: str) -> sa.Select:
+    active = Attendee.cancelled_at.is_(None)
+    if show == "waiting":
+        return query.where(Registration.status == RegistrationStatus.WAITLISTED)
+    if show == "cancelled":
+        return query.where(Registration.status == RegistrationStatus.CANCELLED)
+    query = query.where(Registration.status.in_(HOLDING))
+    if show == "todo":
+        query = query.where(
+            Registration.attendees.any(sa.and_(active, Attendee.checked_in_at.is_(None)))
+        )
+    elif show == "meal":
+        query = query.where(
+            Registration.attendees.any(sa.and_(active, Attendee.meal_option_id.is_not(None)))
+        )
+    elif show == "unpaid":
+        query = query.where(Registration.amount_due_cents > Registration.amount_paid_cents)
+    return query
+
+
+def _rows(event: Event, registrations_query: sa.Select, only: int | None = None) -> list[PartyRow]:
+    """Party rows for the registrations the query selects, in three more queries at most."""
+    registrations = db.session.scalars(
+        registrations_query.options(sa.orm.selectinload(Registration.attendees))
+    ).all()
+    if not registrations:
+        return []
+    paid = (
+        sa.select(
+            Payment.registration_id,
+            Payment.provider,
+            sa.func.sum(Payment.amount_cents - Payment.refunded_cents),
+        )
+        .join(Registration, Payment.registration_id == Registration.id)
+        .where(
+            Registration.event_id == event.id,
+            Payment.status.in_((PaymentStatus.PAID, PaymentStatus.REFUNDED)),
+        )
+        .group_by(Payment.registration_id, Payment.provider)
+    )
+    checkers_ids = (
+        sa.select(Attendee.checked_in_by_id)
+        .join(Registration, Attendee.registration_id == Registration.id)
+        .where(Registration.event_id == event.id, Attendee.checked_in_by_id.is_not(None))
+    )
+    if only is not None:
+        paid = paid.where(Registration.id == only)
+        checkers_ids = checkers_ids.where(Registration.id == only)
+    sums: dict[tuple[int, str], int] = {
+        (registration_id, provider): int(total or 0)
+        for registration_id, provider, total in db.session.execute(paid)
+    }
+    checkers = dict(
+        db.session.execute(sa.select(User.id, User.name).where(User.id.in_(checkers_ids))).all()
+    )
+    rows = []
+    for registration in registrations:
+        shown = (
+            registration.attendees
+            if registration.status == RegistrationStatus.CANCELLED
+            else registration.active_attendees
+        )
+        rows.append(
+            PartyRow(
+                registration=registration,
+                attendees=sorted(shown, key=lambda a: a.id),
+                paid_online_cents=sums.get((registration.id, PaymentProvider.STRIPE), 0),
+                paid_at_door_cents=sums.get((registration.id, PaymentProvider.DOOR), 0),
+                checkers=checkers,
+            )
+        )
+    rows.sort(key=lambda row: (name_key(row.registration.contact_name), row.id))
+    return rows
+
+
+def party_rows(event: Event, filters: AttendanceFilters) -> list[PartyRow]:
+    """The parties of `event` that match `filters`, sorted by the contact's name.
+
+    Without `show`, the parties with a place (confirmed or paying online); `todo`: those
+    with someone not checked in yet; `meal`: with someone who eats; `unpaid`: with money
+    still open; `waiting`: the waiting list; `cancelled`: cancelled parties. Four queries,
+    however many parties there are.
+    """
+    query = sa.select(Registration).where(Registration.event_id == event.id)
+    query = _shown(query, filters.show)
+    query = _search(query, filters.q.split())
+    return _rows(event, query)
+
+
+def party_row(event: Event, registration_id: int) -> PartyRow | None:
+    """One party of `event` as the list shows it (after an action), or None."""
+    query = sa.select(Registration).where(
+        Registration.event_id == event.id, Registration.id == registration_id
+    )
+    rows = _rows(event, query, only=registration_id)
+    return rows[0] if rows else None
+
+
+@dataclass
+class PersonRow:
+    """One person for the printed list and the CSV file, with their party."""
+
+    attendee: Attendee
+    party: PartyRow
+
+
+def people(rows: list[PartyRow]) -> list[PersonRow]:
+    """Every person of the parties, one per row, sorted by their own name."""
+    result = [PersonRow(attendee, row) for row in rows for attendee in row.attendees]
+    result.sort(key=lambda person: (name_key(person.attendee.name), person.attendee.id))
+    return result
+
+
+# --- Counters and the kitchen summary -----------------------------------------------------
+
+
+@dataclass
+class MealCount:
+    """How many of one meal to cook: in all, per combination of diets, and the notes."""
+
+    option: MealOption
+    count: int = 0
+    diets: dict[tuple[str, ...], int] = field(default_factory=dict)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (person, note)
+
+    @property
+    def diet_lines(self) -> list[tuple[tuple[str, ...], int]]:
+        """(diets, count) with the special diets first, most wanted first; `()` last."""
+        special = sorted(
+            ((diets, count) for diets, count in self.diets.items() if diets),
+            key=lambda item: (-item[1], item[0]),
+        )
+        plain = self.diets.get((), 0)
+        return special + ([((), plain)] if plain else [])
+
+
+@dataclass
+class Summary:
+    """The numbers at the top of the attendance list."""
+
+    capacity: int | None
+    parties: int = 0
+    people: int = 0
+    checked_in: int = 0
+    waiting_parties: int = 0
+    waiting_people: int = 0
+    meals: list[MealCount] = field(default_factory=list)
+    online_cents: int = 0
+    door_cents: int = 0
+    open_cents: int = 0
+
+    @property
+    def meals_total(self) -> int:
+        return sum(meal.count for meal in self.meals)
+
+
+def summary(event: Event) -> Summary:
+    """Registered, checked in, waiting, meals per meal and diet with the notes, and the
+    money received online, at the door, and still open. Four queries, however many people.
+
+    People with a place are those of confirmed parties and of parties paying online.
+    """
+    result = Summary(capacity=event.capacity)
+    counts = db.session.execute(
+        sa.select(
+            Registration.status,
+            sa.func.count(sa.distinct(Registration.id)),
+            sa.func.count(Attendee.id),
+            sa.func.count(Attendee.checked_in_at),
+        )
+        .join(Registration, Attendee.registration_id == Registration.id)
+        .where(Registration.event_id == event.id, Attendee.cancelled_at.is_(None))
+        .group_by(Registration.status)
+    )
+    for status, parties, people_count, checked_in in counts:
+        if status in HOLDING:
+            result.parties += parties
+            result.people += people_count
+            result.checked_in += checked_in
+        elif status == RegistrationStatus.WAITLISTED:
+            result.waiting_parties += parties
+            result.waiting_people += people_count
+
+    received = db.session.execute(
+        sa.select(Payment.provider, sa.func.sum(Payment.amount_cents - Payment.refunded_cents))
+        .join(Registration, Payment.registration_id == Registration.id)
+        .where(
+            Registration.event_id == event.id,
+            Payment.status.in_((PaymentStatus.PAID, PaymentStatus.REFUNDED)),
+        )
+        .group_by(Payment.provider)
+    )
+    for provider, total in received:
+        if provider == PaymentProvider.STRIPE:
+            result.online_cents += int(total or 0)
+        elif provider == PaymentProvider.DOOR:
+            result.door_cents += int(total or 0)
+    result.open_cents = int(
+        db.session.scalar(
+            sa.select(
+                sa.func.coalesce(
+                    sa.func.sum(Registration.amount_due_cents - Registration.amount_paid_cents), 0
+                )
+            ).where(
+                Registration.event_id == event.id,
+                Registration.status.in_(HOLDING),
+                Registration.amount_due_cents > Registration.amount_paid_cents,
+            )
+        )
+    )
+
+    meals = {option.id: MealCount(option) for option in event.meal_options}
+    diners = db.session.execute(
+        sa.select(Attendee.name, Attendee.meal_option_id, Attendee.diets, Attendee.diet_note)
+        .join(Registration, Attendee.registration_id == Registration.id)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status.in_(HOLDING),
+            Attendee.cancelled_at.is_(None),
+            Attendee.meal_option_id.is_not(None),
+        )
+    )
+    for name, option_id, diets, note in diners:
+        meal = meals.get(option_id)
+        if meal is None:
+            continue
+        meal.count += 1
+        key = tuple(sorted(diets or []))
+        meal.diets[key] = meal.diets.get(key, 0) + 1
+        if note:
+            meal.notes.append((name, note))
+    for meal in meals.values():
+        meal.notes.sort(key=lambda item: name_key(item[0]))
+    result.meals = list(meals.values())
+    return result
+
+
+# --- Check-in and undo --------------------------------------------------------------------
+
+
+def _holding_registration_ids():
+    return sa.select(Registration.id).where(Registration.status.in_(HOLDING))
+
+
+def _why_not(attendee: Attendee) -> str:
+    registration = attendee.registration
+    if registration.status == RegistrationStatus.WAITLISTED:
+        return _l(
+            "%(name)s is on the waiting list: they have no place to check in.", name=attendee.name
+        )
+    return _l("The place of %(name)s is cancelled: they cannot be checked in.", name=attendee.name)
+
+
+def check_in(attendee: Attendee, by: User, now: datetime | None = None) -> bool:
+    """Check one person in, recording who did it and when.
+
+    True when this call checked them in; False when they were checked in already (by this
+    or another volunteer), which is harmless. Refuses (AttendanceRefused) a person on the
+    waiting list or whose place is cancelled.
+    """
+    now = now or utcnow()
+    changed = db.session.execute(
+        sa.update(Attendee)
+        .where(
+            Attendee.id == attendee.id,
+            Attendee.checked_in_at.is_(None),
+            Attendee.cancelled_at.is_(None),
+            Attendee.registration_id.in_(_holding_registration_ids()),
+        )
+        .values(checked_in_at=now, checked_in_by_id=by.id),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.refresh(attendee)
+    db.session.refresh(attendee.registration)
+    if changed:
+        log.info("Attendee %s checked in by user %s at %s", attendee.id, by.id, now.isoformat())
+        return True
+    if attendee.checked_in_at is not None and attendee.cancelled_at is None:
+        return False
+    raise AttendanceRefused(_why_not(attendee))
+
+
+def undo_check_in(attendee: Attendee, by: User, now: datetime | None = None) -> bool:
+    """Take back a person's check-in; False when they were not checked in (harmless).
+
+    The check-in's own record goes with it, so the undo is written to the log.
+    """
+    now = now or utcnow()
+    changed = db.session.execute(
+        sa.update(Attendee)
+        .where(Attendee.id == attendee.id, Attendee.checked_in_at.is_not(None))
+        .values(checked_in_at=None, checked_in_by_id=None),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.refresh(attendee)
+    if changed:
+        log.info(
+            "Check-in of attendee %s undone by user %s at %s", attendee.id, by.id, now.isoformat()
+        )
+    return bool(changed)
+
+
+def check_in_party(registration: Registration, by: User, now: datetime | None = None) -> int:
+    """Check in everyone of a party who is not checked in yet; returns how many this call
+    checked in (0 when they all were already). Refuses (AttendanceRefused) a party on the
+    waiting list or cancelled."""
+    now = now or utcnow()
+    changed = db.session.execute(
+        sa.update(Attendee)
+        .where(
+            Attendee.registration_id == registration.id,
+            Attendee.checked_in_at.is_(None),
+            Attendee.cancelled_at.is_(None),
+            Attendee.registration_id.in_(_holding_registration_ids()),
+        )
+        .values(checked_in_at=now, checked_in_by_id=by.id),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.refresh(registration)
+    if changed:
+        log.info(
+            "%s of party %s checked in by user %s at %s",
+            changed,
+            registration.id,
+            by.id,
+            now.isoformat(),
+        )
+        return changed
+    if registration.status == RegistrationStatus.WAITLISTED:
+        raise AttendanceRefused(
+            _l("This party is on the waiting list: they have no place to check in.")
+        )
+    if registration.status == RegistrationStatus.CANCELLED:
+        raise AttendanceRefused(_l("This registration is cancelled: nobody can be checked in."))
+    return 0
+
+
+def undo_party(registration: Registration, by: User, now: datetime | None = None) -> int:
+    """Take back the check-in of everyone in a party; returns how many were undone."""
+    now = now or utcnow()
+    changed = db.session.execute(
+        sa.update(Attendee)
+        .where(Attendee.registration_id == registration.id, Attendee.checked_in_at.is_not(None))
+        .values(checked_in_at=None, checked_in_by_id=None),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.refresh(registration)
+    if changed:
+        log.info(
+            "Check-in of %s of party %s undone by user %s at %s",
+            changed,
+            registration.id,
+            by.id,
+            now.isoformat(),
+        )
+    return changed
+
+
+# --- Money at the door --------------------------------------------------------------------
+
+
+def _door_payment(
+    registration: Registration, amount_cents: int, by: User, now: datetime
+) -> Payment:
+    payment = Payment(
+        registration_id=registration.id,
+        provider=PaymentProvider.DOOR,
+        status=PaymentStatus.PAID,
+        amount_cents=amount_cents,
+        description=f"{registration.event.title}: {registration.contact_name}"[:300],
+        paid_at=now,
+        recorded_by_id=by.id,
+        created_at=now,
+    )
+    db.session.add(payment)
+    registration.amount_paid_cents += amount_cents
+    if registration.amount_paid_cents >= registration.amount_due_cents:
+        registration.payment_state = PaymentState.PAID
+    return payment
+
+
+def record_door_payment(
+    registration: Registration,
+    amount_cents: int | None,
+    by: User,
+    *,
+    expected_open_cents: int | None = None,
+    now: datetime | None = None,
+) -> Payment | None:
+    """Record money paid at the door for a confirmed party, with who took it and when.
+
+    `expected_open_cents` is what the form showed as still to pay: when that is no longer
+    so (the same tap sent twice, or the party changed meanwhile) nothing is recorded and
+    None is returned. With the event locked. Refuses (AttendanceRefused on `amount`) an
+    amount that is not a positive euro amount or is more than is still to pay, and (on
+    `event`) a party that is not confirmed or owes nothing.
+    """
+    now = now or utcnow()
+    lock_event(registration.event)
+    db.session.refresh(registration)
+    if registration.status == RegistrationStatus.PENDING_PAYMENT:
+        raise AttendanceRefused(
+            _l("This party is paying online. Their seats are held until the payment is done.")
+        )
+    if registration.status != RegistrationStatus.CONFIRMED:
+        raise AttendanceRefused(_l("Only a party with a place can pay at the door."))
+    open_cents = registration.amount_open_cents
+    if expected_open_cents is not None and expected_open_cents != open_cents:
+        return None
+    if open_cents <= 0:
+        if expected_open_cents is not None:
+            return None
+        raise AttendanceRefused(_l("This party has nothing left to pay."))
+    if amount_cents is None or amount_cents <= 0:
+        raise AttendanceRefused(_l("Please write an amount in euros, like 4,50."), field="amount")
+    if amount_cents > open_cents:
+        raise AttendanceRefused(
+            _l("Only %(amount)s is still to pay.", amount=money(open_cents)), field="amount"
+        )
+    payment = _door_payment(registration, amount_cents, by, now)
+    db.session.flush()
+    log.info(
+        "Door payment of %s cents for party %s recorded by user %s",
+        amount_cents,
+        registration.id,
+        by.id,
+    )
+    return payment
+
+
+# --- Walk-ins -----------------------------------------------------------------------------
+
+
+@dataclass
+class WalkIn:
+    """A person who comes without registering: their name, meal, diets and note, and what
+    they paid at the door (None: nothing yet)."""
+
+    name: str
+    meal_option_id: int | None = None
+    diets: list[str] = field(default_factory=list)
+    diet_note: str = ""
+    paid_cents: int | None = None
+
+
+def add_walk_in(
+    event: Event, walk_in: WalkIn, by: User, *, locale: str = "nl", now: datetime | None = None
+) -> Registration:
+    """Add a person at the door: confirmed, checked in at once, no e-mail address needed.
+
+    Walk-ins may come after registration closed and after the event started, and a meal's
+    sign-up deadline does not stop them: only the seats and meals left do. Their price is
+    the event's (a pay-what-you-can meal costs what they pay, within its range, or the
+    suggested amount). With the event locked. Refuses (AttendanceRefused) an event that is
+    cancelled or not published, an empty name, a meal or diet not offered, a full event
+    or meal, and a payment that is not a positive amount or is more than they owe.
+    """
+    now = now or utcnow()
+    lock_event(event)
+    db.session.refresh(event)
+    if event.status == EventStatus.CANCELLED:
+        raise AttendanceRefused(_l("This event is cancelled."))
+    if event.status != EventStatus.PUBLISHED:
+        raise AttendanceRefused(_l("Publish the event before people can come in."))
+    name = walk_in.name.strip()[:120]
+    if not name:
+        raise AttendanceRefused(_l("Please fill in their name."), field="name")
+    options = {option.id: option for option in event.meal_options}
+    option = None
+    if walk_in.meal_option_id is not None:
+        option = options.get(walk_in.meal_option_id)
+        if option is None:
+            raise AttendanceRefused(_l("Please choose one of the meals offered."), field="meal")
+        if set(walk_in.diets) - set(option.diets):
+            raise AttendanceRefused(
+                _l("Please choose from the diets this meal offers."), field="diets"
+            )
+    if event.capacity is not None and seats_taken(event) >= event.capacity:
+        raise AttendanceRefused(
+            _l("The event is full: all %(count)d seats are taken.", count=event.capacity)
+        )
+    if (
+        option is not None
+        and option.capacity is not None
+        and meals_taken(event).get(option.id, 0) >= option.capacity
+    ):
+        raise AttendanceRefused(
+            _l("No meals of “%(meal)s” are left.", meal=option.name), field="meal"
+        )
+    if walk_in.paid_cents is not None and walk_in.paid_cents <= 0:
+        raise AttendanceRefused(_l("Please write an amount in euros, like 4,50."), field="paid")
+
+    meal_cents = 0
+    if option is not None:
+        chosen = None
+        if option.pay_what_you_can and walk_in.paid_cents is not None:
+            chosen = walk_in.paid_cents - event.ticket_price_cents
+        try:
+            meal_cents = meal_price(option, chosen)
+        except RegistrationRefused as refusal:
+            raise AttendanceRefused(
+                _l(
+                    "For the meal they can pay from %(min)s to %(max)s, plus %(entry)s entry.",
+                    min=money(option.pwyc_min_cents),
+                    max=money(PWYC_MAX_CENTS),
+                    entry=money(event.ticket_price_cents),
+                )
+                if event.ticket_price_cents
+                else refusal.message,
+                field="paid",
+            ) from refusal
+    due = event.ticket_price_cents + meal_cents
+    if walk_in.paid_cents is not None and walk_in.paid_cents > due:
+        if due == 0:
+            raise AttendanceRefused(_l("They have nothing to pay."), field="paid")
+        raise AttendanceRefused(
+            _l("They owe %(amount)s: the amount paid cannot be more.", amount=money(due)),
+            field="paid",
+        )
+    registration = Registration(
+        event=event,
+        contact_name=name,
+        contact_email="",
+        locale=locale,
+        status=RegistrationStatus.CONFIRMED,
+        manage_token=new_secret(),
+        amount_due_cents=due,
+        payment_state=PaymentState.DUE_AT_DOOR if due else PaymentState.NONE,
+        created_at=now,
+        attendees=[
+            Attendee(
+                name=name,
+                meal_option_id=option.id if option else None,
+                meal_price_cents=meal_cents,
+                diets=sorted(set(walk_in.diets)) if option else [],
+                diet_note=walk_in.diet_note.strip()[:300] if option else "",
+                ticket_code=new_secret(),
+                checked_in_at=now,
+                checked_in_by_id=by.id,
+            )
+        ],
+    )
+    db.session.add(registration)
+    db.session.flush()
+    if walk_in.paid_cents:
+        _door_payment(registration, walk_in.paid_cents, by, now)
+        db.session.flush()
+    log.info("Walk-in party %s added by user %s", registration.id, by.id)
+    return registration
+
+
+# --- Messages to the parties --------------------------------------------------------------
+
+AUDIENCES = ("confirmed", "waiting")
+
+
+def recipients(event: Event, audience: str) -> list[Registration]:
+    """The parties a message goes to: those with a place (`confirmed`, also those paying
+    online) or those on the waiting list (`waiting`); each once, walk-ins (who left no
+    address) left out."""
+    statuses = HOLDING if audience == "confirmed" else (RegistrationStatus.WAITLISTED,)
+    return db.session.scalars(
+        sa.select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status.in_(statuses),
+            Registration.contact_email != "",
+        )
+        .order_by(Registration.id)
+    ).all()
+
+
+def message_subject(event: Event, subject: str) -> str:
+    return f"{event.title}: {subject}"
+
+
+def send_message(
+    event: Event, audience: str, subject: str, body: str, by: User, now: datetime | None = None
+) -> int:
+    """E-mail the organisers' message, through the outbox, to every party of `audience`
+    (see `recipients`), each in their own language; returns how many parties it goes to.
+
+    Refuses (AttendanceRefused) an unknown audience, one without anybody, an empty
+    subject or message, and the same message sent again within a few minutes (a double
+    click).
+    """
+    now = now or utcnow()
+    if audience not in AUDIENCES:
+        raise AttendanceRefused(_l("Please choose who gets the message."), field="audience")
+    subject, body = subject.strip(), body.strip()
+    if not subject:
+        raise AttendanceRefused(_l("Please write a subject."), field="subject")
+    if not body:
+        raise AttendanceRefused(_l("Please write your message."), field="body")
+    parties = recipients(event, audience)
+    if not parties:
+        raise AttendanceRefused(_l("Nobody would get this message."), field="audience")
+    full_subject = message_subject(event, subject)
+    sent_before = db.session.scalar(
+        sa.select(OutboxMessage.id)
+        .where(
+            OutboxMessage.subject == full_subject,
+            OutboxMessage.to_address == parties[0].contact_email,
+            OutboxMessage.created_at >= now - MESSAGE_REPEAT_WINDOW,
+        )
+        .limit(1)
+    )
+    if sent_before is not None:
+        raise AttendanceRefused(
+            _l("This message was sent a few minutes ago already."), field="subject"
+        )
+    for registration in parties:
+        queue_mail(
+            registration.contact_email,
+            full_subject,
+            "organiser_message",
+            registration.locale,
+            registration=registration,
+            event=event,
+            body=body,
+            manage_url=external_url("registrations.manage", token=registration.token),
+            event_url=external_url("events.show", slug=event.slug),
+        )
+    db.session.flush()
+    log.info(
+        "Message %r to %d %s parties of event %s sent by user %s",
+        subject,
+        len(parties),
+        audience,
+        event.id,
+        by.id,
+    )
+    return len(parties)

@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .views import (
         account,
+        admin_collectives,
         api,
         attendance,
         auth,
@@ -61,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
         events.bp,
         registrations.bp,
         collectives.bp,
+        admin_collectives.bp,
         manage.bp,
         attendance.bp,
         api.bp,

@@ -99,3 +99,14 @@ def make_registration(event, people=("Ada",), email: str = "ada@example.org", **
     )
     db.session.commit()
     return registration
+
+
+def make_admin(email: str = "admin@example.org", **kw) -> User:
+    """A confirmed admin account (password: correct horse battery)."""
+    user = User(email=email, name=kw.pop("name", "Anna Admin"), locale=kw.pop("locale", "nl"))
+    user.set_password("correct horse battery")
+    user.email_confirmed_at = utcnow()
+    user.is_admin = True
+    db.session.add(user)
+    db.session.commit()
+    return user

@@ -24,6 +24,8 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 
 from ..extensions import db
 from ..models import DIETS, Collective, Domain, Event, EventStatus, MealOption
+from ..services import collectives as directory
+from ..services.collectives import CollectiveFilters
 from ..services.mail import external_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -198,6 +200,77 @@ def event(slug: str):
     return jsonify(event_json(found))
 
 
+def next_event_json(event: Event | None) -> dict | None:
+    """The short form of a collective's next event, or None."""
+    if event is None:
+        return None
+    return {
+        "slug": event.slug,
+        "title": event.title,
+        "starts_at": local_time(event.starts_at),
+        "url": external_url("events.show", slug=event.slug),
+    }
+
+
+def collective_json(collective: Collective, next_event: Event | None) -> dict:
+    """A published collective as open data. Needs its domains loaded."""
+    return {
+        "slug": collective.slug,
+        "name": collective.name,
+        "summary": collective.summary,
+        "description": collective.description,
+        "legal_form": collective.legal_form,
+        "domains": [domain.slug for domain in directory.card_domains(collective)],
+        "neighbourhood": collective.neighbourhood,
+        "founded_year": collective.founded_year,
+        "website": collective.website or None,
+        "contact_email": collective.contact_email or None,
+        "url": external_url("collectives.show", slug=collective.slug),
+        "events_ics_url": external_url("collectives.feed", slug=collective.slug),
+        "next_event": next_event_json(next_event),
+    }
+
+
+@bp.get("/collectives")
+def collectives():
+    """Published collectives by name, filtered by domain, neighbourhood and text, and paged;
+    400 for bad parameters. A fixed number of queries."""
+    limit = whole_number("limit", LIMIT_DEFAULT, LIMIT_MAX)
+    offset = whole_number("offset", 0, OFFSET_MAX)
+    filters = CollectiveFilters(
+        domain=text("domain") or "", neighbourhood=text("neighbourhood") or "", q=text("q") or ""
+    )
+    count = directory.count_collectives(filters)
+    page = []
+    if limit and offset < count:
+        page = directory.find_collectives(filters, offset, limit)
+    upcoming = directory.next_events([collective.id for collective in page])
+    return jsonify(
+        collectives=[collective_json(c, upcoming.get(c.id)) for c in page],
+        count=count,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@bp.get("/domains")
+def domains():
+    """Every domain with its published collectives and their upcoming events counted."""
+    return jsonify(
+        domains=[
+            {
+                "slug": summary.domain.slug,
+                "name_nl": summary.domain.name_nl,
+                "name_en": summary.domain.name_en,
+                "collectives": summary.collectives,
+                "upcoming_events": summary.upcoming_events,
+                "url": external_url("collectives.index", domain=summary.domain.slug),
+            }
+            for summary in directory.domain_overview()
+        ]
+    )
+
+
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of this API, with this site as its server."""
@@ -362,6 +435,73 @@ SCHEMAS = {
             "offset": {"type": "integer", "minimum": 0, "maximum": OFFSET_MAX},
         },
     ),
+    "NextEvent": _object(
+        "The next event a collective hosts.",
+        {
+            "slug": {"type": "string"},
+            "title": {"type": "string"},
+            "starts_at": {**_TIME, "description": "Amsterdam time with its offset."},
+            "url": {**_URL, "description": "The event's page."},
+        },
+    ),
+    "Collective": _object(
+        "A published collective: an energy co-op, a food collective, a city village...",
+        {
+            "slug": {"type": "string"},
+            "name": {"type": "string"},
+            "summary": {"type": "string", "description": "One line about the collective."},
+            "description": {"type": "string"},
+            "legal_form": {"type": "string"},
+            "domains": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Slugs of the domains it works in, its main domain first.",
+            },
+            "neighbourhood": {"type": "string"},
+            "founded_year": {"type": ["integer", "null"]},
+            "website": {**_URL, "type": ["string", "null"]},
+            "contact_email": {"type": ["string", "null"], "format": "email"},
+            "url": {**_URL, "description": "The collective's page."},
+            "events_ics_url": {**_URL, "description": "Its events as a calendar feed."},
+            "next_event": _nullable(_ref("schemas", "NextEvent")),
+        },
+    ),
+    "CollectiveList": _object(
+        "One page of published collectives, by name.",
+        {
+            "collectives": {"type": "array", "items": _ref("schemas", "Collective")},
+            "count": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Collectives matching the filters, on all pages together.",
+            },
+            "limit": {"type": "integer", "minimum": 0, "maximum": LIMIT_MAX},
+            "offset": {"type": "integer", "minimum": 0, "maximum": OFFSET_MAX},
+        },
+    ),
+    "Domain": _object(
+        "An area of the economy the collectives work in.",
+        {
+            "slug": {"type": "string"},
+            "name_nl": {"type": "string"},
+            "name_en": {"type": "string"},
+            "collectives": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Published collectives working in it (main or other domain).",
+            },
+            "upcoming_events": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Upcoming published events of those collectives.",
+            },
+            "url": {**_URL, "description": "The directory filtered on this domain."},
+        },
+    ),
+    "DomainList": _object(
+        "Every domain, in the cooperative's order.",
+        {"domains": {"type": "array", "items": _ref("schemas", "Domain")}},
+    ),
 }
 
 _TEXT_PARAMETER = {"type": "string", "maxLength": TEXT_MAX}
@@ -399,6 +539,26 @@ PARAMETERS = {
         "schema": _TEXT_PARAMETER,
     },
     "slug": {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+    "collective_domain": {
+        "name": "domain",
+        "in": "query",
+        "description": "Only collectives working in the domain with this slug (their main "
+        "domain or another).",
+        "schema": _TEXT_PARAMETER,
+    },
+    "neighbourhood": {
+        "name": "neighbourhood",
+        "in": "query",
+        "description": "Only collectives in exactly this neighbourhood.",
+        "schema": _TEXT_PARAMETER,
+    },
+    "collective_q": {
+        "name": "q",
+        "in": "query",
+        "description": "Only collectives with every word of this text in their name, summary, "
+        "description or neighbourhood (any case).",
+        "schema": _TEXT_PARAMETER,
+    },
 }
 
 HOST_EXAMPLE = {
@@ -434,6 +594,36 @@ EVENT_EXAMPLE = {
     "ticket_price_cents": 0,
     "host": HOST_EXAMPLE,
     "meal_options": [MEAL_OPTION_EXAMPLE],
+}
+
+NEXT_EVENT_EXAMPLE = {
+    "slug": "zonnepanelen-avond",
+    "title": "Zonnepanelen avond",
+    "starts_at": "2026-11-12T19:30:00+01:00",
+    "url": "https://meentcoop.example/events/zonnepanelen-avond",
+}
+COLLECTIVE_EXAMPLE = {
+    "slug": "zonnedak",
+    "name": "Zonnedak",
+    "summary": "Zonnepanelen op de daken van Oost.",
+    "description": "Een energiecoöperatie van buren.",
+    "legal_form": "Coöperatie U.A.",
+    "domains": ["energie", "wonen"],
+    "neighbourhood": "Oost",
+    "founded_year": 2019,
+    "website": "https://zonnedak.example",
+    "contact_email": "info@zonnedak.example",
+    "url": "https://meentcoop.example/collectives/zonnedak",
+    "events_ics_url": "https://meentcoop.example/collectives/zonnedak/events.ics",
+    "next_event": NEXT_EVENT_EXAMPLE,
+}
+DOMAIN_EXAMPLE = {
+    "slug": "energie",
+    "name_nl": "Energie",
+    "name_en": "Energy",
+    "collectives": 3,
+    "upcoming_events": 2,
+    "url": "https://meentcoop.example/collectives?domain=energie",
 }
 
 RESPONSES = {
@@ -480,6 +670,49 @@ PATHS = {
             },
         }
     },
+    "/api/v1/collectives": {
+        "get": {
+            "operationId": "listCollectives",
+            "summary": "Published collectives",
+            "description": "The directory of collectives, by name. An unknown domain or "
+            "neighbourhood gives an empty list.",
+            "tags": ["collectives"],
+            "parameters": [
+                _ref("parameters", name)
+                for name in (
+                    "collective_domain",
+                    "neighbourhood",
+                    "collective_q",
+                    "limit",
+                    "offset",
+                )
+            ],
+            "responses": {
+                "200": _json(
+                    _ref("schemas", "CollectiveList"),
+                    {"collectives": [COLLECTIVE_EXAMPLE], "count": 1, "limit": 50, "offset": 0},
+                    "One page of collectives.",
+                ),
+                "400": _ref("responses", "BadRequest"),
+            },
+        }
+    },
+    "/api/v1/domains": {
+        "get": {
+            "operationId": "listDomains",
+            "summary": "Domains with counts",
+            "description": "Every domain with its published collectives and their upcoming "
+            "events counted.",
+            "tags": ["collectives"],
+            "responses": {
+                "200": _json(
+                    _ref("schemas", "DomainList"),
+                    {"domains": [DOMAIN_EXAMPLE]},
+                    "The domains.",
+                ),
+            },
+        }
+    },
     "/api/v1/openapi.json": {
         "get": {
             "operationId": "getOpenApiDocument",
@@ -501,11 +734,13 @@ OPENAPI = {
         "title": "MeentCoop open data",
         "version": "1.0.0",
         "description": "Read-only public data of the cooperative: upcoming events with their "
-        "meals and seats left. Open to everyone, from any site (CORS), without a key. "
+        "meals and seats left, the collectives and the domains they work in. Open to "
+        "everyone, from any site (CORS), without a key. "
         "Times are Amsterdam time with their offset; money is in euro cents.",
     },
     "tags": [
         {"name": "events", "description": "Events and their meals."},
+        {"name": "collectives", "description": "The directory of collectives and domains."},
         {"name": "meta", "description": "About this API."},
     ],
     "paths": PATHS,

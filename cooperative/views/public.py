@@ -5,7 +5,8 @@ from flask import Blueprint, render_template
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
-from ..models import Domain, Event, MembershipPlan
+from ..models import Event, MembershipPlan
+from ..services import collectives
 
 bp = Blueprint("public", __name__)
 
@@ -14,14 +15,16 @@ HOME_EVENT_COUNT = 6
 
 @bp.get("/")
 def index():
-    """Home: the next events and the domains the collectives work in."""
+    """Home: the next events, and every domain with its published collectives and their
+    upcoming events counted. A fixed number of queries."""
     events = db.session.scalars(
         Event.upcoming()
         .options(sa.orm.selectinload(Event.collective), sa.orm.selectinload(Event.meal_options))
         .limit(HOME_EVENT_COUNT)
     ).all()
-    domains = db.session.scalars(sa.select(Domain).order_by(Domain.position, Domain.id)).all()
-    return render_template("public/index.html", events=events, domains=domains)
+    return render_template(
+        "public/index.html", events=events, domains=collectives.domain_overview()
+    )
 
 
 @bp.get("/join")

@@ -1,0 +1,257 @@
+"""The admins' side of the directory: every collective (drafts too), creating and editing
+them, publishing, the people with a role in them, and the queue of suggestions.
+
+Admins only: others get 403, whoever is not logged in is sent to the log-in page.
+"""
+
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms.collectives import AdminCollectiveForm, RoleForm
+from ..models import Collective, CollectiveRole, CollectiveSuggestion, SuggestionStatus
+from ..services import collectives as directory
+from ..services.collectives import CollectiveRefused
+
+bp = Blueprint("admin_collectives", __name__, url_prefix="/admin/collectives")
+
+
+def admin_required(view):
+    """Only for admins: others get 403."""
+
+    @wraps(view)
+    @login_required
+    def checked(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def _collective(collective_id: int) -> Collective:
+    collective = db.session.scalar(
+        sa.select(Collective)
+        .where(Collective.id == collective_id)
+        .options(
+            sa.orm.selectinload(Collective.domains),
+            sa.orm.selectinload(Collective.roles).joinedload(CollectiveRole.user),
+        )
+    )
+    if collective is None:
+        abort(404)
+    return collective
+
+
+def _waiting_suggestions() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(CollectiveSuggestion.id)).where(
+            CollectiveSuggestion.status == SuggestionStatus.NEW
+        )
+    )
+
+
+@bp.get("")
+@admin_required
+def index():
+    """Every collective by name, drafts too, with how many suggestions wait."""
+    collectives = db.session.scalars(
+        sa.select(Collective)
+        .options(
+            sa.orm.joinedload(Collective.primary_domain),
+            sa.orm.selectinload(Collective.roles),
+        )
+        .order_by(Collective.name, Collective.id)
+    ).all()
+    return render_template(
+        "admin_collectives/index.html",
+        collectives=collectives,
+        waiting=_waiting_suggestions(),
+    )
+
+
+def _render_form(collective, form, role_form=None, status: int = 200):
+    return (
+        render_template(
+            "admin_collectives/edit.html",
+            collective=collective,
+            form=form,
+            role_form=role_form or RoleForm(formdata=None),
+        ),
+        status,
+    )
+
+
+def _save(collective: Collective | None, form: AdminCollectiveForm):
+    """Validate and save the form; the page again with the reasons (422) when refused."""
+    if form.validate_on_submit():
+        try:
+            saved = directory.save_collective(
+                collective, form.name.data, form.slug.data or "", form.details()
+            )
+        except CollectiveRefused as refusal:
+            db.session.rollback()
+            getattr(form, refusal.field or "name").errors.append(str(refusal.message))
+        else:
+            db.session.commit()
+            flash(_("%(name)s is saved.", name=saved.name), "success")
+            return redirect(url_for("admin_collectives.edit", collective_id=saved.id), code=303)
+    return _render_form(collective, form, status=422 if form.is_submitted() else 200)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@admin_required
+def create():
+    """A new collective; it starts as a draft."""
+    form = AdminCollectiveForm()
+    form.set_domains(directory.all_domains())
+    return _save(None, form)
+
+
+@bp.route("/<int:collective_id>", methods=["GET", "POST"])
+@admin_required
+def edit(collective_id: int):
+    """Everything about a collective, publishing it, and the people with a role in it."""
+    collective = _collective(collective_id)
+    form = AdminCollectiveForm()
+    form.set_domains(directory.all_domains())
+    if not form.is_submitted():
+        form.fill(collective)
+    return _save(collective, form)
+
+
+@bp.post("/<int:collective_id>/publish")
+@admin_required
+def publish(collective_id: int):
+    """Show the collective in the directory, the API and the feeds."""
+    collective = _collective(collective_id)
+    directory.set_published(collective, True)
+    db.session.commit()
+    flash(_("%(name)s is published.", name=collective.name), "success")
+    return redirect(url_for("admin_collectives.edit", collective_id=collective.id), code=303)
+
+
+@bp.post("/<int:collective_id>/unpublish")
+@admin_required
+def unpublish(collective_id: int):
+    """Take the collective out of the directory, the API and the feeds."""
+    collective = _collective(collective_id)
+    directory.set_published(collective, False)
+    db.session.commit()
+    flash(_("%(name)s is no longer published.", name=collective.name), "success")
+    return redirect(url_for("admin_collectives.edit", collective_id=collective.id), code=303)
+
+
+@bp.post("/<int:collective_id>/roles")
+@admin_required
+def add_role(collective_id: int):
+    """Give the person with this e-mail address a role: they edit the collective's page and
+    manage its events."""
+    collective = _collective(collective_id)
+    role_form = RoleForm()
+    if role_form.validate_on_submit():
+        try:
+            role = directory.add_role(collective, role_form.email.data)
+        except CollectiveRefused as refusal:
+            db.session.rollback()
+            role_form.email.errors.append(str(refusal.message))
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(person)s now has a role in %(name)s.",
+                    person=role.user.name or role.user.email,
+                    name=collective.name,
+                ),
+                "success",
+            )
+            return redirect(
+                url_for("admin_collectives.edit", collective_id=collective.id), code=303
+            )
+    form = AdminCollectiveForm(formdata=None)
+    form.set_domains(directory.all_domains())
+    form.fill(collective)
+    return _render_form(collective, form, role_form, status=422)
+
+
+@bp.post("/<int:collective_id>/roles/<int:role_id>/remove")
+@admin_required
+def remove_role(collective_id: int, role_id: int):
+    """Take a person's role in the collective away."""
+    role = db.session.scalar(
+        sa.select(CollectiveRole).where(
+            CollectiveRole.id == role_id, CollectiveRole.collective_id == collective_id
+        )
+    )
+    if role is None:
+        abort(404)
+    person = role.user.name or role.user.email
+    directory.remove_role(role)
+    db.session.commit()
+    flash(_("%(person)s no longer has a role here.", person=person), "success")
+    return redirect(url_for("admin_collectives.edit", collective_id=collective_id), code=303)
+
+
+# --- Suggestions -----------------------------------------------------------------------------
+
+
+@bp.get("/suggestions")
+@admin_required
+def suggestions():
+    """The suggestions waiting for a decision, oldest first."""
+    waiting = db.session.scalars(
+        sa.select(CollectiveSuggestion)
+        .where(CollectiveSuggestion.status == SuggestionStatus.NEW)
+        .options(sa.orm.joinedload(CollectiveSuggestion.domain))
+        .order_by(CollectiveSuggestion.created_at, CollectiveSuggestion.id)
+    ).all()
+    return render_template("admin_collectives/suggestions.html", suggestions=waiting)
+
+
+def _suggestion(suggestion_id: int) -> CollectiveSuggestion:
+    suggestion = db.session.get(CollectiveSuggestion, suggestion_id)
+    if suggestion is None:
+        abort(404)
+    return suggestion
+
+
+@bp.post("/suggestions/<int:suggestion_id>/accept")
+@admin_required
+def accept(suggestion_id: int):
+    """Make a draft collective of the suggestion and open it to fill in the rest."""
+    suggestion = _suggestion(suggestion_id)
+    try:
+        collective = directory.accept_suggestion(suggestion, current_user)
+    except CollectiveRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal.message), "error")
+        return redirect(url_for("admin_collectives.suggestions"), code=303)
+    db.session.commit()
+    flash(
+        _(
+            "%(name)s is now a draft collective. Fill in the rest, then publish it.",
+            name=collective.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("admin_collectives.edit", collective_id=collective.id), code=303)
+
+
+@bp.post("/suggestions/<int:suggestion_id>/reject")
+@admin_required
+def reject(suggestion_id: int):
+    """Take the suggestion out of the queue without making a collective of it."""
+    suggestion = _suggestion(suggestion_id)
+    try:
+        directory.reject_suggestion(suggestion, current_user)
+    except CollectiveRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal.message), "error")
+    else:
+        db.session.commit()
+        flash(_("The suggestion “%(name)s” is rejected.", name=suggestion.name), "success")
+    return redirect(url_for("admin_collectives.suggestions"), code=303)

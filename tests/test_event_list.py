@@ -395,3 +395,11 @@ def test_queries_do_not_grow_with_events_registrations_and_meals(app, client, co
     assert with_thirty == with_two
     assert max(with_thirty.values()) <= 8, with_thirty
     assert client.get("/events").get_data(as_text=True).count('class="card event-card"') == 30
+
+
+def test_a_draft_collective_is_never_named_as_host(client, app):
+    with app.app_context():
+        draft = make_collective("geheim", "Geheim Collectief", is_published=False)
+        make_event(slug="open-avond", title="Open avond", collective_id=draft.id)
+    for url in ("/events", "/", "/events/open-avond", "/events/open-avond.ics", "/events.ics"):
+        assert "Geheim Collectief" not in client.get(url).get_data(as_text=True), url

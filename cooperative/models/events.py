@@ -96,6 +96,12 @@ class Event(db.Model):
         return self.seats_left == 0
 
     @property
+    def host(self) -> "Collective | None":  # noqa: F821
+        """The host collective as the public may see it: only once it is published."""
+        collective = self.collective
+        return collective if collective is not None and collective.is_published else None
+
+    @property
     def refund_deadline(self) -> datetime:
         return self.refund_until or self.starts_at
 

@@ -38,11 +38,11 @@ def _vevent(event: Event) -> CalendarEvent:
     location = ", ".join(part for part in (event.venue, event.address) if part)
     if location:
         entry.add("location", location)
-    if event.collective is not None:
+    if event.host is not None:
         entry.add(
             "organizer",
-            f"mailto:{event.collective.contact_email or 'noreply@invalid'}",
-            parameters={"cn": event.collective.name},
+            f"mailto:{event.host.contact_email or 'noreply@invalid'}",
+            parameters={"cn": event.host.name},
         )
     entry.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED")
     entry.add("created", event.created_at)

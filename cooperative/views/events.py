@@ -241,16 +241,13 @@ def event_structured_data(event: Event) -> dict:
         },
         "isAccessibleForFree": not event.ticket_price_cents,
     }
-    collective = event.collective
+    collective = event.host
     if collective is not None:
-        organizer_url = collective.website or (
-            external_url("collectives.show", slug=collective.slug)
-            if collective.is_published
-            else None
-        )
-        data["organizer"] = {"@type": "Organization", "name": collective.name}
-        if organizer_url:
-            data["organizer"]["url"] = organizer_url
+        data["organizer"] = {
+            "@type": "Organization",
+            "name": collective.name,
+            "url": collective.website or external_url("collectives.show", slug=collective.slug),
+        }
     else:
         data["organizer"] = {
             "@type": "Organization",

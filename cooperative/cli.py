@@ -51,6 +51,33 @@ def expire_holds_command() -> None:
     click.echo(f"Released {released} expired holds.")
 
 
+@coop.command("membership-reminders")
+def membership_reminders_command() -> None:
+    """Remind yearly members whose membership ends soon; lapse those past their grace
+    period (run it from cron once a day)."""
+    from .services import membership
+
+    reminded, lapsed = membership.send_reminders_and_lapse()
+    db.session.commit()
+    click.echo(f"Reminded {reminded} members, {lapsed} memberships lapsed.")
+
+
+@coop.command("purge")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Days after the event (default: GUEST_DATA_DAYS, or 90).",
+)
+def purge_command(days: int | None) -> None:
+    """Remove guests' names and e-mail addresses some days after their event (daily)."""
+    from .services import privacy
+
+    count = privacy.purge_guests(days)
+    db.session.commit()
+    click.echo(f"Removed the personal data of {count} guest registrations.")
+
+
 @coop.command("create-admin")
 @click.argument("email")
 @click.option("--name", prompt=True, help="The admin's name.")

@@ -110,3 +110,63 @@ def make_admin(email: str = "admin@example.org", **kw) -> User:
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def make_plan(
+    slug: str = "lid",
+    fee_cents: int = 0,
+    period: str = "once",
+    needs_approval: bool = False,
+    **kw,
+):
+    """A membership plan (names: the slug, capitalised)."""
+    from cooperative.models import MembershipPlan, PlanPeriod
+
+    plan = MembershipPlan(
+        slug=slug,
+        name_nl=kw.pop("name_nl", slug.capitalize()),
+        name_en=kw.pop("name_en", slug.capitalize()),
+        fee_cents=fee_cents,
+        period=PlanPeriod(period),
+        needs_approval=needs_approval,
+        **kw,
+    )
+    db.session.add(plan)
+    db.session.commit()
+    return plan
+
+
+def make_member(
+    email: str = "member@example.org",
+    plan=None,
+    visibility: str = "members",
+    display_name: str | None = None,
+    neighbourhood: str = "",
+    interests=(),
+    **kw,
+):
+    """A confirmed account with an active membership and a profile (password: correct
+    horse battery)."""
+    from cooperative.models import MembershipPlan, Profile, Visibility
+    from cooperative.services import membership as memberships
+
+    plan = plan or db.session.query(MembershipPlan).filter_by(slug="lid").first() or make_plan()
+    user = User(email=email, name=kw.pop("name", email.split("@")[0].title()), locale="nl")
+    user.set_password("correct horse battery")
+    user.email_confirmed_at = utcnow()
+    user.profile = Profile(
+        display_name=display_name or user.name,
+        neighbourhood=neighbourhood,
+        bio=kw.pop("bio", ""),
+        offer=kw.pop("offer", ""),
+        visibility=Visibility(visibility),
+        newsletter=False,
+        interests=list(interests),
+    )
+    db.session.add(user)
+    db.session.flush()
+    membership = memberships.join(user, plan)
+    if membership.status != "active":
+        memberships.activate(membership)
+    db.session.commit()
+    return user

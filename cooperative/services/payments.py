@@ -258,8 +258,13 @@ def apply_session(session, paid: bool) -> None:
 def _settle(payment: Payment, paid: bool) -> None:
     """Let what was paid for act on the outcome (it locks, checks and records it once)."""
     # Imported here: registrations use payments, and payments report back to them.
-    from . import registration
+    from . import membership, registration
 
+    if payment.membership_id is not None:
+        if paid:
+            membership.payment_succeeded(payment)
+        else:
+            membership.payment_failed(payment)
     if payment.registration_id is not None:
         if paid:
             registration.payment_succeeded(payment)

@@ -1,12 +1,17 @@
 """The home page, membership plans, and the health check."""
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
-from ..models import Event, MembershipPlan
-from ..services import collectives
+from ..forms.membership import PAY_BANK, PAY_ONLINE, JoinForm
+from ..i18n import current_locale
+from ..models import Domain, Event, MembershipPlan
+from ..services import collectives, payments
+from ..services import membership as memberships
 
 bp = Blueprint("public", __name__)
 
@@ -36,6 +41,100 @@ def join():
         .order_by(MembershipPlan.position, MembershipPlan.id)
     ).all()
     return render_template("public/join.html", plans=plans)
+
+
+@bp.get("/join/privacy")
+def privacy():
+    """The privacy statement people agree to when they join."""
+    return render_template("public/join_privacy.html")
+
+
+@bp.route("/join/<slug>", methods=["GET", "POST"])
+def join_plan(slug: str):
+    """Join one plan: the profile basics, the privacy statement, then paying or waiting.
+
+    Anonymous visitors are asked to log in or create an account first. With a fee, the
+    person pays online (when Stripe is set up) or chooses a bank transfer and waits.
+    """
+    plan = db.session.scalar(
+        sa.select(MembershipPlan).where(MembershipPlan.slug == slug, MembershipPlan.is_active)
+    )
+    if plan is None:
+        abort(404)
+    if not current_user.is_authenticated:
+        return render_template("public/join_account.html", plan=plan)
+    existing = memberships.current_membership(current_user)
+    if existing is not None and existing.status in memberships.CURRENT:
+        flash(_("You are already a member, or your application is open."), "info")
+        return redirect(url_for("account.index"), code=303)
+    online = payments.online_payments_enabled()
+    form = JoinForm()
+    form.set_domains(_domains(), current_locale())
+    if not form.is_submitted():
+        profile = current_user.profile
+        form.display_name.data = profile.display_name if profile else current_user.name
+        if profile is not None:
+            form.neighbourhood.data = profile.neighbourhood
+            form.interests.data = [domain.id for domain in profile.interests]
+            form.visibility.data = profile.visibility.value
+            form.newsletter.data = profile.newsletter
+        form.pay_by.data = PAY_ONLINE if online else PAY_BANK
+    if form.validate_on_submit():
+        pay_by = form.pay_by.data if online else PAY_BANK
+        if plan.fee_cents and pay_by not in (PAY_ONLINE, PAY_BANK):
+            form.pay_by.errors.append(_("Please choose how you would like to pay."))
+        else:
+            return _join(plan, form, pay_by)
+    status = 422 if form.is_submitted() else 200
+    return render_template("public/join_plan.html", plan=plan, form=form, online=online), status
+
+
+def _domains() -> list[Domain]:
+    return list(db.session.scalars(sa.select(Domain).order_by(Domain.position, Domain.id)))
+
+
+def _join(plan: MembershipPlan, form: JoinForm, pay_by: str):
+    """Save the profile basics, start the membership, and send the person on."""
+    profile = memberships.ensure_profile(current_user)
+    profile.display_name = form.display_name.data
+    profile.neighbourhood = form.neighbourhood.data or ""
+    profile.visibility = form.visibility.data
+    profile.newsletter = form.newsletter.data
+    chosen = set(form.interests.data or [])
+    profile.interests = [domain for domain in _domains() if domain.id in chosen]
+    try:
+        membership = memberships.join(current_user, plan)
+    except memberships.MembershipRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal.message), "error")
+        return redirect(url_for("account.index"), code=303)
+    db.session.commit()
+    if plan.fee_cents and pay_by == PAY_ONLINE:
+        try:
+            url = memberships.start_payment(membership)
+        except payments.PaymentUnavailable:
+            db.session.rollback()
+            flash(
+                _(
+                    "Paying online does not work right now. Please try again from your "
+                    "account page in a moment, or pay by bank transfer."
+                ),
+                "error",
+            )
+            return redirect(url_for("account.index"), code=303)
+        db.session.commit()
+        return redirect(url, code=303)
+    if membership.status == "active":
+        flash(
+            _("Welcome! You are member number %(number)s.", number=membership.number),
+            "success",
+        )
+    elif membership.status == "pending_payment":
+        flash(_("Thank you! Your membership starts when your bank transfer arrives."), "info")
+    else:
+        flash(_("Thank you! The board will look at your application soon."), "info")
+    current_app.logger.info("Membership %s: %s", membership.id, membership.status)
+    return redirect(url_for("account.index"), code=303)
 
 
 @bp.get("/healthz")

@@ -1,0 +1,239 @@
+"""Forms for membership: joining, the profile, e-mail and password, deleting the account,
+and the admins' forms for members, plans and domains."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from ..models import PlanPeriod, Visibility
+from .accounts import _new_password_fields
+from .events import AmountRequired, EuroField, WholeNumberField
+from .fields import email_field, strip
+from .registration import MultiCheckboxField
+
+VISIBILITY_CHOICES = [
+    (Visibility.PUBLIC.value, _l("Everyone: my profile has its own page")),
+    (Visibility.MEMBERS.value, _l("Members only: in the members' directory")),
+    (Visibility.HIDDEN.value, _l("Nobody: my profile stays hidden")),
+]
+PAY_ONLINE = "online"
+PAY_BANK = "bank_transfer"
+_SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+# The profile's fields, in the order the account page shows them.
+PROFILE_FIELDS = (
+    "display_name",
+    "neighbourhood",
+    "bio",
+    "interests",
+    "offer",
+    "visibility",
+    "newsletter",
+)
+
+
+def _display_name() -> StringField:
+    return StringField(
+        _l("Name on your profile"),
+        description=_l("How other members see you, e.g. your first name."),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please fill in a name for your profile.")),
+            Length(max=120, message=_l("Please keep it under 120 characters.")),
+        ],
+    )
+
+
+def _neighbourhood() -> StringField:
+    return StringField(
+        _l("Neighbourhood"),
+        description=_l("For example Oost or De Pijp. You may leave it empty."),
+        filters=[strip],
+        validators=[Length(max=80, message=_l("Please keep it under 80 characters."))],
+    )
+
+
+def _interests() -> MultiCheckboxField:
+    return MultiCheckboxField(
+        _l("Interests"),
+        description=_l("We show you events in these areas."),
+        coerce=int,
+    )
+
+
+def _visibility() -> RadioField:
+    return RadioField(
+        _l("Who may see your profile?"),
+        choices=VISIBILITY_CHOICES,
+        default=Visibility.MEMBERS.value,
+        validators=[InputRequired(_l("Please choose who may see your profile."))],
+    )
+
+
+class ProfileForm(FlaskForm):
+    """The profile as one plain form; each field can also be saved on its own."""
+
+    display_name = _display_name()
+    neighbourhood = _neighbourhood()
+    bio = TextAreaField(
+        _l("About you"),
+        description=_l("A few sentences. You may leave it empty."),
+        filters=[strip],
+        validators=[Length(max=1000, message=_l("Please keep it under 1000 characters."))],
+    )
+    interests = _interests()
+    offer = TextAreaField(
+        _l("What I can offer"),
+        description=_l("Skills, time or things you could share with other members."),
+        filters=[strip],
+        validators=[Length(max=1000, message=_l("Please keep it under 1000 characters."))],
+    )
+    visibility = _visibility()
+    newsletter = BooleanField(_l("Send me the newsletter"))
+
+    def set_domains(self, domains, locale: str) -> None:
+        self.interests.choices = [(domain.id, domain.name(locale)) for domain in domains]
+
+
+class JoinForm(FlaskForm):
+    """Joining a plan: the profile basics, the privacy statement, and how to pay."""
+
+    display_name = _display_name()
+    neighbourhood = _neighbourhood()
+    interests = _interests()
+    visibility = _visibility()
+    newsletter = BooleanField(_l("Send me the newsletter"))
+    privacy = BooleanField(
+        _l("I have read the privacy statement and agree to it"),
+        validators=[DataRequired(_l("Please agree to the privacy statement to join."))],
+    )
+    pay_by = RadioField(
+        _l("How would you like to pay?"),
+        choices=[
+            (PAY_ONLINE, _l("Online now (iDEAL or card)")),
+            (PAY_BANK, _l("By bank transfer: your membership starts when it arrives")),
+        ],
+        validators=[Optional()],
+    )
+
+    def set_domains(self, domains, locale: str) -> None:
+        self.interests.choices = [(domain.id, domain.name(locale)) for domain in domains]
+
+
+class EmailChangeForm(FlaskForm):
+    new_email = email_field(_l("New e-mail address"))
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(_l("Please fill in your password."))],
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Your current password"),
+        validators=[DataRequired(_l("Please fill in your current password."))],
+    )
+    password, password_confirm = _new_password_fields()
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(_l("Please fill in your password to confirm."))],
+    )
+
+
+class DecisionForm(FlaskForm):
+    """Approve or reject an application; a rejection needs a reason (it is e-mailed)."""
+
+    reason = TextAreaField(
+        _l("Reason (e-mailed to the person when you reject)"),
+        filters=[strip],
+        validators=[Length(max=2000)],
+    )
+
+
+class BankTransferForm(FlaskForm):
+    amount = EuroField(
+        _l("Amount received"),
+        validators=[AmountRequired(_l("Please fill in the amount that arrived."))],
+    )
+
+
+class PlanForm(FlaskForm):
+    slug = StringField(
+        _l("Short name for addresses"),
+        description=_l("Lower-case letters, digits and hyphens, e.g. lid."),
+        filters=[strip],
+        validators=[DataRequired(_l("Please fill in a short name.")), Length(max=40)],
+    )
+    name_nl = StringField(
+        _l("Name in Dutch"),
+        filters=[strip],
+        validators=[DataRequired(_l("Please fill in the Dutch name.")), Length(max=120)],
+    )
+    name_en = StringField(
+        _l("Name in English"),
+        filters=[strip],
+        validators=[DataRequired(_l("Please fill in the English name.")), Length(max=120)],
+    )
+    description_nl = TextAreaField(_l("Description in Dutch"), filters=[strip])
+    description_en = TextAreaField(_l("Description in English"), filters=[strip])
+    fee = EuroField(
+        _l("Fee"), validators=[AmountRequired(_l("Please fill in the fee (0 for free)."))]
+    )
+    period = RadioField(
+        _l("The fee is paid"),
+        choices=[
+            (PlanPeriod.ONCE.value, _l("once")),
+            (PlanPeriod.YEARLY.value, _l("every year")),
+        ],
+        default=PlanPeriod.ONCE.value,
+        validators=[InputRequired(_l("Please choose how often the fee is paid."))],
+    )
+    needs_approval = BooleanField(_l("The board approves each new member"))
+    is_active = BooleanField(_l("Open for new members"), default=True)
+    position = WholeNumberField(_l("Order on the page"), default=0, validators=[Optional()])
+
+    def validate_slug(self, field) -> None:
+        if not _SLUG_RE.fullmatch(field.data or ""):
+            raise ValidationError(_l("Use lower-case letters, digits and hyphens only."))
+
+
+class DomainForm(FlaskForm):
+    slug = PlanForm.slug
+    name_nl = StringField(
+        _l("Name in Dutch"),
+        filters=[strip],
+        validators=[DataRequired(_l("Please fill in the Dutch name.")), Length(max=80)],
+    )
+    name_en = StringField(
+        _l("Name in English"),
+        filters=[strip],
+        validators=[DataRequired(_l("Please fill in the English name.")), Length(max=80)],
+    )
+    position = WholeNumberField(_l("Order on the page"), default=0, validators=[Optional()])
+
+    validate_slug = PlanForm.validate_slug
+
+
+class MemberFilterForm(FlaskForm):
+    """The filters above the admins' member list (a GET form, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search name or e-mail"), filters=[strip])
+    status = SelectField(_l("Status"), validate_choice=False)
+    plan = SelectField(_l("Plan"), validate_choice=False)
+    neighbourhood = SelectField(_l("Neighbourhood"), validate_choice=False)

@@ -1,0 +1,448 @@
+"""Membership of the cooperative: joining, paying, approval, member numbers, renewal, lapse.
+
+A membership moves through these states:
+
+    join ─┬─ free, no approval ──────────────────────────────► active
+          ├─ free, approval ───────────► pending_approval ──► active / cancelled (rejected)
+          └─ fee ─► pending_payment ─┬─ paid, no approval ──► active
+                                     └─ paid, approval ─────► pending_approval ─► ...
+
+A fee is paid online (Stripe Checkout, through `services.payments`) or by bank transfer,
+which an admin records. Yearly plans end a year after they start; 14 days before the end
+the member is reminded with a payment link, after the end a grace period (default 30 days)
+keeps them active, then the membership lapses. Paying renews from the old end date.
+
+Member numbers are sequential and given once, when a membership first becomes active.
+The number is taken under a lock that serialises every number-giver (PostgreSQL: a
+transaction-level advisory lock; SQLite: the database's write lock), and the unique
+constraint on the column is the last guard. Services flush; the caller commits.
+"""
+
+import os
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..i18n import money
+from ..models import (
+    Membership,
+    MembershipPlan,
+    MembershipStatus,
+    Payment,
+    PaymentProvider,
+    PaymentStatus,
+    PlanPeriod,
+    Profile,
+    User,
+    utcnow,
+)
+from . import payments
+from .mail import external_url, queue_mail
+
+YEAR = timedelta(days=365)
+# Any fixed number: the key of the advisory lock that member numbers are given under.
+NUMBER_LOCK_KEY = 0x4D454D42
+CURRENT = (
+    MembershipStatus.PENDING_PAYMENT,
+    MembershipStatus.PENDING_APPROVAL,
+    MembershipStatus.ACTIVE,
+)
+
+
+class MembershipRefused(Exception):
+    """A rule refuses a membership step; `message` says why, in words for the person."""
+
+    def __init__(self, message, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def setting(name: str, default: int) -> int:
+    """A whole-number setting from the app config, else the environment, else `default`."""
+    value = current_app.config.get(name)
+    if value is None:
+        value = os.environ.get(name, default)
+    return int(value)
+
+
+def grace_period() -> timedelta:
+    """How long a yearly membership stays active after its end date, unpaid."""
+    return timedelta(days=setting("MEMBERSHIP_GRACE_DAYS", 30))
+
+
+def reminder_lead() -> timedelta:
+    """How long before the end date the renewal reminder goes out."""
+    return timedelta(days=setting("MEMBERSHIP_REMINDER_DAYS", 14))
+
+
+def current_membership(user: User) -> Membership | None:
+    """The person's latest membership (any state), or None if they never joined."""
+    return db.session.scalar(
+        sa.select(Membership)
+        .where(Membership.user_id == user.id)
+        .options(sa.orm.joinedload(Membership.plan))
+        .order_by(Membership.id.desc())
+        .limit(1)
+    )
+
+
+def is_active_member(user) -> bool:
+    """Whether `user` (maybe anonymous) is an active member now."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        db.session.scalar(
+            sa.select(Membership.id).where(
+                Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE
+            )
+        )
+        is not None
+    )
+
+
+def ensure_profile(user: User) -> Profile:
+    """The person's profile, made (members-only, no newsletter) if they have none yet."""
+    if user.profile is None:
+        user.profile = Profile(
+            display_name=user.name, neighbourhood="", bio="", offer="", newsletter=False
+        )
+        db.session.flush()
+    return user.profile
+
+
+def join(user: User, plan: MembershipPlan, now: datetime | None = None) -> Membership:
+    """Start a membership of `plan` for `user`, who has accepted the privacy statement.
+
+    A free plan without approval is active at once (number and welcome e-mail); a free
+    plan with approval waits for an admin; a plan with a fee waits for the payment.
+    Refuses a plan that is closed, or a person who is already a member or on their way.
+    """
+    now = now or utcnow()
+    if not plan.is_active:
+        raise MembershipRefused(_l("This plan is no longer open for new members."), "plan")
+    membership = current_membership(user)
+    if membership is not None and membership.status in CURRENT:
+        raise MembershipRefused(_l("You are already a member, or your application is open."))
+    if membership is None:
+        membership = Membership(user=user)
+        db.session.add(membership)
+    # Someone who lapsed or was turned down joins again on the same row: same number.
+    membership.plan = plan
+    membership.privacy_accepted_at = now
+    membership.decided_by_id = None
+    membership.decision_note = ""
+    membership.renewal_reminded_at = None
+    if plan.fee_cents > 0:
+        membership.status = MembershipStatus.PENDING_PAYMENT
+        db.session.flush()
+    elif plan.needs_approval:
+        membership.status = MembershipStatus.PENDING_APPROVAL
+        db.session.flush()
+        _mail(membership, "membership_received")
+    else:
+        membership.status = MembershipStatus.PENDING_APPROVAL
+        db.session.flush()
+        activate(membership, now)
+    return membership
+
+
+def amount_due(membership: Membership) -> int:
+    """What the member owes now: the plan's fee while a payment is awaited, or when a
+    yearly membership is up for renewal (within the reminder time or in its grace)."""
+    if membership.status == MembershipStatus.PENDING_PAYMENT:
+        return membership.plan.fee_cents
+    if renewal_due(membership):
+        return membership.plan.fee_cents
+    return 0
+
+
+def renewal_due(membership: Membership, now: datetime | None = None) -> bool:
+    """Whether an active or lapsed yearly membership can be renewed by paying now."""
+    now = now or utcnow()
+    if membership.plan.period != PlanPeriod.YEARLY or membership.plan.fee_cents <= 0:
+        return False
+    if membership.status == MembershipStatus.LAPSED:
+        return True
+    return (
+        membership.status == MembershipStatus.ACTIVE
+        and membership.ends_at is not None
+        and membership.ends_at - reminder_lead() <= now
+    )
+
+
+def start_payment(membership: Membership, now: datetime | None = None) -> str:
+    """The address of a Stripe Checkout page where the member pays what they owe.
+
+    Refuses (MembershipRefused) when nothing is owed; raises payments.PaymentUnavailable
+    when Stripe does not answer.
+    """
+    now = now or utcnow()
+    amount = amount_due(membership)
+    if amount <= 0:
+        raise MembershipRefused(_l("There is nothing to pay for your membership now."))
+    for payment in _payments(membership, PaymentStatus.OPEN, PaymentProvider.STRIPE):
+        url = payments.checkout_url(payment)
+        if url and payment.amount_cents == amount:
+            return url
+        payment.status = PaymentStatus.EXPIRED
+    user = membership.user
+    with force_locale(user.locale):
+        name = str(_l("Membership: %(plan)s", plan=membership.plan.name(user.locale)))
+    payment = payments.new_payment(amount, name, membership=membership)
+    account_url = external_url("account.index")
+    return payments.start_checkout(
+        payment,
+        [payments.LineItem(name, amount)],
+        customer_email=user.email,
+        locale=user.locale,
+        success_url=account_url + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=account_url + "?checkout=cancelled",
+        pay_before=now + timedelta(hours=23),
+    )
+
+
+def _payments(
+    membership: Membership, status: PaymentStatus, provider: PaymentProvider | None = None
+) -> list[Payment]:
+    query = sa.select(Payment).where(
+        Payment.membership_id == membership.id, Payment.status == status
+    )
+    if provider is not None:
+        query = query.where(Payment.provider == provider)
+    return list(db.session.scalars(query.order_by(Payment.id)))
+
+
+def _lock(membership: Membership) -> None:
+    """Hold the membership row until commit, so a payment is counted once."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            sa.update(Membership).where(Membership.id == membership.id).values(id=Membership.id),
+            execution_options={"synchronize_session": False},
+        )
+    else:
+        db.session.execute(
+            sa.select(Membership.id).where(Membership.id == membership.id).with_for_update()
+        )
+    db.session.refresh(membership)
+
+
+def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
+    """A membership fee arrived (online or recorded by an admin): act on it once.
+
+    A first payment activates the membership, or sends it on to approval; a renewal
+    extends it by a year from its old end date (or from today when it had lapsed).
+    A payment nobody owes any more (the membership was turned down) is refunded.
+    """
+    now = now or utcnow()
+    membership = payment.membership
+    _lock(membership)
+    db.session.refresh(payment)
+    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.EXPIRED):
+        return  # settled already (by the webhook or the return page)
+    payment.status = PaymentStatus.PAID
+    payment.paid_at = now
+    status = membership.status
+    if status == MembershipStatus.PENDING_PAYMENT:
+        if membership.plan.needs_approval:
+            membership.status = MembershipStatus.PENDING_APPROVAL
+            db.session.flush()
+            _mail(membership, "membership_received")
+        else:
+            activate(membership, now)
+    elif status in (MembershipStatus.ACTIVE, MembershipStatus.LAPSED) and renewal_due(
+        membership, now
+    ):
+        if status == MembershipStatus.ACTIVE and membership.ends_at is not None:
+            membership.ends_at = membership.ends_at + YEAR
+        else:
+            membership.started_at = now
+            membership.ends_at = now + YEAR
+        membership.status = MembershipStatus.ACTIVE
+        membership.renewal_reminded_at = None
+        db.session.flush()
+        _mail(membership, "membership_renewed")
+    else:
+        if payment.provider == PaymentProvider.STRIPE:
+            payments.refund(payment, payment.amount_cents)
+        db.session.flush()
+    for other in _payments(membership, PaymentStatus.OPEN, PaymentProvider.STRIPE):
+        if other.id != payment.id:
+            payments.expire_checkout(other)
+            other.status = PaymentStatus.EXPIRED
+
+
+def payment_failed(payment: Payment) -> None:
+    """A Checkout page closed unpaid: the membership waits; the member can pay again."""
+    if payment.status == PaymentStatus.OPEN:
+        payment.status = PaymentStatus.EXPIRED
+
+
+def activate(membership: Membership, now: datetime | None = None) -> None:
+    """Make a membership active: a member number if it has none, dates, a welcome e-mail."""
+    now = now or utcnow()
+    membership.status = MembershipStatus.ACTIVE
+    if membership.number is None:
+        membership.number = _next_number(membership)
+    membership.started_at = now
+    membership.ends_at = now + YEAR if membership.plan.period == PlanPeriod.YEARLY else None
+    membership.renewal_reminded_at = None
+    db.session.flush()
+    _mail(membership, "membership_welcome")
+
+
+def _next_number(membership: Membership) -> int:
+    """The next member number, taken under a lock every number-giver waits for."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # A write first: it takes the database's write lock before the maximum is read.
+        db.session.execute(
+            sa.update(Membership).where(Membership.id == membership.id).values(id=Membership.id),
+            execution_options={"synchronize_session": False},
+        )
+    else:
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(NUMBER_LOCK_KEY)))
+    highest = db.session.scalar(sa.select(sa.func.max(Membership.number)))
+    return (highest or 0) + 1
+
+
+def record_bank_transfer(
+    membership: Membership, amount_cents: int, admin: User, now: datetime | None = None
+) -> Payment:
+    """An admin saw the fee arrive on the bank account: record it and act on it.
+
+    Refuses when nothing is owed or the amount differs from what is owed.
+    """
+    due = amount_due(membership)
+    if due <= 0:
+        raise MembershipRefused(_l("This member owes nothing now."), "amount")
+    if amount_cents != due:
+        raise MembershipRefused(_l("The amount owed is %(amount)s.", amount=money(due)), "amount")
+    payment = Payment(
+        provider=PaymentProvider.BANK_TRANSFER,
+        status=PaymentStatus.OPEN,
+        amount_cents=amount_cents,
+        currency="EUR",
+        description=f"Bank transfer: {membership.plan.slug}",
+        membership=membership,
+        recorded_by_id=admin.id,
+    )
+    db.session.add(payment)
+    db.session.flush()
+    payment_succeeded(payment, now)
+    return payment
+
+
+def approve(membership: Membership, admin: User, note: str = "", now=None) -> None:
+    """An admin approves a membership waiting for approval: it becomes active.
+
+    Refuses an admin approving their own membership, or one not waiting for approval.
+    """
+    _check_decision(membership, admin)
+    membership.decided_by_id = admin.id
+    membership.decision_note = note.strip()
+    activate(membership, now)
+
+
+def reject(membership: Membership, admin: User, reason: str) -> None:
+    """An admin turns down a membership with a reason, which is e-mailed to the person.
+
+    A fee already paid online is refunded. Refuses without a reason, for one's own
+    membership, or one not waiting for a decision.
+    """
+    if not reason.strip():
+        raise MembershipRefused(_l("Please give a reason: the person will read it."), "reason")
+    if membership.user_id == admin.id:
+        raise MembershipRefused(_l("Nobody decides on their own membership."))
+    if membership.status not in (
+        MembershipStatus.PENDING_APPROVAL,
+        MembershipStatus.PENDING_PAYMENT,
+    ):
+        raise MembershipRefused(_l("This membership is not waiting for a decision."))
+    membership.status = MembershipStatus.CANCELLED
+    membership.decided_by_id = admin.id
+    membership.decision_note = reason.strip()
+    for payment in _payments(membership, PaymentStatus.PAID):
+        payments.refund(payment, payment.amount_cents - payment.refunded_cents)
+    for payment in _payments(membership, PaymentStatus.OPEN):
+        payments.expire_checkout(payment)
+        payment.status = PaymentStatus.EXPIRED
+    db.session.flush()
+    _mail(membership, "membership_rejected")
+
+
+def _check_decision(membership: Membership, admin: User) -> None:
+    if membership.user_id == admin.id:
+        raise MembershipRefused(_l("Nobody decides on their own membership."))
+    if membership.status != MembershipStatus.PENDING_APPROVAL:
+        raise MembershipRefused(_l("This membership is not waiting for approval."))
+
+
+def send_reminders_and_lapse(now: datetime | None = None) -> tuple[int, int]:
+    """The daily job: remind yearly members whose end is near, lapse those past grace.
+
+    Each member is reminded once per period. Returns (reminded, lapsed).
+    """
+    now = now or utcnow()
+    yearly_active = (
+        sa.select(Membership)
+        .join(Membership.plan)
+        .where(
+            Membership.status == MembershipStatus.ACTIVE,
+            MembershipPlan.period == PlanPeriod.YEARLY,
+            Membership.ends_at.is_not(None),
+        )
+        .options(sa.orm.contains_eager(Membership.plan), sa.orm.joinedload(Membership.user))
+    )
+    reminded = lapsed = 0
+    for membership in db.session.scalars(
+        yearly_active.where(Membership.ends_at <= now - grace_period())
+    ).all():
+        membership.status = MembershipStatus.LAPSED
+        lapsed += 1
+        db.session.flush()
+        _mail(membership, "membership_lapsed")
+    for membership in db.session.scalars(
+        yearly_active.where(
+            Membership.ends_at <= now + reminder_lead(),
+            Membership.renewal_reminded_at.is_(None),
+        )
+    ).all():
+        if membership.plan.fee_cents <= 0:
+            # Nothing to pay: a free yearly plan renews by itself.
+            membership.ends_at = membership.ends_at + YEAR
+            continue
+        membership.renewal_reminded_at = now
+        reminded += 1
+        db.session.flush()
+        _mail(membership, "membership_reminder")
+    return reminded, lapsed
+
+
+SUBJECTS = {
+    "membership_welcome": lambda: _l("Welcome as a member of MeentCoop"),
+    "membership_received": lambda: _l("We have received your application"),
+    "membership_rejected": lambda: _l("About your application for membership"),
+    "membership_reminder": lambda: _l("Your membership ends soon"),
+    "membership_renewed": lambda: _l("Your membership is renewed"),
+    "membership_lapsed": lambda: _l("Your membership has ended"),
+}
+
+
+def _mail(membership: Membership, template: str) -> None:
+    """E-mail the member, in their own language, about their membership."""
+    user = membership.user
+    queue_mail(
+        user.email,
+        SUBJECTS[template](),
+        template,
+        user.locale,
+        user=user,
+        membership=membership,
+        plan_name=membership.plan.name(user.locale),
+        account_url=external_url("account.index"),
+        grace_days=grace_period().days,
+    )

@@ -1,0 +1,379 @@
+"""A person's own data: the profile, e-mail change, export, deleting the account, and
+forgetting guests after their event.
+
+Anonymising a registration means: the contact name and e-mail become "", every
+attendee's name and diet note become "", the link to the account is cut. What stays is
+what the cooperative needs for its numbers and its books: the event, the count of people
+and meals, the diets, the amounts due and paid. Payments keep their amount, status and
+dates; their description (which may hold a name) becomes "".
+"""
+
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired
+
+from ..extensions import db
+from ..models import (
+    Attendee,
+    Collective,
+    CollectiveSuggestion,
+    Domain,
+    Event,
+    Membership,
+    OutboxMessage,
+    OutboxStatus,
+    Payment,
+    Registration,
+    RegistrationStatus,
+    User,
+    normalise_email,
+    utcnow,
+)
+from . import registration as registrations
+from .accounts import _fingerprint, _serializer, find_user
+from .mail import external_url, queue_mail
+from .membership import setting
+
+EMAIL_CHANGE_MAX_AGE = 3 * 24 * 3600
+
+
+class ChangeRefused(Exception):
+    """A change to the account is refused; `field` names the form field it is about."""
+
+    def __init__(self, message, field: str) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+# --- e-mail and password -------------------------------------------------------------
+
+
+def request_email_change(user: User, new_email: str, password: str) -> None:
+    """Keep `new_email` waiting and e-mail a confirmation link to it.
+
+    Refuses a wrong password and the address the account already has. When the new
+    address belongs to another account, nothing is said here (it would tell who has an
+    account); the link then fails with a message.
+    """
+    if not user.check_password(password):
+        raise ChangeRefused(_l("This password is not right."), "password")
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise ChangeRefused(_l("This is already your e-mail address."), "new_email")
+    user.pending_email = new_email
+    token = _serializer("email-change").dumps(
+        {"id": user.id, "email": new_email, "fp": _fingerprint(user.email)}
+    )
+    queue_mail(
+        new_email,
+        _l("Confirm your new e-mail address"),
+        "email_change",
+        user.locale,
+        user=user,
+        confirm_url=external_url("account.confirm_email_change", token=token),
+    )
+
+
+def confirm_email_change(token: str) -> User | None:
+    """Make the address of an e-mail change link the account's address.
+
+    Returns None for a forged, expired or outdated link, or when another account took
+    the address in the meantime.
+    """
+    try:
+        data = _serializer("email-change").loads(token, max_age=EMAIL_CHANGE_MAX_AGE)
+    except (SignatureExpired, BadSignature):
+        return None
+    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    if user is None or data.get("fp") != _fingerprint(user.email):
+        return None
+    if data.get("email") != user.pending_email or find_user(data["email"]) is not None:
+        return None
+    user.email = user.pending_email
+    user.pending_email = None
+    user.email_confirmed_at = utcnow()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password; refuses when the current one is wrong."""
+    if not user.check_password(current):
+        raise ChangeRefused(_l("This password is not right."), "current_password")
+    user.set_password(new)
+
+
+# --- the private calendar ------------------------------------------------------------
+
+
+def reset_calendar_token(user: User) -> str:
+    """A new secret for the person's calendar feed; the old address stops working."""
+    user.calendar_token = secrets.token_urlsafe(24)
+    return user.calendar_token
+
+
+def user_by_calendar_token(token: str) -> User | None:
+    if not token:
+        return None
+    return db.session.scalar(sa.select(User).where(User.calendar_token == token))
+
+
+def events_for(user: User, limit: int | None = None) -> list[Event]:
+    """Coming events hosted by collectives working in the domains the person cares about."""
+    profile = user.profile
+    domain_ids = [domain.id for domain in profile.interests] if profile else []
+    if not domain_ids:
+        return []
+    query = (
+        Event.upcoming()
+        .join(Event.collective)
+        .where(
+            sa.or_(
+                Collective.primary_domain_id.in_(domain_ids),
+                Collective.domains.any(Domain.id.in_(domain_ids)),
+            )
+        )
+        .options(sa.orm.contains_eager(Event.collective))
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+# --- registrations of a person -------------------------------------------------------
+
+
+def registrations_of(user: User) -> list[Registration]:
+    """Registrations made while logged in, and as a guest with the confirmed address."""
+    mine = Registration.user_id == user.id
+    if user.email_confirmed:
+        mine = sa.or_(mine, Registration.contact_email == user.email)
+    return list(
+        db.session.scalars(
+            sa.select(Registration)
+            .join(Registration.event)
+            .where(mine)
+            .options(
+                sa.orm.contains_eager(Registration.event),
+                sa.orm.selectinload(Registration.attendees),
+            )
+            .order_by(Event.starts_at.desc(), Registration.id.desc())
+        )
+    )
+
+
+def anonymise_registration(registration: Registration) -> None:
+    """Remove the names and address from a registration; keep its counts and amounts."""
+    registration.contact_name = ""
+    registration.contact_email = ""
+    registration.user_id = None
+    for attendee in registration.attendees:
+        attendee.name = ""
+        attendee.diet_note = ""
+    for payment in db.session.scalars(
+        sa.select(Payment).where(Payment.registration_id == registration.id)
+    ):
+        payment.description = ""
+
+
+# --- export --------------------------------------------------------------------------
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export(user: User) -> dict:
+    """Everything we hold about `user`, as JSON-ready data.
+
+    Only their own data: the account, the profile, their memberships (without who
+    decided), their registrations (with the people they registered), their payments
+    (for their memberships and registrations) and the collectives they help run.
+    """
+    profile = user.profile
+    memberships = list(
+        db.session.scalars(
+            sa.select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)
+        )
+    )
+    registrations_ = registrations_of(user)
+    payment_rows = list(
+        db.session.scalars(
+            sa.select(Payment)
+            .where(
+                sa.or_(
+                    Payment.membership_id.in_([m.id for m in memberships]),
+                    Payment.registration_id.in_([r.id for r in registrations_]),
+                )
+            )
+            .order_by(Payment.id)
+        )
+    )
+    return {
+        "exported_at": utcnow().isoformat(),
+        "account": {
+            "name": user.name,
+            "email": user.email,
+            "pending_email": user.pending_email,
+            "language": user.locale,
+            "email_confirmed_at": _when(user.email_confirmed_at),
+            "created_at": _when(user.created_at),
+            "is_admin": user.is_admin,
+            "has_private_calendar": bool(user.calendar_token),
+        },
+        "profile": None
+        if profile is None
+        else {
+            "display_name": profile.display_name,
+            "neighbourhood": profile.neighbourhood,
+            "bio": profile.bio,
+            "interests": [domain.slug for domain in profile.interests],
+            "offer": profile.offer,
+            "visibility": profile.visibility.value,
+            "newsletter": profile.newsletter,
+        },
+        "memberships": [
+            {
+                "plan": membership.plan.slug,
+                "number": membership.number,
+                "status": membership.status.value,
+                "started_at": _when(membership.started_at),
+                "ends_at": _when(membership.ends_at),
+                "decision_note": membership.decision_note,
+                "privacy_accepted_at": _when(membership.privacy_accepted_at),
+                "renewal_reminded_at": _when(membership.renewal_reminded_at),
+                "created_at": _when(membership.created_at),
+            }
+            for membership in memberships
+        ],
+        "registrations": [
+            {
+                "event": registration.event.title,
+                "event_starts_at": _when(registration.event.starts_at),
+                "status": registration.status.value,
+                "contact_name": registration.contact_name,
+                "contact_email": registration.contact_email,
+                "people": [
+                    {
+                        "name": attendee.name,
+                        "diets": list(attendee.diets or []),
+                        "diet_note": attendee.diet_note,
+                        "cancelled": attendee.cancelled_at is not None,
+                    }
+                    for attendee in registration.attendees
+                ],
+                "amount_due_cents": registration.amount_due_cents,
+                "amount_paid_cents": registration.amount_paid_cents,
+                "payment_state": registration.payment_state.value,
+                "created_at": _when(registration.created_at),
+            }
+            for registration in registrations_
+        ],
+        "payments": [
+            {
+                "for": "membership" if payment.membership_id else "registration",
+                "provider": payment.provider.value,
+                "status": payment.status.value,
+                "amount_cents": payment.amount_cents,
+                "refunded_cents": payment.refunded_cents,
+                "currency": payment.currency,
+                "description": payment.description,
+                "paid_at": _when(payment.paid_at),
+                "created_at": _when(payment.created_at),
+            }
+            for payment in payment_rows
+        ],
+        "collectives_i_help_run": [role.collective.name for role in user.collective_roles],
+    }
+
+
+# --- deleting ------------------------------------------------------------------------
+
+
+def delete_account(user: User, password: str, now: datetime | None = None) -> None:
+    """Delete the account after the password is confirmed.
+
+    Coming registrations are cancelled (seats freed, the waiting list promoted, refunds
+    as for any cancellation), then every registration is anonymised; payments stay as
+    amounts without a name; memberships, profile, roles and the account are deleted,
+    and mails already sent to the address are removed from the outbox.
+    Raises ChangeRefused for a wrong password; registrations.PaymentUnavailable may come
+    from a refund Stripe does not answer (nothing is changed then).
+    """
+    if not user.check_password(password):
+        raise ChangeRefused(_l("This password is not right."), "password")
+    now = now or utcnow()
+    address = user.email
+    for registration in registrations_of(user):
+        if registration.status != RegistrationStatus.CANCELLED and registration.can_change(now):
+            registrations.cancel(registration, now)
+        anonymise_registration(registration)
+    membership_ids = list(
+        db.session.scalars(sa.select(Membership.id).where(Membership.user_id == user.id))
+    )
+    if membership_ids:
+        db.session.execute(
+            sa.update(Payment)
+            .where(Payment.membership_id.in_(membership_ids))
+            .values(membership_id=None, description=""),
+            execution_options={"synchronize_session": False},
+        )
+    # What this person decided or recorded stays; only the link to them goes.
+    for model, column in (
+        (Membership, Membership.decided_by_id),
+        (Payment, Payment.recorded_by_id),
+        (Attendee, Attendee.checked_in_by_id),
+        (CollectiveSuggestion, CollectiveSuggestion.decided_by_id),
+    ):
+        db.session.execute(
+            sa.update(model).where(column == user.id).values({column.key: None}),
+            execution_options={"synchronize_session": False},
+        )
+    db.session.execute(sa.delete(Membership).where(Membership.user_id == user.id))
+    db.session.execute(
+        sa.delete(OutboxMessage).where(
+            OutboxMessage.to_address == address, OutboxMessage.status != OutboxStatus.PENDING
+        )
+    )
+    db.session.delete(user)
+    db.session.flush()
+
+
+def forget_guest(registration: Registration, now: datetime | None = None) -> None:
+    """A guest removes their data from a registration after its event has ended."""
+    now = now or utcnow()
+    if registration.event.ends_at > now:
+        raise ChangeRefused(
+            _l("You can remove your data after the event; until then, cancel instead."),
+            "registration",
+        )
+    anonymise_registration(registration)
+
+
+def guest_data_days() -> int:
+    """How many days after their event guests' names and addresses are kept."""
+    return setting("GUEST_DATA_DAYS", 90)
+
+
+def purge_guests(days: int | None = None, now: datetime | None = None) -> int:
+    """Anonymise guests' registrations (no account) for events that ended more than
+    `days` ago; return how many were anonymised."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=guest_data_days() if days is None else days)
+    rows = db.session.scalars(
+        sa.select(Registration)
+        .join(Registration.event)
+        .where(
+            Registration.user_id.is_(None),
+            Registration.contact_email != "",
+            Event.ends_at < cutoff,
+        )
+        .options(sa.orm.selectinload(Registration.attendees))
+    ).all()
+    for registration in rows:
+        anonymise_registration(registration)
+    db.session.flush()
+    return len(rows)

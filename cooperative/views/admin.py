@@ -1,0 +1,378 @@
+"""The cooperative's staff pages: members (search, filters, approve or reject, bank
+transfers, CSV), membership plans and domains. Collectives live in `admin_collectives`.
+
+Admins only: others get 403, whoever is not logged in is sent to the log-in page.
+"""
+
+import csv
+import io
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms.membership import (
+    BankTransferForm,
+    DecisionForm,
+    DomainForm,
+    MemberFilterForm,
+    PlanForm,
+)
+from ..i18n import current_locale
+from ..models import (
+    Domain,
+    Membership,
+    MembershipPlan,
+    MembershipStatus,
+    Payment,
+    PlanPeriod,
+    Profile,
+    User,
+)
+from ..services import membership as memberships
+from ..services import payments
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PAGE_SIZE = 50
+STATUSES = [status.value for status in MembershipStatus]
+
+
+def admin_required(view):
+    """Only for admins: others get 403."""
+
+    @wraps(view)
+    @login_required
+    def checked(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def status_label(status: str) -> str:
+    """The status of a membership in words, in the admin's language."""
+    labels = {
+        "pending_payment": _("Waiting for payment"),
+        "pending_approval": _("Waiting for approval"),
+        "active": _("Active"),
+        "lapsed": _("Lapsed"),
+        "cancelled": _("Rejected or cancelled"),
+    }
+    return labels.get(str(status), str(status))
+
+
+@bp.app_context_processor
+def _admin_helpers() -> dict:
+    return {"membership_status_label": status_label}
+
+
+@bp.get("/")
+@admin_required
+def index():
+    """The admin's start: straight to the members."""
+    return redirect(url_for("admin.members"))
+
+
+def _plans() -> list[MembershipPlan]:
+    return list(
+        db.session.scalars(
+            sa.select(MembershipPlan).order_by(MembershipPlan.position, MembershipPlan.id)
+        )
+    )
+
+
+def _member_query(form: MemberFilterForm) -> sa.Select:
+    """Memberships with their person, plan and profile, filtered as the form says."""
+    query = (
+        sa.select(Membership)
+        .join(Membership.user)
+        .join(Membership.plan)
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .options(
+            sa.orm.contains_eager(Membership.user),
+            sa.orm.contains_eager(Membership.plan),
+        )
+    )
+    if form.q.data:
+        pattern = f"%{form.q.data.lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.name).like(pattern),
+                User.email.like(pattern),
+                sa.func.lower(Profile.display_name).like(pattern),
+            )
+        )
+    if form.status.data:
+        query = query.where(Membership.status == form.status.data)
+    if form.plan.data:
+        query = query.where(MembershipPlan.slug == form.plan.data)
+    if form.neighbourhood.data:
+        query = query.where(Profile.neighbourhood == form.neighbourhood.data)
+    return query.order_by(Membership.number.is_(None), Membership.number, Membership.id)
+
+
+def _filter_form() -> MemberFilterForm:
+    form = MemberFilterForm(request.args)
+    locale = current_locale()
+    form.status.choices = [("", _("All statuses"))] + [
+        (value, status_label(value)) for value in STATUSES
+    ]
+    form.plan.choices = [("", _("All plans"))] + [
+        (plan.slug, plan.name(locale)) for plan in _plans()
+    ]
+    neighbourhoods = db.session.scalars(
+        sa.select(Profile.neighbourhood)
+        .where(Profile.neighbourhood != "")
+        .distinct()
+        .order_by(Profile.neighbourhood)
+    )
+    form.neighbourhood.choices = [("", _("All neighbourhoods"))] + [
+        (name, name) for name in neighbourhoods
+    ]
+    return form
+
+
+@bp.get("/members")
+@admin_required
+def members():
+    """Every membership, searchable and filtered by status, plan and neighbourhood."""
+    form = _filter_form()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows = db.session.scalars(
+        _member_query(form).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    waiting = db.session.scalar(
+        sa.select(sa.func.count(Membership.id)).where(
+            Membership.status == MembershipStatus.PENDING_APPROVAL
+        )
+    )
+    return render_template(
+        "admin/members.html",
+        form=form,
+        memberships=rows[:PAGE_SIZE],
+        more=len(rows) > PAGE_SIZE,
+        page=page,
+        waiting=waiting,
+    )
+
+
+@bp.get("/members.csv")
+@admin_required
+def members_csv():
+    """The filtered member list as a CSV file (opens in a spreadsheet)."""
+    form = _filter_form()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["number", "name", "email", "plan", "status", "neighbourhood", "started", "ends"]
+    )
+    for membership in db.session.scalars(_member_query(form)):
+        profile = membership.user.profile
+        writer.writerow(
+            [
+                membership.number or "",
+                _csv_safe(membership.user.name),
+                _csv_safe(membership.user.email),
+                membership.plan.slug,
+                membership.status.value,
+                _csv_safe(profile.neighbourhood if profile else ""),
+                membership.started_at.date().isoformat() if membership.started_at else "",
+                membership.ends_at.date().isoformat() if membership.ends_at else "",
+            ]
+        )
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="members.csv"'},
+    )
+
+
+def _csv_safe(text: str) -> str:
+    """Stop a spreadsheet from running what someone typed as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _membership(membership_id: int) -> Membership:
+    membership = db.session.get(Membership, membership_id)
+    if membership is None:
+        abort(404)
+    return membership
+
+
+def _render_member(membership: Membership, status: int = 200, **forms):
+    payments_ = db.session.scalars(
+        sa.select(Payment).where(Payment.membership_id == membership.id).order_by(Payment.id)
+    ).all()
+    transfer_form = forms.get("transfer_form") or BankTransferForm(formdata=None)
+    due = memberships.amount_due(membership)
+    if transfer_form.amount.data is None and not transfer_form.amount.raw_data:
+        transfer_form.amount.data = due or None
+    return (
+        render_template(
+            "admin/member.html",
+            membership=membership,
+            decision_form=forms.get("decision_form") or DecisionForm(formdata=None),
+            transfer_form=transfer_form,
+            amount_due=due,
+            payments=payments_,
+            own=membership.user_id == current_user.id,
+        ),
+        status,
+    )
+
+
+@bp.get("/members/<int:membership_id>")
+@admin_required
+def member(membership_id: int):
+    """One membership: the person, plan, status, payments, and what to decide."""
+    return _render_member(_membership(membership_id))
+
+
+@bp.post("/members/<int:membership_id>/decide")
+@admin_required
+def decide(membership_id: int):
+    """Approve or reject a membership; a rejection's reason is e-mailed to the person."""
+    membership = _membership(membership_id)
+    form = DecisionForm()
+    action = request.form.get("action")
+    if form.validate_on_submit() and action in ("approve", "reject"):
+        try:
+            if action == "approve":
+                memberships.approve(membership, current_user, form.reason.data or "")
+            else:
+                memberships.reject(membership, current_user, form.reason.data or "")
+        except memberships.MembershipRefused as refusal:
+            db.session.rollback()
+            if refusal.field == "reason":
+                form.reason.errors.append(str(refusal.message))
+            else:
+                form.form_errors.append(str(refusal.message))
+        except payments.PaymentUnavailable:
+            db.session.rollback()
+            form.form_errors.append(_("Stripe did not answer; nothing changed. Try again."))
+        else:
+            db.session.commit()
+            if action == "approve":
+                flash(_("Approved: member number %(number)s.", number=membership.number), "success")
+            else:
+                flash(_("Rejected; the person has been e-mailed the reason."), "success")
+            return redirect(url_for("admin.member", membership_id=membership.id), code=303)
+    elif form.is_submitted() and action not in ("approve", "reject"):
+        abort(400)
+    return _render_member(_membership(membership_id), 422, decision_form=form)
+
+
+@bp.post("/members/<int:membership_id>/bank-transfer")
+@admin_required
+def bank_transfer(membership_id: int):
+    """Record a fee that arrived by bank transfer; it counts like an online payment."""
+    membership = _membership(membership_id)
+    form = BankTransferForm()
+    if form.validate_on_submit():
+        try:
+            memberships.record_bank_transfer(membership, form.amount.data, current_user)
+        except memberships.MembershipRefused as refusal:
+            db.session.rollback()
+            form.amount.errors.append(str(refusal.message))
+        else:
+            db.session.commit()
+            flash(_("The bank transfer is recorded."), "success")
+            return redirect(url_for("admin.member", membership_id=membership.id), code=303)
+    return _render_member(_membership(membership_id), 422, transfer_form=form)
+
+
+# --- plans ---------------------------------------------------------------------------
+
+
+@bp.get("/plans")
+@admin_required
+def plans():
+    """The membership plans, open and closed."""
+    return render_template("admin/plans.html", plans=_plans())
+
+
+@bp.route("/plans/new", methods=["GET", "POST"])
+@bp.route("/plans/<int:plan_id>", methods=["GET", "POST"])
+@admin_required
+def plan(plan_id: int | None = None):
+    """Create or change a plan. A plan in use is closed, never deleted."""
+    plan = db.session.get(MembershipPlan, plan_id) if plan_id else None
+    if plan_id and plan is None:
+        abort(404)
+    form = PlanForm()
+    if not form.is_submitted() and plan is not None:
+        form.process(
+            obj=plan,
+            data={"fee": plan.fee_cents, "period": plan.period.value},
+        )
+    if form.validate_on_submit():
+        taken = db.session.scalar(
+            sa.select(MembershipPlan.id).where(
+                MembershipPlan.slug == form.slug.data,
+                MembershipPlan.id != (plan.id if plan else -1),
+            )
+        )
+        if taken:
+            form.slug.errors.append(_("Another plan has this short name."))
+        else:
+            plan = plan or MembershipPlan()
+            for name in ("slug", "name_nl", "name_en", "description_nl", "description_en"):
+                setattr(plan, name, form[name].data or "")
+            plan.fee_cents = form.fee.data
+            plan.period = PlanPeriod(form.period.data)
+            plan.needs_approval = form.needs_approval.data
+            plan.is_active = form.is_active.data
+            plan.position = form.position.data or 0
+            db.session.add(plan)
+            db.session.commit()
+            flash(_("The plan is saved."), "success")
+            return redirect(url_for("admin.plans"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/plan.html", form=form, plan=plan), status
+
+
+# --- domains -------------------------------------------------------------------------
+
+
+@bp.get("/domains")
+@admin_required
+def domains():
+    """The domains (areas of the economy) collectives and members choose from."""
+    rows = db.session.scalars(sa.select(Domain).order_by(Domain.position, Domain.id)).all()
+    return render_template("admin/domains.html", domains=rows)
+
+
+@bp.route("/domains/new", methods=["GET", "POST"])
+@bp.route("/domains/<int:domain_id>", methods=["GET", "POST"])
+@admin_required
+def domain(domain_id: int | None = None):
+    """Create or rename a domain."""
+    domain = db.session.get(Domain, domain_id) if domain_id else None
+    if domain_id and domain is None:
+        abort(404)
+    form = DomainForm(obj=domain) if request.method != "POST" else DomainForm()
+    if form.validate_on_submit():
+        taken = db.session.scalar(
+            sa.select(Domain.id).where(
+                Domain.slug == form.slug.data, Domain.id != (domain.id if domain else -1)
+            )
+        )
+        if taken:
+            form.slug.errors.append(_("Another domain has this short name."))
+        else:
+            domain = domain or Domain()
+            domain.slug = form.slug.data
+            domain.name_nl = form.name_nl.data
+            domain.name_en = form.name_en.data
+            domain.position = form.position.data or 0
+            db.session.add(domain)
+            db.session.commit()
+            flash(_("The domain is saved."), "success")
+            return redirect(url_for("admin.domains"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/domain.html", form=form, domain=domain), status

@@ -58,12 +58,24 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    """A fresh browser tab (own cookies) with a phone-sized screen."""
+    """A fresh browser tab (own cookies) with a phone-sized screen.
+
+    Fails the test if the page broke the Content-Security-Policy (an inline script or
+    style, a script from elsewhere): Chromium reports those on the console.
+    """
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.set_default_timeout(10_000)
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert violations == [], "the page broke its Content-Security-Policy"
 
 
 @pytest.fixture(scope="session")

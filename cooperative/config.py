@@ -68,6 +68,11 @@ def from_environment(instance_path: str) -> dict:
         # How long unpaid seats are held: while paying online, and after a promotion.
         "PAYMENT_HOLD_MINUTES": int(os.environ.get("PAYMENT_HOLD_MINUTES", "30")),
         "PROMOTION_HOLD_HOURS": int(os.environ.get("PROMOTION_HOLD_HOURS", "24")),
+        # Yearly memberships: the reminder before the end, the grace after it.
+        "MEMBERSHIP_REMINDER_DAYS": int(os.environ.get("MEMBERSHIP_REMINDER_DAYS", "14")),
+        "MEMBERSHIP_GRACE_DAYS": int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "30")),
+        # Guests' names and addresses are removed this many days after their event.
+        "GUEST_DATA_DAYS": int(os.environ.get("GUEST_DATA_DAYS", "90")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour"),

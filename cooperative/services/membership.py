@@ -18,7 +18,6 @@ transaction-level advisory lock; SQLite: the database's write lock), and the uni
 constraint on the column is the last guard. Services flush; the caller commits.
 """
 
-import os
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -62,22 +61,14 @@ class MembershipRefused(Exception):
         self.field = field
 
 
-def setting(name: str, default: int) -> int:
-    """A whole-number setting from the app config, else the environment, else `default`."""
-    value = current_app.config.get(name)
-    if value is None:
-        value = os.environ.get(name, default)
-    return int(value)
-
-
 def grace_period() -> timedelta:
     """How long a yearly membership stays active after its end date, unpaid."""
-    return timedelta(days=setting("MEMBERSHIP_GRACE_DAYS", 30))
+    return timedelta(days=current_app.config["MEMBERSHIP_GRACE_DAYS"])
 
 
 def reminder_lead() -> timedelta:
     """How long before the end date the renewal reminder goes out."""
-    return timedelta(days=setting("MEMBERSHIP_REMINDER_DAYS", 14))
+    return timedelta(days=current_app.config["MEMBERSHIP_REMINDER_DAYS"])
 
 
 def current_membership(user: User) -> Membership | None:

@@ -12,6 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired
 
@@ -35,7 +36,6 @@ from ..models import (
 from . import registration as registrations
 from .accounts import _fingerprint, _serializer, find_user
 from .mail import external_url, queue_mail
-from .membership import setting
 
 EMAIL_CHANGE_MAX_AGE = 3 * 24 * 3600
 
@@ -355,7 +355,7 @@ def forget_guest(registration: Registration, now: datetime | None = None) -> Non
 
 def guest_data_days() -> int:
     """How many days after their event guests' names and addresses are kept."""
-    return setting("GUEST_DATA_DAYS", 90)
+    return current_app.config["GUEST_DATA_DAYS"]
 
 
 def purge_guests(days: int | None = None, now: datetime | None = None) -> int:

@@ -124,9 +124,11 @@ def parse_ticket(text: str) -> tuple[int, str] | None:
 
 def _ticket_matches(ticket: tuple[int, str]):
     attendee_id, secret = ticket
+    # The id finds the ticket; the characters after it only confirm it, so a code typed
+    # with the wrong capitals on a phone still matches.
     return sa.and_(
         Attendee.id == attendee_id,
-        sa.func.substr(Attendee.ticket_code, 1, len(secret)) == secret,
+        sa.func.lower(sa.func.substr(Attendee.ticket_code, 1, len(secret))) == secret.lower(),
     )
 
 

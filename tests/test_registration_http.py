@@ -494,3 +494,33 @@ def test_the_emails_arrive_with_a_calendar_file(client, app, runner, smtp_server
     assert str(entry["SUMMARY"]) == "Buurtdiner"
     assert entry.decoded("DTSTART").tzinfo is not None
     assert calendar.walk("VTIMEZONE")[0]["TZID"] == "Europe/Amsterdam"
+
+
+def test_a_guest_removes_their_data_after_the_event(client, app):
+    with app.app_context():
+        event = make_event(starts_in=timedelta(days=1))
+        registration = make_registration(event, people=("Ada", "Bob"), email="ada@example.org")
+        token, event_id = registration.token, event.id
+    page = text(client.get(f"/r/{token}?lang=en"))
+    assert "Remove my data" not in page
+    response = post_form(client, f"/r/{token}/forget?lang=en")
+    assert response.status_code == 303
+    assert "after the event" in text(client.get(f"/r/{token}"))
+    assert registrations(app)[0].contact_email == "ada@example.org"
+
+    with app.app_context():
+        event = db.session.get(Event, event_id)
+        event.starts_at = utcnow() - timedelta(hours=5)
+        event.ends_at = utcnow() - timedelta(hours=2)
+        db.session.commit()
+    assert "Remove my data" in text(client.get(f"/r/{token}?lang=en"))
+    assert "Remove my data?" in text(client.get(f"/r/{token}/forget?lang=en"))
+    post_form(client, f"/r/{token}/forget?lang=en")
+
+    page = text(client.get(f"/r/{token}"))
+    assert "Your data is removed." in page and "ada@example.org" not in page
+    forgotten = registrations(app)[0]
+    assert (forgotten.contact_name, forgotten.contact_email) == ("", "")
+    with app.app_context():
+        names = db.session.scalars(sa.select(Attendee.name)).all()
+        assert names == ["", ""]

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from ..extensions import db, htmx
 from ..i18n import current_locale
 from ..models import Attendee, EventStatus, Payment, Registration, RegistrationStatus
-from ..services import attendance, payments
+from ..services import attendance, payments, privacy
 from ..services import registration as registrations
 from ..services.mail import external_url
 from .events import published_event, registration_form, render_event
@@ -222,6 +222,28 @@ def _attendee_of(registration: Registration, value: str) -> Attendee | None:
     if attendee is None:
         abort(404)
     return attendee
+
+
+@bp.route("/r/<token>/forget", methods=["GET", "POST"])
+def forget(token: str):
+    """After the event, a guest removes their names and address (after a confirming button).
+
+    The counts and amounts stay, without anyone's name; the link then shows nothing personal.
+    """
+    registration = _registration_or_404(token)
+    if request.method == "POST":
+        try:
+            privacy.forget_guest(registration)
+        except privacy.ChangeRefused as refusal:
+            db.session.rollback()
+            flash(str(refusal.message), "error")
+            return redirect(url_for("registrations.manage", token=token), code=303)
+        db.session.commit()
+        flash(_("Your data is removed. Thank you for coming!"), "success")
+        return redirect(url_for("registrations.manage", token=token), code=303)
+    return render_template(
+        "registrations/forget.html", registration=registration, event=registration.event
+    )
 
 
 @bp.route("/r/<token>/edit", methods=["GET", "POST"])

@@ -1267,3 +1267,13 @@ def test_the_list_and_counters_cost_the_same_queries_for_3_and_60_people(
 
     assert "20 parties, 60 people" in text(client.get(door.list))
     assert many == few
+
+
+def test_a_line_break_in_the_subject_cannot_reach_the_mail_header(app, organiser, door):
+    post_form(
+        organiser,
+        f"/manage/events/{door.event}/message",
+        {"audience": "waiting", "subject": "Nog even\r\nBcc: x@example.org", "body": "Hoi"},
+    )
+    [message] = outbox(app)
+    assert message.subject == "Buurtdiner: Nog even Bcc: x@example.org"

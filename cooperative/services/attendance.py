@@ -834,7 +834,8 @@ def send_message(
     now = now or utcnow()
     if audience not in AUDIENCES:
         raise AttendanceRefused(_l("Please choose who gets the message."), field="audience")
-    subject, body = subject.strip(), body.strip()
+    # One line: a line break in a subject would break the e-mail's header.
+    subject, body = " ".join(subject.split()), body.strip()
     if not subject:
         raise AttendanceRefused(_l("Please write a subject."), field="subject")
     if not body:

@@ -162,3 +162,10 @@ def test_without_a_mail_server_mail_is_written_to_the_instance_folder(app, runne
     [eml] = (Path(app.instance_path) / "mail").glob("*.eml")
     assert "To: resident@example.org" in eml.read_text()
     eml.unlink()
+
+
+def test_no_mail_is_queued_for_an_empty_address(app):
+    with app.app_context(), app.test_request_context():
+        assert mail.queue_mail("", "Test", "reset_password", "en", user=None) is None
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0

@@ -37,11 +37,14 @@ def queue_mail(
     locale: str,
     attachments: Iterable[dict] = (),
     **context,
-) -> OutboxMessage:
+) -> OutboxMessage | None:
     """Write an e-mail to the outbox, rendered in `locale`; it is sent after commit.
 
     `subject` may be a lazy string: it is translated here, in the recipient's language.
+    Nothing is written for an empty address (a walk-in at the door, an anonymised guest).
     """
+    if not to_address:
+        return None
     with force_locale(locale):
         message = OutboxMessage(
             to_address=to_address,

@@ -341,7 +341,8 @@ def approve(membership: Membership, admin: User, note: str = "", now=None) -> No
 def reject(membership: Membership, admin: User, reason: str) -> None:
     """An admin turns down a membership with a reason, which is e-mailed to the person.
 
-    A fee already paid online is refunded. Refuses without a reason, for one's own
+    A fee paid online for this application is refunded (not the fees of earlier years,
+    when a former member applied again). Refuses without a reason, for one's own
     membership, or one not waiting for a decision.
     """
     if not reason.strip():
@@ -356,8 +357,10 @@ def reject(membership: Membership, admin: User, reason: str) -> None:
     membership.status = MembershipStatus.CANCELLED
     membership.decided_by_id = admin.id
     membership.decision_note = reason.strip()
+    applied_at = membership.privacy_accepted_at
     for payment in _payments(membership, PaymentStatus.PAID):
-        payments.refund(payment, payment.amount_cents - payment.refunded_cents)
+        if applied_at is None or payment.paid_at is None or payment.paid_at >= applied_at:
+            payments.refund(payment, payment.amount_cents - payment.refunded_cents)
     for payment in _payments(membership, PaymentStatus.OPEN):
         payments.expire_checkout(payment)
         payment.status = PaymentStatus.EXPIRED

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from cooperative.extensions import db
 from cooperative.models import (
     Attendee,
+    CheckInRecord,
     Event,
     OutboxMessage,
     Payment,
@@ -1277,3 +1278,31 @@ def test_a_line_break_in_the_subject_cannot_reach_the_mail_header(app, organiser
     )
     [message] = outbox(app)
     assert message.subject == "Buurtdiner: Nog even Bcc: x@example.org"
+
+
+def test_every_check_in_and_undo_is_kept_with_who_and_when(app):
+    with app.app_context():
+        event = make_event(capacity=10)
+        registration = make_registration(event, people=("Ada", "Bob"))
+        volunteer = make_user(email="volunteer@example.org", is_admin=True)
+        ada = registration.attendees[0]
+        attendance.check_in(ada, volunteer)
+        attendance.undo_check_in(ada, volunteer)
+        attendance.check_in_party(registration, volunteer)
+        attendance.undo_party(registration, volunteer)
+        attendance.undo_party(registration, volunteer)  # nothing left to undo: no record
+        db.session.commit()
+        trail = db.session.execute(
+            sa.select(
+                CheckInRecord.attendee_id, CheckInRecord.action, CheckInRecord.by_id
+            ).order_by(CheckInRecord.id)
+        ).all()
+        bob = registration.attendees[1].id
+        assert [tuple(row) for row in trail] == [
+            (ada.id, "check_in", volunteer.id),
+            (ada.id, "undo", volunteer.id),
+            (ada.id, "check_in", volunteer.id),
+            (bob, "check_in", volunteer.id),
+            (ada.id, "undo", volunteer.id),
+            (bob, "undo", volunteer.id),
+        ]

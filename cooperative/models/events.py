@@ -268,6 +268,20 @@ class Attendee(db.Model):
         return f"{self.id}-{self.ticket_code}"
 
 
+class CheckInRecord(db.Model):
+    """Who checked a person in at the door, or took it back, and when: the door's trail."""
+
+    __tablename__ = "check_in_records"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    attendee_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("attendees.id", ondelete="CASCADE"), index=True
+    )
+    action: so.Mapped[str] = so.mapped_column(sa.String(10))  # "check_in" or "undo"
+    by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
 def _holding_attendees():
     return (
         sa.select(sa.func.count(Attendee.id))

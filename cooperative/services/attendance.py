@@ -7,9 +7,8 @@ harmless. Door payments and walk-ins lock the event (`lock_event`) and count afr
 the transaction, like registrations do. The list and the counters run a fixed number of
 queries however many people come. The caller commits; these functions only flush.
 
-Who checked someone in and when is kept on the attendee; who took a door payment on the
-payment. An undo clears the attendee's check-in, so it is written to the application log
-(with who and when) rather than lost.
+Who checked someone in and when is kept on the attendee, and every check-in and undo also
+as a `CheckInRecord` (the door's trail); who took a door payment is kept on the payment.
 """
 
 import logging
@@ -26,6 +25,7 @@ from ..i18n import money
 from ..models import (
     HOLDING,
     Attendee,
+    CheckInRecord,
     Event,
     EventStatus,
     MealOption,
@@ -498,6 +498,14 @@ def _why_not(attendee: Attendee) -> str:
     return _l("The place of %(name)s is cancelled: they cannot be checked in.", name=attendee.name)
 
 
+def _record(attendee_ids: list[int], action: str, by: User, now: datetime) -> None:
+    """Keep who checked whom in (or took it back) and when, one row per person."""
+    db.session.add_all(
+        CheckInRecord(attendee_id=attendee_id, action=action, by_id=by.id, at=now)
+        for attendee_id in attendee_ids
+    )
+
+
 def check_in(attendee: Attendee, by: User, now: datetime | None = None) -> bool:
     """Check one person in, recording who did it and when.
 
@@ -506,21 +514,26 @@ def check_in(attendee: Attendee, by: User, now: datetime | None = None) -> bool:
     waiting list or whose place is cancelled.
     """
     now = now or utcnow()
-    changed = db.session.execute(
-        sa.update(Attendee)
-        .where(
-            Attendee.id == attendee.id,
-            Attendee.checked_in_at.is_(None),
-            Attendee.cancelled_at.is_(None),
-            Attendee.registration_id.in_(_holding_registration_ids()),
+    changed = (
+        db.session.execute(
+            sa.update(Attendee)
+            .where(
+                Attendee.id == attendee.id,
+                Attendee.checked_in_at.is_(None),
+                Attendee.cancelled_at.is_(None),
+                Attendee.registration_id.in_(_holding_registration_ids()),
+            )
+            .values(checked_in_at=now, checked_in_by_id=by.id)
+            .returning(Attendee.id),
+            execution_options={"synchronize_session": False},
         )
-        .values(checked_in_at=now, checked_in_by_id=by.id),
-        execution_options={"synchronize_session": False},
-    ).rowcount
+        .scalars()
+        .all()
+    )
     db.session.refresh(attendee)
     db.session.refresh(attendee.registration)
     if changed:
-        log.info("Attendee %s checked in by user %s at %s", attendee.id, by.id, now.isoformat())
+        _record(changed, "check_in", by, now)
         return True
     if attendee.checked_in_at is not None and attendee.cancelled_at is None:
         return False
@@ -528,22 +541,21 @@ def check_in(attendee: Attendee, by: User, now: datetime | None = None) -> bool:
 
 
 def undo_check_in(attendee: Attendee, by: User, now: datetime | None = None) -> bool:
-    """Take back a person's check-in; False when they were not checked in (harmless).
-
-    The check-in's own record goes with it, so the undo is written to the log.
-    """
+    """Take back a person's check-in; False when they were not checked in (harmless)."""
     now = now or utcnow()
-    changed = db.session.execute(
-        sa.update(Attendee)
-        .where(Attendee.id == attendee.id, Attendee.checked_in_at.is_not(None))
-        .values(checked_in_at=None, checked_in_by_id=None),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    db.session.refresh(attendee)
-    if changed:
-        log.info(
-            "Check-in of attendee %s undone by user %s at %s", attendee.id, by.id, now.isoformat()
+    changed = (
+        db.session.execute(
+            sa.update(Attendee)
+            .where(Attendee.id == attendee.id, Attendee.checked_in_at.is_not(None))
+            .values(checked_in_at=None, checked_in_by_id=None)
+            .returning(Attendee.id),
+            execution_options={"synchronize_session": False},
         )
+        .scalars()
+        .all()
+    )
+    db.session.refresh(attendee)
+    _record(changed, "undo", by, now)
     return bool(changed)
 
 
@@ -552,27 +564,26 @@ def check_in_party(registration: Registration, by: User, now: datetime | None = 
     checked in (0 when they all were already). Refuses (AttendanceRefused) a party on the
     waiting list or cancelled."""
     now = now or utcnow()
-    changed = db.session.execute(
-        sa.update(Attendee)
-        .where(
-            Attendee.registration_id == registration.id,
-            Attendee.checked_in_at.is_(None),
-            Attendee.cancelled_at.is_(None),
-            Attendee.registration_id.in_(_holding_registration_ids()),
+    changed = (
+        db.session.execute(
+            sa.update(Attendee)
+            .where(
+                Attendee.registration_id == registration.id,
+                Attendee.checked_in_at.is_(None),
+                Attendee.cancelled_at.is_(None),
+                Attendee.registration_id.in_(_holding_registration_ids()),
+            )
+            .values(checked_in_at=now, checked_in_by_id=by.id)
+            .returning(Attendee.id),
+            execution_options={"synchronize_session": False},
         )
-        .values(checked_in_at=now, checked_in_by_id=by.id),
-        execution_options={"synchronize_session": False},
-    ).rowcount
+        .scalars()
+        .all()
+    )
     db.session.refresh(registration)
     if changed:
-        log.info(
-            "%s of party %s checked in by user %s at %s",
-            changed,
-            registration.id,
-            by.id,
-            now.isoformat(),
-        )
-        return changed
+        _record(changed, "check_in", by, now)
+        return len(changed)
     if registration.status == RegistrationStatus.WAITLISTED:
         raise AttendanceRefused(
             _l("This party is on the waiting list: they have no place to check in.")
@@ -585,22 +596,20 @@ def check_in_party(registration: Registration, by: User, now: datetime | None = 
 def undo_party(registration: Registration, by: User, now: datetime | None = None) -> int:
     """Take back the check-in of everyone in a party; returns how many were undone."""
     now = now or utcnow()
-    changed = db.session.execute(
-        sa.update(Attendee)
-        .where(Attendee.registration_id == registration.id, Attendee.checked_in_at.is_not(None))
-        .values(checked_in_at=None, checked_in_by_id=None),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    db.session.refresh(registration)
-    if changed:
-        log.info(
-            "Check-in of %s of party %s undone by user %s at %s",
-            changed,
-            registration.id,
-            by.id,
-            now.isoformat(),
+    changed = (
+        db.session.execute(
+            sa.update(Attendee)
+            .where(Attendee.registration_id == registration.id, Attendee.checked_in_at.is_not(None))
+            .values(checked_in_at=None, checked_in_by_id=None)
+            .returning(Attendee.id),
+            execution_options={"synchronize_session": False},
         )
-    return changed
+        .scalars()
+        .all()
+    )
+    db.session.refresh(registration)
+    _record(changed, "undo", by, now)
+    return len(changed)
 
 
 # --- Money at the door --------------------------------------------------------------------

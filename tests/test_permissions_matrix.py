@@ -1,0 +1,450 @@
+"""Who may use which route: every rule of the app's URL map, called as each kind of person.
+
+The world: collectives A (Zonnedak) and B (Voedselbank), an organiser of each, an admin,
+an active member with a profile, and a guest (an account without membership) whose
+registration for A's event gives the `/r/<token>` and `/t/<ticket>` links. Every rule is
+called with its URL filled from that world (A's event, A's collective, the guest's
+token...), once per role and per method it allows: GET as a page, POST with a valid CSRF
+token and an almost empty form.
+
+The answer is sorted into an outcome: OK (the page, a redirect elsewhere, or the form back
+with 422), LOGIN (sent to the log-in page), NO (403), HIDDEN (404) or BAD (400, the form
+refused). `EXPECTED` holds one outcome per role for every endpoint: a new route without a
+row fails `test_every_route_has_a_row`.
+
+Private links are keys by design: whoever holds a registration's token (or a calendar
+feed's, a confirmation's, a reset's) may use it, whoever is logged in; a forged one is 404.
+"""
+
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from cooperative.extensions import db
+from cooperative.models import (
+    Attendee,
+    CollectiveRole,
+    CollectiveSuggestion,
+    Membership,
+    Payment,
+    Registration,
+    User,
+)
+from cooperative.services import accounts, privacy
+from cooperative.services.registration import PersonChoice
+from tests.conftest import csrf_token, make_user
+from tests.factories import (
+    make_admin,
+    make_collective,
+    make_event,
+    make_member,
+    make_organiser,
+    make_plan,
+    make_registration,
+)
+
+ROLES = ("anonymous", "guest", "member", "organiser_a", "organiser_b", "admin")
+
+OK = "ok"
+LOGIN = "login"
+NO = "403"
+HIDDEN = "404"
+BAD = "400"
+
+
+def row(anonymous, guest, member, organiser_a, organiser_b, admin) -> dict[str, str]:
+    """One outcome per role, in the order of ROLES."""
+    return dict(
+        zip(ROLES, (anonymous, guest, member, organiser_a, organiser_b, admin), strict=True)
+    )
+
+
+EVERYONE = row(OK, OK, OK, OK, OK, OK)
+LOGGED_IN = row(LOGIN, OK, OK, OK, OK, OK)
+ADMINS = row(LOGIN, NO, NO, NO, NO, OK)
+ORGANISERS = row(LOGIN, NO, NO, OK, OK, OK)
+A_EVENT = row(LOGIN, NO, NO, OK, NO, OK)  # an event of collective A: its organisers, admins
+
+
+# endpoint: one row for every method, or {method: row}.
+EXPECTED: dict[str, dict] = {
+    # Public pages and feeds.
+    "public.index": EVERYONE,
+    "public.healthz": EVERYONE,
+    "public.join": EVERYONE,
+    "public.privacy": EVERYONE,
+    "public.join_plan": EVERYONE,
+    "events.index": EVERYONE,
+    "events.feed": EVERYONE,
+    "events.show": EVERYONE,
+    "events.calendar": EVERYONE,
+    "collectives.index": EVERYONE,
+    "collectives.show": EVERYONE,
+    "collectives.details": EVERYONE,
+    "collectives.feed": EVERYONE,
+    "collectives.suggest": EVERYONE,
+    "api.collectives": EVERYONE,
+    "api.domains": EVERYONE,
+    "api.event": EVERYONE,
+    "api.events": EVERYONE,
+    "api.openapi": EVERYONE,
+    # Accounts: anyone may try; the links in e-mails work for whoever holds them.
+    "auth.signup": EVERYONE,
+    "auth.login": EVERYONE,
+    "auth.logout": EVERYONE,
+    "auth.check_email": EVERYONE,
+    "auth.confirm": EVERYONE,
+    "auth.reset_request": EVERYONE,
+    "auth.reset_password": EVERYONE,
+    # A registration's private pages: the token is the key.
+    "registrations.register": EVERYONE,
+    "registrations.already_registered": EVERYONE,
+    "registrations.manage": EVERYONE,
+    "registrations.ticket": EVERYONE,
+    "registrations.cancel": EVERYONE,
+    "registrations.edit": EVERYONE,
+    "registrations.forget": EVERYONE,
+    "registrations.pay": EVERYONE,
+    # One's own account: only ever one's own data (no id in the URL).
+    "account.index": LOGGED_IN,
+    "account.registrations": LOGGED_IN,
+    "account.profile": LOGGED_IN,
+    "account.profile_field": LOGGED_IN,
+    "account.edit_profile_field": LOGGED_IN,
+    "account.save_profile_field": LOGGED_IN,
+    "account.change_email": LOGGED_IN,
+    "account.change_password": LOGGED_IN,
+    "account.reset_calendar": LOGGED_IN,
+    "account.export": LOGGED_IN,
+    "account.delete": LOGGED_IN,
+    "account.pay": row(LOGIN, BAD, OK, BAD, BAD, BAD),  # never joined: refused
+    "account.confirm_email_change": EVERYONE,
+    "account.calendar_feed": EVERYONE,
+    # Members' directory: active members only; a profile as its owner chose ("members").
+    "members.index": row(LOGIN, NO, OK, NO, NO, NO),
+    "members.show": row(HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
+    # A collective's page, edited by its own people and admins.
+    "collectives.edit": row(LOGIN, NO, NO, OK, NO, OK),
+    # The organisers' back office.
+    "manage.index": ORGANISERS,
+    "manage.events": ORGANISERS,
+    "manage.new_event": ORGANISERS,
+    "manage.edit_event": A_EVENT,
+    "manage.publish_event": A_EVENT,
+    "manage.cancel_event": A_EVENT,
+    "attendance.attendees": A_EVENT,
+    "attendance.attendees_csv": A_EVENT,
+    "attendance.print_list": A_EVENT,
+    "attendance.counters": A_EVENT,
+    "attendance.kitchen": A_EVENT,
+    "attendance.check_in_by_code": A_EVENT,
+    "attendance.check_in": A_EVENT,
+    "attendance.undo": A_EVENT,
+    "attendance.check_in_party": A_EVENT,
+    "attendance.undo_party": A_EVENT,
+    "attendance.door_payment": A_EVENT,
+    "attendance.refund": A_EVENT,
+    "attendance.walk_in": A_EVENT,
+    "attendance.message": A_EVENT,
+    # The cooperative's staff.
+    "admin.index": ADMINS,
+    "admin.members": ADMINS,
+    "admin.members_csv": ADMINS,
+    "admin.member": ADMINS,
+    "admin.decide": ADMINS,
+    "admin.bank_transfer": ADMINS,
+    "admin.plans": ADMINS,
+    "admin.plan": ADMINS,
+    "admin.domains": ADMINS,
+    "admin.domain": ADMINS,
+    "admin_collectives.index": ADMINS,
+    "admin_collectives.create": ADMINS,
+    "admin_collectives.edit": ADMINS,
+    "admin_collectives.publish": ADMINS,
+    "admin_collectives.unpublish": ADMINS,
+    "admin_collectives.add_role": ADMINS,
+    "admin_collectives.remove_role": ADMINS,
+    "admin_collectives.suggestions": ADMINS,
+    "admin_collectives.accept": ADMINS,
+    "admin_collectives.reject": ADMINS,
+    # Stripe's webhook: no Stripe configured here, so it refuses everyone alike.
+    "payments.stripe_webhook": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+}
+
+# The least a form needs to get past its first check (else only the CSRF token is sent).
+FORMS = {"admin.decide": {"action": "approve"}}
+
+# Requests that change the world for the requests after them go last, in this order.
+RUN_LAST = (
+    "registrations.cancel",
+    "attendance.refund",
+    "manage.cancel_event",
+    "admin_collectives.remove_role",
+    "admin_collectives.unpublish",
+    "account.delete",
+    "auth.logout",
+)
+
+
+def build_world(app: Flask) -> SimpleNamespace:
+    """Everything the routes' URLs point at, saved; ids and tokens returned."""
+    with app.app_context():
+        collective_a = make_collective("zonnedak", "Zonnedak")
+        collective_b = make_collective("voedselbank", "Voedselbank")
+        organiser_a = make_organiser(collective_a, email="organiser.a@example.org")
+        organiser_b = make_organiser(collective_b, email="organiser.b@example.org")
+        admin = make_admin()
+        plan = make_plan()
+        member = make_member(email="member@example.org", plan=plan)
+        member.calendar_token = "member-calendar-token"
+        member.pending_email = "member.new@example.org"
+        guest = make_user(email="guest@example.org", name="Gina Guest")
+        newcomer = make_user(email="newcomer@example.org", name="Nico New", confirmed=False)
+        event = make_event(collective_id=collective_a.id, meals=[{"name": "Diner"}])
+        dinner = event.meal_options[0].id
+        party = make_registration(
+            event,
+            [PersonChoice("Gina", dinner), PersonChoice("Bob", dinner)],
+            email=guest.email,
+            user=guest,
+        )
+        make_registration(event, ["Carla"], email="carla@example.org")
+        suggestion = CollectiveSuggestion(
+            name="Repair Café Oost", contact_email="repair@example.org", reason="Fixing things"
+        )
+        db.session.add(suggestion)
+        db.session.commit()
+        return SimpleNamespace(
+            users={
+                "guest": guest.id,
+                "member": member.id,
+                "organiser_a": organiser_a.id,
+                "organiser_b": organiser_b.id,
+                "admin": admin.id,
+            },
+            event_id=event.id,
+            event_slug=event.slug,
+            collective_id=collective_a.id,
+            collective_slug=collective_a.slug,
+            role_id=db.session.scalar(
+                sa.select(CollectiveRole.id).where(CollectiveRole.user_id == organiser_a.id)
+            ),
+            registration_id=party.id,
+            attendee_id=party.attendees[0].id,
+            token=party.token,
+            ticket=party.attendees[0].ticket,
+            membership_id=db.session.scalar(
+                sa.select(Membership.id).where(Membership.user_id == member.id)
+            ),
+            plan_id=plan.id,
+            plan_slug=plan.slug,
+            domain_id=collective_a.primary_domain_id,
+            suggestion_id=suggestion.id,
+            member_id=member.id,
+            calendar_token=member.calendar_token,
+            confirm_token=accounts.make_confirm_token(newcomer),
+            reset_token=accounts.make_reset_token(member),
+            email_change_token=privacy._serializer("email-change").dumps(
+                {
+                    "id": member.id,
+                    "email": member.pending_email,
+                    "fp": accounts._fingerprint(member.email),
+                }
+            ),
+        )
+
+
+def url_values(endpoint: str, arguments, world) -> dict:
+    """The URL arguments of `endpoint`, from the world."""
+    slugs = {"collectives": world.collective_slug, "public": world.plan_slug}
+    tokens = {
+        "auth.confirm": world.confirm_token,
+        "auth.reset_password": world.reset_token,
+        "account.confirm_email_change": world.email_change_token,
+        "account.calendar_feed": world.calendar_token,
+    }
+    values = {
+        "event_id": world.event_id,
+        "attendee_id": world.attendee_id,
+        "registration_id": world.registration_id,
+        "membership_id": world.membership_id,
+        "plan_id": world.plan_id,
+        "domain_id": world.domain_id,
+        "collective_id": world.collective_id,
+        "role_id": world.role_id,
+        "suggestion_id": world.suggestion_id,
+        "user_id": world.member_id,
+        "ticket": world.ticket,
+        "name": "neighbourhood",
+        "slug": slugs.get(endpoint.split(".")[0], world.event_slug),
+        "token": tokens.get(endpoint, world.token),
+    }
+    missing = set(arguments) - set(values)
+    assert not missing, f"{endpoint}: no value for {missing}"
+    return {name: values[name] for name in arguments}
+
+
+def requests_of(app: Flask, world) -> list[tuple[str, str, str]]:
+    """(endpoint, method, path) for every rule and method, GETs first, RUN_LAST last."""
+    calls = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = rule.build(url_values(rule.endpoint, rule.arguments, world), append_unknown=False)
+        path = path[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            calls.append((rule.endpoint, method, path))
+
+    def order(call):
+        endpoint, method, path = call
+        last = RUN_LAST.index(endpoint) if endpoint in RUN_LAST else -1
+        return (last, method != "GET", endpoint, path)
+
+    return sorted(calls, key=order)
+
+
+def outcome(response) -> str:
+    """The answer sorted into OK, LOGIN, NO, HIDDEN or BAD (else the bare status)."""
+    status = response.status_code
+    if status in (301, 302, 303, 307, 308):
+        target = urlsplit(response.headers["Location"]).path
+        return LOGIN if target == "/auth/login" else OK
+    if status in (200, 204, 422):
+        return OK
+    return {403: NO, 404: HIDDEN, 400: BAD}.get(status, str(status))
+
+
+def act_as(client, user_id: int | None) -> None:
+    """Log `client` in as `user_id` (or out) without a password round trip."""
+    with client.session_transaction() as session:
+        for key in ("_user_id", "_fresh", "_id"):
+            session.pop(key, None)
+        if user_id is not None:
+            session["_user_id"] = str(user_id)
+            session["_fresh"] = True
+
+
+def test_every_route_has_a_row(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
+    assert set(EXPECTED) == endpoints
+    assert set(RUN_LAST) <= endpoints
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_route_answers_each_role_as_the_table_says(app, role):
+    world = build_world(app)
+    client = app.test_client()
+    token = csrf_token(client)
+    user_id = world.users.get(role)
+    mismatches = []
+    checked = 0
+    for endpoint, method, path in requests_of(app, world):
+        act_as(client, user_id)
+        if method == "GET":
+            response = client.get(path)
+        else:
+            response = client.open(
+                path, method=method, data={"csrf_token": token, **FORMS.get(endpoint, {})}
+            )
+        expected = EXPECTED[endpoint]
+        if set(expected) != set(ROLES):  # {method: row}
+            expected = expected[method]
+        got = outcome(response)
+        checked += 1
+        if got != expected[role]:
+            mismatches.append(f"{method} {path} ({endpoint}): {got}, expected {expected[role]}")
+    assert not mismatches, "\n".join(mismatches)
+    assert checked == len(requests_of(app, world))
+
+
+TOKEN_ROUTES = (
+    "registrations.manage",
+    "registrations.edit",
+    "registrations.cancel",
+    "registrations.forget",
+    "registrations.pay",
+    "registrations.ticket",
+    "account.calendar_feed",
+    "account.confirm_email_change",
+    "auth.confirm",
+    "auth.reset_password",
+)
+
+
+@pytest.mark.parametrize("role", ("anonymous", "admin"))
+def test_a_forged_private_link_is_hidden_from_everyone(app, role):
+    world = build_world(app)
+    client = app.test_client()
+    token = csrf_token(client)
+    act_as(client, world.users.get(role))
+    before = world_state(app)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in TOKEN_ROUTES:
+            continue
+        forged = {"token": "forged-" + world.token[7:], "ticket": "forged-" + world.ticket[7:]}
+        path = rule.build(forged, append_unknown=False)[1]
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(path, method=method, data={"csrf_token": token})
+            checked += 1
+            if (rule.endpoint, method) == ("account.confirm_email_change", "GET"):
+                # Only the confirming button, for any link; pressing it checks the link.
+                assert response.status_code == 200
+                assert "@" not in response.get_data(as_text=True).split("<main", 1)[1]
+                continue
+            assert response.status_code == 404, f"{method} {path}"
+    assert checked == 16
+    assert world_state(app) == before
+
+
+def world_state(app) -> dict:
+    """What a request could change about people's registrations and accounts."""
+    with app.app_context():
+        return {
+            "checked in": db.session.scalar(
+                sa.select(sa.func.count(Attendee.id)).where(Attendee.checked_in_at.is_not(None))
+            ),
+            "attendees": sorted(
+                db.session.execute(sa.select(Attendee.id, Attendee.name, Attendee.cancelled_at))
+            ),
+            "registrations": sorted(
+                db.session.execute(sa.select(Registration.id, Registration.status))
+            ),
+            "payments": db.session.scalar(sa.select(sa.func.count(Payment.id))),
+            "users": sorted(db.session.execute(sa.select(User.id, User.email, User.name))),
+        }
+
+
+def test_an_organiser_cannot_reach_other_peoples_parties_through_their_own_event(app):
+    """Organiser B on B's own event, with the ids of A's guest: 404, nothing changes."""
+    world = build_world(app)
+    with app.app_context():
+        own_event = make_event("voedselmarkt", "Voedselmarkt", collective_id=None)
+        own_event.collective_id = db.session.scalar(
+            sa.select(CollectiveRole.collective_id).where(
+                CollectiveRole.user_id == world.users["organiser_b"]
+            )
+        )
+        db.session.commit()
+        own_event_id = own_event.id
+    client = app.test_client()
+    token = csrf_token(client)
+    act_as(client, world.users["organiser_b"])
+    before = world_state(app)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] != "attendance" or not (
+            {"attendee_id", "registration_id"} & rule.arguments
+        ):
+            continue
+        values = url_values(rule.endpoint, rule.arguments, world) | {"event_id": own_event_id}
+        path = rule.build(values, append_unknown=False)[1]
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(path, method=method, data={"csrf_token": token, "amount": "10"})
+            assert response.status_code == 404, f"{method} {path}"
+            checked += 1
+    assert checked == 8
+    assert world_state(app) == before

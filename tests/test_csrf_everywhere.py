@@ -1,0 +1,104 @@
+"""Every route that changes something refuses a POST without the form's CSRF token.
+
+The routes come from the URL map: a new one is checked without being listed here. Each
+is called as an admin (so no permission check answers first), with the world of the
+permissions matrix, with no token, a made-up token and another visitor's real token:
+400 every time, the "this form has expired" page, and no row added or removed in any
+table. Stripe's webhook has no token: it refuses a missing or wrong signature instead.
+"""
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from cooperative.extensions import db
+from tests.conftest import csrf_token
+from tests.test_permissions_matrix import act_as, build_world, url_values
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+WEBHOOK = "payments.stripe_webhook"
+
+
+def state_changing_rules(app):
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.methods & STATE_CHANGING and rule.endpoint != WEBHOOK
+    ]
+
+
+def row_counts(app) -> dict[str, int]:
+    """The number of rows in every table."""
+    with app.app_context():
+        return {
+            table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
+            for table in db.metadata.sorted_tables
+        }
+
+
+def test_the_csrf_check_is_on_in_the_tests(app):
+    assert app.config.get("WTF_CSRF_ENABLED", True) is True
+
+
+@pytest.mark.parametrize("token_kind", ("missing", "made up", "another visitor's"))
+def test_every_state_changing_route_refuses_a_bad_token(app, token_kind):
+    world = build_world(app)
+    client = app.test_client()
+    csrf_token(client, "/auth/check-email?lang=en")  # a token of the admin's own, in English
+    tokens = {
+        "missing": None,
+        "made up": "IjBkZWFkYmVlZiI.aGVsbG8.bm90LWEtcmVhbC1zaWduYXR1cmU",
+        "another visitor's": csrf_token(app.test_client()),
+    }
+    token = tokens[token_kind]
+    before = row_counts(app)
+    checked = []
+    for rule in state_changing_rules(app):
+        path = rule.build(url_values(rule.endpoint, rule.arguments, world), append_unknown=False)[1]
+        for method in sorted(rule.methods & STATE_CHANGING):
+            act_as(client, world.users["admin"])
+            data = {"name": "Changed", "action": "approve", "save": "1", "submit": "1"}
+            if token is not None:
+                data["csrf_token"] = token
+            response = client.open(path, method=method, data=data)
+            assert response.status_code == 400, f"{method} {path}: {response.status_code}"
+            assert "This form has expired" in response.get_data(as_text=True)
+            checked.append((method, path))
+            # Also as htmx sends it: the token in a header.
+            if token is not None:
+                response = client.open(
+                    path, method=method, data=data, headers={"X-CSRFToken": token}
+                )
+                assert response.status_code == 400, f"{method} {path} (header)"
+    assert len(checked) == 48
+    assert row_counts(app) == before
+    # The admin is still logged in: the log-out form without its token did nothing either.
+    with client.session_transaction() as session:
+        assert session["_user_id"] == str(world.users["admin"])
+
+
+def test_the_expired_form_page_says_what_to_do(app):
+    world = build_world(app)
+    client = app.test_client()
+    act_as(client, world.users["member"])
+    response = client.post("/account/password?lang=en", data={"current_password": "x"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "This form has expired" in page
+    assert "reload the page and try again" in page
+
+
+def test_the_stripe_webhook_refuses_a_missing_or_wrong_signature(app, client, fake_stripe):
+    before = row_counts(app)
+    body = json.dumps({"id": "evt_1", "type": "checkout.session.completed", "data": {}})
+    unsigned = client.post("/payments/stripe/webhook", data=body, content_type="application/json")
+    assert unsigned.status_code == 400
+    wrongly_signed = client.post(
+        "/payments/stripe/webhook",
+        data=body,
+        content_type="application/json",
+        headers={"Stripe-Signature": "t=1700000000,v1=" + "0" * 64},
+    )
+    assert wrongly_signed.status_code == 400
+    assert row_counts(app) == before

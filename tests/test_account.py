@@ -1,6 +1,8 @@
 """My account over HTTP: the profile in place (htmx) and as a plain form, e-mail and
 password changes, events for me and my private calendar."""
 
+import re
+
 import sqlalchemy as sa
 
 from cooperative.extensions import db
@@ -195,3 +197,106 @@ def test_for_you_shows_events_in_my_domains_and_my_calendar_feed(client, app, au
     post_form(client, "/account/calendar")
     assert client.get(f"/account/calendar/{token}.ics").status_code == 404
     assert client.get("/account/calendar/.ics").status_code == 404
+
+
+def test_a_bad_new_e_mail_address_gets_its_message_and_keeps_the_typing(client, app, auth):
+    with app.app_context():
+        make_user(locale="en")
+    auth.login()
+    cases = [
+        (
+            {"new_email": "ada at example", "password": "correct horse battery"},
+            "new_email",
+            "This does not look like an e-mail address, e.g. name@example.nl.",
+            "ada at example",
+        ),
+        (
+            {"new_email": "", "password": "correct horse battery"},
+            "new_email",
+            "Please fill in your e-mail address.",
+            None,
+        ),
+        (
+            {"new_email": "Resident@Example.org", "password": "correct horse battery"},
+            "new_email",
+            "This is already your e-mail address.",
+            "Resident@Example.org",
+        ),
+        (
+            {"new_email": "new@example.org", "password": ""},
+            "email_password",
+            "Please fill in your password.",
+            "new@example.org",
+        ),
+    ]
+    for data, name, message, kept in cases:
+        response = post_form(client, "/account/email?lang=en", data)
+        assert response.status_code == 422, data
+        body = response.get_data(as_text=True)
+        assert f'id="{name}-error">{message}</p>' in body, message
+        if kept:
+            assert f'value="{kept}"' in body
+    with app.app_context():
+        user = db.session.scalar(sa.select(User))
+        assert (user.email, user.pending_email) == ("resident@example.org", None)
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
+
+
+def test_a_refused_password_change_says_why_and_keeps_the_old_password(client, app, auth):
+    with app.app_context():
+        make_user(locale="en")
+    auth.login()
+    new = {"password": "a new long one", "password_confirm": "a new long one"}
+    cases = [
+        ({"current_password": "wrong", **new}, "current_password", "This password is not right."),
+        (
+            {"current_password": "", **new},
+            "current_password",
+            "Please fill in your current password.",
+        ),
+        (
+            {
+                "current_password": "correct horse battery",
+                "password": "short",
+                "password_confirm": "short",
+            },
+            "password",
+            "Your password needs at least",
+        ),
+        (
+            {
+                "current_password": "correct horse battery",
+                "password": "a new long one",
+                "password_confirm": "another long one",
+            },
+            "password_confirm",
+            "The two passwords are not the same.",
+        ),
+    ]
+    for data, name, message in cases:
+        response = post_form(client, "/account/password?lang=en", data)
+        assert response.status_code == 422, data
+        body = response.get_data(as_text=True)
+        assert f'id="{name}-error">{message}' in body, message
+        # Passwords are never written back into the page; the form is there to type again.
+        assert "a new long one" not in body and 'action="/account/password"' in body
+    auth.logout()
+    assert auth.login(password="a new long one").status_code == 422
+    assert auth.login().status_code == 303
+
+
+def test_every_field_on_the_account_page_has_its_own_label(client, app, auth):
+    with app.app_context():
+        make_user(locale="en")
+    auth.login()
+    page = client.get("/account/?lang=en").get_data(as_text=True)
+    ids = re.findall(r'<(?:input|textarea|select)[^>]* id="([^"]+)"', page)
+    assert ids and len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    for field_id in ids:
+        assert page.count(f'for="{field_id}"') <= 1
+    # The new password's label points at the new password, not at the e-mail form's.
+    assert re.search(
+        r'<label for="password">Password</label>.*?<input[^>]* id="password"[^>]* name="password"',
+        page,
+        re.S,
+    )

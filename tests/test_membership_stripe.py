@@ -481,3 +481,24 @@ def test_coming_back_from_an_expired_page_without_a_webhook_offers_to_pay_again(
     second = session_of(post_form(ada, "/account/membership/pay"))
     assert second != first
     assert fake_stripe.payment_intents == {}
+
+
+def test_stripe_down_when_rejecting_changes_nothing_and_says_so(app, fake_stripe, approval_plan):
+    ada = logged_in(app, "ada@example.org")
+    pay(ada, fake_stripe, join_online(ada, "collectief"))
+    ada_id = membership_of(app, "ada@example.org").id
+    admin = admin_client(app)
+    before = len(mails(app, "ada@example.org"))
+    fake_stripe.stop()
+
+    response = post_form(
+        admin, f"/admin/members/{ada_id}/decide?lang=en", {"action": "reject", "reason": "Nee."}
+    )
+
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "Stripe did not answer; nothing changed. Try again." in body
+    assert "Nee." in body, "the reason typed is kept"
+    assert membership_of(app, "ada@example.org").status == MembershipStatus.PENDING_APPROVAL
+    assert [p.status for p in payments_of(app, ada_id)] == [PaymentStatus.PAID]
+    assert len(mails(app, "ada@example.org")) == before

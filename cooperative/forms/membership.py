@@ -132,8 +132,10 @@ class JoinForm(FlaskForm):
 
 class EmailChangeForm(FlaskForm):
     new_email = email_field(_l("New e-mail address"))
+    # Its own id: the password form on the same page has a field named "password" too.
     password = PasswordField(
         _l("Your password"),
+        id="email_password",
         validators=[DataRequired(_l("Please fill in your password."))],
     )
 

@@ -6,8 +6,9 @@ from wtforms.validators import DataRequired, Email, Length
 
 
 def strip(value):
-    """Drop the spaces people type around a value."""
-    return value.strip() if isinstance(value, str) else value
+    """Drop the spaces people type around a value, and any NUL character: nobody types
+    one, and PostgreSQL cannot store it (a 500 there, a stray byte on SQLite)."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 def email_field(label=None) -> EmailField:

@@ -502,3 +502,41 @@ def test_stripe_down_when_rejecting_changes_nothing_and_says_so(app, fake_stripe
     assert membership_of(app, "ada@example.org").status == MembershipStatus.PENDING_APPROVAL
     assert [p.status for p in payments_of(app, ada_id)] == [PaymentStatus.PAID]
     assert len(mails(app, "ada@example.org")) == before
+
+
+def test_a_payment_that_arrives_after_the_rejection_is_refunded(app, fake_stripe, approval_plan):
+    ada = logged_in(app, "ada@example.org")
+    session_id = join_online(ada, "collectief")
+    fake_stripe.pay(session_id)  # paid at Stripe; the webhook is still on its way
+    admin = admin_client(app)
+    ada_id = membership_of(app, "ada@example.org").id
+    post_form(admin, f"/admin/members/{ada_id}/decide", {"action": "reject", "reason": "Nee."})
+    assert membership_of(app, "ada@example.org").status == MembershipStatus.CANCELLED
+    assert fake_stripe.refunds == {}
+
+    late = only_event(fake_stripe, "checkout.session.completed", session_id)
+    assert deliver_webhook(ada, fake_stripe, late).status_code == 200
+
+    assert membership_of(app, "ada@example.org").status == MembershipStatus.CANCELLED
+    [payment] = payments_of(app, ada_id)
+    assert payment.status == PaymentStatus.REFUNDED
+    assert [r["amount"] for r in fake_stripe.refunds.values()] == [5000]
+
+
+def test_paying_again_after_the_page_expired_unnoticed_opens_a_new_page(
+    app, fake_stripe, yearly_plan
+):
+    ada = logged_in(app, "ada@example.org")
+    first = join_online(ada)
+    fake_stripe.expire_session(first)  # no webhook, no return: we have not heard of it
+
+    second = session_of(post_form(ada, "/account/membership/pay"))
+
+    assert second != first and fake_stripe.sessions[second]["status"] == "open"
+    waiting = membership_of(app, "ada@example.org")
+    assert waiting.status == MembershipStatus.PENDING_PAYMENT
+    assert [p.status for p in payments_of(app, waiting.id)] == [
+        PaymentStatus.EXPIRED,
+        PaymentStatus.OPEN,
+    ]
+    assert fake_stripe.payment_intents == {}

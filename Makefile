@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app cooperative
 CATALOGS := cooperative/translations
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1/test
 
-.PHONY: install translations run serve test test-postgres test-browser lint format messages clean
+.PHONY: install translations run serve test test-postgres test-browser bench lint format messages clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test-postgres: translations
 
 test-browser: translations
 	$(BIN)/python -m pytest tests/browser
+
+# The load benchmark (a few minutes; not part of the tests). See bench/README.md.
+bench: translations
+	$(BIN)/python bench/run.py
 
 lint: install
 	$(BIN)/ruff check .

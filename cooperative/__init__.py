@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from . import cli, errors, i18n, security
+from . import cli, errors, i18n, performance, security
 from .config import PROJECT_ROOT, from_environment
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
@@ -77,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    performance.init_app(app)
     cli.init_app(app)
     return app
 

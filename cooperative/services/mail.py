@@ -172,7 +172,22 @@ def send_pending(batch_size: int = 50) -> tuple[int, int]:
             if message is None:  # another worker has it
                 db.session.rollback()
                 continue
-            message.attempts += 1
+            # Claim it: SQLite ignores SKIP LOCKED, so a second worker may have read the
+            # same row; only the one whose update still finds it pending sends it.
+            claimed = db.session.execute(
+                sa.update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message.id,
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.attempts == message.attempts,
+                )
+                .values(attempts=OutboxMessage.attempts + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not claimed:
+                db.session.rollback()
+                continue
+            db.session.refresh(message)
             try:
                 transport.send(build_email(message))
             except (smtplib.SMTPException, OSError) as error:

@@ -1,0 +1,1 @@
+"""The load benchmark: `make bench` (see README.md here)."""

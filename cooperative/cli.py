@@ -1,6 +1,8 @@
 """`flask --app cooperative coop ...`: commands for operators and cron."""
 
+import sqlite3
 import time
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -93,6 +95,39 @@ def create_admin_command(email: str, name: str, password: str) -> None:
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     db.session.commit()
     click.echo(f"{user.email} is an admin.")
+
+
+@coop.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Copy the SQLite database into the new file PATH, safely while the site runs.
+
+    Uses SQLite's online backup, so people may keep registering meanwhile. A PostgreSQL
+    database is backed up with `pg_dump` instead (see "Backups" in the README).
+    """
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise click.ClickException(
+            "This site runs on PostgreSQL: back it up with pg_dump "
+            '(see "Backups" in the README), not with this command.'
+        )
+    if not url.database or url.database == ":memory:":
+        raise click.ClickException("This database lives in memory only: there is no file.")
+    if path.exists():
+        raise click.ClickException(f"{path} exists already: choose a new file name.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(f"file:{url.database}?mode=ro", uri=True, timeout=30)
+    target = sqlite3.connect(path)
+    try:
+        with target:
+            source.backup(target)
+        check = target.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        target.close()
+        source.close()
+    if check != "ok":
+        raise click.ClickException(f"The copy in {path} is damaged: {check}")
+    click.echo(f"Backed up the database to {path} ({path.stat().st_size // 1024} KiB).")
 
 
 def init_app(app: Flask) -> None:

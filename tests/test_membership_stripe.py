@@ -540,3 +540,25 @@ def test_paying_again_after_the_page_expired_unnoticed_opens_a_new_page(
         PaymentStatus.OPEN,
     ]
     assert fake_stripe.payment_intents == {}
+
+
+def test_a_bank_payment_that_fails_later_leaves_the_membership_waiting(
+    app, fake_stripe, yearly_plan
+):
+    ada = logged_in(app, "ada@example.org")
+    session_id = join_online(ada)
+    fake_stripe.pay(session_id, outcome="async_failure")
+    completed = only_event(fake_stripe, "checkout.session.completed", session_id)
+    failed = only_event(fake_stripe, "checkout.session.async_payment_failed", session_id)
+
+    assert deliver_webhook(ada, fake_stripe, completed).json["outcome"] == (
+        "waiting for an asynchronous payment"
+    )
+    assert deliver_webhook(ada, fake_stripe, failed).status_code == 200
+
+    waiting = membership_of(app, "ada@example.org")
+    assert waiting.status == MembershipStatus.PENDING_PAYMENT and waiting.number is None
+    assert [p.status for p in payments_of(app, waiting.id)] == [PaymentStatus.EXPIRED]
+    assert subjects(app, "ada@example.org") == []
+    page = ada.get("/account/?lang=en").get_data(as_text=True)
+    assert "Pay €25.00 online" in page

@@ -78,6 +78,11 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour"),
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT", "5 per minute; 20 per hour"),
         "SUGGESTION_RATE_LIMIT": os.environ.get("SUGGESTION_RATE_LIMIT", "5 per hour"),
+        "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "10 per minute; 50 per hour"),
+        # Higher: a community centre's wifi puts many residents behind one address.
+        "REGISTRATION_RATE_LIMIT": os.environ.get(
+            "REGISTRATION_RATE_LIMIT", "20 per minute; 200 per hour"
+        ),
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "SESSION_COOKIE_SAMESITE": "Lax",

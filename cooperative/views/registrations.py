@@ -8,13 +8,22 @@ import re
 
 import segno
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..extensions import db, htmx
+from ..extensions import db, htmx, limiter
 from ..i18n import current_locale
 from ..models import Attendee, EventStatus, Payment, Registration, RegistrationStatus
 from ..services import attendance, payments, privacy
@@ -37,7 +46,17 @@ def _submitted_action() -> tuple[str, int | None]:
     return "redraw", None
 
 
+def _registration_limit() -> str:
+    return current_app.config["REGISTRATION_RATE_LIMIT"]
+
+
+def _only_redrawn() -> bool:
+    """Adding or removing a person redraws the form: it does not count toward the limit."""
+    return _submitted_action()[0] != "submit"
+
+
 @bp.post("/events/<slug>/register")
+@limiter.limit(_registration_limit, exempt_when=_only_redrawn)
 def register(slug: str):
     """Register a party, or redraw the form after adding or removing a person.
 

@@ -32,6 +32,8 @@ def _website_or_empty(form, field) -> None:
     if "://" not in field.data:
         field.data = "https://" + field.data
     URL(message=_l("This does not look like a web address, e.g. https://example.nl."))(form, field)
+    # Checked again with the `https://` added: the database keeps at most 300 characters.
+    Length(max=300, message=_l("Please keep the web address under 300 characters."))(form, field)
 
 
 def _int_or_none(value):

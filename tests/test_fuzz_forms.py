@@ -796,3 +796,35 @@ def test_a_website_too_long_once_https_is_added_is_refused(app, client, collecti
         assert response.status_code == 422
         assert "under 300 characters" in response.get_data(as_text=True)
         assert db.session.scalar(sa.select(Collective.website)) == ""
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at"),
+    [("0001-01-01T00:00", "0001-01-01T05:00"), ("9999-12-31T20:00", "9999-12-31T23:00")],
+)
+def test_an_event_at_the_ends_of_the_calendar_is_refused(
+    app, client, organiser, starts_at, ends_at
+):
+    """Year 1 at 00:00 in Amsterdam is year 0 in UTC: it used to be a 500."""
+    client.get("/?lang=en")
+    with app.app_context():
+        response = post(
+            client,
+            "/manage/events/new",
+            MultiDict(
+                {
+                    "title": "Buurtdiner",
+                    "starts_at": starts_at,
+                    "ends_at": ends_at,
+                    "collective_id": str(organiser[0]),
+                    "ticket_price": "0",
+                    "payment_mode": "door",
+                    "max_party_size": "6",
+                    "save": "1",
+                }
+            ),
+            csrf_token(client, "/manage/events/new"),
+        )
+        assert response.status_code == 422
+        assert "Please write a year from 1900 to 2999." in response.get_data(as_text=True)
+        assert count(Event) == 0

@@ -60,9 +60,23 @@ COUNT_RANGE = [
 ]
 
 
+# Times outside these years are typing mistakes, and at the very ends of the calendar
+# turning Amsterdam time into UTC overflows (year 1, 00:30 would be year 0).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def _sensible_year(form, field) -> None:
+    if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(
+            _l("Please write a year from %(first)d to %(last)d.", first=FIRST_YEAR, last=LAST_YEAR)
+        )
+
+
 def amsterdam_time(label, required: bool = False, description=None) -> DateTimeLocalField:
-    """A `datetime-local` input read as Amsterdam wall-clock time (an aware datetime)."""
+    """A `datetime-local` input read as Amsterdam wall-clock time (an aware datetime),
+    in the years FIRST_YEAR to LAST_YEAR."""
     validators = [InputRequired(_l("Please fill in a day and time."))] if required else [Optional()]
+    validators.append(_sensible_year)
     return DateTimeLocalField(
         label,
         format=DATETIME_FORMATS,

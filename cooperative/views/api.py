@@ -504,7 +504,12 @@ SCHEMAS = {
     ),
 }
 
-_TEXT_PARAMETER = {"type": "string", "maxLength": TEXT_MAX}
+# Text parameters refuse control characters (see `text`): the pattern says so.
+_TEXT_PARAMETER = {
+    "type": "string",
+    "maxLength": TEXT_MAX,
+    "pattern": "^[^\\u0000-\\u001f\\u007f]*$",
+}
 
 PARAMETERS = {
     "limit": {

@@ -169,3 +169,35 @@ def test_no_mail_is_queued_for_an_empty_address(app):
         assert mail.queue_mail("", "Test", "reset_password", "en", user=None) is None
         db.session.commit()
         assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
+
+
+def test_a_line_break_in_a_subject_neither_adds_headers_nor_blocks_the_outbox(
+    app, runner, smtp_server
+):
+    with app.app_context(), app.test_request_context():
+        mail.queue_mail(
+            "a@example.org",
+            "Zon\r\nBcc: x@example.org",
+            "reset_password",
+            "en",
+            user=None,
+            reset_url="http://localhost/x",
+        )
+        broken = mail.queue_mail(
+            "b@example.org", "Fine", "reset_password", "en", user=None, reset_url="x"
+        )
+        broken.to_address = "b@example.org\r\nBcc: x@example.org"
+        mail.queue_mail("c@example.org", "Later", "reset_password", "en", user=None, reset_url="x")
+        db.session.commit()
+
+    result = runner.invoke(args=["coop", "send-mail"])
+
+    assert "Sent 2, failed 1." in result.output
+    [first] = smtp_server.to("a@example.org")
+    assert first["Subject"] == "Zon Bcc: x@example.org" and first["Bcc"] is None
+    assert len(smtp_server.to("c@example.org")) == 1
+    with app.app_context():
+        statuses = db.session.scalars(
+            sa.select(OutboxMessage.status).order_by(OutboxMessage.id)
+        ).all()
+        assert statuses == ["sent", "failed", "sent"]

@@ -48,7 +48,9 @@ def queue_mail(
     with force_locale(locale):
         message = OutboxMessage(
             to_address=to_address,
-            subject=str(subject),
+            # One line: a line break in a subject (an event title, a suggested name)
+            # could otherwise add headers, or make the message unsendable.
+            subject=" ".join(str(subject).split())[:300],
             body_text=render_template(f"mail/{template}.txt", **context),
             attachments=list(attachments),
             status=OutboxStatus.PENDING,
@@ -189,7 +191,15 @@ def send_pending(batch_size: int = 50) -> tuple[int, int]:
                 continue
             db.session.refresh(message)
             try:
-                transport.send(build_email(message))
+                email = build_email(message)
+            except ValueError as error:  # a message that can never be sent: set it aside
+                message.last_error = f"{type(error).__name__}: {error}"[:2000]
+                message.status = OutboxStatus.FAILED
+                failed += 1
+                db.session.commit()
+                continue
+            try:
+                transport.send(email)
             except (smtplib.SMTPException, OSError) as error:
                 transport.close()
                 message.last_error = f"{type(error).__name__}: {error}"[:2000]

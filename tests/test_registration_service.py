@@ -1,4 +1,4 @@
-"""The registration rules, straight on the service: seats, meals, prices, deadlines, waiting list."""
+"""The registration rules on the service itself: seats, meals, prices, deadlines, waiting list."""
 
 from datetime import timedelta
 
@@ -10,7 +10,10 @@ from cooperative.models import (
     Attendee,
     EventStatus,
     OutboxMessage,
+    Payment,
+    PaymentProvider,
     PaymentState,
+    PaymentStatus,
     Registration,
     RegistrationStatus,
     utcnow,
@@ -402,3 +405,66 @@ def test_a_refused_registration_leaves_nothing_behind(ctx):
         make_registration(event, people=("A", "B"))
     assert db.session.scalar(sa.select(sa.func.count(Attendee.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
+
+
+def test_a_held_party_that_owes_nothing_more_is_confirmed(ctx, app, monkeypatch):
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test")
+    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", "whsec_test")
+    event = make_event(payment_mode="online", meals=[{"price_cents": 500}])
+    meal = event.meal_options[0].id
+    held = make_registration(
+        event, people=[PersonChoice("Ada", meal), PersonChoice("Bob")], pay_online=True
+    )
+    assert held.status == RegistrationStatus.PENDING_PAYMENT
+
+    registrations.cancel_attendee(held.attendees[0])
+    db.session.commit()
+
+    assert held.status == RegistrationStatus.CONFIRMED
+    assert held.hold_expires_at is None and held.payment_state == PaymentState.NONE
+    assert registrations.expire_holds(utcnow() + timedelta(hours=2)) == 0
+
+
+def test_cash_paid_at_the_door_is_never_marked_refunded(ctx):
+    event = make_event(meals=[{"price_cents": 500}])
+    meal = event.meal_options[0].id
+    registration = make_registration(
+        event, people=[PersonChoice("Ada", meal), PersonChoice("Bob", meal)]
+    )
+    cash = Payment(
+        registration_id=registration.id,
+        provider=PaymentProvider.DOOR,
+        status=PaymentStatus.PAID,
+        amount_cents=1000,
+    )
+    db.session.add(cash)
+    registration.amount_paid_cents = 1000
+    registration.payment_state = PaymentState.PAID
+    db.session.commit()
+
+    registrations.cancel_attendee(registration.attendees[1])
+    db.session.commit()
+    assert registration.payment_state == PaymentState.PAID
+    assert (cash.status, cash.refunded_cents) == (PaymentStatus.PAID, 0)
+
+    registrations.cancel(registration)
+    db.session.commit()
+    assert registration.payment_state == PaymentState.PAID, "the organisers give cash back"
+    assert registration.amount_paid_cents == 1000
+
+
+def test_a_party_paid_in_part_at_the_door_owes_what_is_left(ctx):
+    event = make_event(meals=[{"price_cents": 500}])
+    meal = event.meal_options[0].id
+    registration = make_registration(
+        event, people=[PersonChoice("Ada", meal), PersonChoice("Bob", meal), "Cas"]
+    )
+    registration.amount_paid_cents = 500
+    db.session.commit()
+
+    registrations.cancel_attendee(registration.attendees[2])
+    db.session.commit()
+    assert registration.payment_state == PaymentState.DUE_AT_DOOR
+    registrations.cancel_attendee(registration.attendees[1])
+    db.session.commit()
+    assert registration.payment_state == PaymentState.PAID, "€5 due, €5 paid"

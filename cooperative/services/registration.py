@@ -25,6 +25,7 @@ from ..models import (
     MealOption,
     Payment,
     PaymentMode,
+    PaymentProvider,
     PaymentState,
     PaymentStatus,
     Registration,
@@ -498,9 +499,19 @@ def cancel_attendee(attendee: Attendee, now: datetime | None = None) -> None:
     else:
         # The open Checkout page asks for the old amount: close it; "pay now" makes a new one.
         _close_open_payments(registration)
-        registration.payment_state = _payment_state(
-            registration.status, registration.amount_due_cents
-        )
+        if (
+            registration.status == RegistrationStatus.PENDING_PAYMENT
+            and not registration.amount_open_cents
+        ):
+            # Those still coming owe nothing more: no reason to hold their seats any longer.
+            registration.status = RegistrationStatus.CONFIRMED
+            registration.hold_expires_at = None
+        if registration.amount_paid_cents and not registration.amount_open_cents:
+            registration.payment_state = PaymentState.PAID
+        else:
+            registration.payment_state = _payment_state(
+                registration.status, registration.amount_open_cents
+            )
     db.session.flush()
     if registration.status in HOLDING:
         promote_waitlist(registration.event)
@@ -555,6 +566,8 @@ def _refund(
     if amount_cents <= 0 or (now >= registration.event.refund_deadline and not always):
         return
     for payment in reversed(_payments_of(registration, PaymentStatus.PAID)):
+        if payment.provider != PaymentProvider.STRIPE:
+            continue  # cash: the organisers give it back by hand
         part = min(amount_cents, payment.amount_cents - payment.refunded_cents)
         if part <= 0:
             continue

@@ -57,6 +57,7 @@ from tests.factories import (
     make_member,
     make_organiser,
     make_plan,
+    make_registration,
 )
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -828,3 +829,89 @@ def test_an_event_at_the_ends_of_the_calendar_is_refused(
         assert response.status_code == 422
         assert "Please write a year from 1900 to 2999." in response.get_data(as_text=True)
         assert count(Event) == 0
+
+
+# --- HTML typed anywhere is shown as text ----------------------------------------------------
+
+HTML = "<script>alert(1)</script><b>x</b>"
+
+
+def test_html_in_every_text_field_is_shown_as_text(app, client, auth):
+    """What people type is text: every page that shows a name, note, bio, title,
+    description or reason shows `<script>` as `&lt;script&gt;`, never as markup."""
+    with app.app_context():
+        domain = make_domain()
+        collective = make_collective(
+            domain=domain,
+            name=HTML,
+            summary=HTML,
+            description=HTML,
+            neighbourhood=HTML,
+            legal_form=HTML,
+        )
+        event = make_event(
+            title=HTML,
+            summary=HTML,
+            description=HTML,
+            venue=HTML,
+            address=HTML,
+            audience=HTML,
+            collective=collective,
+            meals=[{"name": HTML, "diets": ["other"]}],
+        )
+        meal_id = event.meal_options[0].id
+        db.session.add(
+            CollectiveSuggestion(
+                name=HTML, reason=HTML, neighbourhood=HTML, contact_email="a@example.org"
+            )
+        )
+        make_admin()
+        make_member(display_name=HTML, bio=HTML, offer=HTML, visibility="public")
+        member = db.session.scalar(sa.select(User).where(User.email == "member@example.org"))
+        member.name = HTML
+        db.session.commit()
+        member_id, event_id, slug = member.id, event.id, collective.slug
+        registration = make_registration_with_note(event, meal_id)
+        attendee_token = registration.token
+
+    def shown_as_text(url: str) -> None:
+        body = client.get(url).get_data(as_text=True)
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;" in body, url
+        assert "<script>alert(1)" not in body and "<b>x</b>" not in body, url
+
+    for url in [
+        "/",
+        "/events",
+        "/events/buurtdiner",
+        f"/r/{attendee_token}",
+        "/collectives",
+        f"/collectives/{slug}",
+    ]:
+        shown_as_text(url)
+    auth.login("admin@example.org")
+    for url in [
+        "/manage/events",
+        f"/manage/events/{event_id}/edit",
+        f"/manage/events/{event_id}/attendees",
+        f"/manage/events/{event_id}/kitchen",
+        "/admin/collectives/suggestions",
+        f"/members/{member_id}",
+    ]:
+        shown_as_text(url)
+    auth.logout()
+    auth.login("member@example.org")
+    for url in ["/account/", "/account/profile", "/account/registrations"]:
+        shown_as_text(url)
+
+
+def make_registration_with_note(event, meal_id):
+    """A party of two with HTML in the contact's name, the names and the kitchen note,
+    made by the member (so it shows among their registrations)."""
+    member = db.session.scalar(sa.select(User).where(User.email == "member@example.org"))
+    return make_registration(
+        event,
+        [PersonChoice(HTML, meal_option_id=meal_id, diets=["other"], diet_note=HTML), HTML],
+        email="member@example.org",
+        contact_name=HTML,
+        user=member,
+    )

@@ -918,3 +918,38 @@ def test_the_organiser_chooses_how_people_pay_and_until_when_refunds_go(app, cli
     refused = post_form(client, "/manage/events/new", {**data, "payment_mode": "cheque"})
     assert refused.status_code == 422
     assert "Please choose how people pay." in page_of(refused)
+
+
+def test_the_entry_price_cannot_change_once_people_registered(app, client, auth, world):
+    setup = registered_event(app, world)
+    log_in(client, auth, "host_organiser")
+    edit_url = f"/manage/events/{world.event_id}/edit"
+
+    response = post_form(client, edit_url, edit_data(world, setup, ticket_price="3"))
+
+    assert response.status_code == 422
+    assert "People have registered at this entry price" in page_of(response)
+    with app.app_context():
+        assert db.session.get(Event, world.event_id).ticket_price_cents == 0
+
+
+def test_more_seats_let_the_waiting_list_in(app, client, auth, world):
+    setup = registered_event(app, world, capacity=2)
+    with app.app_context():
+        waiting = make_registration(
+            db.session.get(Event, world.event_id),
+            people=("Wim",),
+            email="wim@example.org",
+            join_waitlist=True,
+        )
+        assert waiting.status == RegistrationStatus.WAITLISTED
+        waiting_id = waiting.id
+    log_in(client, auth, "host_organiser")
+
+    response = post_form(
+        client, f"/manage/events/{world.event_id}/edit", edit_data(world, setup, capacity="3")
+    )
+
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(Registration, waiting_id).status == RegistrationStatus.CONFIRMED

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -29,7 +30,13 @@ from ..models import (
     utcnow,
 )
 from .mail import external_url, queue_mail
-from .registration import lock_event, meals_taken, refund_everything, seats_taken
+from .registration import (
+    lock_event,
+    meals_taken,
+    promote_waitlist,
+    refund_everything,
+    seats_taken,
+)
 
 SLUG_MAX_LENGTH = 120
 _SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -164,11 +171,22 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
         in_use = meal_options_in_use(event)
     if plan.capacity is not None and plan.capacity < taken_seats:
         raise EventRefused(
-            _l(
-                "%(count)d seats are taken already: the number of seats cannot be lower.",
-                count=taken_seats,
+            lazy_ngettext(
+                "%(num)d seat is taken already: the number of seats cannot be lower.",
+                "%(num)d seats are taken already: the number of seats cannot be lower.",
+                taken_seats,
             ),
             field="capacity",
+        )
+    if (
+        event.id is not None
+        and plan.ticket_price_cents != event.ticket_price_cents
+        and _has_registrations(event)
+    ):
+        # What people owe was computed at the old price; a new one would not add up.
+        raise EventRefused(
+            _l("People have registered at this entry price, so it can no longer change."),
+            field="ticket_price",
         )
 
     existing = {option.id: option for option in event.meal_options}
@@ -191,9 +209,10 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
         taken = taken_meals.get(option.id, 0) if option is not None else 0
         if meal.capacity is not None and meal.capacity < taken:
             raise EventRefused(
-                _l(
-                    "%(count)d of these meals are taken already: the number cannot be lower.",
-                    count=taken,
+                lazy_ngettext(
+                    "%(num)d of these meals is taken already: the number cannot be lower.",
+                    "%(num)d of these meals are taken already: the number cannot be lower.",
+                    taken,
                 ),
                 field=f"meals-{position}-capacity",
             )
@@ -244,7 +263,20 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
             _l("Another event already has this web address. Please choose another."),
             field="slug",
         ) from error
+    if event.status == EventStatus.PUBLISHED:
+        promote_waitlist(event)  # more seats or meals may let waiting parties in
     return event
+
+
+def _has_registrations(event: Event) -> bool:
+    return db.session.scalar(
+        sa.select(
+            sa.exists().where(
+                Registration.event_id == event.id,
+                Registration.status != RegistrationStatus.CANCELLED,
+            )
+        )
+    )
 
 
 def publish(event: Event) -> bool:

@@ -1306,3 +1306,18 @@ def test_every_check_in_and_undo_is_kept_with_who_and_when(app):
             (ada.id, "undo", volunteer.id),
             (bob, "undo", volunteer.id),
         ]
+
+
+def test_what_residents_typed_never_runs_as_a_spreadsheet_formula(app, organiser, door):
+    with app.app_context():
+        make_registration(
+            db.session.get(Event, door.event),
+            people=('=HYPERLINK("http://evil.example","klik")',),
+            email="formula@example.org",
+            contact_name="+SUM(A1)",
+            join_waitlist=True,
+        )
+    _delimiter, rows = read_csv(organiser.get(door.list + ".csv?show=waiting&lang=en"))
+    formula = next(row for row in rows if "HYPERLINK" in row[2])
+    assert formula[0] == "'+SUM(A1)"
+    assert formula[2].startswith("'=HYPERLINK(")

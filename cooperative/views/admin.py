@@ -34,6 +34,7 @@ from ..models import (
 )
 from ..services import membership as memberships
 from ..services import payments
+from ..spreadsheets import csv_safe
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -176,11 +177,11 @@ def members_csv():
         writer.writerow(
             [
                 membership.number or "",
-                _csv_safe(membership.user.name),
-                _csv_safe(membership.user.email),
+                csv_safe(membership.user.name),
+                csv_safe(membership.user.email),
                 membership.plan.slug,
                 membership.status.value,
-                _csv_safe(profile.neighbourhood if profile else ""),
+                csv_safe(profile.neighbourhood if profile else ""),
                 membership.started_at.date().isoformat() if membership.started_at else "",
                 membership.ends_at.date().isoformat() if membership.ends_at else "",
             ]
@@ -190,11 +191,6 @@ def members_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="members.csv"'},
     )
-
-
-def _csv_safe(text: str) -> str:
-    """Stop a spreadsheet from running what someone typed as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _membership(membership_id: int) -> Membership:

@@ -43,6 +43,7 @@ from ..services import attendance
 from ..services import payments as payment_service
 from ..services import registration as registrations
 from ..services.attendance import AttendanceFilters, AttendanceRefused
+from ..spreadsheets import csv_safe
 from .manage import managed_event
 
 bp = Blueprint("attendance", __name__, url_prefix="/manage")
@@ -604,12 +605,12 @@ def attendees_csv(event: Event):
         for attendee in row.attendees:
             writer.writerow(
                 [
-                    registration.contact_name,
-                    registration.contact_email,
-                    attendee.name,
-                    meals.get(attendee.meal_option_id, "") if attendee.meal_option_id else "",
+                    csv_safe(registration.contact_name),
+                    csv_safe(registration.contact_email),
+                    csv_safe(attendee.name),
+                    csv_safe(meals.get(attendee.meal_option_id, "")),
                     ", ".join(str(DIET_LABELS.get(d, d)) for d in attendee.diets),
-                    attendee.diet_note,
+                    csv_safe(attendee.diet_note),
                     _("Cancelled") if attendee.cancelled_at else _status_words(registration),
                     _csv_amount(event.ticket_price_cents + attendee.meal_price_cents, dutch),
                     row.payment_words,

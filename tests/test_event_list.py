@@ -403,3 +403,12 @@ def test_a_draft_collective_is_never_named_as_host(client, app):
         make_event(slug="open-avond", title="Open avond", collective_id=draft.id)
     for url in ("/events", "/", "/events/open-avond", "/events/open-avond.ics", "/events.ics"):
         assert "Geheim Collectief" not in client.get(url).get_data(as_text=True), url
+
+
+def test_filtering_on_a_draft_collective_finds_nothing(client, app):
+    with app.app_context():
+        draft = make_collective("stil", "Stil Collectief", is_published=False)
+        make_event(slug="stille-avond", title="Stille avond", collective_id=draft.id)
+    for url in ("/events?collective=stil", "/events.ics?collective=stil"):
+        page = client.get(url).get_data(as_text=True)
+        assert "Stille avond" not in page and "Stil Collectief" not in page, url

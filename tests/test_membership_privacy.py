@@ -21,6 +21,7 @@ from cooperative.models import (
     utcnow,
 )
 from cooperative.services import membership as memberships
+from cooperative.services import privacy
 from tests.conftest import make_user, post_form
 from tests.factories import make_domain, make_event, make_member, make_plan, make_registration
 
@@ -211,3 +212,18 @@ def test_membership_reminders_command(app, runner):
         db.session.commit()
     result = runner.invoke(args=["coop", "membership-reminders"])
     assert "Reminded 1 members, 0 memberships lapsed." in result.output
+
+
+def test_purge_removes_walk_ins_names_too(app):
+    with app.app_context():
+        event = make_event(starts_in=timedelta(days=1))
+        walk_in = make_registration(event, people=("Wim",), email="wim@example.org")
+        walk_in.contact_email = ""  # as a walk-in at the door: a name, no address
+        event.starts_at = utcnow() - timedelta(days=100)
+        event.ends_at = utcnow() - timedelta(days=100)
+        db.session.commit()
+
+        assert privacy.purge_guests() == 1
+        db.session.commit()
+        purged = db.session.get(Registration, walk_in.id)
+        assert purged.contact_name == "" and purged.attendees[0].name == ""

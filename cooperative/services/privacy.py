@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, SignatureExpired
 from ..extensions import db
 from ..models import (
     Attendee,
+    CheckInRecord,
     Collective,
     CollectiveSuggestion,
     Domain,
@@ -326,6 +327,7 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
         (Membership, Membership.decided_by_id),
         (Payment, Payment.recorded_by_id),
         (Attendee, Attendee.checked_in_by_id),
+        (CheckInRecord, CheckInRecord.by_id),
         (CollectiveSuggestion, CollectiveSuggestion.decided_by_id),
     ):
         db.session.execute(
@@ -368,7 +370,8 @@ def purge_guests(days: int | None = None, now: datetime | None = None) -> int:
         .join(Registration.event)
         .where(
             Registration.user_id.is_(None),
-            Registration.contact_email != "",
+            # Walk-ins at the door gave a name but no address.
+            sa.or_(Registration.contact_email != "", Registration.contact_name != ""),
             Event.ends_at < cutoff,
         )
         .options(sa.orm.selectinload(Registration.attendees))

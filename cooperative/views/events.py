@@ -88,9 +88,13 @@ def filtered_events(filters: EventFilters, now: datetime | None = None) -> sa.Se
             Collective.primary_domain.has(Domain.slug == filters.domain),
             Collective.domains.any(Domain.slug == filters.domain),
         )
-        query = query.where(Event.collective.has(has_domain))
+        query = query.where(Event.collective.has(sa.and_(Collective.is_published, has_domain)))
     if filters.collective:
-        query = query.where(Event.collective.has(Collective.slug == filters.collective))
+        query = query.where(
+            Event.collective.has(
+                sa.and_(Collective.is_published, Collective.slug == filters.collective)
+            )
+        )
     for word in filters.q.split()[:QUERY_MAX_WORDS]:
         query = query.where(
             sa.or_(
@@ -172,7 +176,9 @@ def _feed_name(filters: EventFilters) -> str:
     parts = ["MeentCoop"]
     if filters.collective:
         collective = db.session.scalar(
-            sa.select(Collective).where(Collective.slug == filters.collective)
+            sa.select(Collective).where(
+                Collective.slug == filters.collective, Collective.is_published
+            )
         )
         parts.append(collective.name if collective else filters.collective)
     if filters.domain:

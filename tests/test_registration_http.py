@@ -233,7 +233,7 @@ def test_a_full_meal_is_refused_next_to_the_person(client, app, event):
     data = form(event, ("Ada", event["dinner"], []), submit="register")
     response = post_form(client, REGISTER + "?lang=en", data)
     assert response.status_code == 422
-    assert "Only 0 meals of “Diner” are left." in text(response)
+    assert "“Diner” is full." in text(response)
     assert len(registrations(app)) == 1
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
@@ -254,7 +254,14 @@ def _check_meals_left(event: Event, people: list[PersonChoice]) -> None:
         if wanted[option.id] > left:
             index = next(i for i, p in enumerate(people) if p.meal_option_id == option.id)
             raise RegistrationRefused(
-                _l("Only %(count)d meals of “%(meal)s” are left.", count=left, meal=option.name),
+                lazy_ngettext(
+                    "Only %(num)d meal of “%(meal)s” is left.",
+                    "Only %(num)d meals of “%(meal)s” are left.",
+                    left,
+                    meal=option.name,
+                )
+                if left
+                else _l("“%(meal)s” is full.", meal=option.name),
                 field=f"people-{index}-meal",
             )
 
@@ -303,13 +310,13 @@ def register(
     if existing is not None:
         raise AlreadyRegistered(existing)
 
-    fits, seats_left = _fits(event, len(people), _meal_counts(people))
+    seats_left = None if event.capacity is None else event.capacity - seats_taken(event)
     if seats_left is not None and len(people) > seats_left:
         if not join_waitlist:
             raise RegistrationRefused(
                 _l("There are not enough seats left for your party."),
                 field="people",
-                seats_left=seats_left,
+                seats_left=max(0, seats_left),
             )
         status = RegistrationStatus.WAITLISTED
     else:

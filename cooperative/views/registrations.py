@@ -167,8 +167,12 @@ def manage(token: str):
             )
         )
         if payment is not None:
-            payments.sync_checkout(payment)
-            db.session.commit()
+            try:
+                payments.sync_checkout(payment)
+            except payments.PaymentUnavailable:
+                db.session.rollback()  # Stripe's webhook settles it a little later
+            else:
+                db.session.commit()
         return redirect(url_for("registrations.manage", token=token), code=303)
     if (
         request.args.get("checkout") == "cancelled"

@@ -396,10 +396,6 @@ class Summary:
     door_cents: int = 0
     open_cents: int = 0
 
-    @property
-    def meals_total(self) -> int:
-        return sum(meal.count for meal in self.meals)
-
 
 def summary(event: Event) -> Summary:
     """Registered, checked in, waiting, meals per meal and diet with the notes, and the

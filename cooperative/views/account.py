@@ -27,23 +27,20 @@ from ..forms.membership import (
     ProfileForm,
 )
 from ..i18n import current_locale
-from ..models import Domain, Payment, Visibility
+from ..models import Payment, Visibility
 from ..services import membership as memberships
 from ..services import payments, privacy
 from ..services.calendar import event_calendar
+from ..services.collectives import all_domains
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 FOR_YOU_COUNT = 6
 
 
-def _domains() -> list[Domain]:
-    return list(db.session.scalars(sa.select(Domain).order_by(Domain.position, Domain.id)))
-
-
 def _profile_form(**kwargs) -> ProfileForm:
     form = ProfileForm(**kwargs)
-    form.set_domains(_domains(), current_locale())
+    form.set_domains(all_domains(), current_locale())
     return form
 
 
@@ -69,7 +66,7 @@ def _save_fields(form: ProfileForm, names) -> None:
     for name in names:
         if name == "interests":
             chosen = set(form.interests.data or [])
-            profile.interests = [domain for domain in _domains() if domain.id in chosen]
+            profile.interests = [domain for domain in all_domains() if domain.id in chosen]
         elif name == "visibility":
             profile.visibility = Visibility(form.visibility.data)
         else:

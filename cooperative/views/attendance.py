@@ -29,14 +29,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..extensions import db, htmx
 from ..forms.fields import strip
-from ..forms.registration import parse_euros
+from ..forms.registration import MultiCheckboxField, parse_euros
 from ..i18n import DIET_LABELS, current_locale, money
 from ..models import Attendee, Event, Registration
 from ..services import attendance
@@ -371,11 +370,6 @@ def _refund_page(event, registration_id, filters, error=None, status=200):
 
 
 # --- Walk-ins -----------------------------------------------------------------------------
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class WalkInForm(FlaskForm):

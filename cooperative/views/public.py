@@ -9,9 +9,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db
 from ..forms.membership import PAY_BANK, PAY_ONLINE, JoinForm
 from ..i18n import current_locale
-from ..models import Domain, Event, MembershipPlan
+from ..models import Event, MembershipPlan
 from ..services import collectives, payments
 from ..services import membership as memberships
+from ..services.collectives import all_domains
 
 bp = Blueprint("public", __name__)
 
@@ -69,7 +70,7 @@ def join_plan(slug: str):
         return redirect(url_for("account.index"), code=303)
     online = payments.online_payments_enabled()
     form = JoinForm()
-    form.set_domains(_domains(), current_locale())
+    form.set_domains(all_domains(), current_locale())
     if not form.is_submitted():
         profile = current_user.profile
         form.display_name.data = profile.display_name if profile else current_user.name
@@ -89,10 +90,6 @@ def join_plan(slug: str):
     return render_template("public/join_plan.html", plan=plan, form=form, online=online), status
 
 
-def _domains() -> list[Domain]:
-    return list(db.session.scalars(sa.select(Domain).order_by(Domain.position, Domain.id)))
-
-
 def _join(plan: MembershipPlan, form: JoinForm, pay_by: str):
     """Save the profile basics, start the membership, and send the person on."""
     profile = memberships.ensure_profile(current_user)
@@ -101,7 +98,7 @@ def _join(plan: MembershipPlan, form: JoinForm, pay_by: str):
     profile.visibility = form.visibility.data
     profile.newsletter = form.newsletter.data
     chosen = set(form.interests.data or [])
-    profile.interests = [domain for domain in _domains() if domain.id in chosen]
+    profile.interests = [domain for domain in all_domains() if domain.id in chosen]
     try:
         membership = memberships.join(current_user, plan)
     except memberships.MembershipRefused as refusal:

@@ -7,6 +7,7 @@ are chosen by id; one that is not in the list is refused next to the field.
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     URL,
     DataRequired,
@@ -90,10 +91,10 @@ class CollectiveForm(FlaskForm):
     def set_domains(self, domains) -> None:
         """Offer `domains` (in the cooperative's order) in the reader's language."""
         locale = current_locale()
-        self.primary_domain.choices = [("", _l("Choose a domain"))] + [
-            (d.id, d.name(locale)) for d in domains
+        self.primary_domain.choices = [SelectChoice("", _l("Choose a domain"))] + [
+            SelectChoice(d.id, d.name(locale)) for d in domains
         ]
-        self.other_domains.choices = [(d.id, d.name(locale)) for d in domains]
+        self.other_domains.choices = [SelectChoice(d.id, d.name(locale)) for d in domains]
         self._domain_ids = {d.id for d in domains}
 
     def validate_primary_domain(self, field) -> None:
@@ -208,8 +209,8 @@ class SuggestionForm(FlaskForm):
     def set_domains(self, domains) -> None:
         """Offer `domains` in the reader's language."""
         locale = current_locale()
-        self.domain.choices = [("", _l("Choose a domain"))] + [
-            (d.id, d.name(locale)) for d in domains
+        self.domain.choices = [SelectChoice("", _l("Choose a domain"))] + [
+            SelectChoice(d.id, d.name(locale)) for d in domains
         ]
         self._domain_ids = {d.id for d in domains}
 

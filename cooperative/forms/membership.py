@@ -13,6 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..models import PlanPeriod, Visibility
@@ -22,9 +23,9 @@ from .fields import email_field, strip
 from .registration import MultiCheckboxField
 
 VISIBILITY_CHOICES = [
-    (Visibility.PUBLIC.value, _l("Everyone: my profile has its own page")),
-    (Visibility.MEMBERS.value, _l("Members only: in the members' directory")),
-    (Visibility.HIDDEN.value, _l("Nobody: my profile stays hidden")),
+    SelectChoice(Visibility.PUBLIC.value, _l("Everyone: my profile has its own page")),
+    SelectChoice(Visibility.MEMBERS.value, _l("Members only: in the members' directory")),
+    SelectChoice(Visibility.HIDDEN.value, _l("Nobody: my profile stays hidden")),
 ]
 PAY_ONLINE = "online"
 PAY_BANK = "bank_transfer"
@@ -102,7 +103,9 @@ class ProfileForm(FlaskForm):
     newsletter = BooleanField(_l("Send me the newsletter"))
 
     def set_domains(self, domains, locale: str) -> None:
-        self.interests.choices = [(domain.id, domain.name(locale)) for domain in domains]
+        self.interests.choices = [
+            SelectChoice(domain.id, domain.name(locale)) for domain in domains
+        ]
 
 
 class JoinForm(FlaskForm):
@@ -120,14 +123,16 @@ class JoinForm(FlaskForm):
     pay_by = RadioField(
         _l("How would you like to pay?"),
         choices=[
-            (PAY_ONLINE, _l("Online now (iDEAL or card)")),
-            (PAY_BANK, _l("By bank transfer: your membership starts when it arrives")),
+            SelectChoice(PAY_ONLINE, _l("Online now (iDEAL or card)")),
+            SelectChoice(PAY_BANK, _l("By bank transfer: your membership starts when it arrives")),
         ],
         validators=[Optional()],
     )
 
     def set_domains(self, domains, locale: str) -> None:
-        self.interests.choices = [(domain.id, domain.name(locale)) for domain in domains]
+        self.interests.choices = [
+            SelectChoice(domain.id, domain.name(locale)) for domain in domains
+        ]
 
 
 class EmailChangeForm(FlaskForm):
@@ -197,8 +202,8 @@ class PlanForm(FlaskForm):
     period = RadioField(
         _l("The fee is paid"),
         choices=[
-            (PlanPeriod.ONCE.value, _l("once")),
-            (PlanPeriod.YEARLY.value, _l("every year")),
+            SelectChoice(PlanPeriod.ONCE.value, _l("once")),
+            SelectChoice(PlanPeriod.YEARLY.value, _l("every year")),
         ],
         default=PlanPeriod.ONCE.value,
         validators=[InputRequired(_l("Please choose how often the fee is paid."))],

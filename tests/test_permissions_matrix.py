@@ -390,11 +390,6 @@ def test_a_forged_private_link_is_hidden_from_everyone(app, role):
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             response = client.open(path, method=method, data={"csrf_token": token})
             checked += 1
-            if (rule.endpoint, method) == ("account.confirm_email_change", "GET"):
-                # Only the confirming button, for any link; pressing it checks the link.
-                assert response.status_code == 200
-                assert "@" not in response.get_data(as_text=True).split("<main", 1)[1]
-                continue
             assert response.status_code == 404, f"{method} {path}"
     assert checked == 16
     assert world_state(app) == before

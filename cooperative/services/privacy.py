@@ -79,11 +79,11 @@ def request_email_change(user: User, new_email: str, password: str) -> None:
     )
 
 
-def confirm_email_change(token: str) -> User | None:
-    """Make the address of an e-mail change link the account's address.
+def user_for_email_change(token: str) -> User | None:
+    """The account an e-mail change link is for, while the link still holds.
 
-    Returns None for a forged, expired or outdated link, or when another account took
-    the address in the meantime.
+    None for a forged, expired or outdated link, or when another account took the address
+    in the meantime.
     """
     try:
         data = _serializer("email-change").loads(token, max_age=EMAIL_CHANGE_MAX_AGE)
@@ -93,6 +93,15 @@ def confirm_email_change(token: str) -> User | None:
     if user is None or data.get("fp") != _fingerprint(user.email):
         return None
     if data.get("email") != user.pending_email or find_user(data["email"]) is not None:
+        return None
+    return user
+
+
+def confirm_email_change(token: str) -> User | None:
+    """Make the address of an e-mail change link the account's address; None when the
+    link does not hold (see `user_for_email_change`)."""
+    user = user_for_email_change(token)
+    if user is None:
         return None
     user.email = user.pending_email
     user.pending_email = None

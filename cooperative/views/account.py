@@ -255,6 +255,8 @@ def change_email():
 @bp.route("/email/confirm/<token>", methods=["GET", "POST"])
 def confirm_email_change(token: str):
     """Confirm a new address from the e-mailed link (a button, so scanners change nothing)."""
+    if privacy.user_for_email_change(token) is None:
+        return render_template("auth/link_invalid.html"), 404
     form = ConfirmForm()
     if form.validate_on_submit():
         user = privacy.confirm_email_change(token)

@@ -2,12 +2,12 @@
 
 from contextlib import suppress
 
-from flask import Flask, g, render_template
+from flask import Flask, Response, g, render_template
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .extensions import db, login_manager
+from .extensions import db, htmx, login_manager
 
 
 def render_error(error: HTTPException):
@@ -42,7 +42,17 @@ def render_database_unavailable(error: Exception):
     return page, 503, {"Retry-After": "60"}
 
 
+def show_whole_page_to_htmx(response: Response) -> Response:
+    """An error page answers an htmx request too: it replaces the page's body, where the
+    person sees it, instead of being dropped or squeezed into a small fragment."""
+    if htmx and response.status_code >= 400 and response.status_code != 422:
+        response.headers["HX-Retarget"] = "body"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
 def init_app(app: Flask) -> None:
+    app.after_request(show_whole_page_to_htmx)
     app.register_error_handler(CSRFError, render_csrf_error)
     for code in (400, 403, 404, 405, 429):
         app.register_error_handler(code, render_error)

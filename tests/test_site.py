@@ -175,3 +175,15 @@ def test_times_are_shown_in_amsterdam_time(app):
         assert text == "zondag 8 februari 17:30 18:30"
     with app.test_request_context("/?lang=en"):
         assert render_template_string("{{ w | weekday_date }}", w=winter) == "Sunday 8 February"
+
+
+def test_an_error_answering_htmx_replaces_the_whole_page(client):
+    htmx = {"HX-Request": "true", "HX-Target": "event-list"}
+    missing = client.get("/events/no-such-event", headers=htmx)
+    assert missing.status_code == 404
+    assert missing.headers["HX-Retarget"] == "body"
+    assert missing.headers["HX-Reswap"] == "innerHTML"
+    refused = client.post("/events/no-such-event/register", headers=htmx)
+    assert refused.status_code == 400 and refused.headers["HX-Retarget"] == "body"
+    page = client.get("/events", headers=htmx)
+    assert page.status_code == 200 and "HX-Retarget" not in page.headers

@@ -615,7 +615,7 @@ def attendees_csv(event: Event):
                     attendance.short_code(attendee),
                 ]
             )
-    filename = f"{event.slug}-{_('attendees')}.csv"
+    filename = "{}-{}.csv".format(event.slug, _("attendees"))
     return Response(
         "\ufeff" + buffer.getvalue(),
         mimetype="text/csv",

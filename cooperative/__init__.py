@@ -4,6 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, errors, i18n, performance, security
 from .config import PROJECT_ROOT, from_environment
@@ -30,6 +31,9 @@ def create_app(config: dict | None = None) -> Flask:
         }
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)

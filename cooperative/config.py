@@ -74,6 +74,9 @@ def from_environment(instance_path: str) -> dict:
         # Guests' names and addresses are removed this many days after their event.
         "GUEST_DATA_DAYS": int(os.environ.get("GUEST_DATA_DAYS", "90")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # How many reverse proxies stand before the app: their X-Forwarded-* headers are
+        # believed that far, so rate limits and logs see each visitor's own address.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour"),
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT", "5 per minute; 20 per hour"),

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from flask import request
 
 from cooperative import create_app
 from cooperative.extensions import db
@@ -187,3 +188,19 @@ def test_an_error_answering_htmx_replaces_the_whole_page(client):
     assert refused.status_code == 400 and refused.headers["HX-Retarget"] == "body"
     page = client.get("/events", headers=htmx)
     assert page.status_code == 200 and "HX-Retarget" not in page.headers
+
+
+@pytest.mark.parametrize(("proxies", "seen"), [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_forwarded_addresses_are_believed_only_behind_a_configured_proxy(
+    monkeypatch, database_url, proxies, seen
+):
+    monkeypatch.setenv("PROXY_COUNT", str(proxies))
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+
+    @app.get("/_address")
+    def address():
+        return request.remote_addr
+
+    client = app.test_client()
+    response = client.get("/_address", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert response.get_data(as_text=True) == seen

@@ -19,6 +19,7 @@ from tests.factories import (
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 HTMX_LIST = {"HX-Request": "true", "HX-Target": "event-list"}
+HTMX_MORE = {"HX-Request": "true", "HX-Target": "event-cards"}
 
 # Every upcoming published event in `world`, soonest first.
 UPCOMING = [
@@ -364,7 +365,9 @@ def add_busy_events(numbers: range) -> None:
 
 URLS = [
     "/events",
+    "/events?page=2",
     "/events?domain=energie&q=avond&period=month",
+    "/events?domain=energie&q=avond&period=month&page=2",
     "/events/avond-1",
     "/events.ics",
     "/events.ics?collective=zonnedak&domain=energie",
@@ -394,7 +397,15 @@ def test_queries_do_not_grow_with_events_registrations_and_meals(app, client, co
 
     assert with_thirty == with_two
     assert max(with_thirty.values()) <= 8, with_thirty
-    assert client.get("/events").get_data(as_text=True).count('class="card event-card"') == 30
+    assert client.get("/events").get_data(as_text=True).count('class="card event-card"') == 24
+    assert (
+        client.get("/events?page=2").get_data(as_text=True).count('class="card event-card"') == 30
+    )
+    # the next page alone, for htmx, needs no more than the whole page
+    with count_queries as counted:
+        more = client.get("/events?page=2", headers=HTMX_MORE)
+    assert more.get_data(as_text=True).count('class="card event-card"') == 6
+    assert counted.count <= with_thirty["/events?page=2"]
 
 
 def test_a_draft_collective_is_never_named_as_host(client, app):
@@ -412,3 +423,151 @@ def test_filtering_on_a_draft_collective_finds_nothing(client, app):
     for url in ("/events?collective=stil", "/events.ics?collective=stil"):
         page = client.get(url).get_data(as_text=True)
         assert "Stille avond" not in page and "Stil Collectief" not in page, url
+
+
+# --- Pages of 24 and "Show more events" ----------------------------------------------------
+
+
+@pytest.fixture
+def thirty(app):
+    """Thirty upcoming events by one collective, "Avond 01" first, and one by another."""
+    with app.app_context():
+        energie = make_domain("energie", "Energie", "Energy")
+        zonnedak = make_collective("zonnedak", "Zonnedak", domain=energie)
+        make_collective("pluktuin", "Pluktuin", domain=energie)
+        for number in range(1, 31):
+            make_event(
+                slug=f"avond-{number:02}",
+                title=f"Avond {number:02}",
+                starts_in=timedelta(days=number),
+                collective=zonnedak,
+            )
+        make_event("ander", "Ander feest", starts_in=timedelta(days=2))
+
+
+AVONDEN = [f"Avond {number:02}" for number in range(1, 31)]
+FILTERED = "/events?collective=zonnedak&q=avond&lang=en"
+
+
+def more_link(html: str) -> str | None:
+    """The href of "Show more events", the same for htmx; None when there is none."""
+    match = re.search(
+        r'<p id="more-events" class="more"[^>]*>\s*<a class="button button-secondary" '
+        r'href="([^"]+)" hx-get="([^"]+)" hx-target="#event-cards" hx-swap="beforeend"[^>]*>'
+        r"Show more events</a>",
+        html,
+    )
+    if match is None:
+        assert "Show more events" not in html
+        return None
+    assert match.group(1) == match.group(2)
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_the_first_page_shows_24_events_and_counts_them_all(client, thirty):
+    response = client.get(FILTERED)
+
+    html = response.get_data(as_text=True)
+    assert titles(response) == AVONDEN[:24]
+    assert '<h2 class="event-count">30 events found</h2>' in html
+    link = more_link(html)
+    assert link is not None and link.startswith("/events?")
+    assert dict(pair.split("=") for pair in link.split("?")[1].split("&")) == {
+        "collective": "zonnedak",
+        "q": "avond",
+        "page": "2",
+    }
+    # the calendar feed never takes a page: calendars need every event
+    assert "page=" not in re.search(r"<code>([^<]+)</code>", html).group(1)
+
+
+def test_without_javascript_the_next_page_shows_all_30(client, thirty):
+    first = client.get(FILTERED).get_data(as_text=True)
+    response = client.get(more_link(first) + "&lang=en")
+
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith("<!doctype html>")
+    assert titles(response) == AVONDEN
+    assert '<h2 class="event-count">30 events found</h2>' in html
+    assert more_link(html) is None
+    assert 'id="more-events"' in html
+
+
+def test_with_htmx_the_next_page_adds_only_the_next_cards(client, thirty):
+    response = client.get(FILTERED + "&page=2", headers=HTMX_MORE)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in html and "<form" not in html and "<ul" not in html
+    assert titles(response) == AVONDEN[24:]
+    # the link replaces itself: with nothing more to show, it is empty
+    assert re.search(r'<p id="more-events" class="more" hx-swap-oob="outerHTML">\s*</p>', html)
+    assert re.search(
+        r'<p id="event-list-status" hx-swap-oob="innerHTML"[^>]*>6 more events shown</p>', html
+    )
+    assert {"HX-Request", "HX-Target"} <= set(response.vary)
+
+
+def test_with_htmx_a_middle_page_links_to_the_one_after(client, app):
+    with app.app_context():
+        for number in range(60):
+            make_event(slug=f"dag-{number}", title=f"Dag {number}", starts_in=timedelta(days=1))
+
+    response = client.get("/events?q=dag&page=2&lang=en", headers=HTMX_MORE)
+
+    html = response.get_data(as_text=True)
+    assert len(titles(response)) == 24
+    assert 'hx-swap-oob="outerHTML"' in html
+    assert more_link(html) == "/events?q=dag&page=3"
+    assert "24 more events shown" in html
+    page_three = client.get("/events?q=dag&page=3&lang=en").get_data(as_text=True)
+    assert page_three.count('class="card event-card"') == 60
+    assert more_link(page_three) is None
+
+
+def test_changing_the_filters_starts_again_at_the_first_page(client, thirty):
+    response = client.get(FILTERED + "&page=2", headers=HTMX_LIST)
+
+    html = response.get_data(as_text=True)
+    assert titles(response) == AVONDEN
+    assert re.search(
+        r'<p id="event-list-status" hx-swap-oob="innerHTML"[^>]*>30 events found</p>', html
+    )
+
+
+@pytest.mark.parametrize(
+    "page, shown",
+    [
+        ("abc", 24),
+        ("0", 24),
+        ("-1", 24),
+        ("-0", 24),
+        ("", 24),
+        ("1.5", 24),
+        ("%00", 24),
+        ("\u0663", 24),
+        (" 2 ", 30),
+        ("99999999999999999999999999", 30),
+        ("2&page=x", 30),
+    ],
+)
+def test_bad_page_numbers_fall_back_to_the_first_page_or_are_capped(client, thirty, page, shown):
+    response = client.get(f"/events?collective=zonnedak&page={page}&lang=en")
+
+    assert response.status_code == 200
+    assert len(titles(response)) == shown
+    assert "30 events found" in response.get_data(as_text=True)
+    more = client.get(f"/events?collective=zonnedak&page={page}&lang=en", headers=HTMX_MORE)
+    assert more.status_code == 200
+
+
+def test_the_feed_keeps_every_event_whatever_the_page(client, thirty):
+    for url in ("/events.ics", "/events.ics?page=1"):
+        feed = client.get(url).get_data(as_text=True)
+        assert feed.count("BEGIN:VEVENT") == 31, url
+
+
+def test_the_home_page_is_not_paged(client, thirty):
+    html = client.get("/?lang=en").get_data(as_text=True)
+
+    assert "Show more events" not in html

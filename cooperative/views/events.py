@@ -26,6 +26,12 @@ bp = Blueprint("events", __name__, url_prefix="/events")
 # How many days from the start of today (in Amsterdam) each period covers.
 PERIOD_DAYS = {"today": 1, "week": 7, "month": 31}
 QUERY_MAX_LENGTH = 200
+# The list shows this many events a page; "Show more events" adds a page.
+PAGE_SIZE = 24
+# `?page=` above this shows this many pages: no request loads more than PAGE_MAX * PAGE_SIZE.
+PAGE_MAX = 50
+LIST_TARGET = "event-list"
+MORE_TARGET = "event-cards"
 QUERY_MAX_WORDS = 10
 # PostgreSQL cannot compare text with a NUL character in it; no filter needs any of these.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -71,18 +77,33 @@ class EventFilters:
 def filtered_events(filters: EventFilters, now: datetime | None = None) -> sa.Select:
     """Upcoming published events that match `filters`, soonest first, hosts and meals loaded.
 
+    The filters are those of `matching_events`. The list page and the calendar feed both
+    use this; the list takes one page of it at a time, the feed all of it.
+    """
+    return matching_events(filters, now).options(
+        sa.orm.joinedload(Event.collective), sa.orm.selectinload(Event.meal_options)
+    )
+
+
+def count_events(filters: EventFilters, now: datetime | None = None) -> int:
+    """How many upcoming published events match `filters`, all pages together (one query)."""
+    query = matching_events(filters, now).order_by(None)
+    return db.session.scalar(query.with_only_columns(sa.func.count(Event.id)))
+
+
+def matching_events(filters: EventFilters, now: datetime | None = None) -> sa.Select:
+    """Upcoming published events that match `filters`, soonest first, nothing else loaded.
+
     - domain: the host collective has that domain, as its primary domain or another one;
     - collective: the host collective's slug;
     - q: every word appears in the title, summary, description or venue, in any case
       (ILIKE on PostgreSQL; on SQLite LIKE, which ignores the case of A-Z only);
     - period: `today`, `week` (7 days) or `month` (31 days), counted in whole days in
       Amsterdam from the start of today; an event counts when it starts before the end.
-    An unknown period matches nothing. The list page and the calendar feed both use this.
+    An unknown period matches nothing.
     """
     now = now or utcnow()
-    query = Event.upcoming(now).options(
-        sa.orm.joinedload(Event.collective), sa.orm.selectinload(Event.meal_options)
-    )
+    query = Event.upcoming(now)
     if filters.domain:
         has_domain = sa.or_(
             Collective.primary_domain.has(Domain.slug == filters.domain),
@@ -114,6 +135,15 @@ def filtered_events(filters: EventFilters, now: datetime | None = None) -> sa.Se
     return query
 
 
+def page_number(args: MultiDict) -> int:
+    """`?page=N`: how many pages of events the list shows. Anything but a whole number of
+    at least 1 counts as 1; a number above PAGE_MAX counts as PAGE_MAX."""
+    raw = args.get("page", "").strip()
+    if not (raw.isascii() and raw.isdigit()):
+        return 1
+    return min(max(int(raw), 1), PAGE_MAX)
+
+
 def _unknown_filters(filters: EventFilters, domains, collectives) -> list[str]:
     """Why the filters may find nothing: the values this site does not know."""
     reasons = []
@@ -130,28 +160,46 @@ def _unknown_filters(filters: EventFilters, domains, collectives) -> list[str]:
 def index():
     """Upcoming published events, soonest first, narrowed by the filters in the query string.
 
-    An htmx request aimed at the list (`HX-Target: event-list`) gets only the list; any other
-    request, boosted ones too, gets the whole page. Unknown filter values give an empty,
-    explained list, never an error.
+    `page=N` shows the first N pages of events (PAGE_SIZE each). An htmx request aimed at the
+    list (`HX-Target: event-list`) gets only the list; one from "Show more events"
+    (`HX-Target: event-cards`) gets only the next page of cards; any other request, boosted
+    ones too, gets the whole page. Unknown filter values give an empty, explained list, never
+    an error. A fixed number of queries, whatever the number of events.
     """
     filters = EventFilters.from_args(request.args)
-    events = db.session.scalars(filtered_events(filters)).all()
+    page = page_number(request.args)
+    more_only = bool(htmx) and htmx.target == MORE_TARGET
+    now = utcnow()
+    offset = (page - 1) * PAGE_SIZE if more_only else 0
+    found = count_events(filters, now)
+    events = db.session.scalars(
+        filtered_events(filters, now).offset(offset).limit(page * PAGE_SIZE - offset)
+    ).all()
+    context = {
+        "events": events,
+        "found": found,
+        "filters": filters,
+        "page": page,
+        "has_more": found > page * PAGE_SIZE,
+    }
+    if more_only:
+        response = make_response(render_template("events/_more.html", **context))
+        response.vary.update(("HX-Request", "HX-Target"))
+        return response
     domains = db.session.scalars(sa.select(Domain).order_by(Domain.position, Domain.id)).all()
     collectives = db.session.scalars(
         sa.select(Collective).where(Collective.is_published).order_by(Collective.name)
     ).all()
     feed_url = external_url("events.feed", **filters.as_args())
-    context = {
-        "events": events,
-        "filters": filters,
-        "domains": domains,
-        "collectives": collectives,
-        "unknown": _unknown_filters(filters, domains, collectives),
-        "feed_url": feed_url,
+    context.update(
+        domains=domains,
+        collectives=collectives,
+        unknown=_unknown_filters(filters, domains, collectives),
+        feed_url=feed_url,
         # webcal:// asks the calendar app to subscribe rather than import the file once.
-        "subscribe_url": "webcal://" + feed_url.split("://", 1)[1],
-    }
-    if htmx and htmx.target == "event-list":
+        subscribe_url="webcal://" + feed_url.split("://", 1)[1],
+    )
+    if htmx and htmx.target == LIST_TARGET:
         response = make_response(render_template("events/_list.html", fragment=True, **context))
     else:
         response = make_response(render_template("events/index.html", **context))

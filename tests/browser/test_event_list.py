@@ -118,3 +118,44 @@ def test_the_filters_work_without_javascript(browser, live_server, events):
         expect(cards(page)).to_have_count(4)
     finally:
         context.close()
+
+
+@pytest.fixture
+def many_events(app):
+    with app.app_context():
+        for number in range(1, 31):
+            make_event(f"avond-{number:02}", f"Avond {number:02}", starts_in=timedelta(days=number))
+        db.session.commit()
+
+
+def test_show_more_events_adds_the_next_cards(page, live_server, many_events, assert_accessible):
+    page.goto(f"{live_server}/events?q=avond&lang=en")
+    expect(cards(page)).to_have_count(24)
+    expect(page.get_by_role("heading", name="30 events found")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Show more events").click()
+    expect(cards(page)).to_have_count(30)
+    expect(cards(page).nth(24)).to_have_text("Avond 25")
+    expect(page).to_have_url(re.compile(r"/events\?q=avond&page=2$"))
+    expect(page.locator("#event-list-status")).to_have_text("6 more events shown")
+    expect(page.get_by_role("link", name="Show more events")).to_have_count(0)
+    # the search box and the count were left alone: only cards were added
+    expect(page.get_by_label("Search")).to_have_value("avond")
+    expect(page.get_by_role("heading", name="30 events found")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_show_more_events_works_without_javascript(browser, live_server, many_events):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(f"{live_server}/events?q=avond&lang=en")
+        expect(cards(page)).to_have_count(24)
+        page.get_by_role("link", name="Show more events").click()
+        expect(page).to_have_url(re.compile(r"/events\?q=avond&page=2$"))
+        expect(cards(page)).to_have_count(30)
+        expect(page.get_by_label("Search")).to_have_value("avond")
+    finally:
+        context.close()

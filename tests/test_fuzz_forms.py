@@ -45,9 +45,10 @@ from cooperative.models import (
     Visibility,
     utcnow,
 )
-from cooperative.services.events import slug_is_valid
+from cooperative.services.events import SLUG_MAX_LENGTH
 from cooperative.services.mail import build_email
 from cooperative.services.registration import PWYC_MAX_CENTS, PersonChoice, price_cents
+from cooperative.slugs import slug_is_valid
 from tests.conftest import csrf_token, make_user
 from tests.factories import (
     make_admin,
@@ -610,7 +611,7 @@ def test_event_form(app, client, organiser, data):
             assert event.status == EventStatus.DRAFT
             assert event.collective_id == organiser[0]
             assert clean_text(event.title, 200, required=True)
-            assert slug_is_valid(event.slug)
+            assert slug_is_valid(event.slug, SLUG_MAX_LENGTH)
             for text, limit in [
                 (event.summary, 300),
                 (event.description, 20_000),

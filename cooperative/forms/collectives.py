@@ -19,7 +19,8 @@ from wtforms.validators import (
 
 from ..i18n import current_locale
 from ..models import utcnow
-from ..services.collectives import CollectiveDetails, slug_is_valid
+from ..services.collectives import SLUG_MAX_LENGTH, CollectiveDetails
+from ..slugs import slug_is_valid
 from .fields import email_field, strip
 from .registration import MultiCheckboxField
 
@@ -163,7 +164,7 @@ class AdminCollectiveForm(CollectiveForm):
     )
 
     def validate_slug(self, field) -> None:
-        if field.data and not slug_is_valid(field.data):
+        if field.data and not slug_is_valid(field.data, SLUG_MAX_LENGTH):
             raise ValidationError(
                 _l("Use only lower-case letters, digits and single hyphens, e.g. zonnedak-oost.")
             )

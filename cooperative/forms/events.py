@@ -40,8 +40,9 @@ from wtforms.validators import (
 
 from ..i18n import DIET_LABELS, current_locale
 from ..models import DIETS, Event, PaymentMode
-from ..services.events import EventPlan, MealPlan, slug_is_valid
+from ..services.events import SLUG_MAX_LENGTH, EventPlan, MealPlan
 from ..services.registration import PWYC_MAX_CENTS
+from ..slugs import slug_is_valid
 from .fields import strip
 from .registration import MultiCheckboxField, parse_euros
 
@@ -400,7 +401,7 @@ class EventForm(FlaskForm):
         return True
 
     def validate_slug(self, field) -> None:
-        if field.data and not slug_is_valid(field.data):
+        if field.data and not slug_is_valid(field.data, SLUG_MAX_LENGTH):
             raise ValidationError(
                 _l("Please use only lower-case letters a-z, digits and single hyphens.")
             )

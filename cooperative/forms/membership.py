@@ -1,8 +1,6 @@
 """Forms for membership: joining, the profile, e-mail and password, deleting the account,
 and the admins' forms for members, plans and domains."""
 
-import re
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -17,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..models import PlanPeriod, Visibility
+from ..slugs import SLUG_RE
 from .accounts import _new_password_fields
 from .events import AmountRequired, EuroField, WholeNumberField
 from .fields import email_field, strip
@@ -29,7 +28,6 @@ VISIBILITY_CHOICES = [
 ]
 PAY_ONLINE = "online"
 PAY_BANK = "bank_transfer"
-_SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 # The profile's fields, in the order the account page shows them.
 PROFILE_FIELDS = (
@@ -213,7 +211,7 @@ class PlanForm(FlaskForm):
     position = WholeNumberField(_l("Order on the page"), default=0, validators=[Optional()])
 
     def validate_slug(self, field) -> None:
-        if not _SLUG_RE.fullmatch(field.data or ""):
+        if not SLUG_RE.fullmatch(field.data or ""):
             raise ValidationError(_l("Use lower-case letters, digits and hyphens only."))
 
 

@@ -7,7 +7,6 @@ rely on that.
 """
 
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -28,6 +27,7 @@ from ..models import (
     normalise_email,
     utcnow,
 )
+from ..slugs import free_slug, slug_taken
 from .mail import external_url, queue_mail
 
 PAGE_SIZE = 24
@@ -37,7 +37,6 @@ QUERY_MAX_WORDS = 10
 PAST_EVENTS_SHOWN = 10
 FEED_PAST_EVENTS = 50
 SLUG_MAX_LENGTH = 80
-_SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # PostgreSQL cannot compare text with a NUL character in it; no filter needs any of these.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -373,33 +372,9 @@ class CollectiveDetails:
     other_domain_ids: tuple[int, ...] = ()
 
 
-def slug_is_valid(slug: str) -> bool:
-    """Lower-case ASCII letters and digits in words joined by single hyphens."""
-    return len(slug) <= SLUG_MAX_LENGTH and _SLUG_RE.fullmatch(slug) is not None
-
-
-def slugify(text: str) -> str:
-    """`Zonnedak Oost & co` -> `zonnedak-oost-co`."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[: SLUG_MAX_LENGTH - 10].rstrip("-") or "collective"
-
-
-def _slug_taken(slug: str, collective_id: int | None) -> bool:
-    query = sa.select(Collective.id).where(Collective.slug == slug)
-    if collective_id is not None:
-        query = query.where(Collective.id != collective_id)
-    return db.session.scalar(query) is not None
-
-
-def free_slug(name: str) -> str:
+def collective_slug(name: str) -> str:
     """A slug made from `name` that no collective has yet (`-2`, `-3`... added)."""
-    base = slugify(name)
-    slug, number = base, 1
-    while _slug_taken(slug, None):
-        number += 1
-        slug = f"{base}-{number}"
-    return slug
+    return free_slug(Collective.slug, name, SLUG_MAX_LENGTH, "collective")
 
 
 def update_collective(collective: Collective, details: CollectiveDetails) -> Collective:
@@ -432,13 +407,13 @@ def save_collective(
     """
     collective_id = collective.id if collective is not None else None
     if slug:
-        if _slug_taken(slug, collective_id):
+        if slug_taken(Collective.slug, slug, collective_id):
             raise CollectiveRefused(
                 _l("Another collective already has this web address. Please choose another."),
                 "slug",
             )
     else:
-        slug = collective.slug if collective is not None else free_slug(name)
+        slug = collective.slug if collective is not None else collective_slug(name)
     if collective is None:
         # Added only now: an earlier autoflush would insert it without its slug.
         collective = Collective(is_published=False)
@@ -531,7 +506,7 @@ def accept_suggestion(suggestion: CollectiveSuggestion, admin: User) -> Collecti
     if domain is None:
         raise CollectiveRefused(_l("Add a domain first: every collective needs one."))
     collective = Collective(
-        slug=free_slug(suggestion.name),
+        slug=collective_slug(suggestion.name),
         name=suggestion.name,
         primary_domain=domain,
         neighbourhood=suggestion.neighbourhood,

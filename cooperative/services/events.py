@@ -6,8 +6,6 @@ Changes to an event that people have registered for are made with the event lock
 these functions only flush.
 """
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -29,6 +27,7 @@ from ..models import (
     RegistrationStatus,
     utcnow,
 )
+from ..slugs import free_slug, slug_taken
 from .mail import external_url, queue_mail
 from .registration import (
     lock_event,
@@ -39,7 +38,6 @@ from .registration import (
 )
 
 SLUG_MAX_LENGTH = 120
-_SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 class EventRefused(Exception):
@@ -91,42 +89,18 @@ class EventPlan:
     meals: list[MealPlan] = field(default_factory=list)
 
 
-def slug_is_valid(slug: str) -> bool:
-    """Lower-case ASCII letters and digits in words joined by single hyphens."""
-    return len(slug) <= SLUG_MAX_LENGTH and _SLUG_RE.fullmatch(slug) is not None
-
-
-def slugify(text: str) -> str:
-    """`Buurtdiner in de Pijp: één avond!` -> `buurtdiner-in-de-pijp-een-avond`."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[: SLUG_MAX_LENGTH - 10].rstrip("-") or "event"
-
-
-def _slug_taken(slug: str, event_id: int | None) -> bool:
-    query = sa.select(Event.id).where(Event.slug == slug)
-    if event_id is not None:
-        query = query.where(Event.id != event_id)
-    return db.session.scalar(query.limit(1)) is not None
-
-
 def _choose_slug(plan: EventPlan, event: Event | None) -> str:
     """The slug typed, refused when another event has it; or one made from the title,
     numbered (`-2`, `-3`...) until it is free."""
     event_id = event.id if event is not None else None
     if plan.slug:
-        if _slug_taken(plan.slug, event_id):
+        if slug_taken(Event.slug, plan.slug, event_id):
             raise EventRefused(
                 _l("Another event already has this web address. Please choose another."),
                 field="slug",
             )
         return plan.slug
-    base = slugify(plan.title)
-    slug, number = base, 1
-    while _slug_taken(slug, event_id):
-        number += 1
-        slug = f"{base}-{number}"
-    return slug
+    return free_slug(Event.slug, plan.title, SLUG_MAX_LENGTH, "event", own_id=event_id)
 
 
 def meal_options_in_use(event: Event) -> set[int]:

@@ -502,19 +502,14 @@ def _record(attendee_ids: list[int], action: str, by: User, now: datetime) -> No
     )
 
 
-def check_in(attendee: Attendee, by: User, now: datetime | None = None) -> bool:
-    """Check one person in, recording who did it and when.
-
-    True when this call checked them in; False when they were checked in already (by this
-    or another volunteer), which is harmless. Refuses (AttendanceRefused) a person on the
-    waiting list or whose place is cancelled.
-    """
-    now = now or utcnow()
+def _mark_checked_in(which, by: User, now: datetime) -> list[int]:
+    """Check in the attendees `which` selects who hold a place and are not in yet, in one
+    conditional UPDATE (so two volunteers never both count them); returns their ids."""
     changed = (
         db.session.execute(
             sa.update(Attendee)
             .where(
-                Attendee.id == attendee.id,
+                which,
                 Attendee.checked_in_at.is_(None),
                 Attendee.cancelled_at.is_(None),
                 Attendee.registration_id.in_(_holding_registration_ids()),
@@ -526,10 +521,38 @@ def check_in(attendee: Attendee, by: User, now: datetime | None = None) -> bool:
         .scalars()
         .all()
     )
+    _record(changed, "check_in", by, now)
+    return changed
+
+
+def _unmark_checked_in(which, by: User, now: datetime) -> list[int]:
+    """Take back the check-in of the attendees `which` selects; returns their ids."""
+    changed = (
+        db.session.execute(
+            sa.update(Attendee)
+            .where(which, Attendee.checked_in_at.is_not(None))
+            .values(checked_in_at=None, checked_in_by_id=None)
+            .returning(Attendee.id),
+            execution_options={"synchronize_session": False},
+        )
+        .scalars()
+        .all()
+    )
+    _record(changed, "undo", by, now)
+    return changed
+
+
+def check_in(attendee: Attendee, by: User, now: datetime | None = None) -> bool:
+    """Check one person in, recording who did it and when.
+
+    True when this call checked them in; False when they were checked in already (by this
+    or another volunteer), which is harmless. Refuses (AttendanceRefused) a person on the
+    waiting list or whose place is cancelled.
+    """
+    changed = _mark_checked_in(Attendee.id == attendee.id, by, now or utcnow())
     db.session.refresh(attendee)
     db.session.refresh(attendee.registration)
     if changed:
-        _record(changed, "check_in", by, now)
         return True
     if attendee.checked_in_at is not None and attendee.cancelled_at is None:
         return False
@@ -538,20 +561,8 @@ def check_in(attendee: Attendee, by: User, now: datetime | None = None) -> bool:
 
 def undo_check_in(attendee: Attendee, by: User, now: datetime | None = None) -> bool:
     """Take back a person's check-in; False when they were not checked in (harmless)."""
-    now = now or utcnow()
-    changed = (
-        db.session.execute(
-            sa.update(Attendee)
-            .where(Attendee.id == attendee.id, Attendee.checked_in_at.is_not(None))
-            .values(checked_in_at=None, checked_in_by_id=None)
-            .returning(Attendee.id),
-            execution_options={"synchronize_session": False},
-        )
-        .scalars()
-        .all()
-    )
+    changed = _unmark_checked_in(Attendee.id == attendee.id, by, now or utcnow())
     db.session.refresh(attendee)
-    _record(changed, "undo", by, now)
     return bool(changed)
 
 
@@ -559,26 +570,9 @@ def check_in_party(registration: Registration, by: User, now: datetime | None = 
     """Check in everyone of a party who is not checked in yet; returns how many this call
     checked in (0 when they all were already). Refuses (AttendanceRefused) a party on the
     waiting list or cancelled."""
-    now = now or utcnow()
-    changed = (
-        db.session.execute(
-            sa.update(Attendee)
-            .where(
-                Attendee.registration_id == registration.id,
-                Attendee.checked_in_at.is_(None),
-                Attendee.cancelled_at.is_(None),
-                Attendee.registration_id.in_(_holding_registration_ids()),
-            )
-            .values(checked_in_at=now, checked_in_by_id=by.id)
-            .returning(Attendee.id),
-            execution_options={"synchronize_session": False},
-        )
-        .scalars()
-        .all()
-    )
+    changed = _mark_checked_in(Attendee.registration_id == registration.id, by, now or utcnow())
     db.session.refresh(registration)
     if changed:
-        _record(changed, "check_in", by, now)
         return len(changed)
     if registration.status == RegistrationStatus.WAITLISTED:
         raise AttendanceRefused(
@@ -591,20 +585,8 @@ def check_in_party(registration: Registration, by: User, now: datetime | None = 
 
 def undo_party(registration: Registration, by: User, now: datetime | None = None) -> int:
     """Take back the check-in of everyone in a party; returns how many were undone."""
-    now = now or utcnow()
-    changed = (
-        db.session.execute(
-            sa.update(Attendee)
-            .where(Attendee.registration_id == registration.id, Attendee.checked_in_at.is_not(None))
-            .values(checked_in_at=None, checked_in_by_id=None)
-            .returning(Attendee.id),
-            execution_options={"synchronize_session": False},
-        )
-        .scalars()
-        .all()
-    )
+    changed = _unmark_checked_in(Attendee.registration_id == registration.id, by, now or utcnow())
     db.session.refresh(registration)
-    _record(changed, "undo", by, now)
     return len(changed)
 
 

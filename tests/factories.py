@@ -1,6 +1,7 @@
 """Test data as plain functions. Call them inside an app context; they commit."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from cooperative.extensions import db
 from cooperative.models import (
@@ -170,3 +171,21 @@ def make_member(
         memberships.activate(membership)
     db.session.commit()
     return user
+
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def amsterdam_time(days: int, hour: int, minute: int = 0) -> datetime:
+    """`days` from today in Amsterdam, at that wall-clock time there."""
+    today = utcnow().astimezone(AMSTERDAM).date()
+    return datetime.combine(today + timedelta(days=days), time(hour, minute), tzinfo=AMSTERDAM)
+
+
+def make_event_at(slug: str, title: str, starts_at: datetime, hours: int = 2, **kw) -> Event:
+    """An event (see make_event) starting at exactly `starts_at`, lasting `hours`."""
+    event = make_event(slug=slug, title=title, **kw)
+    event.starts_at = starts_at
+    event.ends_at = starts_at + timedelta(hours=hours)
+    db.session.commit()
+    return event

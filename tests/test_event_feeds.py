@@ -2,32 +2,22 @@
 
 import json
 import re
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
 
-from cooperative.extensions import db
-from cooperative.models import Event, EventStatus, utcnow
+from cooperative.models import EventStatus
 from cooperative.services.registration import PersonChoice
-from tests.factories import make_collective, make_domain, make_event, make_registration
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-
-def local(days: int, hour: int, minute: int = 0) -> datetime:
-    """`days` from today in Amsterdam, at that wall-clock time there."""
-    today = utcnow().astimezone(AMSTERDAM).date()
-    return datetime.combine(today + timedelta(days=days), time(hour, minute), tzinfo=AMSTERDAM)
-
-
-def event_at(slug: str, title: str, starts_at: datetime, **kw) -> Event:
-    event = make_event(slug=slug, title=title, **kw)
-    event.starts_at = starts_at
-    event.ends_at = starts_at + timedelta(hours=3)
-    db.session.commit()
-    return event
+from tests.factories import (
+    AMSTERDAM,
+    amsterdam_time,
+    make_collective,
+    make_domain,
+    make_event,
+    make_event_at,
+    make_registration,
+)
 
 
 @pytest.fixture
@@ -38,8 +28,10 @@ def events(app):
         zonnedak = make_collective("zonnedak", "Zonnedak Oost", domain=energie)
         make_collective("pluktuin", "Pluktuin West", domain=voedsel)
         # Half a year apart: mostly one in winter time and one in summer time.
-        event_at("zonnepanelen", "Zonnepanelen avond", local(3, 19, 30), collective=zonnedak)
-        event_at("zomeravond", "Zomeravond", local(190, 20, 0))
+        make_event_at(
+            "zonnepanelen", "Zonnepanelen avond", amsterdam_time(3, 19, 30), collective=zonnedak
+        )
+        make_event_at("zomeravond", "Zomeravond", amsterdam_time(190, 20, 0))
         make_event("concept", "Geheim concept", status=EventStatus.DRAFT, collective=zonnedak)
         make_event("afgelast", "Afgelast", status=EventStatus.CANCELLED)
         make_event("oud", "Oud feest", starts_in=timedelta(days=-3))
@@ -137,11 +129,12 @@ def structured_data(client, slug: str) -> dict:
 def test_the_event_page_describes_the_event_for_search_engines(client, app):
     with app.app_context():
         zonnedak = make_collective("zonnedak", "Zonnedak Oost", website="https://zonnedak.example")
-        starts = local(5, 17, 30)
-        event = event_at(
+        starts = amsterdam_time(5, 17, 30)
+        event = make_event_at(
             "buurtdiner",
             "Buurtdiner",
             starts,
+            hours=3,
             collective=zonnedak,
             capacity=20,
             ticket_price_cents=250,

@@ -1,8 +1,7 @@
 """The public event list: its filters, the htmx fragment, the cards, and its query count."""
 
 import re
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,13 +10,14 @@ from cooperative.extensions import db
 from cooperative.models import Collective, Event, EventStatus, utcnow
 from cooperative.services.registration import PersonChoice
 from tests.factories import (
+    amsterdam_time,
     make_collective,
     make_domain,
     make_event,
+    make_event_at,
     make_registration,
 )
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 HTMX_LIST = {"HX-Request": "true", "HX-Target": "event-list"}
 HTMX_MORE = {"HX-Request": "true", "HX-Target": "event-cards"}
 
@@ -33,20 +33,6 @@ UPCOMING = [
     "Verre toekomst",
 ]
 NEVER = ["Oud feest", "Geheim concept", "Afgelast"]
-
-
-def local(days: int, hour: int, minute: int = 0) -> datetime:
-    """`days` from today in Amsterdam, at that wall-clock time there."""
-    today = utcnow().astimezone(AMSTERDAM).date()
-    return datetime.combine(today + timedelta(days=days), time(hour, minute), tzinfo=AMSTERDAM)
-
-
-def event_at(slug: str, title: str, starts_at: datetime, **kw) -> Event:
-    event = make_event(slug=slug, title=title, **kw)
-    event.starts_at = starts_at
-    event.ends_at = starts_at + timedelta(hours=2)
-    db.session.commit()
-    return event
 
 
 @pytest.fixture
@@ -66,25 +52,33 @@ def world(app):
         koffie.starts_at, koffie.ends_at = now - timedelta(hours=1), now + timedelta(hours=2)
         db.session.commit()
         # On both sides of Amsterdam midnights: a UTC day would put them in the wrong period.
-        event_at("late-wandeling", "Late zonnewandeling", local(0, 23, 30), collective=zonnedak)
-        event_at(
+        make_event_at(
+            "late-wandeling", "Late zonnewandeling", amsterdam_time(0, 23, 30), collective=zonnedak
+        )
+        make_event_at(
             "zonnepanelen",
             "Zonnepanelen avond",
-            local(1, 0, 30),
+            amsterdam_time(1, 0, 30),
             collective=zonnedak,
             summary="Hoe werkt een dak vol PANELEN?",
             venue="Huis van de Wijk",
         )
-        event_at("nacht-oogst", "Nachtelijk oogstfeest", local(6, 23, 30), collective=pluktuin)
-        event_at(
+        make_event_at(
+            "nacht-oogst", "Nachtelijk oogstfeest", amsterdam_time(6, 23, 30), collective=pluktuin
+        )
+        make_event_at(
             "vroege-oogst",
             "Vroege oogst",
-            local(7, 0, 30),
+            amsterdam_time(7, 0, 30),
             collective=pluktuin,
             description="Met pompoensoep en brood.",
         )
-        event_at("oogstmaaltijd", "Oogstmaaltijd", local(30, 23, 30), collective=pluktuin)
-        event_at("winterfeest", "Winterfeest", local(31, 0, 30), venue="Stadsschouwburg")
+        make_event_at(
+            "oogstmaaltijd", "Oogstmaaltijd", amsterdam_time(30, 23, 30), collective=pluktuin
+        )
+        make_event_at(
+            "winterfeest", "Winterfeest", amsterdam_time(31, 0, 30), venue="Stadsschouwburg"
+        )
         make_event("verre-toekomst", "Verre toekomst", starts_in=timedelta(days=400))
         make_event("oud-feest", "Oud feest", starts_in=timedelta(days=-2), collective=zonnedak)
         make_event(
@@ -286,20 +280,25 @@ def card_of(html: str, title: str) -> str:
 def test_cards_say_when_where_who_meal_and_seats(client, app):
     with app.app_context():
         zonnedak = make_collective("zonnedak", "Zonnedak Oost")
-        full = event_at(
-            "vol", "Volle avond", local(3, 19, 30), capacity=2, collective=zonnedak, venue="Het Dak"
+        full = make_event_at(
+            "vol",
+            "Volle avond",
+            amsterdam_time(3, 19, 30),
+            capacity=2,
+            collective=zonnedak,
+            venue="Het Dak",
         )
         make_registration(full, people=("Ada", "Bo"))
-        open_event = event_at(
+        open_event = make_event_at(
             "diner",
             "Buurtdiner",
-            local(4, 17, 30),
+            amsterdam_time(4, 17, 30),
             capacity=14,
             meals=[{"name": "Diner", "price_cents": 0}],
         )
         make_registration(open_event, people=("Ada", "Bo"))
-        event_at("vrij", "Vrije inloop", local(5, 10, 0), capacity=None)
-        weekday = local(3, 19, 30).strftime("%A")
+        make_event_at("vrij", "Vrije inloop", amsterdam_time(5, 10, 0), capacity=None)
+        weekday = amsterdam_time(3, 19, 30).strftime("%A")
 
     html = client.get("/events?lang=en").get_data(as_text=True)
 
@@ -321,7 +320,7 @@ def test_cards_say_when_where_who_meal_and_seats(client, app):
 
 def test_the_home_page_uses_the_same_cards(client, app):
     with app.app_context():
-        event = event_at("vol", "Volle avond", local(3, 19, 30), capacity=1)
+        event = make_event_at("vol", "Volle avond", amsterdam_time(3, 19, 30), capacity=1)
         make_registration(event, people=("Ada",))
 
     html = client.get("/?lang=en").get_data(as_text=True)

@@ -73,6 +73,10 @@ def from_environment(instance_path: str) -> dict:
         "MEMBERSHIP_GRACE_DAYS": int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "30")),
         # Guests' names and addresses are removed this many days after their event.
         "GUEST_DATA_DAYS": int(os.environ.get("GUEST_DATA_DAYS", "90")),
+        # Public pages kept in memory for visitors who are not logged in (page_cache.py):
+        # the memory each process may use (0: off), and how old a kept page may get.
+        "PAGE_CACHE_BYTES": int(os.environ.get("PAGE_CACHE_MB", "8")) * 1024 * 1024,
+        "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "60")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # How many reverse proxies stand before the app: their X-Forwarded-* headers are
         # believed that far, so rate limits and logs see each visitor's own address.

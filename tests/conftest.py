@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
-from cooperative import create_app
+from cooperative import create_app, page_cache
 from cooperative.extensions import db, limiter
 from cooperative.models import User, utcnow
 from tests.fake_stripe import FakeStripe
@@ -72,7 +72,8 @@ def _clean_state(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         db.session.remove()
-        tables = [t for t in reversed(db.metadata.sorted_tables)]
+        # The page version row stays: its number only goes up, and the kept pages go.
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "page_versions"]
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 names = ", ".join(f'"{t.name}"' for t in tables)
@@ -81,6 +82,8 @@ def _clean_state(request):
                 for table in tables:
                     connection.execute(table.delete())
         limiter.reset()
+        if page_cache.store() is not None:
+            page_cache.store().clear()
 
 
 @pytest.fixture
@@ -127,11 +130,17 @@ def runner(app):
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 
 
-def csrf_token(client, url: str = "/auth/check-email") -> str:
+def csrf_token(client, url: str = "/collectives/suggest") -> str:
     """The CSRF token of `client`'s session, read from a page as a browser would."""
     match = CSRF_RE.search(client.get(url).get_data(as_text=True))
     assert match, "no CSRF token on the page"
     return match.group(1) or match.group(2)
+
+
+def forget_pages(app) -> None:
+    """Drop the public pages kept in memory: the next request builds its page again."""
+    with app.app_context():
+        page_cache.store().clear()
 
 
 def post_form(client, url: str, data: dict | None = None, **kwargs):

@@ -45,7 +45,7 @@ def test_the_csrf_check_is_on_in_the_tests(app):
 def test_every_state_changing_route_refuses_a_bad_token(app, token_kind):
     world = build_world(app)
     client = app.test_client()
-    csrf_token(client, "/auth/check-email?lang=en")  # a token of the admin's own, in English
+    csrf_token(client, "/collectives/suggest?lang=en")  # a token of the admin's own, in English
     tokens = {
         "missing": None,
         "made up": "IjBkZWFkYmVlZiI.aGVsbG8.bm90LWEtcmVhbC1zaWduYXR1cmU",

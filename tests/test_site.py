@@ -8,6 +8,7 @@ from flask import request
 from cooperative import create_app
 from cooperative.extensions import db
 from cooperative.models import Domain, Event, EventStatus, utcnow
+from tests.conftest import make_user
 
 
 def add_event(slug: str, starts_in: timedelta, status=EventStatus.PUBLISHED, **fields) -> Event:
@@ -81,11 +82,22 @@ def test_an_unknown_language_falls_back_to_dutch(client):
     assert '<html lang="nl">' in page
 
 
-def test_every_page_carries_the_csrf_token_for_htmx(client):
+def test_logged_in_pages_carry_the_csrf_token_for_htmx(app, client, auth):
+    with app.app_context():
+        make_user()
+    auth.login()
     page = client.get("/").get_data(as_text=True)
     assert 'hx-headers=\'{"X-CSRFToken": "' in page
     assert "htmx-2.0.11.min.js" in page
     assert client.get("/static/js/htmx-2.0.11.min.js").status_code == 200
+
+
+def test_a_visitor_who_only_looks_gets_no_cookie(client):
+    """Anonymous pages without a form carry no token, so no session cookie is set."""
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "X-CSRFToken" not in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers
 
 
 def test_404_in_both_languages(client):

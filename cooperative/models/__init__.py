@@ -30,6 +30,7 @@ from .membership import (
     Visibility,
 )
 from .outbox import OutboxMessage, OutboxStatus
+from .pages import PageVersion
 from .payments import Payment, PaymentProvider, PaymentStatus, StripeEvent
 from .types import utcnow
 
@@ -50,6 +51,7 @@ __all__ = [
     "MembershipStatus",
     "OutboxMessage",
     "OutboxStatus",
+    "PageVersion",
     "Payment",
     "PaymentMode",
     "PaymentProvider",

@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 
 from ..extensions import db
 from ..models import DIETS, Collective, Domain, Event, EventStatus, MealOption
+from ..page_cache import cached_page
 from ..services import collectives as directory
 from ..services.collectives import CollectiveFilters
 from ..services.mail import external_url
@@ -173,6 +174,7 @@ def filtered_upcoming(collective: str | None, domain: str | None, q: str | None)
 
 
 @bp.get("/events")
+@cached_page
 def events():
     """Upcoming published events, soonest first, filtered and paged; 400 for bad parameters."""
     limit = whole_number("limit", LIMIT_DEFAULT, LIMIT_MAX)
@@ -188,6 +190,7 @@ def events():
 
 
 @bp.get("/events/<slug>")
+@cached_page
 def event(slug: str):
     """One published or cancelled event, past or upcoming; 404 for a draft or none."""
     found = db.session.scalar(
@@ -232,6 +235,7 @@ def collective_json(collective: Collective, next_event: Event | None) -> dict:
 
 
 @bp.get("/collectives")
+@cached_page
 def collectives():
     """Published collectives by name, filtered by domain, neighbourhood and text, and paged;
     400 for bad parameters. A fixed number of queries."""
@@ -254,6 +258,7 @@ def collectives():
 
 
 @bp.get("/domains")
+@cached_page
 def domains():
     """Every domain with its published collectives and their upcoming events counted."""
     return jsonify(

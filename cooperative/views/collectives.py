@@ -26,6 +26,7 @@ from ..extensions import db, htmx, limiter
 from ..forms.collectives import CollectiveForm, SuggestionForm
 from ..i18n import current_locale
 from ..models import Collective
+from ..page_cache import cached_page
 from ..services import collectives as directory
 from ..services.calendar import AMSTERDAM, event_calendar
 from ..services.collectives import PAGE_SIZE, CollectiveFilters, CollectiveRefused
@@ -44,6 +45,7 @@ bp.add_app_template_global(directory.card_domains, "card_domains")
 
 
 @bp.get("")
+@cached_page
 def index():
     """Published collectives by name, narrowed by domain, neighbourhood and text.
 
@@ -181,6 +183,7 @@ def _details_context(collective: Collective) -> dict:
 
 
 @bp.get("/<slug>")
+@cached_page
 def show(slug: str):
     """What the collective does, its facts, and its upcoming and past events."""
     collective = _visible_collective(slug)

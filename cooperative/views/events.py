@@ -15,6 +15,7 @@ from ..extensions import db, htmx
 from ..forms.registration import RegistrationForm
 from ..i18n import current_locale
 from ..models import Collective, Domain, Event, EventStatus, utcnow
+from ..page_cache import cached_page
 from ..services.calendar import AMSTERDAM, event_calendar
 from ..services.mail import external_url
 
@@ -157,6 +158,7 @@ def _unknown_filters(filters: EventFilters, domains, collectives) -> list[str]:
 
 
 @bp.get("")
+@cached_page
 def index():
     """Upcoming published events, soonest first, narrowed by the filters in the query string.
 
@@ -375,6 +377,7 @@ def calendar(slug: str):
 
 
 @bp.get("/<slug>")
+@cached_page
 def show(slug: str):
     """One event with everything at a glance, and its registration form."""
     event = published_event(slug)

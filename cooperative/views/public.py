@@ -10,6 +10,7 @@ from ..extensions import db
 from ..forms.membership import PAY_BANK, PAY_ONLINE, JoinForm
 from ..i18n import current_locale
 from ..models import Event, MembershipPlan
+from ..page_cache import cached_page
 from ..services import collectives, payments
 from ..services import membership as memberships
 from ..services.collectives import all_domains
@@ -20,6 +21,7 @@ HOME_EVENT_COUNT = 6
 
 
 @bp.get("/")
+@cached_page
 def index():
     """Home: the next events, and every domain with its published collectives and their
     upcoming events counted. A fixed number of queries."""

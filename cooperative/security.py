@@ -5,6 +5,7 @@ may post to this site and be sent on to Stripe's Checkout page (a redirect after
 counts for `form-action`). HSTS only in production, where the site is served over HTTPS.
 """
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app
@@ -12,14 +13,15 @@ from flask import Flask, Response, current_app
 STRIPE_CHECKOUT = "https://checkout.stripe.com"
 
 
-def content_security_policy() -> str:
-    """The policy for this app's settings (the Stripe address may be a local fake)."""
+@lru_cache(maxsize=8)
+def security_headers(stripe_api_base: str, production: bool) -> tuple[tuple[str, str], ...]:
+    """The headers every answer gets, for these settings (worked out once for each)."""
     checkout = [STRIPE_CHECKOUT]
-    api_base = current_app.config.get("STRIPE_API_BASE")
-    if api_base:
-        parts = urlsplit(api_base)
+    if stripe_api_base:
+        # The Stripe address may be a local fake.
+        parts = urlsplit(stripe_api_base)
         checkout.append(f"{parts.scheme}://{parts.netloc}")
-    return "; ".join(
+    policy = "; ".join(
         [
             "default-src 'self'",
             "script-src 'self'",
@@ -33,18 +35,27 @@ def content_security_policy() -> str:
             "form-action 'self' " + " ".join(checkout),
         ]
     )
+    headers = [
+        ("Content-Security-Policy", policy),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        # Private links (/r/..., /t/...) never travel to another site in a Referer header.
+        ("Referrer-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if production:
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return tuple(headers)
 
 
 def add_security_headers(response: Response) -> Response:
+    config = current_app.config
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy())
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    # Private links (/r/..., /t/...) never travel to another site in a Referer header.
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if current_app.config["COOP_ENV"] == "production":
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    for name, value in security_headers(
+        config.get("STRIPE_API_BASE", ""), config["COOP_ENV"] == "production"
+    ):
+        if name not in headers:
+            headers[name] = value
     return response
 
 

@@ -245,8 +245,10 @@ def _meal_counts(attendees) -> dict[int, int]:
 
 def _check_meals_left(event: Event, people: list[PersonChoice]) -> None:
     """Refuse a party that wants more of a meal than is left (seats are checked apart)."""
-    taken = meals_taken(event)
     wanted = _meal_counts(people)
+    if not wanted:
+        return
+    taken = meals_taken(event)
     for option in event.meal_options:
         if option.capacity is None or not wanted.get(option.id):
             continue
@@ -310,7 +312,8 @@ def register(
     if existing is not None:
         raise AlreadyRegistered(existing)
 
-    seats_left = None if event.capacity is None else event.capacity - seats_taken(event)
+    # Counted by the refresh above, under the lock.
+    seats_left = None if event.capacity is None else event.capacity - event.seats_taken
     if seats_left is not None and len(people) > seats_left:
         if not join_waitlist:
             raise RegistrationRefused(

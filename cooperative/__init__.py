@@ -8,11 +8,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, errors, i18n, page_cache, performance, security
 from .config import PROJECT_ROOT, from_environment
-from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, htmx, limiter, login_manager
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the app: settings (environment, then `config`), extensions, blueprints, CLI."""
+def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
+    """Build the app: settings (environment, then `config`), extensions, blueprints, CLI.
+
+    `migrations=False` leaves out Flask-Migrate (`flask db ...`): a serving process
+    (wsgi.py) never migrates, and Alembic would cost each worker 11 MB of memory.
+    """
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -35,7 +39,10 @@ def create_app(config: dict | None = None) -> Flask:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    if migrations:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")

@@ -5,6 +5,7 @@ Who may use which route is in test_attendance_permissions.py.
 """
 
 import csv
+import html
 import io
 import re
 import threading
@@ -116,7 +117,9 @@ def party_names(page: str) -> list[str]:
 
 
 def htmx(target="attendee-list", trigger="attendance-q") -> dict:
-    return {"HX-Request": "true", "HX-Target": target, "HX-Trigger": trigger}
+    """The headers of an htmx request; `trigger` None for an element without an id."""
+    headers = {"HX-Request": "true", "HX-Target": target}
+    return headers if trigger is None else {**headers, "HX-Trigger": trigger}
 
 
 def attendee(app, attendee_id) -> Attendee:
@@ -330,10 +333,168 @@ def test_the_page_wires_search_polling_and_counters_for_htmx(organiser, door):
     assert 'hx-push-url="true"' in form and 'hx-target="#attendee-list"' in form
     assert 'hx-trigger="input changed delay:300ms, search"' in page
     listing = re.search(r'<div id="attendee-list"[^>]*>', page).group(0)
-    assert 'hx-trigger="every 5s"' in listing and 'hx-include="#attendance-filters"' in listing
+    assert 'hx-trigger="every 5s"' in listing
+    assert 'hx-include="#attendance-filters, #attendance-page"' in listing
+    assert '<input type="hidden" id="attendance-page" name="page" value="1">' in page
     numbers = re.search(r'<div id="attendance-counters"[^>]*>', page).group(0)
     assert 'hx-trigger="checkin-changed from:body, every 5s"' in numbers
     assert 'role="status" aria-live="polite"' in page
+
+
+# ---------------------------------------------------------------------------------------
+# Pages of the list
+
+
+@pytest.fixture
+def crowd(app, door):
+    """The door's event with room for all, and 52 more parties of one who eat (€5 to pay at
+    the door), Guest 01 to Guest 52: 55 parties with 57 people, on two pages. Page 1: Ada
+    Lovelace, chris, Eve Jansen and Guest 01 to 47; page 2: Guest 48 to 52."""
+    with app.app_context():
+        event = db.session.get(Event, door.event)
+        event.capacity = None
+        event.meal_options[0].capacity = None
+        db.session.commit()
+        guests = {
+            number: make_registration(
+                event,
+                [PersonChoice(f"Guest {number:02d}", door.dinner)],
+                email=f"guest{number}@example.org",
+            )
+            for number in range(1, 53)
+        }
+        door.guests = {
+            number: (party.id, party.attendees[0].id) for number, party in guests.items()
+        }
+    return door
+
+
+def guests(first: int, last: int) -> list[str]:
+    return [f"Guest {number:02d}" for number in range(first, last + 1)]
+
+
+def page_links(page: str) -> dict[str, str]:
+    """The list's links to the previous and next page, by their `rel`."""
+    found = re.findall(r'<a [^>]*rel="(prev|next)" href="([^"]+)"', page)
+    return {rel: html.unescape(href) for rel, href in found}
+
+
+def test_the_list_shows_fifty_parties_a_page_in_name_order(organiser, crowd):
+    first = text(organiser.get(crowd.list))
+    second = text(organiser.get(crowd.list, query_string={"page": "2"}))
+
+    assert attendance.PAGE_SIZE == 50
+    assert party_names(first) == ["Ada Lovelace", "chris", "Eve Jansen", *guests(1, 47)]
+    assert party_names(second) == guests(48, 52)
+    for page in (first, second):
+        assert "55 parties, 57 people" in page  # every page counts them all
+        assert counters(page) == {"Registered": 57, "Checked in": 0, "Waiting list": 1}
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+    assert page_links(first) == {"next": f"{crowd.list}?page=2"}
+    assert page_links(second) == {"prev": crowd.list}
+    link = re.search(r'<a [^>]*rel="next"[^>]*>', first).group(0)
+    assert f'hx-get="{crowd.list}?page=2"' in link and 'hx-target="#attendee-list"' in link
+    assert 'hx-push-url="true"' in link
+
+
+def test_one_page_has_no_page_links(organiser, door):
+    page = text(organiser.get(door.list))
+    assert page_links(page) == {} and "Page 1 of" not in page
+
+
+def test_the_pages_keep_the_search_and_the_filter(organiser, crowd):
+    page = text(organiser.get(crowd.list, query_string={"q": "guest", "show": "todo", "page": "2"}))
+
+    assert party_names(page) == guests(51, 52)
+    assert "52 parties, 52 people" in page and "Page 2 of 2" in page
+    assert page_links(page) == {"prev": f"{crowd.list}?q=guest&show=todo"}
+    # The actions come back to this page; the CSV file and the printed list have them all.
+    assert page.count('<input type="hidden" name="page" value="2">') == 4  # 2 check-ins, 2 pays
+    base = f"/manage/events/{crowd.event}/attendees"
+    assert f'href="{base}.csv?q=guest&amp;show=todo"' in page
+    assert f'href="{base}/print?q=guest&amp;show=todo"' in page
+    assert f'parties/{crowd.guests[51][0]}/door-payment?q=guest&amp;show=todo&amp;page=2"' in page
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("0", 1),
+        ("-1", 1),
+        ("abc", 1),
+        ("", 1),
+        ("1.5", 1),
+        ("٢", 1),  # an Arabic-Indic two: a digit, but not one we read
+        ("3", 2),
+        ("99999999999999999999999999", 2),
+    ],
+)
+def test_a_page_that_does_not_exist_shows_the_first_or_the_last(organiser, crowd, value, shown):
+    response = organiser.get(crowd.list, query_string={"page": value})
+
+    assert response.status_code == 200
+    page = text(response)
+    assert f"Page {shown} of 2" in page
+    assert f'<input type="hidden" id="attendance-page" name="page" value="{shown}">' in page
+    assert party_names(page)[0] == ("Ada Lovelace" if shown == 1 else "Guest 48")
+
+
+def test_the_list_polls_its_own_page_and_reads_out_another(organiser, crowd):
+    polled = text(
+        organiser.get(crowd.list, query_string={"page": "2"}, headers=htmx(trigger="attendee-list"))
+    )
+    assert party_names(polled) == guests(48, 52)
+    assert '<input type="hidden" id="attendance-page" name="page" value="2">' in polled
+    assert "attendance-status" not in polled  # polling does not chatter
+
+    paged = text(organiser.get(crowd.list, query_string={"page": "2"}, headers=htmx(trigger=None)))
+    assert party_names(paged) == guests(48, 52) and "<html" not in paged
+    assert (
+        '<p id="attendance-status" hx-swap-oob="innerHTML">55 parties, 57 people. Page 2 of 2</p>'
+        in paged
+    )
+
+
+def test_an_action_on_page_two_comes_back_to_page_two(app, organiser, crowd):
+    party, person = crowd.guests[50]
+
+    response = post_form(
+        organiser, f"/manage/events/{crowd.event}/attendees/{person}/check-in", {"page": "2"}
+    )
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{crowd.list}?page=2#party-{party}"
+    page = text(organiser.get(response.headers["Location"]))
+    assert "Guest 50 is checked in." in page and party_names(page) == guests(48, 52)
+    assert attendee(app, person).checked_in_at is not None
+
+    url = f"/manage/events/{crowd.event}/parties/{party}/door-payment"
+    form = text(organiser.get(url, query_string={"page": "2"}))
+    assert f'href="{crowd.list}?page=2#party-{party}">Back to the attendance list' in form
+    assert '<input type="hidden" name="page" value="2">' in form
+    paid = post_form(organiser, url, {"amount": "2", "on_page": "1", "page": "2"})
+    assert paid.headers["Location"] == f"{crowd.list}?page=2#party-{party}"
+
+
+def test_a_walk_in_goes_back_to_the_page_they_are_on(app, organiser, crowd):
+    response = walk_in(organiser, crowd, name="Zoë", page="1")
+
+    [zoe] = walk_ins(app, crowd)
+    assert response.headers["Location"] == f"{crowd.list}?page=2#party-{zoe.id}"
+    assert "Zoë" in party_names(text(organiser.get(response.headers["Location"])))
+    # Not on the list that was open (it shows the waiting list): back to where it was.
+    response = walk_in(organiser, crowd, name="Yara", show="waiting", page="1")
+    assert response.headers["Location"].startswith(f"{crowd.list}?show=waiting#party-")
+
+
+def test_the_csv_and_the_printed_list_have_every_page(organiser, crowd):
+    _delimiter, rows = read_csv(organiser.get(crowd.list + ".csv", query_string={"page": "2"}))
+    assert [row[2] for row in rows[1:]] == ["Ada", "Bob", "chris", "Eve", "Finn", *guests(1, 52)]
+
+    printed = text(
+        organiser.get(f"/manage/events/{crowd.event}/attendees/print", query_string={"page": "2"})
+    )
+    assert printed.count('class="print-box"') == 57 and "57 people" in printed
 
 
 # ---------------------------------------------------------------------------------------
@@ -1238,7 +1399,9 @@ def measure(client, count_queries, door) -> dict[str, int]:
     counts = {}
     for name, url, headers in (
         ("page", door.list, {}),
+        ("page 2", door.list + "?page=2", {}),
         ("fragment", door.list, htmx(trigger="attendee-list")),
+        ("fragment 2", door.list + "?page=2", htmx(trigger="attendee-list")),
         ("search", door.list + "?q=guest&show=todo", htmx()),
         ("counters", f"/manage/events/{door.event}/attendees/counters", htmx("x", "x")),
     ):
@@ -1248,7 +1411,7 @@ def measure(client, count_queries, door) -> dict[str, int]:
     return counts
 
 
-def test_the_list_and_counters_cost_the_same_queries_for_3_and_60_people(
+def test_the_list_and_counters_cost_the_same_statements_for_3_and_60_parties(
     app, client, auth, door, count_queries
 ):
     with app.app_context():
@@ -1259,15 +1422,19 @@ def test_the_list_and_counters_cost_the_same_queries_for_3_and_60_people(
             db.session.delete(party)
         db.session.commit()
     log_in(client, auth)
-    fill(app, door.event, 0, 1)
+    fill(app, door.event, 0, 3)
     client.get(door.list)
 
     few = measure(client, count_queries, door)
-    fill(app, door.event, 1, 20)
+    fill(app, door.event, 3, 60)
     many = measure(client, count_queries, door)
 
-    assert "20 parties, 60 people" in text(client.get(door.list))
+    assert "60 parties, 180 people" in text(client.get(door.list))
+    assert "Page 2 of 2" in text(client.get(door.list + "?page=2"))
     assert many == few
+    # The whole page: the organiser and their roles, the event and its meals, the menu's
+    # membership, the matching parties, the page's rows, and the counters with the kitchen.
+    assert many["page"] <= 8, many
 
 
 def test_a_line_break_in_the_subject_cannot_reach_the_mail_header(app, organiser, door):

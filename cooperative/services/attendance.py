@@ -11,17 +11,20 @@ Who checked someone in and when is kept on the attendee, and every check-in and 
 as a `CheckInRecord` (the door's trail); who took a door payment is kept on the payment.
 """
 
+import json
 import logging
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property, lru_cache
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
-from ..i18n import money
+from ..i18n import current_locale, money
 from ..models import (
     HOLDING,
     Attendee,
@@ -55,6 +58,11 @@ log = logging.getLogger(__name__)
 # What the list can be narrowed to (`?show=`): "" is everyone with a place.
 SHOW_CHOICES = ("", "todo", "meal", "unpaid", "waiting", "cancelled")
 QUERY_MAX_LENGTH = 200
+# How many parties a page of the list shows, as pretix's back office pages its orders: a
+# phone at the door gets 50 parties, not 1,500. Export and print have every party.
+PAGE_SIZE = 50
+# A larger `?page=` is read as this (and then as the last page).
+PAGE_MAX = 100_000
 QUERY_MAX_WORDS = 10
 # A ticket as typed or scanned: `<id>-<secret>` (at least its first 4 characters), alone or
 # at the end of the ticket's address.
@@ -80,6 +88,8 @@ def _clean(value: str, limit: int) -> str:
     return " ".join(_CONTROL_CHARACTERS.sub(" ", value or "").split())[:limit]
 
 
+# Remembered: the list sorts every matching party by name on every request and poll.
+@lru_cache(maxsize=8192)
 def name_key(name: str) -> tuple[str, str]:
     """Sort names as people read them: case and accents aside (`Émile` beside `Emma`)."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
@@ -94,26 +104,48 @@ def short_code(attendee: Attendee) -> str:
 @dataclass(frozen=True)
 class AttendanceFilters:
     """What the list is narrowed to: `?q=` (words in a name, an e-mail address, or a ticket
-    code) and `?show=` (one of SHOW_CHOICES). An unknown `show` shows everyone."""
+    code) and `?show=` (one of SHOW_CHOICES), and which page of it is shown (`?page=`). An
+    unknown `show` shows everyone; a `page` that is not a whole number is the first page."""
 
     q: str = ""
     show: str = ""
+    page: int = 1
 
     @classmethod
     def from_args(cls, args) -> "AttendanceFilters":
         show = args.get("show", "")
+        page = (args.get("page") or "").strip()
         return cls(
             q=_clean(args.get("q", ""), QUERY_MAX_LENGTH),
             show=show if show in SHOW_CHOICES else "",
+            # A page past the end is the last page: party_page() knows where the end is.
+            page=max(1, min(int(page), PAGE_MAX)) if page.isascii() and page.isdigit() else 1,
         )
 
     @property
     def active(self) -> bool:
         return bool(self.q or self.show)
 
+    def on_page(self, page: int) -> "AttendanceFilters":
+        return replace(self, page=page)
+
+    @cached_property
+    def _args(self) -> dict[str, str]:
+        return {name: str(value) for name, value in asdict(self).items() if value and value != 1}
+
     def as_args(self) -> dict[str, str]:
-        """The filters that are set, for a link or redirect that keeps them."""
-        return {name: value for name, value in asdict(self).items() if value}
+        """The filters that are set and the page (when not the first), for a link, a
+        redirect or an action's hidden fields that come back to the same place. Made once:
+        every action on the list carries them. Not to be changed."""
+        return self._args
+
+    def search_args(self) -> dict[str, str]:
+        """The filters without the page: for the whole list (CSV, print) or another page."""
+        return {name: value for name, value in self._args.items() if name != "page"}
+
+    def page_args(self, page: int) -> dict[str, str]:
+        """The filters, for a link to page `page` of the list."""
+        return self.search_args() | ({"page": str(page)} if page > 1 else {})
 
 
 def parse_ticket(text: str) -> tuple[int, str] | None:
@@ -153,8 +185,8 @@ def find_ticket(event: Event, code: str) -> Attendee | None:
 
 @dataclass
 class PartyRow:
-    """One party on the attendance list: its registration, the people shown, and what it
-    paid online and at the door (net of refunds)."""
+    """One party on the attendance list: its registration, the people shown, what it
+    paid online and at the door (net of refunds), and the names of who checked them in."""
 
     registration: Registration
     attendees: list[Attendee]
@@ -201,9 +233,29 @@ class PartyRow:
     def checked_in_by(self, attendee: Attendee) -> str:
         return self.checkers.get(attendee.checked_in_by_id or 0, "")
 
-    @property
+    def person(self, attendee_id: int) -> Attendee | None:
+        """The party's person `attendee_id`, also when their place is cancelled."""
+        return next((a for a in self.registration.attendees if a.id == attendee_id), None)
+
+    @cached_property
+    def open_money(self) -> str:
+        """What is still to pay, as the door's button says it."""
+        return _money(self.open_cents)
+
+    @cached_property
     def payment_words(self) -> str:
         return payment_words(self.registration, self.paid_online_cents, self.paid_at_door_cents)
+
+
+@lru_cache(maxsize=1024)
+def _money_in(cents: int, locale: str) -> str:
+    return money(cents)
+
+
+def _money(cents: int) -> str:
+    """`money(cents)` in the current language, formatted once: a page of the list shows
+    the same few amounts again and again, and babel takes its time over each."""
+    return _money_in(cents, current_locale())
 
 
 def payment_words(registration: Registration, online_cents: int, door_cents: int) -> str:
@@ -213,17 +265,19 @@ def payment_words(registration: Registration, online_cents: int, door_cents: int
     if registration.payment_state == PaymentState.REFUNDED:
         return str(_l("Refunded"))
     if online_cents:
-        parts.append(str(_l("Paid online %(amount)s", amount=money(online_cents))))
+        parts.append(str(_l("Paid online %(amount)s", amount=_money(online_cents))))
     if door_cents:
-        parts.append(str(_l("Paid at the door %(amount)s", amount=money(door_cents))))
+        parts.append(str(_l("Paid at the door %(amount)s", amount=_money(door_cents))))
     open_cents = registration.amount_open_cents
     if registration.status == RegistrationStatus.WAITLISTED:
         if open_cents:
-            parts.append(str(_l("Pays %(amount)s when they get a place", amount=money(open_cents))))
+            parts.append(
+                str(_l("Pays %(amount)s when they get a place", amount=_money(open_cents)))
+            )
     elif registration.status == RegistrationStatus.PENDING_PAYMENT:
-        parts.append(str(_l("Paying online: %(amount)s not paid yet", amount=money(open_cents))))
+        parts.append(str(_l("Paying online: %(amount)s not paid yet", amount=_money(open_cents))))
     elif registration.status == RegistrationStatus.CONFIRMED and open_cents:
-        parts.append(str(_l("To pay at the door %(amount)s", amount=money(open_cents))))
+        parts.append(str(_l("To pay at the door %(amount)s", amount=_money(open_cents))))
     return "; ".join(parts) or str(_l("Nothing to pay"))
 
 
@@ -265,81 +319,191 @@ def _shown(query: sa.Select, show: str) -> sa.Select:
     return query
 
 
-def _rows(event: Event, registrations_query: sa.Select, only: int | None = None) -> list[PartyRow]:
-    """Party rows for the registrations the query selects, in three more queries at most."""
-    registrations = db.session.scalars(
-        registrations_query.options(sa.orm.selectinload(Registration.attendees))
-    ).all()
-    if not registrations:
-        return []
-    paid = (
-        sa.select(
-            Payment.registration_id,
-            Payment.provider,
-            sa.func.sum(Payment.amount_cents - Payment.refunded_cents),
-        )
-        .join(Registration, Payment.registration_id == Registration.id)
+def _matching(query: sa.Select, event: Event, filters: AttendanceFilters) -> sa.Select:
+    """`query` narrowed to the parties of `event` that match `filters` (not to a page)."""
+    query = _shown(query.where(Registration.event_id == event.id), filters.show)
+    return _search(query, filters.q.split())
+
+
+def _paid_cents(provider: str):
+    """What the party of the row paid through `provider`, net of refunds."""
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(Payment.amount_cents - Payment.refunded_cents), 0))
         .where(
-            Registration.event_id == event.id,
+            Payment.registration_id == Registration.id,
+            Payment.provider == provider,
             Payment.status.in_((PaymentStatus.PAID, PaymentStatus.REFUNDED)),
         )
-        .group_by(Payment.registration_id, Payment.provider)
+        .correlate(Registration)
+        .scalar_subquery()
     )
-    checkers_ids = (
-        sa.select(Attendee.checked_in_by_id)
-        .join(Registration, Attendee.registration_id == Registration.id)
-        .where(Registration.event_id == event.id, Attendee.checked_in_by_id.is_not(None))
-    )
-    if only is not None:
-        paid = paid.where(Registration.id == only)
-        checkers_ids = checkers_ids.where(Registration.id == only)
-    sums: dict[tuple[int, str], int] = {
-        (registration_id, provider): int(total or 0)
-        for registration_id, provider, total in db.session.execute(paid)
-    }
-    checkers = dict(
-        db.session.execute(sa.select(User.id, User.name).where(User.id.in_(checkers_ids))).all()
-    )
-    rows = []
-    for registration in registrations:
-        shown = (
-            registration.attendees
-            if registration.status == RegistrationStatus.CANCELLED
-            else registration.active_attendees
+
+
+def _rows_query(event: Event) -> sa.Select:
+    """The parties of `event` with their people, one row per person: who checked them in,
+    and what the party paid online and at the door. Narrow it with `.where()`."""
+    checker = sa.orm.aliased(User)
+    return (
+        sa.select(
+            Registration,
+            Attendee,
+            checker.name,
+            _paid_cents(PaymentProvider.STRIPE),
+            _paid_cents(PaymentProvider.DOOR),
         )
-        rows.append(
-            PartyRow(
-                registration=registration,
-                attendees=sorted(shown, key=lambda a: a.id),
-                paid_online_cents=sums.get((registration.id, PaymentProvider.STRIPE), 0),
-                paid_at_door_cents=sums.get((registration.id, PaymentProvider.DOOR), 0),
-                checkers=checkers,
+        .outerjoin(Attendee, Attendee.registration_id == Registration.id)
+        .outerjoin(checker, checker.id == Attendee.checked_in_by_id)
+        .where(Registration.event_id == event.id)
+        .order_by(Registration.id, Attendee.id)
+        # Fresh from the database, also for objects the session holds from before an
+        # action's UPDATE (which does not touch them).
+        .execution_options(populate_existing=True)
+    )
+
+
+def _rows(query: sa.Select) -> list[PartyRow]:
+    """Party rows from `_rows_query()`, in that one statement (unsorted)."""
+    rows: dict[int, PartyRow] = {}
+    everyone: dict[int, list[Attendee]] = {}
+    for registration, person, checker_name, online, door in db.session.execute(query):
+        row = rows.get(registration.id)
+        if row is None:
+            row = rows[registration.id] = PartyRow(
+                registration, [], int(online or 0), int(door or 0)
             )
+            everyone[registration.id] = []
+        if person is not None:
+            everyone[registration.id].append(person)
+            if checker_name is not None:
+                row.checkers[person.checked_in_by_id] = checker_name
+    for row in rows.values():
+        people_of_party = everyone[row.id]
+        # The party's people are all loaded: `registration.attendees` needs no query.
+        set_committed_value(row.registration, "attendees", people_of_party)
+        row.attendees = (
+            people_of_party
+            if row.registration.status == RegistrationStatus.CANCELLED
+            else [person for person in people_of_party if person.cancelled_at is None]
         )
-    rows.sort(key=lambda row: (name_key(row.registration.contact_name), row.id))
-    return rows
+    return list(rows.values())
+
+
+def _party_order(row: PartyRow) -> tuple:
+    return name_key(row.registration.contact_name), row.id
 
 
 def party_rows(event: Event, filters: AttendanceFilters) -> list[PartyRow]:
-    """The parties of `event` that match `filters`, sorted by the contact's name.
+    """Every party of `event` that matches `filters` (all pages: for the CSV file and the
+    printed list), sorted by the contact's name.
 
     Without `show`, the parties with a place (confirmed or paying online); `todo`: those
     with someone not checked in yet; `meal`: with someone who eats; `unpaid`: with money
-    still open; `waiting`: the waiting list; `cancelled`: cancelled parties. Four queries,
+    still open; `waiting`: the waiting list; `cancelled`: cancelled parties. One query,
     however many parties there are.
     """
-    query = sa.select(Registration).where(Registration.event_id == event.id)
-    query = _shown(query, filters.show)
-    query = _search(query, filters.q.split())
-    return _rows(event, query)
+    rows = _rows(_matching(_rows_query(event), event, filters))
+    rows.sort(key=_party_order)
+    return rows
 
 
-def party_row(event: Event, registration_id: int) -> PartyRow | None:
-    """One party of `event` as the list shows it (after an action), or None."""
-    query = sa.select(Registration).where(
-        Registration.event_id == event.id, Registration.id == registration_id
+@dataclass
+class PartyPage:
+    """One page of the list: its rows, which page of how many it is, and how many parties
+    and people match the filters on all pages together."""
+
+    rows: list[PartyRow]
+    number: int
+    count: int
+    parties: int
+    people: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.count
+
+
+def _sorted_matching(event: Event, filters: AttendanceFilters) -> list[sa.Row]:
+    """(id, contact name, people shown) of every party that matches `filters`, in the
+    list's order: one light query, sorted here by name as people read them (which the
+    database cannot do)."""
+    shown = sa.orm.aliased(Attendee)
+    people_count = (
+        sa.select(sa.func.count(shown.id))
+        .where(
+            shown.registration_id == Registration.id,
+            # The list shows the cancelled people of a cancelled party, and only those
+            # who still come of any other.
+            sa.or_(
+                Registration.status == RegistrationStatus.CANCELLED,
+                shown.cancelled_at.is_(None),
+            ),
+        )
+        .correlate(Registration)
+        .scalar_subquery()
+        .label("people")
     )
-    rows = _rows(event, query, only=registration_id)
+    # Core rows, not the ORM's: for 1,500 parties its row machinery costs more than the query.
+    matching = (
+        db.session.connection()
+        .execute(
+            _matching(
+                sa.select(Registration.id, Registration.contact_name, people_count),
+                event,
+                filters,
+            )
+        )
+        .all()
+    )
+    matching.sort(key=lambda party: (name_key(party.contact_name), party.id))
+    return matching
+
+
+def party_page(event: Event, filters: AttendanceFilters) -> PartyPage:
+    """Page `filters.page` of `party_rows(event, filters)` (PAGE_SIZE parties), or the last
+    page when there are fewer; with the totals of all pages. Two queries, however many
+    parties: the matching parties' ids, names and number of people, then the page's rows.
+    """
+    matching = _sorted_matching(event, filters)
+    count = max(1, -(-len(matching) // PAGE_SIZE))
+    number = min(filters.page, count)
+    on_page = [party.id for party in matching[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]]
+    rows = _rows(_rows_query(event).where(Registration.id.in_(on_page))) if on_page else []
+    place = {registration_id: index for index, registration_id in enumerate(on_page)}
+    rows.sort(key=lambda row: place[row.id])
+    return PartyPage(
+        rows=rows,
+        number=number,
+        count=count,
+        parties=len(matching),
+        people=sum(party.people for party in matching),
+    )
+
+
+def page_of(event: Event, filters: AttendanceFilters, registration_id: int) -> int | None:
+    """The page of the list (with `filters`) the party `registration_id` is on, or None
+    when it does not match them."""
+    for index, party in enumerate(_sorted_matching(event, filters)):
+        if party.id == registration_id:
+            return index // PAGE_SIZE + 1
+    return None
+
+
+def party_row(
+    event: Event, registration_id: int | None = None, *, attendee_id: int | None = None
+) -> PartyRow | None:
+    """The party `registration_id` of `event` (or the party of its person `attendee_id`)
+    as the list shows it, after an action; None when the event has no such party. One query.
+    """
+    if attendee_id is not None:
+        person = sa.orm.aliased(Attendee)
+        registration_id = (
+            sa.select(person.registration_id).where(person.id == attendee_id).scalar_subquery()
+        )
+    rows = _rows(_rows_query(event).where(Registration.id == registration_id))
     return rows[0] if rows else None
 
 
@@ -397,81 +561,126 @@ class Summary:
     open_cents: int = 0
 
 
-def summary(event: Event) -> Summary:
-    """Registered, checked in, waiting, meals per meal and diet with the notes, and the
-    money received online, at the door, and still open. Four queries, however many people.
+@lru_cache(maxsize=256)
+def _diets_key(stored: str | None) -> tuple[str, ...]:
+    """A person's diets as stored (JSON text), as a sorted tuple."""
+    return tuple(sorted(json.loads(stored) if stored else []))
 
-    People with a place are those of confirmed parties and of parties paying online.
-    """
-    result = Summary(capacity=event.capacity)
-    counts = db.session.execute(
-        sa.select(
-            Registration.status,
-            sa.func.count(sa.distinct(Registration.id)),
-            sa.func.count(Attendee.id),
-            sa.func.count(Attendee.checked_in_at),
-        )
-        .join(Registration, Attendee.registration_id == Registration.id)
-        .where(Registration.event_id == event.id, Attendee.cancelled_at.is_(None))
-        .group_by(Registration.status)
-    )
-    for status, parties, people_count, checked_in in counts:
-        if status in HOLDING:
-            result.parties += parties
-            result.people += people_count
-            result.checked_in += checked_in
-        elif status == RegistrationStatus.WAITLISTED:
-            result.waiting_parties += parties
-            result.waiting_people += people_count
 
-    received = db.session.execute(
-        sa.select(Payment.provider, sa.func.sum(Payment.amount_cents - Payment.refunded_cents))
-        .join(Registration, Payment.registration_id == Registration.id)
-        .where(
-            Registration.event_id == event.id,
-            Payment.status.in_((PaymentStatus.PAID, PaymentStatus.REFUNDED)),
-        )
-        .group_by(Payment.provider)
-    )
-    for provider, total in received:
-        if provider == PaymentProvider.STRIPE:
-            result.online_cents += int(total or 0)
-        elif provider == PaymentProvider.DOOR:
-            result.door_cents += int(total or 0)
-    result.open_cents = int(
-        db.session.scalar(
-            sa.select(
-                sa.func.coalesce(
-                    sa.func.sum(Registration.amount_due_cents - Registration.amount_paid_cents), 0
-                )
-            ).where(
-                Registration.event_id == event.id,
-                Registration.status.in_(HOLDING),
-                Registration.amount_due_cents > Registration.amount_paid_cents,
+@lru_cache(maxsize=1)
+def _summary_query() -> sa.Select:
+    """The statement behind summary(), for the event in the parameter `event_id`: built
+    once, as the counters ask for it every few seconds."""
+    event_id = sa.bindparam("event_id", type_=sa.Integer)
+    holding = Registration.status.in_(HOLDING)
+    waiting = Registration.status == RegistrationStatus.WAITLISTED
+    party = sa.orm.aliased(Registration)
+    paid = sa.orm.aliased(Payment)
+
+    def received(provider: str):
+        return (
+            sa.select(sa.func.coalesce(sa.func.sum(paid.amount_cents - paid.refunded_cents), 0))
+            .join(party, paid.registration_id == party.id)
+            .where(
+                party.event_id == event_id,
+                paid.provider == provider,
+                paid.status.in_((PaymentStatus.PAID, PaymentStatus.REFUNDED)),
             )
+            .scalar_subquery()
         )
-    )
 
-    meals = {option.id: MealCount(option) for option in event.meal_options}
-    diners = db.session.execute(
-        sa.select(Attendee.name, Attendee.meal_option_id, Attendee.diets, Attendee.diet_note)
+    still_open = (
+        sa.select(
+            sa.func.coalesce(sa.func.sum(party.amount_due_cents - party.amount_paid_cents), 0)
+        )
+        .where(
+            party.event_id == event_id,
+            party.status.in_(HOLDING),
+            party.amount_due_cents > party.amount_paid_cents,
+        )
+        .scalar_subquery()
+    )
+    # An aggregate without GROUP BY: always exactly one row, also for an empty event.
+    totals = (
+        sa.select(
+            sa.func.count(sa.distinct(sa.case((holding, Registration.id)))).label("parties"),
+            sa.func.count(sa.case((holding, Attendee.id))).label("people"),
+            sa.func.count(sa.case((holding, Attendee.checked_in_at))).label("checked_in"),
+            sa.func.count(sa.distinct(sa.case((waiting, Registration.id)))).label("waiting"),
+            sa.func.count(sa.case((waiting, Attendee.id))).label("waiting_people"),
+            received(PaymentProvider.STRIPE).label("online"),
+            received(PaymentProvider.DOOR).label("door"),
+            still_open.label("still_open"),
+        )
+        .select_from(Attendee)
+        .join(Registration, Attendee.registration_id == Registration.id)
+        .where(Registration.event_id == event_id, Attendee.cancelled_at.is_(None))
+        .subquery("totals")
+    )
+    # Who eats what, counted per meal and combination of diets; a person with a note for
+    # the kitchen is a group of their own, so the note comes with their name.
+    eater = (
+        sa.select(
+            Attendee.meal_option_id.label("meal"),
+            sa.cast(Attendee.diets, sa.Text).label("diets"),
+            sa.case((Attendee.diet_note != "", Attendee.id)).label("noted"),
+            Attendee.name,
+            Attendee.diet_note.label("note"),
+        )
         .join(Registration, Attendee.registration_id == Registration.id)
         .where(
-            Registration.event_id == event.id,
-            Registration.status.in_(HOLDING),
+            Registration.event_id == event_id,
+            holding,
             Attendee.cancelled_at.is_(None),
             Attendee.meal_option_id.is_not(None),
         )
+        .subquery("eater")
     )
-    for name, option_id, diets, note in diners:
-        meal = meals.get(option_id)
+    eaters = (
+        sa.select(
+            eater.c.meal,
+            eater.c.diets,
+            sa.func.count().label("eating"),
+            sa.func.max(eater.c.name).label("name"),
+            sa.func.max(eater.c.note).label("note"),
+        )
+        .group_by(eater.c.meal, eater.c.diets, eater.c.noted)
+        .subquery("eaters")
+    )
+    # The totals beside each group of eaters (or once, beside nobody): one round trip.
+    return sa.select(totals, eaters).select_from(totals.outerjoin(eaters, sa.true()))
+
+
+def summary(event: Event) -> Summary:
+    """Registered, checked in, waiting, meals per meal and diet with the notes, and the
+    money received online, at the door, and still open. One query, however many people:
+    the counters poll every few seconds from every phone at the door.
+
+    People with a place are those of confirmed parties and of parties paying online.
+    """
+    found = db.session.execute(_summary_query(), {"event_id": event.id}).all()
+    first = found[0]
+    result = Summary(
+        capacity=event.capacity,
+        parties=first.parties,
+        people=first.people,
+        checked_in=first.checked_in,
+        waiting_parties=first.waiting,
+        waiting_people=first.waiting_people,
+        online_cents=int(first.online or 0),
+        door_cents=int(first.door or 0),
+        open_cents=int(first.still_open or 0),
+    )
+    meals = {option.id: MealCount(option) for option in event.meal_options}
+    for group in found:
+        meal = meals.get(group.meal)
         if meal is None:
             continue
-        meal.count += 1
-        key = tuple(sorted(diets or []))
-        meal.diets[key] = meal.diets.get(key, 0) + 1
-        if note:
-            meal.notes.append((name, note))
+        meal.count += group.eating
+        key = _diets_key(group.diets)
+        meal.diets[key] = meal.diets.get(key, 0) + group.eating
+        if group.note:
+            meal.notes.append((group.name, group.note))
     for meal in meals.values():
         meal.notes.sort(key=lambda item: name_key(item[0]))
     result.meals = list(meals.values())

@@ -128,17 +128,25 @@ def _done(event: Event, registration_id: int, message: str, *, error: bool = Fal
 @bp.get("/events/<int:event_id>/attendees")
 @managed_event
 def attendees(event: Event):
-    """The attendance list: every party with its people, meals, payment and check-in, the
-    counters and the kitchen summary at the top, narrowed by `?q=` and `?show=`.
+    """The attendance list: the parties with their people, meals, payment and check-in,
+    PAGE_SIZE parties a page (`?page=`), the counters and the kitchen summary at the top,
+    narrowed by `?q=` and `?show=`. A page past the end shows the last page.
 
     An htmx request aimed at the list (`HX-Target: attendee-list`: the search, the
-    filters, the polling) gets only the list.
+    filters, the pages, the polling) gets only the list.
     """
     filters = AttendanceFilters.from_args(request.args)
-    rows = attendance.party_rows(event, filters)
-    context = {"event": event, "rows": rows, "filters": filters, "meals": _meal_names(event)}
+    page = attendance.party_page(event, filters)
+    filters = filters.on_page(page.number)
+    context = {
+        "event": event,
+        "page": page,
+        "rows": page.rows,
+        "filters": filters,
+        "meals": _meal_names(event),
+    }
     if htmx and htmx.target == LIST_ID:
-        # The list polls itself: only a search or a filter says how many were found.
+        # The list polls itself: only a search, a filter or another page is read out.
         html = render_template(
             "attendance/_list.html", fragment=True, announce=htmx.trigger != LIST_ID, **context
         )
@@ -445,6 +453,10 @@ def walk_in(event: Event):
             registration_id = registration.id
             db.session.commit()
             flash(_("%(name)s is added and checked in.", name=name), "success")
+            # Back to the page of the list the new party is on, when it is on the list.
+            page = attendance.page_of(event, filters, registration_id)
+            if page is not None:
+                filters = filters.on_page(page)
             return redirect(_list_url(event, filters, anchor=f"party-{registration_id}"), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template(
@@ -569,9 +581,9 @@ def _status_words(registration: Registration) -> str:
 @bp.get("/events/<int:event_id>/attendees.csv")
 @managed_event
 def attendees_csv(event: Event):
-    """The list (with its filters) as a spreadsheet: one row per person, in UTF-8 with a
-    byte order mark so Excel reads the accents. Dutch uses `;` between columns and a
-    decimal comma, as Dutch Excel expects; English uses `,` and a decimal point."""
+    """The list (with its filters, all its pages) as a spreadsheet: one row per person, in
+    UTF-8 with a byte order mark so Excel reads the accents. Dutch uses `;` between columns
+    and a decimal comma, as Dutch Excel expects; English uses `,` and a decimal point."""
     filters = AttendanceFilters.from_args(request.args)
     rows = attendance.party_rows(event, filters)
     dutch = current_locale() == "nl"
@@ -626,8 +638,8 @@ def attendees_csv(event: Event):
 @bp.get("/events/<int:event_id>/attendees/print")
 @managed_event
 def print_list(event: Event):
-    """The list (with its filters) to print on A4: one line per person, sorted by name,
-    with a box to tick at the door."""
+    """The list (with its filters, all its pages) to print on A4: one line per person,
+    sorted by name, with a box to tick at the door."""
     filters = AttendanceFilters.from_args(request.args)
     rows = attendance.party_rows(event, filters)
     return render_template(

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from cooperative.extensions import db
-from cooperative.models import Attendee, Event, Payment, PaymentProvider
+from cooperative.models import Attendee, Event, Payment, PaymentProvider, utcnow
 from cooperative.services.demo import seed_demo
 from cooperative.services.registration import PersonChoice
 from tests.factories import make_registration
@@ -148,3 +148,45 @@ def test_two_volunteers_see_each_others_check_ins_within_seconds(
         expect(jan.get_by_role("button", name="Undo the check-in of Jan de Vries")).to_be_visible()
     finally:
         other.close()
+
+
+def test_a_long_list_in_pages_that_each_poll_themselves(
+    page, live_server, app, launch, assert_accessible
+):
+    """52 more parties: two pages. "Next page" swaps only the list and puts the page in the
+    address; the list then polls that page, not the first."""
+    with app.app_context():
+        event = db.session.get(Event, launch)
+        event.capacity = None
+        db.session.commit()
+        parties = [
+            make_registration(event, [f"Gast {number:02d}"], email=f"gast{number}@example.org")
+            for number in range(1, 53)
+        ]
+        last = parties[-1].attendees[0].id
+    log_in(page, live_server)
+    expect(page).to_have_url(re.compile("/account/$"))
+    page.goto(f"{live_server}/manage/events/{launch}/attendees")
+    expect(page.locator(".party")).to_have_count(50)
+    expect(page.get_by_role("heading", name="55 parties, 57 people")).to_be_visible()
+
+    page.get_by_role("link", name="Next page").click()
+    expect(page).to_have_url(re.compile(r"/attendees\?page=2$"))
+    expect(page.locator(".party")).to_have_count(5)
+    # Fatima Yilmaz and Gast 01 to 49 are on the first page.
+    expect(page.locator(".party-name").first).to_have_text("Gast 50")
+    expect(page.locator("#attendance-status")).to_have_text("55 parties, 57 people. Page 2 of 2")
+    expect(page.get_by_role("heading", name="55 parties, 57 people")).to_be_visible()
+    assert_accessible(page)
+
+    # Another volunteer checks in Gast 52, on this page: the polling shows it here.
+    with app.app_context():
+        db.session.get(Attendee, last).checked_in_at = utcnow()
+        db.session.commit()
+    gast = page.locator(".party", has=page.get_by_role("heading", name="Gast 52"))
+    expect(gast.get_by_role("button", name="Undo the check-in of Gast 52")).to_be_visible()
+    expect(page.locator(".party")).to_have_count(5)
+
+    page.get_by_role("link", name="Previous page").click()
+    expect(page).to_have_url(re.compile(r"/attendees$"))
+    expect(page.locator(".party")).to_have_count(50)

@@ -22,15 +22,17 @@ PAGE_CACHE_BYTES bounds the memory each process spends (the least recently used 
 first); 0 turns the cache off.
 """
 
+import gzip
 import hashlib
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 from itertools import chain
 
+import brotli
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user
@@ -49,6 +51,7 @@ HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-Trigger")
 # Random per process, so no text on a page (an event's description) can contain it.
 TOKEN_MARK = f"csrf-token-{secrets.token_hex(16)}".encode()
 DROPPED_HEADERS = frozenset({"content-length", "set-cookie", "etag"})
+KEPT_ENCODINGS = ("br", "gzip")
 VERSION = sa.select(PageVersion.version).where(PageVersion.id == 1)
 
 
@@ -62,15 +65,39 @@ class Page:
     body: bytes
     has_token: bool
     etag: str | None
+    # The body compressed in KEPT_ENCODINGS (pages without a token only).
+    encoded: dict[str, bytes] = field(default_factory=dict)
 
     def response(self) -> Response:
-        body = self.body
+        """The page for this request: with the visitor's own token, or compressed the way
+        the browser takes (br or gzip, which every browser does) and 304 when it has it.
+        Otherwise Flask-Compress compresses it like any other answer."""
         if self.has_token:
-            body = body.replace(TOKEN_MARK, generate_csrf().encode())
+            body = self.body.replace(TOKEN_MARK, generate_csrf().encode())
+            return Response(body, status=200, headers=list(self.headers))
+        encoding = request.accept_encodings.best_match(KEPT_ENCODINGS)
+        body = self.body if encoding is None else self.encoded[encoding]
         response = Response(body, status=200, headers=list(self.headers))
-        if self.etag:
+        if encoding is None:
             response.set_etag(self.etag)
+            return response
+        response.headers["Content-Encoding"] = encoding
+        response.vary.add("Accept-Encoding")
+        response.set_etag(f"{self.etag}:{encoding}")
+        if "If-None-Match" in request.headers:
+            response.make_conditional(request)
         return response
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(body) for body in self.encoded.values())
+
+
+def _compress(body: bytes, encoding: str) -> bytes:
+    """`body` in `encoding`, at Flask-Compress's levels."""
+    if encoding == "br":
+        return brotli.compress(body, quality=current_app.config["COMPRESS_BR_LEVEL"])
+    return gzip.compress(body, compresslevel=current_app.config["COMPRESS_LEVEL"])
 
 
 class PageStore:
@@ -97,12 +124,12 @@ class PageStore:
     def put(self, key: tuple, page: Page) -> None:
         """Keep `page`, dropping the least recently used ones to stay within the budget;
         a page larger than a quarter of the budget is not kept."""
-        if len(page.body) > self.max_bytes // 4:
+        if page.size > self.max_bytes // 4:
             return
         with self._lock:
             self._drop(key)
             self._pages[key] = page
-            self._bytes += len(page.body)
+            self._bytes += page.size
             while self._bytes > self.max_bytes:
                 self._drop(next(iter(self._pages)))
 
@@ -117,7 +144,7 @@ class PageStore:
     def _drop(self, key: tuple) -> None:
         page = self._pages.pop(key, None)
         if page is not None:
-            self._bytes -= len(page.body)
+            self._bytes -= page.size
 
 
 def store() -> PageStore | None:
@@ -220,6 +247,7 @@ def _keepable(response: Response, version: int) -> Page | None:
         has_token=has_token,
         # The ETag of a page with a token would bring back an old token: none for those.
         etag=None if has_token else hashlib.sha256(body).hexdigest()[:32],
+        encoded={} if has_token else {name: _compress(body, name) for name in KEPT_ENCODINGS},
     )
 
 

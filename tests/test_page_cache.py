@@ -2,8 +2,10 @@
 with one statement, never stale after a change, never shared with a logged-in member, and
 each visitor with their own CSRF token."""
 
+import gzip
 import re
 
+import brotli
 import pytest
 import sqlalchemy as sa
 
@@ -246,3 +248,16 @@ def test_the_store_keeps_within_its_budget_dropping_the_least_used():
     assert pages.get("huge", 1) is None
     assert pages.get("a", 2) is None, "another version: dropped"
     assert len(pages) == 3
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_a_kept_page_is_kept_compressed(app, event, encoding):
+    plain = app.test_client().get("/events", headers={"Accept-Encoding": "identity"})
+    for _ in range(2):  # built, then from memory
+        response = app.test_client().get(
+            "/events", headers={"Accept-Encoding": f"zstd;q=0.5, {encoding}"}
+        )
+        assert response.headers["Content-Encoding"] == encoding
+        assert "Accept-Encoding" in response.headers["Vary"]
+        decode = brotli.decompress if encoding == "br" else gzip.decompress
+        assert decode(response.get_data()) == plain.get_data()

@@ -34,7 +34,7 @@ from cooperative.models import (
 from cooperative.services import attendance
 from cooperative.services import registration as registrations
 from cooperative.services.registration import PersonChoice
-from tests.conftest import deliver_webhook, make_user, post_form
+from tests.conftest import csrf_token, deliver_webhook, make_user, post_form
 from tests.factories import make_collective, make_event, make_organiser, make_registration
 
 ORGANISER = "organiser@example.org"
@@ -1390,7 +1390,7 @@ def fill(app, event_id, first: int, last: int) -> None:
                 ],
                 email=f"guest{number}@example.org",
             )
-            attendance.check_in(party.attendees[1], organiser)
+            attendance.check_in(event, party.attendees[1].id, organiser)
             attendance.record_door_payment(party, 500, organiser)
             db.session.commit()
 
@@ -1437,6 +1437,39 @@ def test_the_list_and_counters_cost_the_same_statements_for_3_and_60_parties(
     assert many["page"] <= 8, many
 
 
+def test_a_tap_at_the_door_is_a_few_statements_and_a_small_answer(
+    app, organiser, door, count_queries
+):
+    token = csrf_token(organiser)
+    base = f"/manage/events/{door.event}"
+    person, party = f"{base}/attendees/{door.ada_person}", f"{base}/parties/{door.ada}"
+    costs, updates = {}, []
+    for name, url in (
+        ("check in", f"{person}/check-in"),
+        ("again", f"{person}/check-in"),
+        ("undo", f"{person}/undo"),
+        ("party", f"{party}/check-in"),
+        ("undo party", f"{party}/undo"),
+    ):
+        with count_queries as counted:
+            response = organiser.post(
+                url, data={"csrf_token": token}, headers=htmx(target=f"party-{door.ada}")
+            )
+        assert response.status_code == 200, name
+        assert response.headers["HX-Trigger"] == "checkin-changed"
+        assert len(response.data) < 6000 and party_names(text(response)) == ["Ada Lovelace"]
+        costs[name] = counted.count
+        updates += [sql for sql in counted.statements if sql.startswith("UPDATE attendees")]
+
+    # The volunteer and their roles, the event and its meals; the UPDATE, its record, and
+    # the party's row to send back.
+    assert max(costs.values()) <= 8, costs
+    # Whether the person's party holds a place is asked of that party alone.
+    assert all("EXISTS (SELECT" in sql for sql in updates) and len(updates) == 5
+    assert not any("IN (SELECT registrations.id" in sql for sql in updates)
+    assert attendee(app, door.ada_person).checked_in_at is None  # undone at the end
+
+
 def test_a_line_break_in_the_subject_cannot_reach_the_mail_header(app, organiser, door):
     post_form(
         organiser,
@@ -1452,27 +1485,49 @@ def test_every_check_in_and_undo_is_kept_with_who_and_when(app):
         event = make_event(capacity=10)
         registration = make_registration(event, people=("Ada", "Bob"))
         volunteer = make_user(email="volunteer@example.org", is_admin=True)
-        ada = registration.attendees[0]
-        attendance.check_in(ada, volunteer)
-        attendance.undo_check_in(ada, volunteer)
-        attendance.check_in_party(registration, volunteer)
-        attendance.undo_party(registration, volunteer)
-        attendance.undo_party(registration, volunteer)  # nothing left to undo: no record
+        ada, bob = (person.id for person in registration.attendees)
+        assert attendance.check_in(event, ada, volunteer).changed == [ada]
+        assert attendance.check_in(event, ada, volunteer).changed == []  # in already: no record
+        assert attendance.undo_check_in(event, ada, volunteer).changed == [ada]
+        assert attendance.check_in_party(event, registration.id, volunteer).changed == [ada, bob]
+        assert attendance.undo_party(event, registration.id, volunteer).changed == [ada, bob]
+        assert attendance.undo_party(event, registration.id, volunteer).changed == []
         db.session.commit()
         trail = db.session.execute(
             sa.select(
                 CheckInRecord.attendee_id, CheckInRecord.action, CheckInRecord.by_id
             ).order_by(CheckInRecord.id)
         ).all()
-        bob = registration.attendees[1].id
         assert [tuple(row) for row in trail] == [
-            (ada.id, "check_in", volunteer.id),
-            (ada.id, "undo", volunteer.id),
-            (ada.id, "check_in", volunteer.id),
+            (ada, "check_in", volunteer.id),
+            (ada, "undo", volunteer.id),
+            (ada, "check_in", volunteer.id),
             (bob, "check_in", volunteer.id),
-            (ada.id, "undo", volunteer.id),
+            (ada, "undo", volunteer.id),
             (bob, "undo", volunteer.id),
         ]
+
+
+def test_a_check_in_through_another_event_changes_nothing(app):
+    """The services take the event the organiser manages: its id must own the person."""
+    with app.app_context():
+        event, other = make_event(capacity=10), make_event("ander", "Ander", capacity=10)
+        party = make_registration(event, people=("Ada", "Bob"))
+        ada = party.attendees[0]
+        ada.checked_in_at = utcnow()
+        db.session.commit()
+        volunteer = make_user(email="volunteer@example.org", is_admin=True)
+        bob_id, ada_id = party.attendees[1].id, ada.id
+
+        assert attendance.check_in(other, bob_id, volunteer) is None
+        assert attendance.check_in_party(other, party.id, volunteer) is None
+        assert attendance.undo_check_in(other, ada_id, volunteer) is None
+        assert attendance.undo_party(other, party.id, volunteer) is None
+        db.session.commit()
+
+        assert db.session.get(Attendee, bob_id).checked_in_at is None
+        assert db.session.get(Attendee, ada_id).checked_in_at is not None
+        assert db.session.scalar(sa.select(sa.func.count(CheckInRecord.id))) == 0
 
 
 def test_what_residents_typed_never_runs_as_a_spreadsheet_formula(app, organiser, door):

@@ -339,9 +339,11 @@ def _paid_cents(provider: str):
     )
 
 
-def _rows_query(event: Event) -> sa.Select:
-    """The parties of `event` with their people, one row per person: who checked them in,
-    and what the party paid online and at the door. Narrow it with `.where()`."""
+@lru_cache(maxsize=1)
+def _rows_query() -> sa.Select:
+    """The parties of the event in the parameter `event_id` with their people, one row per
+    person: who checked them in, and what the party paid online and at the door. Narrow
+    it with `.where()`. Built once: the door asks for a party's row at every tap."""
     checker = sa.orm.aliased(User)
     return (
         sa.select(
@@ -353,7 +355,7 @@ def _rows_query(event: Event) -> sa.Select:
         )
         .outerjoin(Attendee, Attendee.registration_id == Registration.id)
         .outerjoin(checker, checker.id == Attendee.checked_in_by_id)
-        .where(Registration.event_id == event.id)
+        .where(Registration.event_id == sa.bindparam("event_id", type_=sa.Integer))
         .order_by(Registration.id, Attendee.id)
         # Fresh from the database, also for objects the session holds from before an
         # action's UPDATE (which does not touch them).
@@ -361,11 +363,29 @@ def _rows_query(event: Event) -> sa.Select:
     )
 
 
-def _rows(query: sa.Select) -> list[PartyRow]:
-    """Party rows from `_rows_query()`, in that one statement (unsorted)."""
+@lru_cache(maxsize=2)
+def _party_query(of_person: bool) -> sa.Select:
+    """`_rows_query()` for one party: `registration_id`, or (`of_person`) the party of the
+    person `attendee_id`."""
+    if of_person:
+        person = sa.orm.aliased(Attendee)
+        party = (
+            sa.select(person.registration_id)
+            .where(person.id == sa.bindparam("attendee_id", type_=sa.Integer))
+            .scalar_subquery()
+        )
+    else:
+        party = sa.bindparam("registration_id", type_=sa.Integer)
+    return _rows_query().where(Registration.id == party)
+
+
+def _rows(event: Event, query: sa.Select, **parameters) -> list[PartyRow]:
+    """Party rows of `event` from `_rows_query()` (narrowed), in that one statement
+    (unsorted)."""
     rows: dict[int, PartyRow] = {}
     everyone: dict[int, list[Attendee]] = {}
-    for registration, person, checker_name, online, door in db.session.execute(query):
+    found = db.session.execute(query, {"event_id": event.id, **parameters})
+    for registration, person, checker_name, online, door in found:
         row = rows.get(registration.id)
         if row is None:
             row = rows[registration.id] = PartyRow(
@@ -401,7 +421,7 @@ def party_rows(event: Event, filters: AttendanceFilters) -> list[PartyRow]:
     still open; `waiting`: the waiting list; `cancelled`: cancelled parties. One query,
     however many parties there are.
     """
-    rows = _rows(_matching(_rows_query(event), event, filters))
+    rows = _rows(event, _matching(_rows_query(), event, filters))
     rows.sort(key=_party_order)
     return rows
 
@@ -471,7 +491,7 @@ def party_page(event: Event, filters: AttendanceFilters) -> PartyPage:
     count = max(1, -(-len(matching) // PAGE_SIZE))
     number = min(filters.page, count)
     on_page = [party.id for party in matching[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]]
-    rows = _rows(_rows_query(event).where(Registration.id.in_(on_page))) if on_page else []
+    rows = _rows(event, _rows_query().where(Registration.id.in_(on_page))) if on_page else []
     place = {registration_id: index for index, registration_id in enumerate(on_page)}
     rows.sort(key=lambda row: place[row.id])
     return PartyPage(
@@ -499,11 +519,9 @@ def party_row(
     as the list shows it, after an action; None when the event has no such party. One query.
     """
     if attendee_id is not None:
-        person = sa.orm.aliased(Attendee)
-        registration_id = (
-            sa.select(person.registration_id).where(person.id == attendee_id).scalar_subquery()
-        )
-    rows = _rows(_rows_query(event).where(Registration.id == registration_id))
+        rows = _rows(event, _party_query(of_person=True), attendee_id=attendee_id)
+    else:
+        rows = _rows(event, _party_query(of_person=False), registration_id=registration_id)
     return rows[0] if rows else None
 
 
@@ -690,8 +708,15 @@ def summary(event: Event) -> Summary:
 # --- Check-in and undo --------------------------------------------------------------------
 
 
-def _holding_registration_ids():
-    return sa.select(Registration.id).where(Registration.status.in_(HOLDING))
+def _of_party(event: Event, *, with_place: bool = False):
+    """The person's party is one of `event` (and, `with_place`, holds a place). A correlated
+    EXISTS: the database looks up that one party, not every party with a place."""
+    party = sa.select(Registration.id).where(
+        Registration.id == Attendee.registration_id, Registration.event_id == event.id
+    )
+    if with_place:
+        party = party.where(Registration.status.in_(HOLDING))
+    return party.exists()
 
 
 def _why_not(attendee: Attendee) -> str:
@@ -704,16 +729,22 @@ def _why_not(attendee: Attendee) -> str:
 
 
 def _record(attendee_ids: list[int], action: str, by: User, now: datetime) -> None:
-    """Keep who checked whom in (or took it back) and when, one row per person."""
-    db.session.add_all(
-        CheckInRecord(attendee_id=attendee_id, action=action, by_id=by.id, at=now)
-        for attendee_id in attendee_ids
-    )
+    """Keep who checked whom in (or took it back) and when, one row per person: one
+    INSERT for the whole party."""
+    if attendee_ids:
+        db.session.execute(
+            sa.insert(CheckInRecord),
+            [
+                {"attendee_id": attendee_id, "action": action, "by_id": by.id, "at": now}
+                for attendee_id in attendee_ids
+            ],
+        )
 
 
-def _mark_checked_in(which, by: User, now: datetime) -> list[int]:
-    """Check in the attendees `which` selects who hold a place and are not in yet, in one
-    conditional UPDATE (so two volunteers never both count them); returns their ids."""
+def _mark_checked_in(event: Event, which, by: User, now: datetime) -> list[int]:
+    """Check in the people of `event` that `which` selects who hold a place and are not in
+    yet, in one conditional UPDATE (so two volunteers never both count them); returns
+    their ids."""
     changed = (
         db.session.execute(
             sa.update(Attendee)
@@ -721,7 +752,7 @@ def _mark_checked_in(which, by: User, now: datetime) -> list[int]:
                 which,
                 Attendee.checked_in_at.is_(None),
                 Attendee.cancelled_at.is_(None),
-                Attendee.registration_id.in_(_holding_registration_ids()),
+                _of_party(event, with_place=True),
             )
             .values(checked_in_at=now, checked_in_by_id=by.id)
             .returning(Attendee.id),
@@ -734,12 +765,13 @@ def _mark_checked_in(which, by: User, now: datetime) -> list[int]:
     return changed
 
 
-def _unmark_checked_in(which, by: User, now: datetime) -> list[int]:
-    """Take back the check-in of the attendees `which` selects; returns their ids."""
+def _unmark_checked_in(event: Event, which, by: User, now: datetime) -> list[int]:
+    """Take back the check-in of the people of `event` that `which` selects; returns their
+    ids."""
     changed = (
         db.session.execute(
             sa.update(Attendee)
-            .where(which, Attendee.checked_in_at.is_not(None))
+            .where(which, Attendee.checked_in_at.is_not(None), _of_party(event))
             .values(checked_in_at=None, checked_in_by_id=None)
             .returning(Attendee.id),
             execution_options={"synchronize_session": False},
@@ -751,52 +783,82 @@ def _unmark_checked_in(which, by: User, now: datetime) -> list[int]:
     return changed
 
 
-def check_in(attendee: Attendee, by: User, now: datetime | None = None) -> bool:
-    """Check one person in, recording who did it and when.
+@dataclass
+class DoorChange:
+    """What a check-in or undo did: the ids of the people it changed, their party's row as
+    the list shows it now, and the person it was about (None for a whole party)."""
 
-    True when this call checked them in; False when they were checked in already (by this
-    or another volunteer), which is harmless. Refuses (AttendanceRefused) a person on the
-    waiting list or whose place is cancelled.
+    changed: list[int]
+    row: PartyRow
+    person: Attendee | None = None
+
+
+# Each of these is one UPDATE, a record per person changed, and one query for the party's
+# row afterwards (which the door's phone gets back): nobody is loaded before the UPDATE.
+
+
+def check_in(
+    event: Event, attendee_id: int, by: User, now: datetime | None = None
+) -> DoorChange | None:
+    """Check in the person `attendee_id` of `event`, recording who did it and when; None
+    when the event has no such person.
+
+    Nobody in `changed` when they were checked in already (by this or another volunteer),
+    which is harmless. Refuses (AttendanceRefused) a person on the waiting list or whose
+    place is cancelled.
     """
-    changed = _mark_checked_in(Attendee.id == attendee.id, by, now or utcnow())
-    db.session.refresh(attendee)
-    db.session.refresh(attendee.registration)
-    if changed:
-        return True
-    if attendee.checked_in_at is not None and attendee.cancelled_at is None:
-        return False
-    raise AttendanceRefused(_why_not(attendee))
+    changed = _mark_checked_in(event, Attendee.id == attendee_id, by, now or utcnow())
+    row = party_row(event, attendee_id=attendee_id)
+    person = row.person(attendee_id) if row else None
+    if person is None:
+        return None
+    if not changed and (person.checked_in_at is None or person.cancelled_at is not None):
+        raise AttendanceRefused(_why_not(person))
+    return DoorChange(changed, row, person)
 
 
-def undo_check_in(attendee: Attendee, by: User, now: datetime | None = None) -> bool:
-    """Take back a person's check-in; False when they were not checked in (harmless)."""
-    changed = _unmark_checked_in(Attendee.id == attendee.id, by, now or utcnow())
-    db.session.refresh(attendee)
-    return bool(changed)
+def undo_check_in(
+    event: Event, attendee_id: int, by: User, now: datetime | None = None
+) -> DoorChange | None:
+    """Take back the check-in of the person `attendee_id` of `event` (nobody in `changed`
+    when they were not checked in: harmless); None when the event has no such person."""
+    changed = _unmark_checked_in(event, Attendee.id == attendee_id, by, now or utcnow())
+    row = party_row(event, attendee_id=attendee_id)
+    person = row.person(attendee_id) if row else None
+    return DoorChange(changed, row, person) if person is not None else None
 
 
-def check_in_party(registration: Registration, by: User, now: datetime | None = None) -> int:
-    """Check in everyone of a party who is not checked in yet; returns how many this call
-    checked in (0 when they all were already). Refuses (AttendanceRefused) a party on the
-    waiting list or cancelled."""
-    changed = _mark_checked_in(Attendee.registration_id == registration.id, by, now or utcnow())
-    db.session.refresh(registration)
-    if changed:
-        return len(changed)
-    if registration.status == RegistrationStatus.WAITLISTED:
+def check_in_party(
+    event: Event, registration_id: int, by: User, now: datetime | None = None
+) -> DoorChange | None:
+    """Check in everyone of the party `registration_id` of `event` who is not checked in
+    yet (nobody in `changed` when they all were already); None when the event has no such
+    party. Refuses (AttendanceRefused) a party on the waiting list or cancelled."""
+    changed = _mark_checked_in(
+        event, Attendee.registration_id == registration_id, by, now or utcnow()
+    )
+    row = party_row(event, registration_id)
+    if row is None:
+        return None
+    if not changed and row.registration.status == RegistrationStatus.WAITLISTED:
         raise AttendanceRefused(
             _l("This party is on the waiting list: they have no place to check in.")
         )
-    if registration.status == RegistrationStatus.CANCELLED:
+    if not changed and row.registration.status == RegistrationStatus.CANCELLED:
         raise AttendanceRefused(_l("This registration is cancelled: nobody can be checked in."))
-    return 0
+    return DoorChange(changed, row)
 
 
-def undo_party(registration: Registration, by: User, now: datetime | None = None) -> int:
-    """Take back the check-in of everyone in a party; returns how many were undone."""
-    changed = _unmark_checked_in(Attendee.registration_id == registration.id, by, now or utcnow())
-    db.session.refresh(registration)
-    return len(changed)
+def undo_party(
+    event: Event, registration_id: int, by: User, now: datetime | None = None
+) -> DoorChange | None:
+    """Take back the check-in of everyone in the party `registration_id` of `event`; None
+    when the event has no such party."""
+    changed = _unmark_checked_in(
+        event, Attendee.registration_id == registration_id, by, now or utcnow()
+    )
+    row = party_row(event, registration_id)
+    return DoorChange(changed, row) if row is not None else None
 
 
 # --- Money at the door --------------------------------------------------------------------

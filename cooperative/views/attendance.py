@@ -41,7 +41,7 @@ from ..models import Attendee, Event, Registration
 from ..services import attendance
 from ..services import payments as payment_service
 from ..services import registration as registrations
-from ..services.attendance import AttendanceFilters, AttendanceRefused
+from ..services.attendance import AttendanceFilters, AttendanceRefused, PartyRow
 from ..spreadsheets import csv_safe
 from .manage import managed_event
 
@@ -96,13 +96,18 @@ def _back_to_ticket(event: Event) -> Attendee | None:
     return _attendee_of(event, int(value))
 
 
-def _done(event: Event, registration_id: int, message: str, *, error: bool = False):
-    """Answer an action on a party: its row for htmx (with the screen-reader message and
-    the `checkin-changed` event), else a redirect to the list or the ticket it came from."""
+def _done(event: Event, row: PartyRow, message: str, *, error: bool = False):
+    """Answer an action on the party `row`: its row for htmx (with the screen-reader
+    message and the `checkin-changed` event), else a redirect to the list or the ticket it
+    came from; and commit the action.
+
+    The answer is made before the commit, inside the action's transaction: a commit
+    expires what the session holds, and the row, the event and the volunteer would all
+    have to be loaded again to draw it.
+    """
     filters = AttendanceFilters.from_args(request.form)
     ticket = _back_to_ticket(event)
     if htmx and ticket is None:
-        row = attendance.party_row(event, registration_id)
         html = render_template(
             "attendance/_party_response.html",
             row=row,
@@ -115,11 +120,25 @@ def _done(event: Event, registration_id: int, message: str, *, error: bool = Fal
         headers = {"Vary": "HX-Request"}
         if not error:
             headers["HX-Trigger"] = CHECKIN_CHANGED
-        return html, (422 if error else 200), headers
-    flash(message, "error" if error else "success")
-    if ticket is not None:
-        return redirect(url_for("registrations.ticket", ticket=ticket.ticket), code=303)
-    return redirect(_list_url(event, filters, anchor=f"party-{registration_id}"), code=303)
+        answer = html, (422 if error else 200), headers
+    else:
+        flash(message, "error" if error else "success")
+        if ticket is not None:
+            answer = redirect(url_for("registrations.ticket", ticket=ticket.ticket), code=303)
+        else:
+            answer = redirect(_list_url(event, filters, anchor=f"party-{row.id}"), code=303)
+    db.session.commit()
+    return answer
+
+
+def _refused(event: Event, refusal: AttendanceRefused, **party):
+    """Undo what the refused action began, and answer with the party (`registration_id=`
+    or `attendee_id=`) as it is and why."""
+    db.session.rollback()
+    row = attendance.party_row(event, **party)
+    if row is None:
+        abort(404)
+    return _done(event, row, str(refusal.message), error=True)
 
 
 # --- The list and its counters ------------------------------------------------------------
@@ -181,48 +200,44 @@ def counters(event: Event):
 @managed_event
 def check_in(event: Event, attendee_id: int):
     """Check one person in (tapping twice is harmless)."""
-    attendee = _attendee_of(event, attendee_id)
     try:
-        changed = attendance.check_in(attendee, current_user)
+        done = attendance.check_in(event, attendee_id, current_user)
     except AttendanceRefused as refusal:
-        db.session.rollback()
-        return _done(event, attendee.registration_id, str(refusal.message), error=True)
-    name, registration_id = attendee.name, attendee.registration_id
-    db.session.commit()
-    if changed:
-        message = _("%(name)s is checked in.", name=name)
+        return _refused(event, refusal, attendee_id=attendee_id)
+    if done is None:
+        abort(404)
+    if done.changed:
+        message = _("%(name)s is checked in.", name=done.person.name)
     else:
-        message = _("%(name)s was checked in already.", name=name)
-    return _done(event, registration_id, message)
+        message = _("%(name)s was checked in already.", name=done.person.name)
+    return _done(event, done.row, message)
 
 
 @bp.post("/events/<int:event_id>/attendees/<int:attendee_id>/undo")
 @managed_event
 def undo(event: Event, attendee_id: int):
     """Take back one person's check-in."""
-    attendee = _attendee_of(event, attendee_id)
-    changed = attendance.undo_check_in(attendee, current_user)
-    name, registration_id = attendee.name, attendee.registration_id
-    db.session.commit()
-    if changed:
-        message = _("The check-in of %(name)s is undone.", name=name)
+    done = attendance.undo_check_in(event, attendee_id, current_user)
+    if done is None:
+        abort(404)
+    if done.changed:
+        message = _("The check-in of %(name)s is undone.", name=done.person.name)
     else:
-        message = _("%(name)s was not checked in.", name=name)
-    return _done(event, registration_id, message)
+        message = _("%(name)s was not checked in.", name=done.person.name)
+    return _done(event, done.row, message)
 
 
 @bp.post("/events/<int:event_id>/parties/<int:registration_id>/check-in")
 @managed_event
 def check_in_party(event: Event, registration_id: int):
     """Check in everyone of a party who is not checked in yet."""
-    registration = _registration_of(event, registration_id)
     try:
-        count = attendance.check_in_party(registration, current_user)
+        done = attendance.check_in_party(event, registration_id, current_user)
     except AttendanceRefused as refusal:
-        db.session.rollback()
-        return _done(event, registration_id, str(refusal.message), error=True)
-    name = registration.contact_name
-    db.session.commit()
+        return _refused(event, refusal, registration_id=registration_id)
+    if done is None:
+        abort(404)
+    name, count = done.row.registration.contact_name, len(done.changed)
     if count:
         message = ngettext(
             "%(num)d person of the party of %(name)s is checked in.",
@@ -232,24 +247,23 @@ def check_in_party(event: Event, registration_id: int):
         )
     else:
         message = _("Everyone of the party of %(name)s was checked in already.", name=name)
-    return _done(event, registration_id, message)
+    return _done(event, done.row, message)
 
 
 @bp.post("/events/<int:event_id>/parties/<int:registration_id>/undo")
 @managed_event
 def undo_party(event: Event, registration_id: int):
     """Take back the check-in of a whole party."""
-    registration = _registration_of(event, registration_id)
-    count = attendance.undo_party(registration, current_user)
-    name = registration.contact_name
-    db.session.commit()
+    done = attendance.undo_party(event, registration_id, current_user)
+    if done is None:
+        abort(404)
     message = ngettext(
         "The check-in of %(num)d person of the party of %(name)s is undone.",
         "The check-in of %(num)d people of the party of %(name)s is undone.",
-        count,
-        name=name,
+        len(done.changed),
+        name=done.row.registration.contact_name,
     )
-    return _done(event, registration_id, message)
+    return _done(event, done.row, message)
 
 
 # --- Paying at the door -------------------------------------------------------------------
@@ -278,14 +292,13 @@ def door_payment(event: Event, registration_id: int):
             registration, amount, current_user, expected_open_cents=expected_cents
         )
     except AttendanceRefused as refusal:
-        db.session.rollback()
         if on_page:
+            db.session.rollback()
             return _door_page(
                 event, registration, error=str(refusal.message), amount=amount_text, status=422
             )
-        return _done(event, registration_id, str(refusal.message), error=True)
+        return _refused(event, refusal, registration_id=registration_id)
     name = registration.contact_name
-    db.session.commit()
     if payment is None:
         message = _(
             "Nothing new is recorded: this payment of the party of %(name)s was recorded "
@@ -298,7 +311,7 @@ def door_payment(event: Event, registration_id: int):
             amount=money(payment.amount_cents),
             name=name,
         )
-    return _done(event, registration_id, message)
+    return _done(event, attendance.party_row(event, registration_id), message)
 
 
 def _door_page(event: Event, registration: Registration, *, error=None, amount=None, status=200):

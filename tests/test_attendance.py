@@ -427,6 +427,8 @@ def test_the_pages_keep_the_search_and_the_filter(organiser, crowd):
         ("٢", 1),  # an Arabic-Indic two: a digit, but not one we read
         ("3", 2),
         ("99999999999999999999999999", 2),
+        ("9" * 5000, 2),  # more digits than Python turns into a number
+        ("0002", 2),
     ],
 )
 def test_a_page_that_does_not_exist_shows_the_first_or_the_last(organiser, crowd, value, shown):

@@ -15,7 +15,7 @@ import json
 import logging
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 
@@ -101,6 +101,15 @@ def short_code(attendee: Attendee) -> str:
     return f"{attendee.id}-{attendee.ticket_code[:SHORT_CODE_LENGTH]}"
 
 
+def _page_number(text: str) -> int:
+    """`?page=` as a whole number from 1 to PAGE_MAX (a page past the end is the last
+    page: party_page() knows where the end is); anything else is the first page."""
+    digits = text.strip().lstrip("0")
+    if not (digits.isascii() and digits.isdigit()):
+        return 1
+    return PAGE_MAX if len(digits) > len(str(PAGE_MAX)) else min(int(digits), PAGE_MAX)
+
+
 @dataclass(frozen=True)
 class AttendanceFilters:
     """What the list is narrowed to: `?q=` (words in a name, an e-mail address, or a ticket
@@ -114,12 +123,10 @@ class AttendanceFilters:
     @classmethod
     def from_args(cls, args) -> "AttendanceFilters":
         show = args.get("show", "")
-        page = (args.get("page") or "").strip()
         return cls(
             q=_clean(args.get("q", ""), QUERY_MAX_LENGTH),
             show=show if show in SHOW_CHOICES else "",
-            # A page past the end is the last page: party_page() knows where the end is.
-            page=max(1, min(int(page), PAGE_MAX)) if page.isascii() and page.isdigit() else 1,
+            page=_page_number(args.get("page") or ""),
         )
 
     @property
@@ -131,7 +138,8 @@ class AttendanceFilters:
 
     @cached_property
     def _args(self) -> dict[str, str]:
-        return {name: str(value) for name, value in asdict(self).items() if value and value != 1}
+        args = {"q": self.q, "show": self.show, "page": str(self.page) if self.page > 1 else ""}
+        return {name: value for name, value in args.items() if value}
 
     def as_args(self) -> dict[str, str]:
         """The filters that are set and the page (when not the first), for a link, a

@@ -10,9 +10,10 @@ build. A view marked `@cached_page` is built once per process and then answered 
   path, the query string, the language and the htmx headers the views look at;
 - a kept page is used while `page_versions.version` is still the number it was built at.
   Every transaction that writes a table a public page shows counts that number up as it
-  commits, so every process on every host sees the change at once. A page is also never
-  older than PAGE_CACHE_SECONDS, for what changes with the clock alone (an event that
-  started). A change made by hand in the database shows after that time too;
+  commits, so every process on every host sees the change at once (a check-in says it
+  changes nothing shown: UNSHOWN_CHANGE). A page is also never older than
+  PAGE_CACHE_SECONDS, for what changes with the clock alone (an event that started). A
+  change made by hand in the database shows after that time too;
 - a page with a form keeps a mark where the CSRF token was, filled in with each visitor's
   own token; a page without one (most) sets no cookie at all;
 - Flask-Compress compresses each answer and, with the ETag set here, answers a browser's
@@ -47,6 +48,9 @@ UNSHOWN_TABLES = frozenset(
     {"page_versions", "outbox_messages", "check_in_records", "stripe_events", "payments"}
 )
 CHANGED = "public_pages_changed"
+# The execution options of a bulk statement on a shown table that changes nothing public
+# pages show (a check-in: who came is for the organisers only).
+UNSHOWN_CHANGE = {"public_pages_unchanged": True}
 HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-Trigger")
 # Random per process, so no text on a page (an event's description) can contain it.
 TOKEN_MARK = f"csrf-token-{secrets.token_hex(16)}".encode()
@@ -166,9 +170,12 @@ def _note_flush(session, flush_context) -> None:
 
 
 def _note_statement(state) -> None:
-    """Bulk INSERT, UPDATE and DELETE statements (a check-in, a purge) count too."""
-    if (state.is_insert or state.is_update or state.is_delete) and _shown(
-        state.statement.table.name
+    """Bulk INSERT, UPDATE and DELETE statements (a purge) count too, unless they say
+    they change nothing shown (UNSHOWN_CHANGE)."""
+    if (
+        (state.is_insert or state.is_update or state.is_delete)
+        and _shown(state.statement.table.name)
+        and not state.execution_options.get("public_pages_unchanged")
     ):
         state.session.info[CHANGED] = True
 

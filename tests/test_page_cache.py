@@ -11,10 +11,25 @@ import sqlalchemy as sa
 
 from cooperative import create_app, page_cache
 from cooperative.extensions import db
-from cooperative.models import Event, OutboxMessage, PageVersion, Registration
+from cooperative.models import (
+    Attendee,
+    Event,
+    OutboxMessage,
+    PageVersion,
+    Registration,
+    User,
+)
 from cooperative.page_cache import Page, PageStore
+from cooperative.services import attendance
+from cooperative.services.registration import cancel_attendee
 from tests.conftest import csrf_token, make_user
-from tests.factories import make_collective, make_domain, make_event, make_registration
+from tests.factories import (
+    make_collective,
+    make_domain,
+    make_event,
+    make_organiser,
+    make_registration,
+)
 
 PUBLIC = ["/", "/events", "/events/buurtdiner", "/collectives", "/api/v1/events"]
 TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -115,6 +130,23 @@ def test_only_writes_to_what_pages_show_count_up(app, event):
         db.session.execute(sa.delete(Registration))
         db.session.commit()
     assert version(app) == before + 3, "one for each committed transaction"
+
+
+def test_a_check_in_at_the_door_leaves_the_kept_pages(app, event):
+    with app.app_context():
+        party = make_registration(db.session.get(Event, event), people=("Ada", "Bram"))
+        volunteer = make_organiser(make_collective("keuken", "Keuken")).id
+        ada = party.attendees[0].id
+    before = version(app)
+    with app.app_context():
+        by = db.session.get(User, volunteer)
+        assert attendance.check_in(db.session.get(Event, event), ada, by).changed
+        db.session.commit()
+    assert version(app) == before, "who came is not on any public page"
+    with app.app_context():
+        cancel_attendee(db.session.get(Attendee, ada))
+        db.session.commit()
+    assert version(app) == before + 1, "a seat freed is"
 
 
 def test_a_logged_in_member_never_gets_or_leaves_a_kept_page(app, client, event):

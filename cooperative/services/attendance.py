@@ -42,6 +42,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..page_cache import UNSHOWN_CHANGE
 from .mail import external_url, queue_mail
 from .registration import (
     PWYC_MAX_CENTS,
@@ -764,7 +765,7 @@ def _mark_checked_in(event: Event, which, by: User, now: datetime) -> list[int]:
             )
             .values(checked_in_at=now, checked_in_by_id=by.id)
             .returning(Attendee.id),
-            execution_options={"synchronize_session": False},
+            execution_options={"synchronize_session": False, **UNSHOWN_CHANGE},
         )
         .scalars()
         .all()
@@ -782,7 +783,7 @@ def _unmark_checked_in(event: Event, which, by: User, now: datetime) -> list[int
             .where(which, Attendee.checked_in_at.is_not(None), _of_party(event))
             .values(checked_in_at=None, checked_in_by_id=None)
             .returning(Attendee.id),
-            execution_options={"synchronize_session": False},
+            execution_options={"synchronize_session": False, **UNSHOWN_CHANGE},
         )
         .scalars()
         .all()

@@ -524,3 +524,24 @@ def test_a_guest_removes_their_data_after_the_event(client, app):
     with app.app_context():
         names = db.session.scalars(sa.select(Attendee.name)).all()
         assert names == ["", ""]
+
+
+def test_registering_takes_a_fixed_number_of_statements(client, app, event, count_queries):
+    """However many have registered before: the event (with its meals and host), its lock,
+    its seats afresh, an earlier registration of the address, the three inserts (party,
+    people, e-mail) and the public pages' version; the meals afresh when someone eats."""
+    with app.app_context():
+        for number in range(2):
+            make_registration(_event(event), email=f"eerder{number}@example.org")
+    counts = []
+    for number, persons in enumerate(
+        ([("Ada", None, [])], [("Bob", event["dinner"], ["vegan"]), ("Cas", None, [])])
+    ):
+        data = form(event, *persons, contact_email=f"nieuw{number}@example.org", submit="register")
+        data["csrf_token"] = csrf_token(client)
+        with count_queries as counted:
+            assert client.post(REGISTER, data=data).status_code == 303
+        counts.append(counted.count)
+    # PostgreSQL inserts the two people in one statement, SQLite one by one.
+    two_people = 1 if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else 2
+    assert counts == [8, 8 + 1 + two_people - 1]

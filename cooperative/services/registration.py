@@ -248,11 +248,16 @@ def _check_meals_left(event: Event, people: list[PersonChoice]) -> None:
     wanted = _meal_counts(people)
     if not wanted:
         return
-    taken = meals_taken(event)
+    # The meal options afresh, with the meals they have given out (under the event's lock).
+    db.session.scalars(
+        sa.select(MealOption)
+        .where(MealOption.event_id == event.id)
+        .execution_options(populate_existing=True)
+    ).all()
     for option in event.meal_options:
         if option.capacity is None or not wanted.get(option.id):
             continue
-        left = max(0, option.capacity - taken.get(option.id, 0))
+        left = max(0, option.capacity - option.meals_taken)
         if wanted[option.id] > left:
             index = next(i for i, p in enumerate(people) if p.meal_option_id == option.id)
             raise RegistrationRefused(
@@ -295,7 +300,9 @@ def register(
     """
     now = now or utcnow()
     lock_event(event)
-    db.session.refresh(event)
+    # The event's own columns and seats taken, counted afresh now that the lock is held
+    # (the meal options only when someone wants a meal: _check_meals_left).
+    db.session.refresh(event, [column.key for column in sa.inspect(Event).column_attrs])
     state = event.registration_state(now)
     if state != "open":
         raise RegistrationRefused(_registration_closed_message(state), field="event")

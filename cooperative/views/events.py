@@ -337,10 +337,14 @@ def event_structured_data(event: Event) -> dict:
 
 def published_event(slug: str) -> Event:
     """The event with this slug, with its meals and host; 404 for a draft or none."""
-    event = db.session.scalar(
-        sa.select(Event)
-        .where(Event.slug == slug, Event.status != EventStatus.DRAFT)
-        .options(sa.orm.selectinload(Event.meal_options), sa.orm.joinedload(Event.collective))
+    event = (
+        db.session.scalars(
+            sa.select(Event)
+            .where(Event.slug == slug, Event.status != EventStatus.DRAFT)
+            .options(sa.orm.joinedload(Event.meal_options), sa.orm.joinedload(Event.collective))
+        )
+        .unique()
+        .one_or_none()
     )
     if event is None:
         abort(404)

@@ -96,10 +96,13 @@ def register(slug: str):
         db.session.rollback()
         form.attach(refusal)
         return render_event(event, form, 422)
-    db.session.commit()
     if registration.status == RegistrationStatus.PENDING_PAYMENT:
+        db.session.commit()
         return _checkout(registration)
-    return _go(url_for("registrations.manage", token=registration.token))
+    # Made before the commit, which would expire the registration and load it again.
+    private_page = url_for("registrations.manage", token=registration.token)
+    db.session.commit()
+    return _go(private_page)
 
 
 def _checkout(registration: Registration):

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -39,6 +40,9 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            sa.event.listen(db.engine, "connect", _write_ahead_log)
     if migrations:
         from flask_migrate import Migrate
 
@@ -92,6 +96,13 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
     page_cache.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _write_ahead_log(connection, record) -> None:
+    """SQLite in WAL mode: readers never wait for a writer, and a commit syncs one file."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
 
 
 @login_manager.user_loader

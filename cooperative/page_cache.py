@@ -212,12 +212,31 @@ def _for_everyone() -> bool:
     )
 
 
-def current_version() -> int | None:
-    """The version public pages are at now (None without the row: nothing is kept then).
-    On a connection of its own, outside the request's session: a page answered from
-    memory then takes one short statement and no transaction."""
-    with db.engine.connect() as connection:
-        return connection.execute(VERSION).scalar()
+class VersionReader:
+    """Reads the version public pages are at, on one connection of its own kept open in
+    autocommit: a page answered from memory then takes one round trip to the database,
+    without the pool's checkout ping, a transaction or the rollback after it."""
+
+    def __init__(self) -> None:
+        self._connection: sa.Connection | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> int | None:
+        """The version now (None without the row: nothing is kept then). A connection
+        that broke (the database restarted) is opened again once."""
+        with self._lock:
+            for attempt in range(2):
+                if self._connection is None:
+                    self._connection = db.engine.connect().execution_options(
+                        isolation_level="AUTOCOMMIT"
+                    )
+                try:
+                    return self._connection.execute(VERSION).scalar()
+                except sa.exc.DBAPIError:
+                    self._connection.invalidate()
+                    self._connection = None
+                    if attempt:
+                        raise
 
 
 def _key() -> tuple:
@@ -267,7 +286,7 @@ def cached_page(view):
         pages = store()
         if pages is None or not _for_everyone():
             return view(*args, **kwargs)
-        version = current_version()
+        version = current_app.extensions["page_versions"].current()
         if version is None:
             return view(*args, **kwargs)
         key = _key()
@@ -291,3 +310,4 @@ def init_app(app: Flask) -> None:
             sa.event.listen(db.session, name, listener)
     if app.config["PAGE_CACHE_BYTES"] > 0:
         app.extensions["page_cache"] = PageStore(app.config["PAGE_CACHE_BYTES"])
+        app.extensions["page_versions"] = VersionReader()

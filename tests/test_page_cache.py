@@ -293,3 +293,15 @@ def test_a_kept_page_is_kept_compressed(app, event, encoding):
         assert "Accept-Encoding" in response.headers["Vary"]
         decode = brotli.decompress if encoding == "br" else gzip.decompress
         assert decode(response.get_data()) == plain.get_data()
+
+
+def test_the_version_is_read_again_after_the_database_dropped_the_connection(app, client, event):
+    assert client.get("/events").status_code == 200
+    with app.app_context():
+        reader = app.extensions["page_versions"]
+        reader._connection.connection.dbapi_connection.close()  # as a restart would
+    assert client.get("/events").status_code == 200
+    with app.app_context():
+        db.session.get(Event, event).title = "Soepavond"
+        db.session.commit()
+    assert "Soepavond" in client.get("/events").get_data(as_text=True)

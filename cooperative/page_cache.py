@@ -16,8 +16,8 @@ build. A view marked `@cached_page` is built once per process and then answered 
   change made by hand in the database shows after that time too;
 - a page with a form keeps a mark where the CSRF token was, filled in with each visitor's
   own token; a page without one (most) sets no cookie at all;
-- Flask-Compress compresses each answer and, with the ETag set here, answers a browser's
-  `If-None-Match` with 304.
+- a page without a token is kept compressed (br and gzip, which every browser takes) and
+  answers a browser's `If-None-Match` with 304; Flask-Compress compresses the others.
 
 PAGE_CACHE_BYTES bounds the memory each process spends (the least recently used pages go
 first); 0 turns the cache off.
@@ -50,7 +50,8 @@ UNSHOWN_TABLES = frozenset(
 CHANGED = "public_pages_changed"
 # The execution options of a bulk statement on a shown table that changes nothing public
 # pages show (a check-in: who came is for the organisers only).
-UNSHOWN_CHANGE = {"public_pages_unchanged": True}
+UNSHOWN_OPTION = "public_pages_unchanged"
+UNSHOWN_CHANGE = {UNSHOWN_OPTION: True}
 HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-Trigger")
 # Random per process, so no text on a page (an event's description) can contain it.
 TOKEN_MARK = f"csrf-token-{secrets.token_hex(16)}".encode()
@@ -175,7 +176,7 @@ def _note_statement(state) -> None:
     if (
         (state.is_insert or state.is_update or state.is_delete)
         and _shown(state.statement.table.name)
-        and not state.execution_options.get("public_pages_unchanged")
+        and not state.execution_options.get(UNSHOWN_OPTION)
     ):
         state.session.info[CHANGED] = True
 

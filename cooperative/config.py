@@ -74,9 +74,11 @@ def from_environment(instance_path: str) -> dict:
         # Guests' names and addresses are removed this many days after their event.
         "GUEST_DATA_DAYS": int(os.environ.get("GUEST_DATA_DAYS", "90")),
         # Public pages kept in memory for visitors who are not logged in (page_cache.py):
-        # the memory each process may use (0: off), and how old a kept page may get.
+        # the memory each process may use (0: off), how old a kept page may get, and how
+        # often a process asks the database whether another one changed what they show.
         "PAGE_CACHE_BYTES": int(os.environ.get("PAGE_CACHE_MB", "8")) * 1024 * 1024,
         "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "60")),
+        "PAGE_CACHE_CHECK_MS": int(os.environ.get("PAGE_CACHE_CHECK_MS", "100")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # How many reverse proxies stand before the app: their X-Forwarded-* headers are
         # believed that far, so rate limits and logs see each visitor's own address.

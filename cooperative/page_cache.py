@@ -10,8 +10,9 @@ build. A view marked `@cached_page` is built once per process and then answered 
   path, the query string, the language and the htmx headers the views look at;
 - a kept page is used while `page_versions.version` is still the number it was built at.
   Every transaction that writes a table a public page shows counts that number up as it
-  commits, so every process on every host sees the change at once (a check-in says it
-  changes nothing shown: UNSHOWN_CHANGE). A page is also never older than
+  commits (a check-in says it changes nothing shown: UNSHOWN_CHANGE). The process that
+  committed sees the change at once; every other process on every host reads the number
+  at most PAGE_CACHE_CHECK_MS later (0: on every request). A page is also never older than
   PAGE_CACHE_SECONDS, for what changes with the clock alone (an event that started). A
   change made by hand in the database shows after that time too;
 - a page with a form keeps a mark where the CSRF token was, filled in with each visitor's
@@ -35,7 +36,7 @@ from itertools import chain
 
 import brotli
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, current_app, g, has_app_context, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -48,6 +49,7 @@ UNSHOWN_TABLES = frozenset(
     {"page_versions", "outbox_messages", "check_in_records", "stripe_events", "payments"}
 )
 CHANGED = "public_pages_changed"
+COUNTED_UP = "public_pages_counted_up"
 # The execution options of a bulk statement on a shown table that changes nothing public
 # pages show (a check-in: who came is for the organisers only).
 UNSHOWN_OPTION = "public_pages_unchanged"
@@ -187,16 +189,27 @@ def _count_up(session) -> None:
     session.flush()
     if session.info.pop(CHANGED, False):
         session.execute(sa.update(PageVersion).values(version=PageVersion.version + 1))
+        session.info[COUNTED_UP] = True
+
+
+def _counted_up(session) -> None:
+    """After the commit: this process reads the new version on its next request."""
+    if session.info.pop(COUNTED_UP, False) and has_app_context():
+        reader = current_app.extensions.get("page_versions")
+        if reader is not None:
+            reader.forget()
 
 
 def _forget(session, *args) -> None:
     session.info.pop(CHANGED, None)
+    session.info.pop(COUNTED_UP, None)
 
 
 SESSION_EVENTS = {
     "after_flush": _note_flush,
     "do_orm_execute": _note_statement,
     "before_commit": _count_up,
+    "after_commit": _counted_up,
     "after_rollback": _forget,
 }
 
@@ -215,29 +228,42 @@ def _for_everyone() -> bool:
 
 class VersionReader:
     """Reads the version public pages are at, on one connection of its own kept open in
-    autocommit: a page answered from memory then takes one round trip to the database,
-    without the pool's checkout ping, a transaction or the rollback after it."""
+    autocommit (one round trip: no checkout ping, transaction or rollback), at most once
+    every `interval` seconds. A commit in this process that counts the version up makes
+    the next request read it again at once; another process's shows within `interval`."""
 
-    def __init__(self) -> None:
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
         self._connection: sa.Connection | None = None
+        self._version: int | None = None
+        self._read_at = float("-inf")
         self._lock = threading.Lock()
 
     def current(self) -> int | None:
         """The version now (None without the row: nothing is kept then). A connection
         that broke (the database restarted) is opened again once."""
         with self._lock:
+            if time.monotonic() - self._read_at < self.interval:
+                return self._version
             for attempt in range(2):
                 if self._connection is None:
                     self._connection = db.engine.connect().execution_options(
                         isolation_level="AUTOCOMMIT"
                     )
                 try:
-                    return self._connection.execute(VERSION).scalar()
+                    self._version = self._connection.execute(VERSION).scalar()
+                    self._read_at = time.monotonic()
+                    return self._version
                 except sa.exc.DBAPIError:
                     self._connection.invalidate()
                     self._connection = None
                     if attempt:
                         raise
+
+    def forget(self) -> None:
+        """Read the version again on the next request."""
+        with self._lock:
+            self._read_at = float("-inf")
 
 
 def _key() -> tuple:
@@ -311,4 +337,4 @@ def init_app(app: Flask) -> None:
             sa.event.listen(db.session, name, listener)
     if app.config["PAGE_CACHE_BYTES"] > 0:
         app.extensions["page_cache"] = PageStore(app.config["PAGE_CACHE_BYTES"])
-        app.extensions["page_versions"] = VersionReader()
+        app.extensions["page_versions"] = VersionReader(app.config["PAGE_CACHE_CHECK_MS"] / 1000)

@@ -82,8 +82,8 @@ def _clean_state(request):
                 for table in tables:
                     connection.execute(table.delete())
         limiter.reset()
-        if page_cache.store() is not None:
-            page_cache.store().clear()
+    if "page_cache" in app.extensions:
+        forget_pages(app)
 
 
 @pytest.fixture
@@ -138,9 +138,11 @@ def csrf_token(client, url: str = "/collectives/suggest") -> str:
 
 
 def forget_pages(app) -> None:
-    """Drop the public pages kept in memory: the next request builds its page again."""
+    """Drop the public pages kept in memory: the next request reads the page version and
+    builds its page again."""
     with app.app_context():
         page_cache.store().clear()
+        app.extensions["page_versions"].forget()
 
 
 def post_form(client, url: str, data: dict | None = None, **kwargs):

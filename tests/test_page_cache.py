@@ -51,10 +51,24 @@ def seats_words(response) -> str:
     return re.search(r"(\d+) seats? left", response.get_data(as_text=True)).group(0)
 
 
+@pytest.fixture
+def check_every(app):
+    """Set how often the page version is read (seconds) for one test."""
+    reader = app.extensions["page_versions"]
+    default = reader.interval
+
+    def check_every(seconds: float) -> None:
+        reader.interval = seconds
+
+    yield check_every
+    reader.interval = default
+
+
 @pytest.mark.parametrize("url", PUBLIC)
-def test_a_second_visit_is_answered_from_memory_with_one_statement(
-    app, client, event, count_queries, url
+def test_a_second_visit_is_answered_from_memory_with_the_version_at_most(
+    app, client, event, count_queries, check_every, url
 ):
+    check_every(0)
     with count_queries as counted:
         first = client.get(url)
     built = counted.count
@@ -64,6 +78,12 @@ def test_a_second_visit_is_answered_from_memory_with_one_statement(
     assert built > 1
     assert counted.count == 1, counted.statements  # only the page version
     assert second.get_data() == first.get_data() or url == "/events/buurtdiner"
+
+    check_every(60)
+    with count_queries as counted:
+        third = app.test_client().get(url)
+    assert counted.count == 0, "the version was read less than a minute ago"
+    assert third.status_code == 200
 
 
 def test_registering_shows_at_once_on_the_kept_pages(app, client, event):
@@ -91,9 +111,11 @@ def test_registering_shows_at_once_on_the_kept_pages(app, client, event):
     assert client.get("/api/v1/events").get_json()["events"][0]["seats_left"] == 8
 
 
-def test_a_change_from_another_process_shows_too(app, client, event, database_url):
+def test_a_change_from_another_process_shows_too(app, client, event, database_url, check_every):
     """Another app process (another host) writes: its commit counts the version up in the
-    database, so this process's kept page is not used any more."""
+    database, so this process's kept page is not used any more once it reads the version
+    again (PAGE_CACHE_CHECK_MS; here at once)."""
+    check_every(0)
     assert "Buurtdiner" in client.get("/events").get_data(as_text=True)
     other = create_app(
         {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"}
@@ -301,6 +323,32 @@ def test_the_version_is_read_again_after_the_database_dropped_the_connection(app
         reader = app.extensions["page_versions"]
         reader._connection.connection.dbapi_connection.close()  # as a restart would
     assert client.get("/events").status_code == 200
+    with app.app_context():
+        db.session.get(Event, event).title = "Soepavond"
+        db.session.commit()
+    assert "Soepavond" in client.get("/events").get_data(as_text=True)
+
+
+def test_another_process_s_change_shows_once_the_version_is_read_again(
+    app, client, event, database_url, check_every
+):
+    check_every(60)
+    assert "Buurtdiner" in client.get("/events").get_data(as_text=True)
+    other = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"}
+    )
+    with other.app_context():
+        db.session.get(Event, event).title = "Soepavond"
+        db.session.commit()
+        db.engine.dispose()
+    assert "Buurtdiner" in client.get("/events").get_data(as_text=True), "not read yet"
+    check_every(0)
+    assert "Soepavond" in client.get("/events").get_data(as_text=True)
+
+
+def test_this_process_s_own_change_shows_at_once(app, client, event, check_every):
+    check_every(60)
+    assert "Buurtdiner" in client.get("/events").get_data(as_text=True)
     with app.app_context():
         db.session.get(Event, event).title = "Soepavond"
         db.session.commit()

@@ -13,8 +13,9 @@ build. A view marked `@cached_page` is built once per process and then answered 
   commits (a check-in says it changes nothing shown: UNSHOWN_CHANGE). The process that
   committed sees the change at once; every other process on every host reads the number
   at most PAGE_CACHE_CHECK_MS later (0: on every request). A page is also never older than
-  PAGE_CACHE_SECONDS, for what changes with the clock alone (an event that started). A
-  change made by hand in the database shows after that time too;
+  PAGE_CACHE_SECONDS, nor kept past the moment its view says it changes by the clock
+  (`keep_until`: registration opens). A change made by hand in the database shows after
+  PAGE_CACHE_SECONDS too;
 - a page with a form keeps a mark where the CSRF token was, filled in with each visitor's
   own token; a page without one (most) sets no cookie at all;
 - a page without a token is kept compressed (br and gzip, which every browser takes) and
@@ -31,6 +32,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import wraps
 from itertools import chain
 
@@ -42,7 +44,7 @@ from flask_wtf.csrf import generate_csrf
 
 from .extensions import db
 from .i18n import select_locale
-from .models import PageVersion
+from .models import PageVersion, utcnow
 
 # Tables no public page shows: writing only these leaves the kept pages alone.
 UNSHOWN_TABLES = frozenset(
@@ -185,7 +187,10 @@ def _note_statement(state) -> None:
 
 def _count_up(session) -> None:
     """Just before a commit: count the version up when this transaction changed a public
-    table. Last in the transaction, so the row's lock is held only while committing."""
+    table. Last in the transaction, so the row's lock is held only while committing (a
+    savepoint's release waits for the transaction's own commit)."""
+    if session.in_nested_transaction():
+        return
     session.flush()
     if session.info.pop(CHANGED, False):
         session.execute(sa.update(PageVersion).values(version=PageVersion.version + 1))
@@ -194,6 +199,8 @@ def _count_up(session) -> None:
 
 def _counted_up(session) -> None:
     """After the commit: this process reads the new version on its next request."""
+    if session.in_nested_transaction():
+        return
     if session.info.pop(COUNTED_UP, False) and has_app_context():
         reader = current_app.extensions.get("page_versions")
         if reader is not None:
@@ -201,6 +208,10 @@ def _counted_up(session) -> None:
 
 
 def _forget(session, *args) -> None:
+    """After a rollback: nothing to count, unless only a savepoint was rolled back (what
+    the transaction wrote before it still commits)."""
+    if session.in_nested_transaction():
+        return
     session.info.pop(CHANGED, None)
     session.info.pop(COUNTED_UP, None)
 
@@ -266,6 +277,13 @@ class VersionReader:
             self._read_at = float("-inf")
 
 
+def keep_until(moment: datetime | None) -> None:
+    """Said by a view whose page changes by the clock alone at `moment` (registration
+    opens): a page kept from this request is not used after it."""
+    if moment is not None:
+        g.page_keep_until = min(g.get("page_keep_until", moment), moment)
+
+
 def _key() -> tuple:
     return (
         request.path,
@@ -288,9 +306,12 @@ def _keepable(response: Response, version: int) -> Page | None:
     has_token = bool(token) and token.encode() in body
     if has_token:
         body = body.replace(token.encode(), TOKEN_MARK)
+    seconds = current_app.config["PAGE_CACHE_SECONDS"]
+    if "page_keep_until" in g:
+        seconds = min(seconds, (g.page_keep_until - utcnow()).total_seconds())
     return Page(
         version=version,
-        expires_at=time.monotonic() + current_app.config["PAGE_CACHE_SECONDS"],
+        expires_at=time.monotonic() + seconds,
         headers=tuple(
             (name, value)
             for name, value in response.headers.items()

@@ -4,6 +4,8 @@ each visitor with their own CSRF token."""
 
 import gzip
 import re
+import time
+from datetime import timedelta
 
 import brotli
 import pytest
@@ -18,6 +20,7 @@ from cooperative.models import (
     PageVersion,
     Registration,
     User,
+    utcnow,
 )
 from cooperative.page_cache import Page, PageStore
 from cooperative.services import attendance
@@ -339,3 +342,31 @@ def test_this_process_s_own_change_shows_at_once(app, client, event, check_every
         db.session.get(Event, event).title = "Soepavond"
         db.session.commit()
     assert "Soepavond" in client.get("/events").get_data(as_text=True)
+
+
+def test_a_savepoint_counts_with_its_transaction(app, event):
+    before = version(app)
+    with app.app_context():
+        db.session.get(Event, event).title = "Soepavond"
+        db.session.flush()
+        with db.session.begin_nested():  # released: the transaction goes on
+            db.session.add(OutboxMessage(to_address="a@example.org", subject="Hoi", body_text="."))
+        in_transaction = db.session.scalar(sa.select(PageVersion.version))
+        assert in_transaction == before, "not counted up before the transaction commits"
+        savepoint = db.session.begin_nested()
+        db.session.get(Event, event).capacity = 99
+        savepoint.rollback()  # what came before it still commits
+        db.session.commit()
+    assert version(app) == before + 1
+
+
+def test_an_event_page_is_not_kept_past_the_opening_of_registration(
+    app, client, event, check_every
+):
+    check_every(60)
+    with app.app_context():
+        db.session.get(Event, event).registration_opens_at = utcnow() + timedelta(seconds=1)
+        db.session.commit()
+    assert 'name="people-0-name"' not in client.get("/events/buurtdiner").get_data(as_text=True)
+    time.sleep(1.1)
+    assert 'name="people-0-name"' in client.get("/events/buurtdiner").get_data(as_text=True)

@@ -9,6 +9,7 @@ from cooperative.extensions import db
 from cooperative.models import (
     Attendee,
     EventStatus,
+    MealOption,
     OutboxMessage,
     Payment,
     PaymentProvider,
@@ -468,3 +469,21 @@ def test_a_party_paid_in_part_at_the_door_owes_what_is_left(ctx):
     registrations.cancel_attendee(registration.attendees[1])
     db.session.commit()
     assert registration.payment_state == PaymentState.PAID, "€5 due, €5 paid"
+
+
+def test_meal_prices_are_read_again_under_the_lock(ctx):
+    """Another process changes the dinner's price after this one loaded the event: the
+    registration takes the price as it stands once the event is locked."""
+    event = make_event(capacity=10, meals=[{"name": "Diner", "price_cents": 500}])
+    dinner = event.meal_options[0]
+    assert dinner.price_cents == 500
+    with db.engine.begin() as other:
+        other.execute(
+            sa.update(MealOption).where(MealOption.id == dinner.id).values(price_cents=700)
+        )
+    registration = registrations.register(
+        event, "Ada", "ada@example.org", people("Ada", meal=dinner.id)
+    )
+    db.session.commit()
+    assert registration.attendees[0].meal_price_cents == 700
+    assert registration.amount_due_cents == 700

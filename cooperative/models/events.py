@@ -110,6 +110,17 @@ class Event(db.Model):
         """Registration closes at its set time, or when the event starts."""
         return self.registration_closes_at or self.starts_at
 
+    def clock_changes_at(self, now: datetime) -> datetime | None:
+        """The next moment after `now` at which this event's page changes by the clock
+        alone: registration opens or closes, a meal's sign-up deadline passes, it ends."""
+        moments = [
+            self.registration_opens_at,
+            self.registration_closes,
+            self.ends_at,
+            *(option.signup_deadline for option in self.meal_options),
+        ]
+        return min((moment for moment in moments if moment and moment > now), default=None)
+
     def registration_state(self, now: datetime | None = None) -> str:
         """`open`, or why not: `cancelled`, `draft`, `not_yet` or `closed`."""
         now = now or utcnow()

@@ -244,16 +244,9 @@ def _meal_counts(attendees) -> dict[int, int]:
 
 
 def _check_meals_left(event: Event, people: list[PersonChoice]) -> None:
-    """Refuse a party that wants more of a meal than is left (seats are checked apart)."""
+    """Refuse a party that wants more of a meal than is left (seats are checked apart),
+    counted by the meal options as `register` loaded them under the lock."""
     wanted = _meal_counts(people)
-    if not wanted:
-        return
-    # The meal options afresh, with the meals they have given out (under the event's lock).
-    db.session.scalars(
-        sa.select(MealOption)
-        .where(MealOption.event_id == event.id)
-        .execution_options(populate_existing=True)
-    ).all()
     for option in event.meal_options:
         if option.capacity is None or not wanted.get(option.id):
             continue
@@ -300,9 +293,15 @@ def register(
     """
     now = now or utcnow()
     lock_event(event)
-    # The event's own columns and seats taken, counted afresh now that the lock is held
-    # (the meal options only when someone wants a meal: _check_meals_left).
+    # The event's own columns and seats taken, counted afresh now that the lock is held;
+    # its meal options (prices, deadlines, meals given out) too when someone wants a meal.
     db.session.refresh(event, [column.key for column in sa.inspect(Event).column_attrs])
+    if any(person.meal_option_id is not None for person in people):
+        db.session.scalars(
+            sa.select(MealOption)
+            .where(MealOption.event_id == event.id)
+            .execution_options(populate_existing=True)
+        ).all()
     state = event.registration_state(now)
     if state != "open":
         raise RegistrationRefused(_registration_closed_message(state), field="event")

@@ -120,14 +120,15 @@ def _done(event: Event, row: PartyRow, message: str, *, error: bool = False):
         headers = {"Vary": "HX-Request"}
         if not error:
             headers["HX-Trigger"] = CHECKIN_CHANGED
-        answer = html, (422 if error else 200), headers
+        db.session.commit()
+        return html, (422 if error else 200), headers
+    if ticket is not None:
+        answer = redirect(url_for("registrations.ticket", ticket=ticket.ticket), code=303)
     else:
-        flash(message, "error" if error else "success")
-        if ticket is not None:
-            answer = redirect(url_for("registrations.ticket", ticket=ticket.ticket), code=303)
-        else:
-            answer = redirect(_list_url(event, filters, anchor=f"party-{row.id}"), code=303)
+        answer = redirect(_list_url(event, filters, anchor=f"party-{row.id}"), code=303)
     db.session.commit()
+    # Only once it is saved: a commit that fails leaves no message saying it is done.
+    flash(message, "error" if error else "success")
     return answer
 
 

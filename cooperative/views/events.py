@@ -15,7 +15,7 @@ from ..extensions import db, htmx
 from ..forms.registration import RegistrationForm
 from ..i18n import current_locale
 from ..models import Collective, Domain, Event, EventStatus, utcnow
-from ..page_cache import cached_page
+from ..page_cache import cached_page, keep_until
 from ..services.calendar import AMSTERDAM, event_calendar
 from ..services.mail import external_url
 
@@ -385,4 +385,5 @@ def calendar(slug: str):
 def show(slug: str):
     """One event with everything at a glance, and its registration form."""
     event = published_event(slug)
+    keep_until(event.clock_changes_at(utcnow()))
     return render_event(event, registration_form(event))

@@ -750,46 +750,50 @@ def _record(attendee_ids: list[int], action: str, by: User, now: datetime) -> No
         )
 
 
-def _mark_checked_in(event: Event, which, by: User, now: datetime) -> list[int]:
-    """Check in the people of `event` that `which` selects who hold a place and are not in
-    yet, in one conditional UPDATE (so two volunteers never both count them); returns
-    their ids."""
+def _set_check_in(update: sa.Update, action: str, by: User, now: datetime) -> list[int]:
+    """Run one conditional check-in UPDATE, record what it changed, return those ids."""
     changed = (
         db.session.execute(
-            sa.update(Attendee)
-            .where(
-                which,
-                Attendee.checked_in_at.is_(None),
-                Attendee.cancelled_at.is_(None),
-                _of_party(event, with_place=True),
-            )
-            .values(checked_in_at=now, checked_in_by_id=by.id)
-            .returning(Attendee.id),
+            update.returning(Attendee.id),
             execution_options={"synchronize_session": False, **UNSHOWN_CHANGE},
         )
         .scalars()
         .all()
     )
-    _record(changed, "check_in", by, now)
+    _record(changed, action, by, now)
     return changed
+
+
+def _mark_checked_in(event: Event, which, by: User, now: datetime) -> list[int]:
+    """Check in the people of `event` that `which` selects who hold a place and are not in
+    yet, in one conditional UPDATE (so two volunteers never both count them); returns
+    their ids."""
+    return _set_check_in(
+        sa.update(Attendee)
+        .where(
+            which,
+            Attendee.checked_in_at.is_(None),
+            Attendee.cancelled_at.is_(None),
+            _of_party(event, with_place=True),
+        )
+        .values(checked_in_at=now, checked_in_by_id=by.id),
+        "check_in",
+        by,
+        now,
+    )
 
 
 def _unmark_checked_in(event: Event, which, by: User, now: datetime) -> list[int]:
     """Take back the check-in of the people of `event` that `which` selects; returns their
     ids."""
-    changed = (
-        db.session.execute(
-            sa.update(Attendee)
-            .where(which, Attendee.checked_in_at.is_not(None), _of_party(event))
-            .values(checked_in_at=None, checked_in_by_id=None)
-            .returning(Attendee.id),
-            execution_options={"synchronize_session": False, **UNSHOWN_CHANGE},
-        )
-        .scalars()
-        .all()
+    return _set_check_in(
+        sa.update(Attendee)
+        .where(which, Attendee.checked_in_at.is_not(None), _of_party(event))
+        .values(checked_in_at=None, checked_in_by_id=None),
+        "undo",
+        by,
+        now,
     )
-    _record(changed, "undo", by, now)
-    return changed
 
 
 @dataclass

@@ -69,15 +69,21 @@ def membership_reminders_command() -> None:
     "--days",
     type=click.IntRange(min=0),
     default=None,
-    help="Days after the event (default: GUEST_DATA_DAYS, or 90).",
+    help="Days after the event for guests (default: GUEST_DATA_DAYS, or 90).",
 )
 def purge_command(days: int | None) -> None:
-    """Remove guests' names and e-mail addresses some days after their event (daily)."""
-    from .services import privacy
+    """Remove personal data that is no longer needed (daily): guests' names, addresses and
+    e-mails some days after their event, and sent e-mails after OUTBOX_KEEP_DAYS."""
+    from .services import retention
 
-    count = privacy.purge_guests(days)
+    guests = retention.purge_guests(days)
+    mails = retention.purge_mail()
     db.session.commit()
-    click.echo(f"Removed the personal data of {count} guest registrations.")
+    click.echo(f"Removed the personal data of {guests} guest registrations.")
+    click.echo(
+        f"Removed {mails} e-mails sent or given up on more than "
+        f"{retention.outbox_keep_days()} days ago."
+    )
 
 
 @coop.command("create-admin")

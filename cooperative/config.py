@@ -73,6 +73,8 @@ def from_environment(instance_path: str) -> dict:
         "MEMBERSHIP_GRACE_DAYS": int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "30")),
         # Guests' names and addresses are removed this many days after their event.
         "GUEST_DATA_DAYS": int(os.environ.get("GUEST_DATA_DAYS", "90")),
+        # E-mails sent (or given up on) are deleted from the outbox this many days after.
+        "OUTBOX_KEEP_DAYS": int(os.environ.get("OUTBOX_KEEP_DAYS", "30")),
         # Public pages kept in memory for visitors who are not logged in (page_cache.py):
         # the memory each process may use (0: off), how old a kept page may get, and how
         # often a process asks the database whether another one changed what they show.

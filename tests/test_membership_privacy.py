@@ -21,7 +21,7 @@ from cooperative.models import (
     utcnow,
 )
 from cooperative.services import membership as memberships
-from cooperative.services import privacy
+from cooperative.services import retention
 from tests.conftest import make_user, post_form
 from tests.factories import make_domain, make_event, make_member, make_plan, make_registration
 
@@ -223,7 +223,7 @@ def test_purge_removes_walk_ins_names_too(app):
         event.ends_at = utcnow() - timedelta(days=100)
         db.session.commit()
 
-        assert privacy.purge_guests() == 1
+        assert retention.purge_guests() == 1
         db.session.commit()
         purged = db.session.get(Registration, walk_in.id)
         assert purged.contact_name == "" and purged.attendees[0].name == ""

@@ -17,13 +17,20 @@ class OutboxStatus(enum.StrEnum):
 
 
 class OutboxMessage(db.Model):
-    """An e-mail waiting to be sent, sent, or given up on after its retries."""
+    """An e-mail waiting to be sent, sent, or given up on after its retries.
+
+    A mail about a registration points at it (`registration_id`), so the mail is forgotten
+    with the registration's personal data (`services.privacy.anonymise_registration`).
+    """
 
     __tablename__ = "outbox_messages"
     __table_args__ = (sa.Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     to_address: so.Mapped[str] = so.mapped_column(sa.String(254))
+    registration_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("registrations.id", ondelete="SET NULL"), index=True
+    )
     subject: so.Mapped[str] = so.mapped_column(sa.String(300))
     body_text: so.Mapped[str] = so.mapped_column(sa.Text)
     # [{"filename": ..., "content_type": ..., "content": text}], e.g. an .ics file.
@@ -36,3 +43,5 @@ class OutboxMessage(db.Model):
     next_attempt_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    registration: so.Mapped["Registration | None"] = so.relationship()  # noqa: F821

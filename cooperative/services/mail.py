@@ -19,7 +19,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from ..extensions import db
-from ..models import OutboxMessage, OutboxStatus, utcnow
+from ..models import OutboxMessage, OutboxStatus, Registration, utcnow
 
 MAX_ATTEMPTS = 8
 
@@ -42,6 +42,8 @@ def queue_mail(
 
     `subject` may be a lazy string: it is translated here, in the recipient's language.
     Nothing is written for an empty address (a walk-in at the door, an anonymised guest).
+    A mail whose `context` has a `registration` is about it and points at it, so it is
+    forgotten together with the registration's personal data.
     """
     if not to_address:
         return None
@@ -57,6 +59,8 @@ def queue_mail(
             attempts=0,
             next_attempt_at=utcnow(),
         )
+    if isinstance(context.get("registration"), Registration):
+        message.registration = context["registration"]
     db.session.add(message)
     return message
 

@@ -1,18 +1,18 @@
-"""A person's own data: the profile, e-mail change, export, deleting the account, and
-forgetting guests after their event.
+"""A person's own data: the profile, e-mail change, export, deleting the account, and a
+guest forgetting their registration after the event (the daily purge: `retention`).
 
 Anonymising a registration means: the contact name and e-mail become "", every
 attendee's name and diet note become "", the link to the account is cut. What stays is
 what the cooperative needs for its numbers and its books: the event, the count of people
 and meals, the diets, the amounts due and paid. Payments keep their amount, status and
-dates; their description (which may hold a name) becomes "".
+dates; their description (which may hold a name) becomes "". The e-mails about the
+registration (which name the people and hold the private link) are deleted.
 """
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired
 
@@ -176,7 +176,20 @@ def registrations_of(user: User) -> list[Registration]:
 
 
 def anonymise_registration(registration: Registration) -> None:
-    """Remove the names and address from a registration; keep its counts and amounts."""
+    """Remove the names and address from a registration, and the e-mails about it that
+    are sent or given up on; keep its counts and amounts.
+
+    A mail still on its way (pending: e.g. the cancellation just queued when an account
+    is deleted) is left to go; once sent it lives OUTBOX_KEEP_DAYS at most
+    (`services.retention.purge_mail`).
+    """
+    db.session.execute(
+        sa.delete(OutboxMessage).where(
+            OutboxMessage.registration_id == registration.id,
+            OutboxMessage.status != OutboxStatus.PENDING,
+        ),
+        execution_options={"synchronize_session": False},
+    )
     registration.contact_name = ""
     registration.contact_email = ""
     registration.user_id = None
@@ -362,30 +375,3 @@ def forget_guest(registration: Registration, now: datetime | None = None) -> Non
             "registration",
         )
     anonymise_registration(registration)
-
-
-def guest_data_days() -> int:
-    """How many days after their event guests' names and addresses are kept."""
-    return current_app.config["GUEST_DATA_DAYS"]
-
-
-def purge_guests(days: int | None = None, now: datetime | None = None) -> int:
-    """Anonymise guests' registrations (no account) for events that ended more than
-    `days` ago; return how many were anonymised."""
-    now = now or utcnow()
-    cutoff = now - timedelta(days=guest_data_days() if days is None else days)
-    rows = db.session.scalars(
-        sa.select(Registration)
-        .join(Registration.event)
-        .where(
-            Registration.user_id.is_(None),
-            # Walk-ins at the door gave a name but no address.
-            sa.or_(Registration.contact_email != "", Registration.contact_name != ""),
-            Event.ends_at < cutoff,
-        )
-        .options(sa.orm.selectinload(Registration.attendees))
-    ).all()
-    for registration in rows:
-        anonymise_registration(registration)
-    db.session.flush()
-    return len(rows)

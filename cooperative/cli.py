@@ -73,13 +73,19 @@ def membership_reminders_command() -> None:
 )
 def purge_command(days: int | None) -> None:
     """Remove personal data that is no longer needed (daily): guests' names, addresses and
-    e-mails some days after their event, and sent e-mails after OUTBOX_KEEP_DAYS."""
+    e-mails some days after their event, sent e-mails after OUTBOX_KEEP_DAYS, and former
+    members' profiles FORMER_MEMBER_DATA_DAYS after they left (the member register stays)."""
     from .services import retention
 
     guests = retention.purge_guests(days)
     mails = retention.purge_mail()
+    former = retention.purge_former_members()
     db.session.commit()
     click.echo(f"Removed the personal data of {guests} guest registrations.")
+    click.echo(
+        f"Removed the profiles of {former} former members who left more than "
+        f"{retention.former_member_data_days()} days ago."
+    )
     click.echo(
         f"Removed {mails} e-mails sent or given up on more than "
         f"{retention.outbox_keep_days()} days ago."

@@ -73,6 +73,8 @@ def from_environment(instance_path: str) -> dict:
         "MEMBERSHIP_GRACE_DAYS": int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "30")),
         # Guests' names and addresses are removed this many days after their event.
         "GUEST_DATA_DAYS": int(os.environ.get("GUEST_DATA_DAYS", "90")),
+        # What a former member filled in is removed this long after they left (two years).
+        "FORMER_MEMBER_DATA_DAYS": int(os.environ.get("FORMER_MEMBER_DATA_DAYS", "730")),
         # E-mails sent (or given up on) are deleted from the outbox this many days after.
         "OUTBOX_KEEP_DAYS": int(os.environ.get("OUTBOX_KEEP_DAYS", "30")),
         # Public pages kept in memory for visitors who are not logged in (page_cache.py):

@@ -74,7 +74,8 @@ def _visibility() -> RadioField:
     return RadioField(
         _l("Who may see your profile?"),
         choices=VISIBILITY_CHOICES,
-        default=Visibility.MEMBERS.value,
+        # Nobody sees a profile until its owner chooses to show it (privacy by default).
+        default=Visibility.HIDDEN.value,
         validators=[InputRequired(_l("Please choose who may see your profile."))],
     )
 

@@ -72,6 +72,9 @@ class Membership(db.Model):
     status: so.Mapped[MembershipStatus] = so.mapped_column(StrEnumType(MembershipStatus))
     started_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     ends_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # When the person stopped being a member (lapsed) or their application was turned
+    # down; None while they are a member or on their way. The register keeps it.
+    left_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     decided_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -95,7 +98,7 @@ profile_interests = sa.Table(
 
 
 class Profile(db.Model):
-    """What a member shows of themselves, and to whom."""
+    """What a member shows of themselves, and to whom: nobody until they choose."""
 
     __tablename__ = "profiles"
 
@@ -107,7 +110,7 @@ class Profile(db.Model):
     bio: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     offer: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     visibility: so.Mapped[Visibility] = so.mapped_column(
-        StrEnumType(Visibility), default=Visibility.MEMBERS
+        StrEnumType(Visibility), default=Visibility.HIDDEN
     )
     newsletter: so.Mapped[bool] = so.mapped_column(default=False)
 

@@ -97,7 +97,7 @@ def is_active_member(user) -> bool:
 
 
 def ensure_profile(user: User) -> Profile:
-    """The person's profile, made (members-only, no newsletter) if they have none yet."""
+    """The person's profile, made (hidden, no newsletter) if they have none yet."""
     if user.profile is None:
         user.profile = Profile(
             display_name=user.name, neighbourhood="", bio="", offer="", newsletter=False
@@ -254,6 +254,7 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
             membership.started_at = now
             membership.ends_at = now + YEAR
         membership.status = MembershipStatus.ACTIVE
+        membership.left_at = None
         membership.renewal_reminded_at = None
         db.session.flush()
         _mail(membership, "membership_renewed")
@@ -277,6 +278,7 @@ def activate(membership: Membership, now: datetime | None = None) -> None:
     """Make a membership active: a member number if it has none, dates, a welcome e-mail."""
     now = now or utcnow()
     membership.status = MembershipStatus.ACTIVE
+    membership.left_at = None
     if membership.number is None:
         membership.number = _next_number(membership)
     membership.started_at = now
@@ -355,6 +357,8 @@ def reject(membership: Membership, admin: User, reason: str) -> None:
     ):
         raise MembershipRefused(_l("This membership is not waiting for a decision."))
     membership.status = MembershipStatus.CANCELLED
+    # A former member who applied again keeps the day they left.
+    membership.left_at = membership.left_at or utcnow()
     membership.decided_by_id = admin.id
     membership.decision_note = reason.strip()
     applied_at = membership.privacy_accepted_at
@@ -396,6 +400,7 @@ def send_reminders_and_lapse(now: datetime | None = None) -> tuple[int, int]:
         yearly_active.where(Membership.ends_at <= now - grace_period())
     ).all():
         membership.status = MembershipStatus.LAPSED
+        membership.left_at = now
         lapsed += 1
         db.session.flush()
         _mail(membership, "membership_lapsed")

@@ -5,6 +5,9 @@
 - The outbox: an e-mail sent or given up on is deleted `OUTBOX_KEEP_DAYS` (30) after it
   left; its only use after that would be to answer "did my mail go out?". A mail still
   waiting to go is never deleted.
+- Former members (lapsed, or turned down): what they filled in for the membership goes
+  `FORMER_MEMBER_DATA_DAYS` (730, two years) after they left; the member register stays
+  (see `purge_former_members`).
 
 Services flush; the caller commits.
 """
@@ -15,7 +18,16 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
-from ..models import Event, OutboxMessage, OutboxStatus, Registration, utcnow
+from ..models import (
+    Event,
+    Membership,
+    MembershipStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    User,
+    utcnow,
+)
 from .privacy import anonymise_registration
 
 
@@ -27,6 +39,11 @@ def guest_data_days() -> int:
 def outbox_keep_days() -> int:
     """How many days an e-mail is kept after it was sent (or given up on)."""
     return current_app.config["OUTBOX_KEEP_DAYS"]
+
+
+def former_member_data_days() -> int:
+    """How many days after leaving a former member's profile and notes are kept."""
+    return current_app.config["FORMER_MEMBER_DATA_DAYS"]
 
 
 def purge_guests(days: int | None = None, now: datetime | None = None) -> int:
@@ -67,3 +84,48 @@ def purge_mail(days: int | None = None, now: datetime | None = None) -> int:
         ),
         execution_options={"synchronize_session": False},
     ).rowcount
+
+
+def purge_former_members(days: int | None = None, now: datetime | None = None) -> int:
+    """Remove what former members filled in, `days` (FORMER_MEMBER_DATA_DAYS) after they
+    left; return how many former members had something removed.
+
+    A former member is one whose membership lapsed, or whose application was turned
+    down, and who has not come back (`Membership.left_at` is set). Removed: the whole
+    profile (name on the profile, neighbourhood, about me, interests, what they offer,
+    who may see it, the newsletter wish), the note with the board's decision, and an
+    e-mail address change still waiting for its confirmation.
+
+    Kept, because the law asks for it:
+    - the member register (Dutch Civil Code, Boek 2 art. 61: the names and addresses of
+      the members, with when each was admitted and left): the account's name and e-mail
+      address, the member number, the plan, `started_at` and `left_at`. Former members
+      stay liable for a deficit when the cooperative is wound up within a year after they
+      left (art. 2:55), so who was a member when must stay answerable;
+    - payments, as amounts with their dates: the books are kept seven years (art. 2:10
+      BW, art. 52 AWR).
+    The account itself stays, so the person can still log in, register for events and
+    see or delete their data; deleting the account removes the rest
+    (`privacy.delete_account`). Someone who joins again starts a new profile.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(days=former_member_data_days() if days is None else days)
+    rows = db.session.scalars(
+        sa.select(Membership)
+        .where(
+            Membership.status.in_((MembershipStatus.LAPSED, MembershipStatus.CANCELLED)),
+            Membership.left_at < cutoff,
+        )
+        .options(sa.orm.joinedload(Membership.user).joinedload(User.profile))
+    ).all()
+    purged = 0
+    for membership in rows:
+        user = membership.user
+        if user.profile is None and not membership.decision_note and not user.pending_email:
+            continue  # nothing left to remove (an earlier purge)
+        user.profile = None  # the profile and its interests are deleted (delete-orphan)
+        membership.decision_note = ""
+        user.pending_email = None
+        purged += 1
+    db.session.flush()
+    return purged

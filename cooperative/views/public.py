@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -11,7 +12,7 @@ from ..forms.membership import PAY_BANK, PAY_ONLINE, JoinForm
 from ..i18n import current_locale
 from ..models import Event, MembershipPlan
 from ..page_cache import cached_page
-from ..services import collectives, payments
+from ..services import collectives, payments, retention
 from ..services import membership as memberships
 from ..services.collectives import all_domains
 
@@ -48,8 +49,14 @@ def join():
 
 @bp.get("/join/privacy")
 def privacy():
-    """The privacy statement people agree to when they join."""
-    return render_template("public/join_privacy.html")
+    """The privacy statement people agree to when they join, with how long a former
+    member's profile is kept (FORMER_MEMBER_DATA_DAYS, in years when it is whole years)."""
+    days = retention.former_member_data_days()
+    if days and days % 365 == 0:
+        period = ngettext("%(num)d year", "%(num)d years", days // 365)
+    else:
+        period = ngettext("%(num)d day", "%(num)d days", days)
+    return render_template("public/join_privacy.html", former_member_period=period)
 
 
 @bp.route("/join/<slug>", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""outbox mail points at its registration
+"""outbox mail points at its registration; when a member left
 
 Revision ID: 275a39b0f354
 Revises: 47c37f98bb9f
@@ -8,6 +8,8 @@ Create Date: 2026-12-06 17:50:00
 
 import sqlalchemy as sa
 from alembic import op
+
+import cooperative.models.types
 
 # revision identifiers, used by Alembic.
 revision = "275a39b0f354"
@@ -30,8 +32,29 @@ def upgrade():
             ondelete="SET NULL",
         )
 
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("left_at", cooperative.models.types.UTCDateTime(), nullable=True)
+        )
+    # Those who left before there was a date for it: their paid period's end (lapsed),
+    # else the day they applied (turned down). The purge counts its years from there.
+    memberships = sa.table(
+        "memberships",
+        sa.column("status", sa.String),
+        sa.column("ends_at", sa.DateTime),
+        sa.column("created_at", sa.DateTime),
+        sa.column("left_at", sa.DateTime),
+    )
+    op.execute(
+        memberships.update()
+        .where(memberships.c.status.in_(("lapsed", "cancelled")))
+        .values(left_at=sa.func.coalesce(memberships.c.ends_at, memberships.c.created_at))
+    )
+
 
 def downgrade():
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.drop_column("left_at")
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_outbox_messages_registration_id_registrations"), type_="foreignkey"

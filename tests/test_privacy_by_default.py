@@ -220,3 +220,61 @@ def test_the_privacy_statement_says_how_long_a_profile_is_kept(client, app, monk
     monkeypatch.setitem(app.config, "FORMER_MEMBER_DATA_DAYS", 400)
     page = client.get("/join/privacy?lang=en").get_data(as_text=True)
     assert "400 days after your membership ends" in page
+
+
+def test_the_migration_dates_the_leaving_of_those_who_left_before(tmp_path):
+    """Memberships that lapsed or were turned down before `left_at` existed get their paid
+    period's end (or, without one, the day they applied), so the purge reaches them."""
+    from flask_migrate import upgrade
+
+    from cooperative import create_app
+    from tests.test_migrations import scratch_database
+
+    url, drop = scratch_database(tmp_path)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    try:
+        with app.app_context():
+            upgrade(revision="47c37f98bb9f")
+            with db.engine.begin() as connection:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO membership_plans (id, slug, name_nl, name_en, "
+                        "description_nl, description_en, fee_cents, period, needs_approval, "
+                        "is_active, position) VALUES (1, 'lid', 'Lid', 'Member', '', '', "
+                        "1000, 'yearly', false, true, 0)"
+                    )
+                )
+                for user_id, status, ends_at in (
+                    (1, "lapsed", "2023-03-01 10:00:00"),
+                    (2, "cancelled", None),
+                    (3, "active", "2027-03-01 10:00:00"),
+                ):
+                    connection.execute(
+                        sa.text(
+                            "INSERT INTO users (id, email, password_hash, name, locale, "
+                            "is_admin, created_at) VALUES (:id, :email, 'x', 'X', 'nl', false, "
+                            "'2022-01-01 09:00:00')"
+                        ),
+                        {"id": user_id, "email": f"{user_id}@example.org"},
+                    )
+                    connection.execute(
+                        sa.text(
+                            "INSERT INTO memberships (id, user_id, plan_id, status, ends_at, "
+                            "decision_note, created_at) VALUES (:id, :id, 1, :status, "
+                            ":ends_at, '', '2022-02-01 09:00:00')"
+                        ),
+                        {"id": user_id, "status": status, "ends_at": ends_at},
+                    )
+            upgrade()
+            with db.engine.connect() as connection:
+                rows = connection.execute(
+                    sa.select(Membership.id, Membership.left_at).order_by(Membership.id)
+                ).all()
+            db.engine.dispose()
+        assert [(i, left and left.isoformat()) for i, left in rows] == [
+            (1, "2023-03-01T10:00:00+00:00"),
+            (2, "2022-02-01T09:00:00+00:00"),
+            (3, None),
+        ]
+    finally:
+        drop()

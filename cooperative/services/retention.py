@@ -98,10 +98,10 @@ def purge_former_members(days: int | None = None, now: datetime | None = None) -
 
     Kept, because the law asks for it:
     - the member register (Dutch Civil Code, Boek 2 art. 61: the names and addresses of
-      the members, with when each was admitted and left): the account's name and e-mail
-      address, the member number, the plan, `started_at` and `left_at`. Former members
-      stay liable for a deficit when the cooperative is wound up within a year after they
-      left (art. 2:55), so who was a member when must stay answerable;
+      the members): the account's name and e-mail address (the only address we hold),
+      the member number and the plan; with `started_at` and `left_at`, because former
+      members stay liable for a deficit when the cooperative is wound up within a year
+      after they left (art. 2:55), so who was a member when must stay answerable;
     - payments, as amounts with their dates: the books are kept seven years (art. 2:10
       BW, art. 52 AWR).
     The account itself stays, so the person can still log in, register for events and

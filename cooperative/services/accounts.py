@@ -5,6 +5,7 @@ requests always look the same from outside; the e-mail says what happened.
 """
 
 import hashlib
+import hmac
 
 import sqlalchemy as sa
 from flask import current_app
@@ -13,7 +14,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import User, normalise_email, utcnow
+from ..models import User, new_session_key, normalise_email, utcnow
+from ..page_cache import UNSHOWN_CHANGE
 from .mail import external_url, queue_mail
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600
@@ -24,6 +26,35 @@ _UNKNOWN_USER_HASH = generate_password_hash("no account has this password")
 
 def find_user(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The account a session or remember-me cookie belongs to (`User.get_id`: id and
+    session key), checked on every request that asks who is logged in.
+
+    None for a value without a key (a session from before keys existed) or with an old
+    key: the person has since logged out, changed or reset their password, or deleted the
+    account (a new account that got the same id has another key).
+    """
+    user_id, _, key = str(session_id).partition(":")
+    if not (user_id.isascii() and user_id.isdigit()) or not key:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not hmac.compare_digest(user.session_key.encode(), key.encode()):
+        return None
+    return user
+
+
+def log_out_everywhere(user: User) -> None:
+    """End every session and remember-me cookie of `user`, on every device.
+
+    One UPDATE that says it changes nothing a public page shows, so logging out keeps
+    the public pages in memory (a password change goes through `User.set_password`).
+    """
+    db.session.execute(
+        sa.update(User).where(User.id == user.id).values(session_key=new_session_key()),
+        execution_options=UNSHOWN_CHANGE,
+    )
 
 
 def _fingerprint(*parts: str) -> str:

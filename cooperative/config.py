@@ -105,4 +105,8 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "cooperative" / "translations"),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Where a form comes from is checked in one place, security.refuse_other_sites, over
+        # http and https alike (Flask-WTF's own check is for https only and refuses a form
+        # without a Referer, which privacy settings strip).
+        "WTF_CSRF_SSL_STRICT": False,
     }

@@ -1,7 +1,9 @@
 """Accounts: sign-up with a confirmed address, log-in, and password reset by e-mail.
 
 No answer here tells a visitor whether an address has an account: sign-up and reset
-requests always look the same from outside; the e-mail says what happened.
+requests always look the same from outside, and do the same work (one password hashed
+for a sign-up, none for a reset; one e-mail queued either way), so they take as long;
+the e-mail says what happened.
 """
 
 import hashlib
@@ -102,7 +104,10 @@ def sign_up(name: str, email: str, password: str, locale: str) -> User | None:
 
     If the address already has an account, nothing is created: its owner is e-mailed
     instead (with links to log in or reset). Returns the new user, or None.
+    The password is hashed either way, so a known address is not told by a quicker answer.
     """
+    user = User(email=normalise_email(email), name=name.strip(), locale=locale)
+    user.set_password(password)
     existing = find_user(email)
     if existing is not None:
         queue_mail(
@@ -115,8 +120,6 @@ def sign_up(name: str, email: str, password: str, locale: str) -> User | None:
             reset_url=external_url("auth.reset_request"),
         )
         return None
-    user = User(email=normalise_email(email), name=name.strip(), locale=locale)
-    user.set_password(password)
     db.session.add(user)
     db.session.flush()
     send_confirmation(user)
@@ -149,10 +152,19 @@ def authenticate(email: str, password: str) -> User | None:
     return user if user.check_password(password) else None
 
 
-def request_password_reset(email: str) -> None:
-    """E-mail a reset link if the address has an account; do nothing visible otherwise."""
+def request_password_reset(email: str, locale: str) -> None:
+    """E-mail a reset link if the address has an account; otherwise e-mail the address
+    that no account has it (in `locale`), so both take as long and look the same."""
     user = find_user(email)
     if user is None:
+        queue_mail(
+            normalise_email(email),
+            _l("Reset your password"),
+            "reset_unknown",
+            locale,
+            reset_url=external_url("auth.reset_request"),
+            signup_url=external_url("auth.signup"),
+        )
         return
     queue_mail(
         user.email,

@@ -145,7 +145,7 @@ def reset_request():
     """Ask for a reset link. Known or not, the address gets the same answer."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
+        accounts.request_password_reset(form.email.data, current_locale())
         db.session.commit()
         return redirect(url_for("auth.check_email", reset=1), code=303)
     status = 422 if form.is_submitted() else 200

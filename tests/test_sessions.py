@@ -64,6 +64,8 @@ def test_after_logout_the_old_session_cookie_opens_nothing(app, resident):
 
     assert post_form(phone, "/auth/logout").status_code == 303
 
+    page = phone.get("/").get_data(as_text=True)
+    assert "Je bent uitgelogd, op dit apparaat en op alle andere." in page
     assert not logged_in(phone)
     assert not logged_in(device_with(app, session=stolen))
 
@@ -101,7 +103,8 @@ def test_a_password_change_logs_out_the_other_devices_but_not_this_one(app, resi
     )
 
     assert response.status_code == 303
-    assert logged_in(phone)
+    page = phone.get("/account/").get_data(as_text=True)
+    assert "Op alle andere apparaten ben je uitgelogd." in page
     # The phone's new cookies work on their own, its old session cookie does not.
     assert logged_in(device_with(app, session=cookie(phone, "session")))
     assert logged_in(device_with(app, remember_token=cookie(phone, "remember_token")))

@@ -284,7 +284,10 @@ def change_password():
         else:
             db.session.commit()
             stay_logged_in(current_user._get_current_object())
-            flash(_("Your new password is saved."), "success")
+            flash(
+                _("Your new password is saved. On every other device you are logged out."),
+                "success",
+            )
             return redirect(url_for("account.index"), code=303)
     return _render_index(422, password_form=form)
 

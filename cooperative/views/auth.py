@@ -135,7 +135,7 @@ def logout():
             accounts.log_out_everywhere(current_user)
             db.session.commit()
         logout_user()
-        flash(_("You are logged out."), "success")
+        flash(_("You are logged out, on this device and on every other one."), "success")
     return redirect(url_for("public.index"), code=303)
 
 
@@ -164,7 +164,13 @@ def reset_password(token: str):
         accounts.reset_password(user, form.password.data)
         db.session.commit()
         stay_logged_in(user)
-        flash(_("Your new password is saved and you are logged in."), "success")
+        flash(
+            _(
+                "Your new password is saved and you are logged in. On every other device "
+                "you are logged out."
+            ),
+            "success",
+        )
         return redirect(url_for("account.index"), code=303)
     status = 422 if form.is_submitted() else 200
     return render_template("auth/reset_password.html", form=form), status

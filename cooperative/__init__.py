@@ -106,7 +106,8 @@ def _write_ahead_log(connection, record) -> None:
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    from .models import User
+def load_user(session_id: str):
+    """The logged-in account, while its session key holds (`accounts.user_for_session`)."""
+    from .services.accounts import user_for_session
 
-    return db.session.get(User, int(user_id))
+    return user_for_session(session_id)

@@ -5,6 +5,7 @@ variables win over it.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -98,10 +99,18 @@ def from_environment(instance_path: str) -> dict:
         ),
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        # How long "remember me" keeps a device logged in (each log-in starts it anew).
+        "REMEMBER_COOKIE_DURATION": timedelta(days=int(os.environ.get("REMEMBER_DAYS", "30"))),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "cooperative" / "translations"),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Where a form comes from is checked in one place, security.refuse_other_sites, over
+        # http and https alike (Flask-WTF's own check is for https only and refuses a form
+        # without a Referer, which privacy settings strip).
+        "WTF_CSRF_SSL_STRICT": False,
     }

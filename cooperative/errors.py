@@ -8,6 +8,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db, htmx, login_manager
+from .security import OtherSiteRefused
 
 
 def render_error(error: HTTPException):
@@ -17,6 +18,11 @@ def render_error(error: HTTPException):
 
 def render_csrf_error(error: CSRFError):
     return render_template("errors/error.html", error=error, code=400, csrf=True), 400
+
+
+def render_other_site_error(error: OtherSiteRefused):
+    """A 403 for a form sent from another site's page: say where to go instead."""
+    return render_template("errors/error.html", error=error, code=403, other_site=True), 403
 
 
 def render_server_error(error: Exception):
@@ -54,6 +60,7 @@ def show_whole_page_to_htmx(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.after_request(show_whole_page_to_htmx)
     app.register_error_handler(CSRFError, render_csrf_error)
+    app.register_error_handler(OtherSiteRefused, render_other_site_error)
     for code in (400, 403, 404, 405, 429):
         app.register_error_handler(code, render_error)
     app.register_error_handler(500, render_server_error)

@@ -1,16 +1,70 @@
-"""Security headers on every response: a strict Content-Security-Policy and friends.
+"""What keeps other sites out: security headers on every response, and no form sent from
+another site.
 
-No page has inline scripts or `on*=` handlers, so scripts come only from this site. Forms
-may post to this site and be sent on to Stripe's Checkout page (a redirect after a form
-counts for `form-action`). HSTS only in production, where the site is served over HTTPS.
+Headers: a strict Content-Security-Policy and friends. No page has inline scripts or
+`on*=` handlers, so scripts come only from this site. Forms may post to this site and be
+sent on to Stripe's Checkout page (a redirect after a form counts for `form-action`). HSTS
+only in production, where the site is served over HTTPS.
+
+Forms: besides its CSRF token, a POST (PUT, PATCH, DELETE) must not say it comes from
+another host (`refuse_other_sites`), over http and https alike.
 """
 
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import Forbidden
 
 STRIPE_CHECKOUT = "https://checkout.stripe.com"
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+class OtherSiteRefused(Forbidden):
+    """A form sent from another site's page (errors.py shows it in the site's language)."""
+
+    description = "This form came from another website."
+
+
+def any_origin(view):
+    """Mark a view that takes POSTs from anywhere (Stripe's webhook: it checks a signature
+    instead): `refuse_other_sites` leaves it alone."""
+    view.any_origin = True
+    return view
+
+
+def _host(scheme: str, netloc: str) -> str:
+    """`host[:port]` in lower case, without the port its scheme has by default."""
+    netloc = netloc.lower()
+    default = DEFAULT_PORTS.get(scheme.lower(), "")
+    return netloc[: -len(default)] if default and netloc.endswith(default) else netloc
+
+
+def refuse_other_sites() -> None:
+    """Refuse (403, OtherSiteRefused) a state-changing request whose `Origin`, or without
+    one its `Referer`, names another host than the one this request is for (as the app sees
+    it: behind PROXY_COUNT proxies, their `X-Forwarded-Host`).
+
+    An `Origin` of `null` (a sandboxed frame, a page without an origin) is refused too. A
+    request with neither header is let through (old browsers, privacy settings): its CSRF
+    token is still checked. Views marked `any_origin` are not checked.
+    """
+    if request.method not in STATE_CHANGING:
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or getattr(view, "any_origin", False):
+        return
+    ours = _host(request.scheme, request.host)
+    origin = request.headers.get("Origin", "").strip()
+    if origin:
+        parts = urlsplit(origin)
+        if origin == "null" or _host(parts.scheme, parts.netloc) != ours:
+            raise OtherSiteRefused()
+        return
+    parts = urlsplit(request.headers.get("Referer", "").strip())
+    if parts.netloc and _host(parts.scheme, parts.netloc) != ours:
+        raise OtherSiteRefused()
 
 
 @lru_cache(maxsize=8)
@@ -60,4 +114,5 @@ def add_security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_other_sites)
     app.after_request(add_security_headers)

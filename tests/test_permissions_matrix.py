@@ -323,7 +323,8 @@ def act_as(client, user_id: int | None) -> None:
         for key in ("_user_id", "_fresh", "_id"):
             session.pop(key, None)
         if user_id is not None:
-            session["_user_id"] = str(user_id)
+            with client.application.app_context():
+                session["_user_id"] = db.session.get(User, user_id).get_id()
             session["_fresh"] = True
 
 

@@ -1,6 +1,6 @@
 """The domain model. Importing this package registers every table with the metadata."""
 
-from .accounts import User, normalise_email
+from .accounts import User, new_session_key, normalise_email
 from .collectives import (
     Collective,
     CollectiveRole,
@@ -65,6 +65,7 @@ __all__ = [
     "SuggestionStatus",
     "User",
     "Visibility",
+    "new_session_key",
     "normalise_email",
     "utcnow",
 ]

@@ -1,5 +1,6 @@
 """Accounts: the people who log in."""
 
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -11,6 +12,11 @@ from ..extensions import db
 from .types import UTCDateTime, utcnow
 
 LOCALES = ("nl", "en")
+
+
+def new_session_key() -> str:
+    """A fresh random key for a person's log-ins (see `User.session_key`)."""
+    return secrets.token_urlsafe(16)
 
 
 def normalise_email(email: str) -> str:
@@ -33,6 +39,9 @@ class User(UserMixin, db.Model):
     # The secret in the address of this person's private calendar feed; reset to revoke it.
     calendar_token: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session cookie and remember-me cookie of this person (`get_id`): a new
+    # key ends all of them. Random, so a reused id (SQLite) never opens another account.
+    session_key: so.Mapped[str] = so.mapped_column(sa.String(32), default=new_session_key)
 
     profile: so.Mapped["Profile | None"] = so.relationship(  # noqa: F821
         back_populates="user", cascade="all, delete-orphan"
@@ -47,8 +56,20 @@ class User(UserMixin, db.Model):
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
 
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie: the id and
+        the session key, so a new key logs out every device (`load_user` checks it)."""
+        return f"{self.id}:{self.session_key}"
+
+    def end_sessions(self) -> None:
+        """Log this person out everywhere: every session and remember-me cookie stops
+        working (the current device may be logged in again with `login_user`)."""
+        self.session_key = new_session_key()
+
     def set_password(self, password: str) -> None:
+        """Set a new password; it ends every session of this person (`end_sessions`)."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -1,10 +1,13 @@
 """Accounts: sign-up with a confirmed address, log-in, and password reset by e-mail.
 
 No answer here tells a visitor whether an address has an account: sign-up and reset
-requests always look the same from outside; the e-mail says what happened.
+requests always look the same from outside, and do the same work (one password hashed
+for a sign-up, none for a reset; one e-mail queued either way), so they take as long;
+the e-mail says what happened.
 """
 
 import hashlib
+import hmac
 
 import sqlalchemy as sa
 from flask import current_app
@@ -13,7 +16,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import User, normalise_email, utcnow
+from ..models import User, new_session_key, normalise_email, utcnow
+from ..page_cache import UNSHOWN_CHANGE
 from .mail import external_url, queue_mail
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600
@@ -24,6 +28,35 @@ _UNKNOWN_USER_HASH = generate_password_hash("no account has this password")
 
 def find_user(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The account a session or remember-me cookie belongs to (`User.get_id`: id and
+    session key), checked on every request that asks who is logged in.
+
+    None for a value without a key (a session from before keys existed) or with an old
+    key: the person has since logged out, changed or reset their password, or deleted the
+    account (a new account that got the same id has another key).
+    """
+    user_id, _, key = str(session_id).partition(":")
+    if not (user_id.isascii() and user_id.isdigit()) or not key:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not hmac.compare_digest(user.session_key.encode(), key.encode()):
+        return None
+    return user
+
+
+def log_out_everywhere(user: User) -> None:
+    """End every session and remember-me cookie of `user`, on every device.
+
+    One UPDATE that says it changes nothing a public page shows, so logging out keeps
+    the public pages in memory (a password change goes through `User.set_password`).
+    """
+    db.session.execute(
+        sa.update(User).where(User.id == user.id).values(session_key=new_session_key()),
+        execution_options=UNSHOWN_CHANGE,
+    )
 
 
 def _fingerprint(*parts: str) -> str:
@@ -71,7 +104,10 @@ def sign_up(name: str, email: str, password: str, locale: str) -> User | None:
 
     If the address already has an account, nothing is created: its owner is e-mailed
     instead (with links to log in or reset). Returns the new user, or None.
+    The password is hashed either way, so a known address is not told by a quicker answer.
     """
+    user = User(email=normalise_email(email), name=name.strip(), locale=locale)
+    user.set_password(password)
     existing = find_user(email)
     if existing is not None:
         queue_mail(
@@ -84,8 +120,6 @@ def sign_up(name: str, email: str, password: str, locale: str) -> User | None:
             reset_url=external_url("auth.reset_request"),
         )
         return None
-    user = User(email=normalise_email(email), name=name.strip(), locale=locale)
-    user.set_password(password)
     db.session.add(user)
     db.session.flush()
     send_confirmation(user)
@@ -118,10 +152,19 @@ def authenticate(email: str, password: str) -> User | None:
     return user if user.check_password(password) else None
 
 
-def request_password_reset(email: str) -> None:
-    """E-mail a reset link if the address has an account; do nothing visible otherwise."""
+def request_password_reset(email: str, locale: str) -> None:
+    """E-mail a reset link if the address has an account; otherwise e-mail the address
+    that no account has it (in `locale`), so both take as long and look the same."""
     user = find_user(email)
     if user is None:
+        queue_mail(
+            normalise_email(email),
+            _l("Reset your password"),
+            "reset_unknown",
+            locale,
+            reset_url=external_url("auth.reset_request"),
+            signup_url=external_url("auth.signup"),
+        )
         return
     queue_mail(
         user.email,

@@ -32,6 +32,7 @@ from ..services import membership as memberships
 from ..services import payments, privacy
 from ..services.calendar import event_calendar
 from ..services.collectives import all_domains
+from .auth import stay_logged_in
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -272,7 +273,8 @@ def confirm_email_change(token: str):
 @bp.post("/password")
 @login_required
 def change_password():
-    """Choose a new password, after typing the current one."""
+    """Choose a new password, after typing the current one. Every other device is
+    logged out; this one stays logged in."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
@@ -281,7 +283,11 @@ def change_password():
             form[refusal.field].errors.append(str(refusal.message))
         else:
             db.session.commit()
-            flash(_("Your new password is saved."), "success")
+            stay_logged_in(current_user._get_current_object())
+            flash(
+                _("Your new password is saved. On every other device you are logged out."),
+                "success",
+            )
             return redirect(url_for("account.index"), code=303)
     return _render_index(422, password_form=form)
 

@@ -9,14 +9,16 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, decode_cookie, login_user, logout_user
 
 from ..extensions import db, limiter
 from ..forms.accounts import ConfirmForm, LoginForm, ResetPasswordForm, ResetRequestForm, SignupForm
 from ..i18n import current_locale
+from ..models import User
 from ..services import accounts
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -29,6 +31,20 @@ def _safe_next(target: str | None) -> str:
         if not parts.scheme and not parts.netloc and target.startswith("/"):
             return target
     return url_for("account.index")
+
+
+def stay_logged_in(user: User) -> None:
+    """Log this device in again after `user`'s session key changed (their own new
+    password): the other devices are logged out, this one is not. It gets a new
+    remember-me cookie only if it had a valid one for this person."""
+    cookie = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+    previous = session.get("_user_id") or ""
+    remembered = (
+        bool(cookie)
+        and previous.partition(":")[0] == str(user.id)
+        and decode_cookie(cookie) == previous
+    )
+    login_user(user, remember=remembered)
 
 
 def _login_limit() -> str:
@@ -111,11 +127,15 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Log out (a POST with a CSRF token, so no other site can log you out)."""
+    """Log out here and on every other device (a POST with a CSRF token, so no other
+    site can log you out)."""
     form = ConfirmForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            accounts.log_out_everywhere(current_user)
+            db.session.commit()
         logout_user()
-        flash(_("You are logged out."), "success")
+        flash(_("You are logged out, on this device and on every other one."), "success")
     return redirect(url_for("public.index"), code=303)
 
 
@@ -125,7 +145,7 @@ def reset_request():
     """Ask for a reset link. Known or not, the address gets the same answer."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
+        accounts.request_password_reset(form.email.data, current_locale())
         db.session.commit()
         return redirect(url_for("auth.check_email", reset=1), code=303)
     status = 422 if form.is_submitted() else 200
@@ -143,8 +163,14 @@ def reset_password(token: str):
     if form.validate_on_submit():
         accounts.reset_password(user, form.password.data)
         db.session.commit()
-        login_user(user)
-        flash(_("Your new password is saved and you are logged in."), "success")
+        stay_logged_in(user)
+        flash(
+            _(
+                "Your new password is saved and you are logged in. On every other device "
+                "you are logged out."
+            ),
+            "success",
+        )
         return redirect(url_for("account.index"), code=303)
     status = 422 if form.is_submitted() else 200
     return render_template("auth/reset_password.html", form=form), status

@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, request
 
 from ..extensions import csrf, db
+from ..security import any_origin
 from ..services import payments
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
@@ -10,6 +11,7 @@ bp = Blueprint("payments", __name__, url_prefix="/payments")
 
 @bp.post("/stripe/webhook")
 @csrf.exempt
+@any_origin
 def stripe_webhook():
     """Act on a Stripe event: 400 for a missing or wrong signature, 200 once handled."""
     if not payments.online_payments_enabled():

@@ -204,7 +204,8 @@ def test_losing_the_database_mid_registration_says_so_and_writes_nothing(app, cl
     assert loss.fired == 1
 
     assert response.status_code == 503
-    assert response.headers["Retry-After"] == "60"
+    # About a minute: the rate limiter's own Retry-After (its window's rest) may stand.
+    assert 55 <= int(response.headers["Retry-After"]) <= 60
     page = text(response)
     assert f'<html lang="{lang}"' in page
     if lang == "en":

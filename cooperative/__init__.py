@@ -90,11 +90,11 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         app.register_blueprint(blueprint)
 
     i18n.init_app(app)
-    errors.init_app(app)
     security.init_app(app)
     performance.init_app(app)
     page_cache.init_app(app)
     cli.init_app(app)
+    errors.init_app(app)  # last: see its docstring
     return app
 
 

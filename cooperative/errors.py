@@ -1,14 +1,25 @@
 """Error pages in the visitor's language, for browsers and for htmx requests alike."""
 
+import logging
 from contextlib import suppress
 
-from flask import Flask, Response, g, render_template
+import sqlalchemy as sa
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db, htmx, login_manager
 from .security import OtherSiteRefused
+
+log = logging.getLogger(__name__)
+
+# What SQLAlchemy raises when the database cannot be reached: the connection lost, the
+# server down, the pool exhausted.
+UNREACHABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+# Set in a session's `info` once it committed: what the request sent is saved.
+COMMITTED = "committed"
 
 
 def render_error(error: HTTPException):
@@ -35,17 +46,84 @@ def render_database_unavailable(error: Exception):
     """A 503 when the database cannot be reached (connection lost, server down, pool
     exhausted): undo the half-done transaction, so nothing is half-written, and ask the
     visitor to try again in a minute."""
-    with suppress(sa_exc.SQLAlchemyError):
-        db.session.rollback()
+    _discard_transaction()
+    return database_unavailable(error)
+
+
+def database_unavailable(error: Exception) -> Response:
+    """The answer while the database is away: 503 with Retry-After, as JSON under the API
+    and as the site's page in the visitor's language elsewhere. Never raises a database
+    error itself: a page that cannot load who is logged in is shown as to a visitor."""
+    if request.blueprint == "api":
+        from .views.api import open_data_headers
+
+        response = jsonify(error="service unavailable")
+        response = open_data_headers(response)
+    else:
+        try:
+            page = render_template("errors/error.html", error=error, code=503)
+        except sa_exc.SQLAlchemyError:
+            _discard_transaction()
+            g._login_user = login_manager.anonymous_user()
+            page = render_template("errors/error.html", error=error, code=503)
+        response = make_response(page)
+        _discard_transaction()
+    response.status_code = 503
+    response.headers["Retry-After"] = "60"
+    return response
+
+
+def end_transaction(response: Response) -> Response:
+    """Roll back what the request left open while its answer can still change.
+
+    Flask-SQLAlchemy would roll back at teardown, after the answer is made: when the
+    connection is lost by then, the rollback raises where nothing turns it into a page,
+    and the server sends its bare "Internal Server Error". Here a failed rollback makes
+    the answer the 503 page instead, unless the request committed: then what it sent is
+    saved and its own answer (a redirect, mostly) tells the truth.
+    """
+    if not db.session.registry.has():
+        return response
+    session = db.session()
+    if not session.in_transaction():
+        return response
     try:
-        page = render_template("errors/error.html", error=error, code=503)
+        session.rollback()
+    except sa_exc.SQLAlchemyError as error:
+        log.warning(
+            "The database was lost at the end of %s %s: %s", request.method, request.path, error
+        )
+        _discard_transaction()
+        if session.info.get(COMMITTED):
+            return response
+        return database_unavailable(error)
+    return response
+
+
+def remove_session(exc: BaseException | None) -> None:
+    """Flask-SQLAlchemy's teardown (end the session) that never raises: the answer is on
+    its way by now. A session whose connection is lost is thrown away, not kept for the
+    next request."""
+    try:
+        db.session.remove()
+    except sa_exc.SQLAlchemyError as error:
+        log.warning("The database was lost when a request ended: %s", error)
+        _discard_transaction()
+        db.session.registry.clear()
+
+
+def _discard_transaction() -> None:
+    """Roll back the session's transaction; when that fails too, drop its connection."""
+    session = db.session()
+    try:
+        session.rollback()
     except sa_exc.SQLAlchemyError:
-        # Still unreachable: the page cannot even load who is logged in; show it anyway.
         with suppress(sa_exc.SQLAlchemyError):
-            db.session.rollback()
-        g._login_user = login_manager.anonymous_user()
-        page = render_template("errors/error.html", error=error, code=503)
-    return page, 503, {"Retry-After": "60"}
+            session.invalidate()
+
+
+def _mark_committed(session: Session) -> None:
+    session.info[COMMITTED] = True
 
 
 def show_whole_page_to_htmx(response: Response) -> Response:
@@ -58,11 +136,18 @@ def show_whole_page_to_htmx(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    """Error pages and handlers. Called last in `create_app`: its answer hooks then run
+    first, so every other hook (security headers, compression) sees the 503 page too."""
     app.after_request(show_whole_page_to_htmx)
+    app.after_request(end_transaction)  # runs before show_whole_page_to_htmx
+    # Runs before Flask-SQLAlchemy's own teardown, which then finds nothing left to end.
+    app.teardown_appcontext(remove_session)
+    if not sa.event.contains(db.session, "after_commit", _mark_committed):
+        sa.event.listen(db.session, "after_commit", _mark_committed)
     app.register_error_handler(CSRFError, render_csrf_error)
     app.register_error_handler(OtherSiteRefused, render_other_site_error)
     for code in (400, 403, 404, 405, 429):
         app.register_error_handler(code, render_error)
     app.register_error_handler(500, render_server_error)
-    for unreachable in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+    for unreachable in UNREACHABLE:
         app.register_error_handler(unreachable, render_database_unavailable)

@@ -7,11 +7,14 @@ up) and test_payments.py (a checkout timing out, then a retry).
 """
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
+import requests
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from werkzeug.serving import make_server
 
 from cooperative.extensions import db
 from cooperative.models import (
@@ -22,14 +25,16 @@ from cooperative.models import (
     RegistrationStatus,
     utcnow,
 )
-from tests.conftest import Inbox, csrf_token, free_port, post_form
+from tests.conftest import CSRF_RE, Inbox, csrf_token, free_port, post_form
 from tests.factories import make_collective, make_event, make_organiser, make_registration
 
 REGISTER = "/events/buurtdiner/register"
 
 
 def text(response) -> str:
-    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+    """The page's text with its white space squeezed (a test client's or `requests`')."""
+    body = response.text if isinstance(response, requests.Response) else response.get_data(True)
+    return re.sub(r"\s+", " ", body)
 
 
 def make_outbox_due(app) -> None:
@@ -258,6 +263,160 @@ def test_an_organiser_checking_in_while_the_database_is_away_gets_the_503_page(
     assert "We cannot reach our database" in text(response)
     with app.app_context():
         assert db.session.get(Attendee, ada_id).checked_in_at is None
+
+
+# --- The database lost as a request ends --------------------------------------------------
+
+
+class LostAtRollback:
+    """Lose the database connection just as the first ROLLBACK is sent: the rollback
+    that ends a request which read (or failed) without committing.
+
+    On PostgreSQL the server ends the connection (`pg_terminate_backend`); on SQLite the
+    driver's connection is closed under SQLAlchemy. Either way the driver's own rollback
+    then fails, as it does when a connection dies between a page's last query and the end
+    of its request.
+    """
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.fired = 0
+
+    def _rollback(self, conn) -> None:
+        if self.fired:
+            return
+        self.fired += 1
+        if conn.dialect.name == "postgresql":
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            killer = sa.create_engine(self.engine.url, poolclass=sa.pool.NullPool)
+            with killer.connect() as other:
+                other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            killer.dispose()
+        else:
+            conn.connection.dbapi_connection.close()
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "rollback", self._rollback)
+        return self
+
+    def __exit__(self, *exc_info):
+        sa.event.remove(self.engine, "rollback", self._rollback)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app behind a real WSGI server in a thread, as gunicorn serves it: an error
+    that escapes Flask becomes the server's bare "Internal Server Error" there."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_losing_the_database_as_a_page_ends_answers_the_503_page(app, engine, live_server):
+    """The event page is read and rendered, then the connection dies before the
+    request's rollback: the visitor gets the site's 503 page, not the server's bare 500,
+    and the next visitor gets the page."""
+    with app.app_context():
+        make_event(capacity=5)
+
+    with LostAtRollback(engine) as loss:
+        response = requests.get(f"{live_server}/events/buurtdiner?lang=en", timeout=10)
+    assert loss.fired == 1
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "60"
+    assert "Content-Security-Policy" in response.headers
+    page = text(response)
+    assert '<html lang="en"' in page
+    assert "We cannot reach our database" in page
+    assert "Nothing you sent has been saved. Please try again in a minute." in page
+    again = requests.get(f"{live_server}/events/buurtdiner?lang=en", timeout=10)
+    assert again.status_code == 200 and "Buurtdiner" in again.text
+
+
+def test_losing_the_database_as_a_refused_form_ends_saves_nothing(app, engine, live_server):
+    """A registration refused by the form (no name) reads the event to show the form
+    again; the connection dies before the rollback: the 503 page, and nothing saved."""
+    with app.app_context():
+        make_event(capacity=5)
+    browser = requests.Session()
+    token = CSRF_RE.search(browser.get(f"{live_server}/events/buurtdiner?lang=nl").text)
+    data = {"csrf_token": token.group(1), **party("", "ada@example.org")}
+
+    with LostAtRollback(engine) as loss:
+        response = browser.post(f"{live_server}{REGISTER}", data=data, timeout=10)
+    assert loss.fired == 1
+
+    assert response.status_code == 503
+    page = text(response)
+    assert '<html lang="nl"' in page and "Internal Server Error" not in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
+
+
+def test_the_api_answers_json_when_the_database_is_lost_as_a_request_ends(app, engine, live_server):
+    """The open-data API says it in JSON, readable from any site like its other answers."""
+    with app.app_context():
+        make_event(capacity=5)
+
+    with LostAtRollback(engine) as loss:
+        response = requests.get(f"{live_server}/api/v1/events/buurtdiner", timeout=10)
+    assert loss.fired == 1
+
+    assert response.status_code == 503
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Retry-After"] == "60"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.json() == {"error": "service unavailable"}
+
+
+def test_the_api_answers_json_when_the_database_is_lost_mid_request(app, client, engine):
+    with app.app_context():
+        make_event(capacity=5)
+    with ConnectionLoss(engine, r"FROM events"):
+        response = client.get("/api/v1/events/buurtdiner")
+    assert response.status_code == 503
+    assert response.json == {"error": "service unavailable"}
+
+
+def test_a_session_whose_connection_is_lost_ends_quietly(app, engine):
+    """The last line of defence, Flask's teardown: a rollback that fails there is logged
+    and the session thrown away, never raised into the server."""
+    context = app.app_context()
+    context.push()
+    session = db.session()
+    assert session.execute(sa.select(1)).scalar() == 1
+
+    with LostAtRollback(engine) as loss:
+        context.pop()
+    assert loss.fired == 1
+
+    assert not session.in_transaction()
+    with app.app_context():
+        assert db.session.execute(sa.select(1)).scalar() == 1
+
+
+def test_an_answer_after_a_commit_stands_when_the_database_is_lost_after_it(app, client, engine):
+    """Ada registers a second time: her link is queued again (committed), then the event
+    is read for the redirect and the connection dies before the rollback. What she sent
+    is saved, so she is sent on as usual, not told that nothing was saved."""
+    with app.app_context():
+        make_event(capacity=5)
+    assert post_form(client, REGISTER, party("Ada", "ada@example.org")).status_code == 303
+    data = {"csrf_token": csrf_token(client), **party("Ada", "ada@example.org")}
+
+    with LostAtRollback(engine) as loss:
+        response = client.post(REGISTER, data=data)
+    assert loss.fired == 1
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/events/buurtdiner/registered"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 1
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 2
 
 
 # --- Stripe silent when a checkout is created ---------------------------------------------

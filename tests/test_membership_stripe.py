@@ -547,14 +547,18 @@ def test_a_bank_payment_that_fails_later_leaves_the_membership_waiting(
 ):
     ada = logged_in(app, "ada@example.org")
     session_id = join_online(ada)
+    fake_stripe.hold_async_payments = True  # the bank answers later, as at Stripe
     fake_stripe.pay(session_id, outcome="async_failure")
     completed = only_event(fake_stripe, "checkout.session.completed", session_id)
-    failed = only_event(fake_stripe, "checkout.session.async_payment_failed", session_id)
 
     assert deliver_webhook(ada, fake_stripe, completed).json["outcome"] == (
         "waiting for an asynchronous payment"
     )
-    assert deliver_webhook(ada, fake_stripe, failed).status_code == 200
+    fake_stripe.settle_async(session_id)
+    failed = only_event(fake_stripe, "checkout.session.async_payment_failed", session_id)
+    assert deliver_webhook(ada, fake_stripe, failed).json["outcome"] == (
+        "checkout.session.async_payment_failed"
+    )
 
     waiting = membership_of(app, "ada@example.org")
     assert waiting.status == MembershipStatus.PENDING_PAYMENT and waiting.number is None

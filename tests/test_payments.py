@@ -217,19 +217,6 @@ def test_an_unsigned_or_wrongly_signed_webhook_is_refused(client, app, fake_stri
         assert db.session.scalar(sa.select(sa.func.count(StripeEvent.id))) == 0
 
 
-def test_a_tampered_amount_is_not_believed(client, app, fake_stripe, event):
-    session_id = session_of(register(client, event, "Ada"))
-    fake_stripe.pay(session_id)
-    completed = only_event(fake_stripe, "checkout.session.completed")
-    completed["id"] = "evt_test_tampered"
-    completed["data"]["object"]["amount_total"] = 1
-
-    assert deliver_webhook(client, fake_stripe, completed).status_code == 200
-    held = registration(app)
-    assert held.status == RegistrationStatus.PENDING_PAYMENT and held.amount_paid_cents == 0
-    assert payments_of(app, held.id)[0].status == PaymentStatus.FAILED
-
-
 def test_cancelled_on_the_checkout_page_keeps_the_hold_with_a_pay_button(
     client, app, fake_stripe, event
 ):

@@ -1,10 +1,11 @@
 """Online payments through Stripe Checkout, for anything we sell: a registration, a membership.
 
 A `Payment` row is ours; a Checkout Session is Stripe's page where the person pays. We
-believe Stripe about a payment in two ways only: a webhook whose signature checks out, or
-a session we ask Stripe for ourselves (when the person comes back before the webhook).
-Both arrive at `apply_session`, which checks amount and currency against our own row and
-then lets the thing paid for settle it, once: whichever comes second finds it settled.
+believe only what we ask Stripe ourselves: a signed webhook is a prompt to ask, never the
+answer (its payload could be old, or signed by someone who got hold of the secret), and so
+is the person coming back from the Checkout page. Both fetch the session from Stripe and
+arrive at `settle_session`, which checks amount and currency against our own row and then
+lets the thing paid for settle it, once: whichever comes second finds it settled.
 """
 
 import logging
@@ -24,9 +25,22 @@ log = logging.getLogger(__name__)
 # Stripe takes Checkout Sessions that expire between 30 minutes and 24 hours from now.
 SESSION_MIN = timedelta(minutes=30, seconds=30)
 SESSION_MAX = timedelta(hours=23, minutes=59)
-# Events we act on; others are acknowledged and ignored.
+# Events that make us ask Stripe how a Checkout Session stands; others are acknowledged.
+SESSION_EVENTS = "checkout.session."
 PAID_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 FAILED_EVENTS = {"checkout.session.expired", "checkout.session.async_payment_failed"}
+# How far a webhook's signature time may lie from ours, in the past (Stripe's SDK checks
+# that) and in the future (we do).
+SIGNATURE_TOLERANCE_SECONDS = stripe.Webhook.DEFAULT_TOLERANCE
+# What `settle_session` did.
+PAID = "paid"
+FAILED = "failed"
+WAITING = "waiting for an asynchronous payment"
+STILL_OPEN = "the session is still open"
+UNKNOWN = "a session we do not know"
+MISMATCH = "refunded: Stripe's amount differs from ours"
+# A payment intent in these states will not be paid: an asynchronous payment failed.
+FAILED_INTENT_STATES = {"requires_payment_method", "canceled"}
 
 
 class PaymentUnavailable(Exception):
@@ -158,19 +172,35 @@ def expire_checkout(payment: Payment) -> None:
         log.info("Could not expire session %s: %s", payment.stripe_checkout_session_id, error)
 
 
+def fetch_session(session_id: str):
+    """Stripe's own word on a Checkout Session (its payment intent expanded), or None when
+    Stripe does not know it. Raises PaymentUnavailable when Stripe does not answer."""
+    try:
+        return stripe_client().v1.checkout.sessions.retrieve(
+            session_id, params={"expand": ["payment_intent"]}
+        )
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404:
+            return None
+        raise PaymentUnavailable(str(error)) from error
+    except stripe.StripeError as error:
+        log.warning("Could not read session %s: %s", session_id, error)
+        raise PaymentUnavailable(str(error)) from error
+
+
 def sync_checkout(payment: Payment) -> None:
-    """Ask Stripe how `payment`'s session stands and act on it (for the return page)."""
+    """Ask Stripe how `payment`'s session stands and act on it (for the return page).
+
+    Stripe not answering is logged and changes nothing: its webhook settles it later.
+    """
     if not payment.stripe_checkout_session_id or payment.status != PaymentStatus.OPEN:
         return
     try:
-        session = stripe_client().v1.checkout.sessions.retrieve(payment.stripe_checkout_session_id)
-    except stripe.StripeError as error:
-        log.warning("Could not read session %s: %s", payment.stripe_checkout_session_id, error)
+        session = fetch_session(payment.stripe_checkout_session_id)
+    except PaymentUnavailable:
         return
-    if session.status == "complete" and session.payment_status == "paid":
-        apply_session(session, paid=True)
-    elif session.status == "expired":
-        apply_session(session, paid=False)
+    if session is not None:
+        settle_session(session)
 
 
 def refund(payment: Payment, amount_cents: int) -> None:
@@ -197,62 +227,142 @@ def refund(payment: Payment, amount_cents: int) -> None:
 
 
 def handle_webhook(payload: bytes, signature: str | None) -> str:
-    """Verify a webhook and act on it once; return what was done (for the log).
+    """Verify a webhook, ask Stripe how its Checkout Session stands, and act on that once;
+    return what was done (for the log).
 
-    Raises WebhookRefused for a missing or wrong signature. An event id seen before is
-    acknowledged and not acted on again, also when two deliveries race: the second one
-    waits for the first one's row and then finds it.
+    Raises WebhookRefused for a missing or wrong signature, or one made more than
+    SIGNATURE_TOLERANCE_SECONDS before or after now; PaymentUnavailable when Stripe does
+    not answer (nothing is recorded: Stripe delivers the event again later). The event's
+    own account of the session is not believed: only the session fetched from Stripe. An
+    event id seen before is acknowledged and not acted on again, also when two deliveries
+    race: the second one waits for the first one's row and then finds it.
     """
-    try:
-        event = stripe.Webhook.construct_event(
-            payload, signature or "", current_app.config["STRIPE_WEBHOOK_SECRET"]
-        )
-    except (ValueError, stripe.SignatureVerificationError) as error:
-        raise WebhookRefused(str(error)) from error
+    event = verified_event(payload, signature)
+    if db.session.get(StripeEvent, event.id) is not None:
+        return "duplicate"
+    session = None
+    if event.type.startswith(SESSION_EVENTS):
+        # Asked before anything is locked: no lock waits on Stripe's answer.
+        session_id = getattr(event.data.object, "id", None)
+        session = fetch_session(session_id) if isinstance(session_id, str) else None
     try:
         with db.session.begin_nested():
             db.session.add(StripeEvent(id=event.id, type=event.type))
     except IntegrityError:
         return "duplicate"
-    if event.type in PAID_EVENTS | FAILED_EVENTS:
-        session = event.data.object
-        if event.type == "checkout.session.completed" and session.payment_status != "paid":
-            return "waiting for an asynchronous payment"
-        apply_session(session, paid=event.type in PAID_EVENTS)
+    if not event.type.startswith(SESSION_EVENTS):
+        return "ignored"
+    if session is None:
+        log.warning("Event %s names a session Stripe does not know", event.id)
+        return UNKNOWN
+    done = settle_session(session)
+    if (done == PAID and event.type in PAID_EVENTS) or (
+        done == FAILED and event.type in FAILED_EVENTS
+    ):
         return event.type
-    return "ignored"
+    return done
 
 
-def apply_session(session, paid: bool) -> None:
-    """Settle our payment for a Stripe session that was paid, or that expired or failed.
+def verified_event(payload: bytes, signature: str | None) -> stripe.Event:
+    """The Stripe event in `payload`, when `signature` is Stripe's for it and was made at
+    most SIGNATURE_TOLERANCE_SECONDS from now. Raises WebhookRefused otherwise; Stripe's
+    SDK checks only signatures from the past, so one from the future is refused here."""
+    signature = signature or ""
+    try:
+        event = stripe.Webhook.construct_event(
+            payload,
+            signature,
+            current_app.config["STRIPE_WEBHOOK_SECRET"],
+            tolerance=SIGNATURE_TOLERANCE_SECONDS,
+        )
+    except (ValueError, stripe.SignatureVerificationError) as error:
+        raise WebhookRefused(str(error)) from error
+    # Checked above: the header has a `t=` with a number.
+    signed_at = int(dict(item.split("=", 1) for item in signature.split(",") if "=" in item)["t"])
+    if signed_at > utcnow().timestamp() + SIGNATURE_TOLERANCE_SECONDS:
+        raise WebhookRefused(f"signed in the future: t={signed_at}")
+    return event
 
-    A paid session whose amount or currency differs from our row is not believed: the
-    payment is marked failed and logged, and nothing is confirmed.
+
+def settle_session(session) -> str:
+    """Settle our payment as Stripe's `session` (fetched from Stripe) stands; return what
+    was done: PAID, FAILED (the page expired or an asynchronous payment failed), WAITING,
+    STILL_OPEN, UNKNOWN or MISMATCH.
+
+    A paid session whose amount or currency differs from our row confirms nothing: the
+    money goes back and the mismatch is logged. A row an earlier version marked failed on
+    a webhook's word is settled like an open one.
     """
     payment = db.session.scalar(
         sa.select(Payment).where(Payment.stripe_checkout_session_id == session.id)
     )
     if payment is None:
         log.warning("A Stripe session we do not know: %s", session.id)
-        return
-    if not paid:
+        return UNKNOWN
+    outcome = _outcome(session)
+    if outcome == FAILED:
         _settle(payment, paid=False)
-        return
+    if outcome != PAID:
+        return outcome
+    if payment.status == PaymentStatus.FAILED:
+        payment.status = PaymentStatus.OPEN
+    intent = session.payment_intent
+    payment.stripe_payment_intent_id = intent if isinstance(intent, str) else intent.id
     if session.amount_total != payment.amount_cents or (session.currency or "").upper() != (
         payment.currency
     ):
-        log.error(
-            "Payment %s: Stripe says %s %s, we expected %s %s",
-            payment.id,
-            session.amount_total,
-            session.currency,
-            payment.amount_cents,
-            payment.currency,
-        )
-        payment.status = PaymentStatus.FAILED
-        return
-    payment.stripe_payment_intent_id = session.payment_intent
+        _refund_mismatch(payment, session)
+        return MISMATCH
     _settle(payment, paid=True)
+    return PAID
+
+
+def _outcome(session) -> str:
+    """What Stripe's `session` says about the payment: PAID, FAILED, WAITING or STILL_OPEN."""
+    if session.status == "expired":
+        return FAILED
+    if session.status != "complete":
+        return STILL_OPEN
+    if session.payment_status in ("paid", "no_payment_required"):
+        return PAID
+    intent = session.payment_intent
+    if (
+        intent is not None
+        and not isinstance(intent, str)
+        and intent.status in (FAILED_INTENT_STATES)
+    ):
+        return FAILED
+    return WAITING
+
+
+def _refund_mismatch(payment: Payment, session) -> None:
+    """Give back everything Stripe took for a session whose amount or currency is not our
+    row's, and log it for the treasurer: nothing is confirmed for it. Once: a row already
+    refunded is left alone. Raises PaymentUnavailable when Stripe refuses the refund."""
+    log.error(
+        "Payment %s: Stripe says %s %s for session %s, we expected %s %s; refunding it",
+        payment.id,
+        session.amount_total,
+        session.currency,
+        session.id,
+        payment.amount_cents,
+        payment.currency,
+    )
+    if payment.status == PaymentStatus.REFUNDED:
+        return
+    try:
+        stripe_client().v1.refunds.create(
+            params={
+                "payment_intent": payment.stripe_payment_intent_id,
+                "metadata": {"payment_id": str(payment.id), "reason": "amount mismatch"},
+            },
+            options={"idempotency_key": f"refund-mismatch-{session.id}"},
+        )
+    except stripe.StripeError as error:
+        log.warning("Stripe refused a refund of payment %s: %s", payment.id, error)
+        raise PaymentUnavailable(str(error)) from error
+    payment.status = PaymentStatus.REFUNDED
+    payment.refunded_cents = payment.amount_cents
 
 
 def _settle(payment: Payment, paid: bool) -> None:

@@ -13,7 +13,9 @@ bp = Blueprint("payments", __name__, url_prefix="/payments")
 @csrf.exempt
 @any_origin
 def stripe_webhook():
-    """Act on a Stripe event: 400 for a missing or wrong signature, 200 once handled."""
+    """Act on a Stripe event: 400 for a missing, wrong or out-of-time signature, 503 when
+    Stripe cannot be asked how the session stands (Stripe delivers it again later), 200
+    once handled."""
     if not payments.online_payments_enabled():
         return {"error": "online payments are not set up"}, 404
     try:
@@ -23,6 +25,9 @@ def stripe_webhook():
     except payments.WebhookRefused:
         db.session.rollback()
         return {"error": "invalid signature"}, 400
+    except payments.PaymentUnavailable:
+        db.session.rollback()
+        return {"error": "Stripe did not answer; deliver it again later"}, 503
     db.session.commit()
     current_app.logger.info("Stripe webhook: %s", outcome)
     return {"received": True, "outcome": outcome}

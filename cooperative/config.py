@@ -33,6 +33,23 @@ def _database_url(instance_path: str) -> str:
     return url
 
 
+def base_url() -> str:
+    """The site's address for links in e-mails: `BASE_URL`, or else the address the
+    development server listens on (`FLASK_RUN_HOST`, `FLASK_RUN_PORT`, which `make run
+    HOST=... PORT=...` sets), so a link follows the port. A wildcard host (0.0.0.0, ::)
+    is no address to click, so it becomes 127.0.0.1."""
+    configured = os.environ.get("BASE_URL", "").strip()
+    if configured:
+        return configured.rstrip("/")
+    host = os.environ.get("FLASK_RUN_HOST", "").strip() or "127.0.0.1"
+    port = os.environ.get("FLASK_RUN_PORT", "").strip() or "5000"
+    if host in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 - a listening address, not a bind
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return f"http://{host}:{port}"
+
+
 def from_environment(instance_path: str) -> dict:
     """Return the app's settings read from the environment.
 
@@ -49,7 +66,7 @@ def from_environment(instance_path: str) -> dict:
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "BASE_URL": base_url(),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),

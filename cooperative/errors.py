@@ -54,7 +54,7 @@ def show_whole_page_to_htmx(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.after_request(show_whole_page_to_htmx)
     app.register_error_handler(CSRFError, render_csrf_error)
-    for code in (400, 403, 404, 405, 429):
+    for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, render_error)
     app.register_error_handler(500, render_server_error)
     for unreachable in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):

@@ -229,3 +229,14 @@ class RegistrationForm(FlaskForm):
             self.form_errors.append(error.message)
             return
         target.errors = [*target.errors, error.message]
+
+
+class PersonEditForm(FlaskForm):
+    """One person on the private page's edit form (`attendee-<id>-name`, ...): the same
+    fields, cleaning and limits as when registering, read with the form's prefix."""
+
+    class Meta:
+        csrf = False  # the page's one CSRF token is checked for the whole request
+
+    name = PersonForm.name
+    diet_note = PersonForm.diet_note

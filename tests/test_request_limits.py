@@ -1,0 +1,157 @@
+"""What a request may carry: no control characters in its path, no body over
+MAX_CONTENT_LENGTH, and no text longer than its field, each refused with a clear 4xx."""
+
+import pytest
+import sqlalchemy as sa
+
+from cooperative.extensions import db
+from cooperative.models import Attendee, Registration
+from cooperative.services.registration import PersonChoice
+from tests.conftest import post_form
+from tests.factories import make_collective, make_event, make_registration
+
+
+@pytest.fixture
+def dinner(app):
+    """A published event with a dinner, and one registered person: (token, attendee id)."""
+    with app.app_context():
+        event = make_event(
+            slug="a", collective=make_collective(), meals=[{"name": "Diner", "price_cents": 0}]
+        )
+        registration = make_registration(
+            event, [PersonChoice("Ada", event.meal_options[0].id, ["vegan"])]
+        )
+        return registration.token, registration.attendees[0].id
+
+
+def stored(app, attendee_id: int) -> tuple[str, list[str], str]:
+    with app.app_context():
+        attendee = db.session.get(Attendee, attendee_id)
+        return attendee.name, attendee.diets, attendee.diet_note
+
+
+# --- Control characters in the address ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/events/%00",
+        "/events/a%00",
+        "/collectives/%00",
+        "/collectives/zonnedak%00",
+        "/collectives/%00/events.ics",
+        "/events/a%00.ics",
+        "/events/a%0A.ics",
+        "/events/a%7F",
+        "/r/%00",
+        "/join/%00",
+    ],
+)
+def test_a_page_address_with_a_control_character_is_not_found(client, dinner, url):
+    response = client.get(url + "?lang=en")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/events/%00", "/api/v1/events/a%00b", "/api/v1/events/a%00"]
+)
+def test_an_api_address_with_a_control_character_is_not_found_as_json(client, dinner, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert response.get_json() == {"error": "not found"}
+
+
+def test_the_same_addresses_without_the_character_are_found(client, dinner):
+    assert client.get("/events/a").status_code == 200
+    assert client.get("/events/a.ics").status_code == 200
+    assert client.get("/api/v1/events/a").status_code == 200
+
+
+# --- The private page's edit form ---------------------------------------------------------
+
+
+def test_a_nul_character_in_a_name_is_dropped(client, app, dinner):
+    token, ada = dinner
+    prefix = f"attendee-{ada}-"
+    response = post_form(
+        client,
+        f"/r/{token}/edit",
+        {
+            prefix + "name": "Ada\x00 Lovelace",
+            prefix + "diets": "vegan",
+            prefix + "diet_note": "no\x00ten",
+        },
+    )
+    assert response.status_code == 303
+    assert stored(app, ada) == ("Ada Lovelace", ["vegan"], "noten")
+
+
+def test_a_name_too_long_is_refused_next_to_the_field_and_kept(client, app, dinner):
+    token, ada = dinner
+    prefix = f"attendee-{ada}-"
+    long_name = "A" * 10_000
+    response = post_form(
+        client,
+        f"/r/{token}/edit?lang=nl",
+        {prefix + "name": long_name, prefix + "diets": "halal", prefix + "diet_note": "noten"},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Your changes are saved" not in page and "Je wijzigingen zijn opgeslagen" not in page
+    assert f'value="{long_name}" aria-invalid="true" aria-describedby="{prefix}name-error"' in page
+    assert f'<p class="error" id="{prefix}name-error">Veld mag niet langer zijn dan 120' in page
+    assert 'value="noten"' in page  # the rest of the typing is kept too
+    assert stored(app, ada) == ("Ada", ["vegan"], "")
+
+
+def test_a_note_too_long_is_refused_next_to_its_field(client, app, dinner):
+    token, ada = dinner
+    prefix = f"attendee-{ada}-"
+    response = post_form(
+        client,
+        f"/r/{token}/edit?lang=en",
+        {prefix + "name": "Ada L.", prefix + "diets": "vegan", prefix + "diet_note": "n" * 301},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'<p class="error" id="{prefix}diet_note-error">Field cannot be longer than 300' in page
+    assert 'value="Ada L."' in page
+    assert stored(app, ada) == ("Ada", ["vegan"], "")
+
+
+# --- The size of a request ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("nl", "Wat je stuurde is te groot"), ("en", "What you sent is too large")],
+)
+def test_a_body_over_the_limit_gets_a_friendly_413(client, app, dinner, lang, words):
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    token, ada = dinner
+    prefix = f"attendee-{ada}-"
+    response = post_form(
+        client, f"/r/{token}/edit?lang={lang}", {prefix + "name": "A" * (1024 * 1024 + 1)}
+    )
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert words in page and '<html lang="' + lang in page
+    assert "1 MB" in page
+    assert stored(app, ada) == ("Ada", ["vegan"], "")
+
+
+def test_a_body_over_the_limit_is_refused_to_htmx_as_a_whole_page(client, app, dinner):
+    with app.app_context():
+        slug = db.session.scalar(sa.select(Registration)).event.slug
+    response = post_form(
+        client,
+        f"/events/{slug}/register",
+        {"contact_name": "x" * 2_000_000},
+        headers={"HX-Request": "true", "HX-Target": "registration-form"},
+    )
+    assert response.status_code == 413
+    assert response.headers["HX-Retarget"] == "body"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 1

@@ -50,6 +50,24 @@ def base_url() -> str:
     return f"http://{host}:{port}"
 
 
+def bank_iban() -> str:
+    """The cooperative's IBAN for membership fees paid by bank transfer (`BANK_IBAN`),
+    written in groups of four; empty when not set.
+
+    Refuses (RuntimeError) an IBAN whose country, length or check digits are wrong
+    (checked by schwifty), so a typo never reaches a member who pays.
+    """
+    value = os.environ.get("BANK_IBAN", "").strip()
+    if not value:
+        return ""
+    from schwifty import IBAN  # only when set: its bank registry costs memory
+
+    try:
+        return IBAN(value).formatted
+    except ValueError as error:
+        raise RuntimeError(f"BANK_IBAN is not a valid IBAN: {error}") from error
+
+
 def from_environment(instance_path: str) -> dict:
     """Return the app's settings read from the environment.
 
@@ -73,6 +91,9 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "MeentCoop <noreply@meentcoop.example>"),
+        # Where members transfer their fee: shown on the account page and e-mailed.
+        "BANK_IBAN": bank_iban(),
+        "BANK_ACCOUNT_NAME": os.environ.get("BANK_ACCOUNT_NAME", "").strip(),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),

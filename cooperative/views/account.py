@@ -107,6 +107,7 @@ def _render_index(status: int = 200, **forms):
             "account/index.html",
             membership=membership,
             amount_due=memberships.amount_due(membership) if membership else 0,
+            transfer=memberships.bank_transfer(membership) if membership else None,
             online=payments.online_payments_enabled(),
             profile_form=forms.get("profile_form") or _filled_profile_form(),
             email_form=forms.get("email_form") or EmailChangeForm(formdata=None),

@@ -212,6 +212,7 @@ def _render_member(membership: Membership, status: int = 200, **forms):
         render_template(
             "admin/member.html",
             membership=membership,
+            reference=memberships.payment_reference(membership),
             decision_form=forms.get("decision_form") or DecisionForm(formdata=None),
             transfer_form=transfer_form,
             amount_due=due,

@@ -5,10 +5,16 @@ import pytest
 import sqlalchemy as sa
 
 from cooperative.extensions import db
-from cooperative.models import Attendee, Registration
+from cooperative.models import Attendee, MembershipPlan, Registration
 from cooperative.services.registration import PersonChoice
-from tests.conftest import post_form
-from tests.factories import make_collective, make_event, make_registration
+from tests.conftest import make_user, post_form
+from tests.factories import (
+    make_admin,
+    make_collective,
+    make_event,
+    make_organiser,
+    make_registration,
+)
 
 
 @pytest.fixture
@@ -153,5 +159,70 @@ def test_a_body_over_the_limit_is_refused_to_htmx_as_a_whole_page(client, app, d
     )
     assert response.status_code == 413
     assert response.headers["HX-Retarget"] == "body"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 1
+
+
+# --- Every form's text fields -------------------------------------------------------------
+
+
+def test_the_admins_member_filters_refuse_hostile_values_next_to_the_field(client, app, auth):
+    with app.app_context():
+        make_admin()
+    auth.login("admin@example.org")
+    response = client.get(
+        "/admin/members?lang=en&q=" + "x" * 201 + "&neighbourhood=%00&plan=%00&status=nope"
+    )
+    assert response.status_code == 200  # a list, with what was refused marked
+    page = response.get_data(as_text=True)
+    assert "Field cannot be longer than 200 characters." in page
+    assert page.count("Not a valid choice.") == 3
+    assert client.get("/admin/members?q=a%00b").status_code == 200
+
+
+def test_a_plan_description_too_long_is_refused(client, app, auth):
+    with app.app_context():
+        make_admin()
+    auth.login("admin@example.org")
+    data = {
+        "slug": "lid",
+        "name_nl": "Lid",
+        "name_en": "Member",
+        "description_nl": "x" * 2001,
+        "description_en": "ok",
+        "fee": "10",
+        "period": "yearly",
+    }
+    response = post_form(client, "/admin/plans/new?lang=en", data)
+    assert response.status_code == 422
+    assert "Field cannot be longer than 2000 characters." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(MembershipPlan.id))) == 0
+    assert post_form(client, "/admin/plans/new", {**data, "description_nl": "x"}).status_code == 303
+
+
+def test_a_password_longer_than_any_password_is_refused_without_hashing(client, app):
+    with app.app_context():
+        make_user()
+    response = post_form(
+        client, "/auth/login?lang=en", {"email": "resident@example.org", "password": "p" * 201}
+    )
+    assert response.status_code == 422
+    assert "A password has at most 200 characters." in response.get_data(as_text=True)
+
+
+def test_a_walk_in_amount_too_long_is_refused(client, app, auth, dinner):
+    with app.app_context():
+        event = db.session.scalar(sa.select(Registration)).event
+        make_organiser(event.collective)
+        event_id = event.id
+    auth.login("organiser@example.org")
+    response = post_form(
+        client,
+        f"/manage/events/{event_id}/walk-in?lang=en",
+        {"name": "Bob", "meal": "", "paid": "5" * 21},
+    )
+    assert response.status_code == 422
+    assert "Field cannot be longer than 20 characters." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 1

@@ -77,7 +77,9 @@ class RegistrationForm(FlaskForm):
     )
     contact_email = email_field(_l("Your e-mail address"))
     people = FieldList(FormField(PersonForm), min_entries=1, max_entries=MAX_ROWS)
-    meal_amount = StringField(_l("What you pay per meal"), filters=[strip])
+    meal_amount = StringField(
+        _l("What you pay per meal"), filters=[strip], validators=[Length(max=20)]
+    )
     pay_method = RadioField(
         _l("How do you pay?"),
         choices=[

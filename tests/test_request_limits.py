@@ -12,6 +12,7 @@ from tests.factories import (
     make_admin,
     make_collective,
     make_event,
+    make_member,
     make_organiser,
     make_registration,
 )
@@ -226,3 +227,28 @@ def test_a_walk_in_amount_too_long_is_refused(client, app, auth, dinner):
     assert "Field cannot be longer than 20 characters." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 1
+
+
+@pytest.mark.parametrize("session_id", ["%00", "cs_test_a%00b", "cs_" + "a" * 300, "x y"])
+def test_a_return_from_stripe_with_a_mangled_session_id_is_harmless(
+    client, app, auth, dinner, session_id
+):
+    token, _ = dinner
+    back = client.get(f"/r/{token}?session_id={session_id}")
+    assert back.status_code == 303 and back.headers["Location"] == f"/r/{token}"
+    with app.app_context():
+        make_user()
+    auth.login()
+    back = client.get(f"/account/?session_id={session_id}")
+    assert back.status_code == 303 and back.headers["Location"] == "/account/"
+
+
+def test_the_members_directory_filters_drop_a_nul_character(client, app, auth):
+    with app.app_context():
+        make_member(neighbourhood="Oost", display_name="Ada")
+        make_member("bob@example.org", neighbourhood="West", display_name="Bob")
+    auth.login("member@example.org")
+    response = client.get("/members/?neighbourhood=Oo%00st&interest=%00")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Ada" in page and "Bob" not in page

@@ -19,6 +19,7 @@ from flask_login import current_user, login_required, logout_user
 
 from ..extensions import db, htmx
 from ..forms.accounts import ConfirmForm
+from ..forms.fields import checkout_session_id
 from ..forms.membership import (
     PROFILE_FIELDS,
     DeleteAccountForm,
@@ -83,13 +84,14 @@ def index():
     session_id = request.args.get("session_id", "")
     if session_id:
         membership = memberships.current_membership(current_user)
-        payment = db.session.scalar(
+        # Looked up only when shaped like Stripe's (never a NUL, never 10 MB of text).
+        payment = checkout_session_id(session_id) and db.session.scalar(
             sa.select(Payment).where(
                 Payment.membership_id == (membership.id if membership else -1),
                 Payment.stripe_checkout_session_id == session_id,
             )
         )
-        if payment is not None:
+        if payment:
             payments.sync_checkout(payment)
             db.session.commit()
         return redirect(url_for("account.index"), code=303)

@@ -25,6 +25,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db, htmx, limiter
+from ..forms.fields import checkout_session_id
 from ..forms.registration import PersonEditForm
 from ..i18n import current_locale
 from ..models import Attendee, EventStatus, Payment, Registration, RegistrationStatus
@@ -165,13 +166,14 @@ def manage(token: str):
     registration = _registration_or_404(token)
     session_id = request.args.get("session_id", "")
     if session_id:
-        payment = db.session.scalar(
+        # Looked up only when shaped like Stripe's (never a NUL, never 10 MB of text).
+        payment = checkout_session_id(session_id) and db.session.scalar(
             sa.select(Payment).where(
                 Payment.registration_id == registration.id,
                 Payment.stripe_checkout_session_id == session_id,
             )
         )
-        if payment is not None:
+        if payment:
             try:
                 payments.sync_checkout(payment)
             except payments.PaymentUnavailable:

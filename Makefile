@@ -5,6 +5,11 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app cooperative
 CATALOGS := cooperative/translations
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1/test
+# `make run PORT=5001 HOST=0.0.0.0`: where the development server listens. `flask run`
+# reads them as FLASK_RUN_PORT/FLASK_RUN_HOST, and so does config.py for the default
+# BASE_URL (e-mailed links), unless BASE_URL is set.
+PORT ?= 5000
+HOST ?= 127.0.0.1
 
 .PHONY: install translations run serve test test-postgres test-browser bench lint format messages clean
 
@@ -19,13 +24,15 @@ install: $(BIN)/activate
 translations: install
 	$(BIN)/pybabel --quiet compile -d $(CATALOGS)
 
+run: export FLASK_RUN_PORT = $(PORT)
+run: export FLASK_RUN_HOST = $(HOST)
 run: translations
 	$(FLASK) db upgrade
 	$(FLASK) coop seed-demo
-	@echo "The site: http://127.0.0.1:5000  (e-mails appear below and in instance/mail/)"
+	@echo "The site: $$($(BIN)/python -c 'from cooperative.config import base_url; print(base_url())')  (e-mails appear below and in instance/mail/)"
 	@trap 'kill 0' EXIT INT TERM; \
 	$(FLASK) coop send-mail --loop --interval 2 & \
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run
 
 serve: translations
 	$(FLASK) db upgrade

@@ -34,6 +34,41 @@ def _database_url(instance_path: str) -> str:
     return url
 
 
+def base_url() -> str:
+    """The site's address for links in e-mails: `BASE_URL`, or else the address the
+    development server listens on (`FLASK_RUN_HOST`, `FLASK_RUN_PORT`, which `make run
+    HOST=... PORT=...` sets), so a link follows the port. A wildcard host (0.0.0.0, ::)
+    is no address to click, so it becomes 127.0.0.1."""
+    configured = os.environ.get("BASE_URL", "").strip()
+    if configured:
+        return configured.rstrip("/")
+    host = os.environ.get("FLASK_RUN_HOST", "").strip() or "127.0.0.1"
+    port = os.environ.get("FLASK_RUN_PORT", "").strip() or "5000"
+    if host in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 - a listening address, not a bind
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return f"http://{host}:{port}"
+
+
+def bank_iban() -> str:
+    """The cooperative's IBAN for membership fees paid by bank transfer (`BANK_IBAN`),
+    written in groups of four; empty when not set.
+
+    Refuses (RuntimeError) an IBAN whose country, length or check digits are wrong
+    (checked by schwifty), so a typo never reaches a member who pays.
+    """
+    value = os.environ.get("BANK_IBAN", "").strip()
+    if not value:
+        return ""
+    from schwifty import IBAN  # only when set: its bank registry costs memory
+
+    try:
+        return IBAN(value).formatted
+    except ValueError as error:
+        raise RuntimeError(f"BANK_IBAN is not a valid IBAN: {error}") from error
+
+
 def from_environment(instance_path: str) -> dict:
     """Return the app's settings read from the environment.
 
@@ -50,13 +85,16 @@ def from_environment(instance_path: str) -> dict:
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "BASE_URL": base_url(),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "MeentCoop <noreply@meentcoop.example>"),
+        # Where members transfer their fee: shown on the account page and e-mailed.
+        "BANK_IBAN": bank_iban(),
+        "BANK_ACCOUNT_NAME": os.environ.get("BANK_ACCOUNT_NAME", "").strip(),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
@@ -84,6 +122,8 @@ def from_environment(instance_path: str) -> dict:
         "PAGE_CACHE_BYTES": int(os.environ.get("PAGE_CACHE_MB", "8")) * 1024 * 1024,
         "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "60")),
         "PAGE_CACHE_CHECK_MS": int(os.environ.get("PAGE_CACHE_CHECK_MS", "100")),
+        # The largest request body accepted (bytes); a larger one is refused with 413.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # How many reverse proxies stand before the app: their X-Forwarded-* headers are
         # believed that far, so rate limits and logs see each visitor's own address.

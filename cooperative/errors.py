@@ -146,7 +146,7 @@ def init_app(app: Flask) -> None:
         sa.event.listen(db.session, "after_commit", _mark_committed)
     app.register_error_handler(CSRFError, render_csrf_error)
     app.register_error_handler(OtherSiteRefused, render_other_site_error)
-    for code in (400, 403, 404, 405, 429):
+    for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, render_error)
     app.register_error_handler(500, render_server_error)
     for unreachable in UNREACHABLE:

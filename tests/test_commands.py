@@ -201,3 +201,48 @@ def test_a_line_break_in_a_subject_neither_adds_headers_nor_blocks_the_outbox(
             sa.select(OutboxMessage.status).order_by(OutboxMessage.id)
         ).all()
         assert statuses == ["sent", "failed", "sent"]
+
+
+def test_the_demo_organiser_runs_the_door_of_the_launch_evening(app, runner, auth, client):
+    runner.invoke(args=["coop", "seed-demo"])
+    with app.app_context():
+        launch = db.session.scalar(
+            sa.select(Event).where(Event.slug == "lancering-samenwerking-collectieven")
+        )
+        assert launch.collective is not None and launch.collective.is_published
+        launch_id = launch.id
+    auth.login("organiser@meentcoop.example", "demo-organiser-2026")
+    attendance = client.get(f"/manage/events/{launch_id}/attendees")
+    assert attendance.status_code == 200
+    assert "Lancering" in attendance.get_data(as_text=True)
+    assert client.get("/manage/events").status_code == 200
+    assert "Lancering" in client.get("/manage/events").get_data(as_text=True)
+
+
+def test_seed_demo_gives_older_demo_data_its_host(app, runner):
+    """A database seeded before the launch evening had a host gets one, once."""
+    runner.invoke(args=["coop", "seed-demo"])
+    with app.app_context():
+        launch = db.session.scalar(
+            sa.select(Event).where(Event.slug == "lancering-samenwerking-collectieven")
+        )
+        launch.collective = None
+        organiser = db.session.scalar(
+            sa.select(User).where(User.email == "organiser@meentcoop.example")
+        )
+        organiser.collective_roles = [
+            r for r in organiser.collective_roles if r.collective.slug != "meentcoop"
+        ]
+        db.session.commit()
+    runner.invoke(args=["coop", "seed-demo"])
+    runner.invoke(args=["coop", "seed-demo"])
+    with app.app_context():
+        launch = db.session.scalar(
+            sa.select(Event).where(Event.slug == "lancering-samenwerking-collectieven")
+        )
+        assert launch.collective.slug == "meentcoop"
+        organiser = db.session.scalar(
+            sa.select(User).where(User.email == "organiser@meentcoop.example")
+        )
+        slugs = sorted(r.collective.slug for r in organiser.collective_roles)
+        assert slugs == ["meentcoop", "voedselcollectief-noord", "zonnedak-oost"]

@@ -8,6 +8,15 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from .fields import email_field, strip
 
 PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 200
+
+
+def password_limit() -> Length:
+    """No password is longer than a new one may be: longer text is refused, not hashed."""
+    return Length(
+        max=PASSWORD_MAX_LENGTH,
+        message=_l("A password has at most %(count)d characters.", count=PASSWORD_MAX_LENGTH),
+    )
 
 
 def _new_password_fields() -> tuple[PasswordField, PasswordField]:
@@ -18,7 +27,7 @@ def _new_password_fields() -> tuple[PasswordField, PasswordField]:
             DataRequired(_l("Please choose a password.")),
             Length(
                 min=PASSWORD_MIN_LENGTH,
-                max=200,
+                max=PASSWORD_MAX_LENGTH,
                 message=_l(
                     "Your password needs at least %(count)d characters.",
                     count=PASSWORD_MIN_LENGTH,
@@ -31,6 +40,7 @@ def _new_password_fields() -> tuple[PasswordField, PasswordField]:
         validators=[
             DataRequired(_l("Please type your password again.")),
             EqualTo("password", _l("The two passwords are not the same.")),
+            password_limit(),
         ],
     )
     return password, confirm
@@ -49,7 +59,8 @@ class SignupForm(FlaskForm):
 class LoginForm(FlaskForm):
     email = email_field()
     password = PasswordField(
-        _l("Password"), validators=[DataRequired(_l("Please fill in your password."))]
+        _l("Password"),
+        validators=[DataRequired(_l("Please fill in your password.")), password_limit()],
     )
     remember = BooleanField(_l("Keep me logged in on this device"))
 

@@ -148,7 +148,7 @@ class AmountRequired:
 class MealForm(Form):
     """One meal: its name, price or pay-what-you-can range, capacity, deadline and diets."""
 
-    id = HiddenField()
+    id = HiddenField(filters=[strip], validators=[Length(max=20)])
     name = StringField(
         _l("Name of the meal"),
         filters=[strip],

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..models import PlanPeriod, Visibility
 from ..slugs import SLUG_RE
-from .accounts import _new_password_fields
+from .accounts import _new_password_fields, password_limit
 from .events import AmountRequired, EuroField, WholeNumberField
 from .fields import email_field, strip
 from .registration import MultiCheckboxField
@@ -140,14 +140,17 @@ class EmailChangeForm(FlaskForm):
     password = PasswordField(
         _l("Your password"),
         id="email_password",
-        validators=[DataRequired(_l("Please fill in your password."))],
+        validators=[DataRequired(_l("Please fill in your password.")), password_limit()],
     )
 
 
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(
         _l("Your current password"),
-        validators=[DataRequired(_l("Please fill in your current password."))],
+        validators=[
+            DataRequired(_l("Please fill in your current password.")),
+            password_limit(),
+        ],
     )
     password, password_confirm = _new_password_fields()
 
@@ -155,7 +158,10 @@ class PasswordChangeForm(FlaskForm):
 class DeleteAccountForm(FlaskForm):
     password = PasswordField(
         _l("Your password"),
-        validators=[DataRequired(_l("Please fill in your password to confirm."))],
+        validators=[
+            DataRequired(_l("Please fill in your password to confirm.")),
+            password_limit(),
+        ],
     )
 
 
@@ -193,8 +199,12 @@ class PlanForm(FlaskForm):
         filters=[strip],
         validators=[DataRequired(_l("Please fill in the English name.")), Length(max=120)],
     )
-    description_nl = TextAreaField(_l("Description in Dutch"), filters=[strip])
-    description_en = TextAreaField(_l("Description in English"), filters=[strip])
+    description_nl = TextAreaField(
+        _l("Description in Dutch"), filters=[strip], validators=[Length(max=2000)]
+    )
+    description_en = TextAreaField(
+        _l("Description in English"), filters=[strip], validators=[Length(max=2000)]
+    )
     fee = EuroField(
         _l("Fee"), validators=[AmountRequired(_l("Please fill in the fee (0 for free)."))]
     )
@@ -234,12 +244,13 @@ class DomainForm(FlaskForm):
 
 
 class MemberFilterForm(FlaskForm):
-    """The filters above the admins' member list (a GET form, no CSRF)."""
+    """The filters above the admins' member list (a GET form, no CSRF). A value that is
+    too long or not among the choices is marked and left out of the search."""
 
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search name or e-mail"), filters=[strip])
-    status = SelectField(_l("Status"), validate_choice=False)
-    plan = SelectField(_l("Plan"), validate_choice=False)
-    neighbourhood = SelectField(_l("Neighbourhood"), validate_choice=False)
+    q = StringField(_l("Search name or e-mail"), filters=[strip], validators=[Length(max=200)])
+    status = SelectField(_l("Status"), default="")
+    plan = SelectField(_l("Plan"), default="")
+    neighbourhood = SelectField(_l("Neighbourhood"), default="")

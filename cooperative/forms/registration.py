@@ -77,7 +77,9 @@ class RegistrationForm(FlaskForm):
     )
     contact_email = email_field(_l("Your e-mail address"))
     people = FieldList(FormField(PersonForm), min_entries=1, max_entries=MAX_ROWS)
-    meal_amount = StringField(_l("What you pay per meal"), filters=[strip])
+    meal_amount = StringField(
+        _l("What you pay per meal"), filters=[strip], validators=[Length(max=20)]
+    )
     pay_method = RadioField(
         _l("How do you pay?"),
         choices=[
@@ -229,3 +231,14 @@ class RegistrationForm(FlaskForm):
             self.form_errors.append(error.message)
             return
         target.errors = [*target.errors, error.message]
+
+
+class PersonEditForm(FlaskForm):
+    """One person on the private page's edit form (`attendee-<id>-name`, ...): the same
+    fields, cleaning and limits as when registering, read with the form's prefix."""
+
+    class Meta:
+        csrf = False  # the page's one CSRF token is checked for the whole request
+
+    name = PersonForm.name
+    diet_note = PersonForm.diet_note

@@ -42,6 +42,17 @@ DOMAINS = [
 # slug, name, legal form, primary domain, other domains, neighbourhood, founded, summary
 COLLECTIVES = [
     (
+        # The cooperative itself hosts the evenings that belong to no one collective.
+        "meentcoop",
+        "MeentCoop",
+        "Coöperatie U.A.",
+        "buurt",
+        ["geld-solidariteit"],
+        "Heel de stad",
+        2024,
+        "De coöperatie van de collectieven van de stad: samen sterker.",
+    ),
+    (
         "zonnedak-oost",
         "Zonnedak Oost",
         "Coöperatie U.A.",
@@ -204,7 +215,7 @@ DEMO_ACCOUNTS = [
         "Otto Organisator",
         "demo-organiser-2026",
         False,
-        ["zonnedak-oost", "voedselcollectief-noord"],
+        ["meentcoop", "zonnedak-oost", "voedselcollectief-noord"],
     ),
 ]
 
@@ -231,7 +242,7 @@ def _events(today: date) -> list[dict]:
             ends_at=_at(launch_day, 22),
             venue="Buurthuis De Meent",
             address="Voorbeeldstraat 4, 1000 AA Amsterdam",
-            collective=None,
+            collective="meentcoop",
             audience="Voor iedereen, alle leeftijden",
             capacity=80,
             payment_mode=PaymentMode.BOTH,
@@ -303,7 +314,10 @@ def _events(today: date) -> list[dict]:
 
 
 def seed_demo(today: date | None = None) -> dict[str, int]:
-    """Add whatever demo data is missing; return how many rows of each kind were added."""
+    """Add whatever demo data is missing; return how many rows of each kind were added.
+
+    Demo data from an older version gets what it lacks too: a demo account its missing
+    collectives, a demo event without a host its host. Nothing else is changed."""
     today = today or utcnow().astimezone(AMSTERDAM).date()
     added = {"domains": 0, "collectives": 0, "plans": 0, "users": 0, "events": 0}
 
@@ -352,9 +366,17 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
             )
             added["plans"] += 1
 
-    emails = set(db.session.scalars(sa.select(User.email)))
+    demo_emails = [account[0] for account in DEMO_ACCOUNTS]
+    users = {
+        u.email: u for u in db.session.scalars(sa.select(User).where(User.email.in_(demo_emails)))
+    }
     for email, name, password, admin, organises in DEMO_ACCOUNTS:
-        if email in emails:
+        if email in users:
+            user = users[email]
+            has = {role.collective.slug for role in user.collective_roles}
+            user.collective_roles += [
+                CollectiveRole(collective=collectives[c]) for c in organises if c not in has
+            ]
             continue
         user = User(email=email, name=name, locale="nl", is_admin=admin)
         user.email_confirmed_at = utcnow()
@@ -363,9 +385,16 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
         db.session.add(user)
         added["users"] += 1
 
-    event_slugs = set(db.session.scalars(sa.select(Event.slug)))
-    for spec in _events(today):
-        if spec["slug"] in event_slugs:
+    specs = _events(today)
+    demo_slugs = [spec["slug"] for spec in specs]
+    events = {
+        e.slug: e for e in db.session.scalars(sa.select(Event).where(Event.slug.in_(demo_slugs)))
+    }
+    for spec in specs:
+        if spec["slug"] in events:
+            existing = events[spec["slug"]]
+            if existing.collective is None and spec["collective"]:
+                existing.collective = collectives[spec["collective"]]
             continue
         meals = spec.pop("meals")
         host = spec.pop("collective")

@@ -18,6 +18,7 @@ transaction-level advisory lock; SQLite: the database's write lock), and the uni
 constraint on the column is the last guard. Services flush; the caller commits.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -150,6 +151,43 @@ def amount_due(membership: Membership) -> int:
     if renewal_due(membership):
         return membership.plan.fee_cents
     return 0
+
+
+@dataclass(frozen=True)
+class BankTransfer:
+    """What a member needs to pay by bank transfer: the cooperative's account (empty when
+    `BANK_IBAN` is not set), the amount, and the member's own payment reference."""
+
+    iban: str
+    account_name: str
+    amount_cents: int
+    reference: str
+
+
+def payment_reference(membership: Membership) -> str:
+    """The reference a member mentions with every transfer, one per membership (a member
+    who joins again keeps their row, so keeps it): the admin finds them by it."""
+    return f"MEENTCOOP-{membership.id:05d}"
+
+
+def bank_transfer(membership: Membership) -> BankTransfer:
+    """Where and what `membership` transfers now (amount 0 when nothing is owed)."""
+    config = current_app.config
+    return BankTransfer(
+        iban=config["BANK_IBAN"],
+        account_name=config["BANK_ACCOUNT_NAME"],
+        amount_cents=amount_due(membership),
+        reference=payment_reference(membership),
+    )
+
+
+def ask_for_transfer(membership: Membership) -> None:
+    """E-mail a member who chose to pay by bank transfer where to send what they owe.
+
+    Refuses (MembershipRefused) when nothing is owed."""
+    if amount_due(membership) <= 0:
+        raise MembershipRefused(_l("This member owes nothing now."), "amount")
+    _mail(membership, "membership_transfer")
 
 
 def renewal_due(membership: Membership, now: datetime | None = None) -> bool:
@@ -428,6 +466,7 @@ SUBJECTS = {
     "membership_reminder": lambda: _l("Your membership ends soon"),
     "membership_renewed": lambda: _l("Your membership is renewed"),
     "membership_lapsed": lambda: _l("Your membership has ended"),
+    "membership_transfer": lambda: _l("How to pay your membership fee"),
 }
 
 
@@ -444,4 +483,6 @@ def _mail(membership: Membership, template: str) -> None:
         plan_name=membership.plan.name(user.locale),
         account_url=external_url("account.index"),
         grace_days=grace_period().days,
+        transfer=bank_transfer(membership),
+        online=payments.online_payments_enabled(),
     )

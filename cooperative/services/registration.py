@@ -538,18 +538,25 @@ def update_attendee(
 ) -> None:
     """Change a person's name, and their diets while their meal's sign-up is open.
 
-    Refuses a diet the meal does not offer, and diet changes after the meal's deadline.
+    Refuses an empty name, a name or note longer than its column holds (never cut short
+    in silence), a diet the meal does not offer, and diet changes after the meal's deadline.
     """
     now = now or utcnow()
     _check_changeable(attendee.registration, now)
-    if not name.strip():
+    name, diet_note = name.strip(), diet_note.strip()
+    if not name:
         raise RegistrationRefused(_l("Please fill in the name of each person."), field="name")
-    attendee.name = name.strip()[:120]
+    if len(name) > Attendee.name.type.length:
+        raise RegistrationRefused(
+            _l("Please keep the name under %(count)d characters.", count=Attendee.name.type.length),
+            field="name",
+        )
+    attendee.name = name
     option = attendee.meal_option
     if option is None:
         return
     new_diets = sorted(set(diets))
-    if new_diets != sorted(attendee.diets) or diet_note.strip() != attendee.diet_note:
+    if new_diets != sorted(attendee.diets) or diet_note != attendee.diet_note:
         if not option.signup_open(now):
             raise RegistrationRefused(
                 _l("The meal’s sign-up has closed: diets can no longer be changed."),
@@ -559,8 +566,16 @@ def update_attendee(
             raise RegistrationRefused(
                 _l("Please choose from the diets this meal offers."), field="diets"
             )
+        if len(diet_note) > Attendee.diet_note.type.length:
+            raise RegistrationRefused(
+                _l(
+                    "Please keep the note under %(count)d characters.",
+                    count=Attendee.diet_note.type.length,
+                ),
+                field="diet_note",
+            )
         attendee.diets = new_diets
-        attendee.diet_note = diet_note.strip()[:300]
+        attendee.diet_note = diet_note
 
 
 def _payments_of(registration: Registration, status: PaymentStatus) -> list[Payment]:

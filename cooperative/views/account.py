@@ -19,6 +19,7 @@ from flask_login import current_user, login_required, logout_user
 
 from ..extensions import db, htmx
 from ..forms.accounts import ConfirmForm
+from ..forms.fields import checkout_session_id
 from ..forms.membership import (
     PROFILE_FIELDS,
     DeleteAccountForm,
@@ -84,13 +85,14 @@ def index():
     session_id = request.args.get("session_id", "")
     if session_id:
         membership = memberships.current_membership(current_user)
-        payment = db.session.scalar(
+        # Looked up only when shaped like Stripe's (never a NUL, never 10 MB of text).
+        payment = checkout_session_id(session_id) and db.session.scalar(
             sa.select(Payment).where(
                 Payment.membership_id == (membership.id if membership else -1),
                 Payment.stripe_checkout_session_id == session_id,
             )
         )
-        if payment is not None:
+        if payment:
             payments.sync_checkout(payment)
             db.session.commit()
         return redirect(url_for("account.index"), code=303)
@@ -108,6 +110,7 @@ def _render_index(status: int = 200, **forms):
             "account/index.html",
             membership=membership,
             amount_due=memberships.amount_due(membership) if membership else 0,
+            transfer=memberships.bank_transfer(membership) if membership else None,
             online=payments.online_payments_enabled(),
             profile_form=forms.get("profile_form") or _filled_profile_form(),
             email_form=forms.get("email_form") or EmailChangeForm(formdata=None),

@@ -99,7 +99,7 @@ def _member_query(form: MemberFilterForm) -> sa.Select:
             sa.orm.contains_eager(Membership.plan),
         )
     )
-    if form.q.data:
+    if form.q.data and not form.q.errors:
         pattern = f"%{form.q.data.lower()}%"
         query = query.where(
             sa.or_(
@@ -108,11 +108,11 @@ def _member_query(form: MemberFilterForm) -> sa.Select:
                 sa.func.lower(Profile.display_name).like(pattern),
             )
         )
-    if form.status.data:
+    if form.status.data and not form.status.errors:
         query = query.where(Membership.status == form.status.data)
-    if form.plan.data:
+    if form.plan.data and not form.plan.errors:
         query = query.where(MembershipPlan.slug == form.plan.data)
-    if form.neighbourhood.data:
+    if form.neighbourhood.data and not form.neighbourhood.errors:
         query = query.where(Profile.neighbourhood == form.neighbourhood.data)
     return query.order_by(Membership.number.is_(None), Membership.number, Membership.id)
 
@@ -135,6 +135,7 @@ def _filter_form() -> MemberFilterForm:
     form.neighbourhood.choices = [("", _("All neighbourhoods"))] + [
         (name, name) for name in neighbourhoods
     ]
+    form.validate()  # marks what is refused; the query leaves it out
     return form
 
 
@@ -212,6 +213,7 @@ def _render_member(membership: Membership, status: int = 200, **forms):
         render_template(
             "admin/member.html",
             membership=membership,
+            reference=memberships.payment_reference(membership),
             decision_form=forms.get("decision_form") or DecisionForm(formdata=None),
             transfer_form=transfer_form,
             amount_due=due,

@@ -410,6 +410,7 @@ class WalkInForm(FlaskForm):
     paid = StringField(
         _l("Paid at the door"),
         filters=[strip],
+        validators=[Length(max=20)],
         description=_l("The amount they paid just now, like 5,00. Leave empty if they pay later."),
     )
 

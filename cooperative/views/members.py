@@ -10,6 +10,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from ..extensions import db, htmx
+from ..forms.fields import strip
 from ..i18n import current_locale
 from ..models import Domain, Membership, MembershipStatus, Profile, User, Visibility
 from ..services import membership as memberships
@@ -39,8 +40,8 @@ def index():
     """The directory, with filters by neighbourhood and interest; members only."""
     if not memberships.is_active_member(current_user):
         return render_template("members/members_only.html"), 403
-    neighbourhood = request.args.get("neighbourhood", "").strip()
-    interest = request.args.get("interest", "").strip()
+    neighbourhood = strip(request.args.get("neighbourhood", ""))
+    interest = strip(request.args.get("interest", ""))
     query = visible_profiles(current_user)
     if neighbourhood:
         query = query.where(sa.func.lower(Profile.neighbourhood) == neighbourhood.lower())

@@ -114,6 +114,8 @@ def _join(plan: MembershipPlan, form: JoinForm, pay_by: str):
         db.session.rollback()
         flash(str(refusal.message), "error")
         return redirect(url_for("account.index"), code=303)
+    if plan.fee_cents and pay_by == PAY_BANK:
+        memberships.ask_for_transfer(membership)
     db.session.commit()
     if plan.fee_cents and pay_by == PAY_ONLINE:
         try:

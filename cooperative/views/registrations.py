@@ -22,8 +22,11 @@ from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 
 from ..extensions import db, htmx, limiter
+from ..forms.fields import checkout_session_id
+from ..forms.registration import PersonEditForm
 from ..i18n import current_locale
 from ..models import Attendee, EventStatus, Payment, Registration, RegistrationStatus
 from ..services import attendance, payments, privacy
@@ -163,13 +166,14 @@ def manage(token: str):
     registration = _registration_or_404(token)
     session_id = request.args.get("session_id", "")
     if session_id:
-        payment = db.session.scalar(
+        # Looked up only when shaped like Stripe's (never a NUL, never 10 MB of text).
+        payment = checkout_session_id(session_id) and db.session.scalar(
             sa.select(Payment).where(
                 Payment.registration_id == registration.id,
                 Payment.stripe_checkout_session_id == session_id,
             )
         )
-        if payment is not None:
+        if payment:
             try:
                 payments.sync_checkout(payment)
             except payments.PaymentUnavailable:
@@ -274,21 +278,33 @@ def forget(token: str):
 
 @bp.route("/r/<token>/edit", methods=["GET", "POST"])
 def edit(token: str):
-    """Change the names of the party, and diets until each meal's deadline."""
+    """Change the names of the party, and diets until each meal's deadline.
+
+    Each person's fields are read by `PersonEditForm`, cleaned and limited as when
+    registering. Refuses (422, nothing saved, what was typed kept, the message next to its
+    field) an empty or too long name or note, and what the service refuses.
+    """
     registration = _registration_or_404(token)
-    errors: dict[int, str] = {}
+    errors: dict[str, str] = {}  # an input's name (or "event") -> what is wrong with it
     if request.method == "POST":
         for attendee in registration.active_attendees:
-            prefix = f"attendee-{attendee.id}-"
+            prefix = f"attendee-{attendee.id}"
+            person = PersonEditForm(request.form, prefix=prefix)
+            if not person.validate():
+                errors.update(
+                    {f"{prefix}-{name}": found[0] for name, found in person.errors.items()}
+                )
+                continue
             try:
                 registrations.update_attendee(
                     attendee,
-                    request.form.get(prefix + "name", ""),
-                    request.form.getlist(prefix + "diets"),
-                    request.form.get(prefix + "diet_note", ""),
+                    person.name.data,
+                    request.form.getlist(f"{prefix}-diets"),
+                    person.diet_note.data or "",
                 )
             except registrations.RegistrationRefused as refusal:
-                errors[attendee.id] = refusal.message
+                about = refusal.field if refusal.field in ("name", "diets", "diet_note") else None
+                errors[f"{prefix}-{about}" if about else "event"] = refusal.message
         if not errors:
             db.session.commit()
             flash(_("Your changes are saved."), "success")
@@ -299,8 +315,13 @@ def edit(token: str):
         registration=registration,
         event=registration.event,
         errors=errors,
-        form_values=request.form if request.method == "POST" else None,
+        form_values=_as_typed(request.form) if request.method == "POST" else None,
     ), (422 if errors else 200)
+
+
+def _as_typed(form: MultiDict) -> MultiDict:
+    """What was posted, to show again: as typed, less any NUL character."""
+    return MultiDict([(key, value.replace("\x00", "")) for key, value in form.items(multi=True)])
 
 
 def ticket_qr(attendee: Attendee) -> Markup:

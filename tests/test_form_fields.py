@@ -1,0 +1,58 @@
+"""Every text field of every form is cleaned and limited the same way: `strip` (spaces
+and NUL characters; forms/fields.py) and a `Length(max=...)` checked by the form, so long
+or hostile text is refused with a message next to the field, never cut in silence."""
+
+import importlib
+import pkgutil
+
+import pytest
+from wtforms import Form, PasswordField, StringField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import Length
+
+import cooperative.forms
+import cooperative.views
+from cooperative.forms.events import EuroField
+from cooperative.forms.fields import strip
+
+# Parsed into a number by the field itself: more than a few digits is no amount at all.
+PARSED = (EuroField,)
+
+
+def all_forms() -> list[type[Form]]:
+    for package in (cooperative.forms, cooperative.views):
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+    found, todo = set(), [Form]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__module__.startswith("cooperative."):
+                found.add(sub)
+    return sorted(found, key=lambda form: (form.__module__, form.__qualname__))
+
+
+def text_fields():
+    for form in all_forms():
+        for name in dir(form):
+            unbound = getattr(form, name)
+            if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, StringField):
+                yield pytest.param(unbound, id=f"{form.__module__}.{form.__qualname__}.{name}")
+
+
+@pytest.mark.parametrize("unbound", list(text_fields()))
+def test_every_text_field_is_cleaned_and_limited(unbound):
+    if issubclass(unbound.field_class, PARSED):
+        return
+    validators = unbound.kwargs.get("validators") or (
+        unbound.args[1] if len(unbound.args) > 1 else []
+    )
+    limits = [v.max for v in validators if isinstance(v, Length) and v.max > 0]
+    assert limits, "no Length(max=...)"
+    if not issubclass(unbound.field_class, PasswordField):  # a password is taken as typed
+        assert strip in (unbound.kwargs.get("filters") or ()), "no strip filter"
+
+
+def test_the_forms_are_found():
+    names = {form.__qualname__ for form in all_forms()}
+    assert {"RegistrationForm", "PersonForm", "WalkInForm", "PlanForm", "LoginForm"} <= names

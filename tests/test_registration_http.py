@@ -176,6 +176,49 @@ def test_the_running_total_follows_the_choices(client, event):
     assert "Total: €11.00" in page
 
 
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("1,99", "Please choose an amount from €2.00 to"),
+        ("abc", "Please write an amount in euros, like 4,50."),
+    ],
+    ids=["below-minimum", "not-a-number"],
+)
+def test_the_running_total_says_what_is_wrong_with_the_amount(client, app, event, amount, message):
+    """The live redraw says next to the field what submitting would say, not a bare "–"
+    (below the minimum) or the suggested total (not a number)."""
+    data = form(event, ("Ada", event["soup"], []), ("Bob", event["soup"], []), meal_amount=amount)
+    response = client.post(
+        REGISTER + "?lang=en",
+        data={"csrf_token": csrf_token(client), **data},
+        headers={"HX-Request": "true", "HX-Target": "registration-total"},
+    )
+    assert response.status_code == 200
+    page = text(response)
+    assert re.search(
+        r'<div id="meal_amount-errors"> <p class="error"[^>]*>' + re.escape(message), page
+    )
+    assert 'aria-describedby="meal_amount-hint meal_amount-errors"' in page
+    assert "Total: –" in page and "Total: €8.00" not in page
+    assert registrations(app) == []
+
+    submitted = post_form(client, REGISTER + "?lang=en", {**data, "submit": "register"})
+    assert submitted.status_code == 422
+    assert message in text(submitted)
+
+
+def test_a_good_amount_leaves_its_error_box_empty(client, event):
+    data = form(event, ("Ada", event["soup"], []), meal_amount="3")
+    response = client.post(
+        REGISTER + "?lang=en",
+        data={"csrf_token": csrf_token(client), **data},
+        headers={"HX-Request": "true", "HX-Target": "registration-total"},
+    )
+    page = text(response)
+    assert '<div id="meal_amount-errors"> </div>' in page
+    assert "Total: €3.00" in page
+
+
 def test_the_party_cannot_grow_beyond_the_event_limit(client, app, event):
     persons = [(f"P{i}", None, []) for i in range(6)]
     page = text(post_form(client, REGISTER + "?lang=en", form(event, *persons, add_person="1")))

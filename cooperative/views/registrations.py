@@ -66,13 +66,13 @@ def register(slug: str):
     event = published_event(slug)
     form = registration_form(event, request.form)
     action, index = _submitted_action()
-    if action == "add":
-        form.add_person()
-        return render_event(event, form)
-    if action == "remove":
-        form.remove_person(index if index is not None else -1)
-        return render_event(event, form)
-    if action == "redraw":
+    if action != "submit":
+        if action == "add":
+            form.add_person()
+        elif action == "remove":
+            form.remove_person(index if index is not None else -1)
+        # The running total says what is wrong with the amount per meal, as submit does.
+        form.check_meal_amount()
         return render_event(event, form)
     if not form.validate():
         return render_event(event, form, 422)

@@ -588,3 +588,43 @@ def test_registering_takes_a_fixed_number_of_statements(client, app, event, coun
     # PostgreSQL inserts the two people in one statement, SQLite one by one.
     two_people = 1 if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else 2
     assert counts == [8, 8 + 1 + two_people - 1]
+
+
+@pytest.mark.parametrize(
+    ("lang", "when", "deadline"),
+    [
+        ("en", "Monday 13 December 2027, 19:00", "Sign up before Monday 13 December 2027, 12:00"),
+        (
+            "nl",
+            "maandag 13 december 2027, 19:00",
+            "Meld je aan vóór maandag 13 december 2027, 12:00",
+        ),
+    ],
+)
+def test_dates_read_the_long_way_on_the_page_and_in_the_mail(
+    client, app, event, lang, when, deadline
+):
+    """Not "12/13/27, 12:00 PM": the page and the confirmation mail say the same long date."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    with app.app_context():
+        row = _event(event)
+        row.starts_at = datetime(2027, 12, 13, 19, 0, tzinfo=amsterdam)
+        row.ends_at = datetime(2027, 12, 13, 22, 0, tzinfo=amsterdam)
+        row.meal_options[0].signup_deadline = datetime(2027, 12, 13, 12, 0, tzinfo=amsterdam)
+        db.session.commit()
+
+    page = text(client.get(f"/events/buurtdiner?lang={lang}"))
+    assert when in page and deadline in page
+    assert "PM" not in page and "12/13/27" not in page
+
+    post_form(
+        client,
+        f"{REGISTER}?lang={lang}",
+        form(event, ("Ada", event["dinner"], []), submit="register"),
+    )
+    with app.app_context():
+        [mail] = db.session.scalars(sa.select(OutboxMessage)).all()
+        assert f"{when} - 22:00" in mail.body_text

@@ -18,13 +18,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
 from ..extensions import db, htmx, limiter
-from ..i18n import current_locale
+from ..i18n import clock_time, current_locale
 from ..models import Attendee, EventStatus, Payment, Registration, RegistrationStatus
 from ..services import attendance, payments, privacy
 from ..services import registration as registrations
@@ -119,7 +118,7 @@ def _checkout(registration: Registration):
             _(
                 "Online payment does not work right now. Your seats are held until %(time)s: "
                 "please try again in a moment.",
-                time=format_time(registration.hold_expires_at, "short"),
+                time=clock_time(registration.hold_expires_at),
             ),
             "error",
         )

@@ -6,7 +6,6 @@ pages show only that registration.
 
 import re
 
-import segno
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -25,9 +24,8 @@ from markupsafe import Markup
 from ..extensions import db, htmx, limiter
 from ..i18n import clock_time, current_locale
 from ..models import Attendee, EventStatus, Payment, Registration, RegistrationStatus
-from ..services import attendance, payments, privacy
+from ..services import attendance, payments, privacy, tickets
 from ..services import registration as registrations
-from ..services.mail import external_url
 from .events import published_event, registration_form, render_event
 
 bp = Blueprint("registrations", __name__)
@@ -304,8 +302,7 @@ def edit(token: str):
 
 def ticket_qr(attendee: Attendee) -> Markup:
     """The ticket's QR code as inline SVG; it links to the ticket's page."""
-    url = external_url("registrations.ticket", ticket=attendee.ticket)
-    svg = segno.make(url, error="m").svg_inline(scale=4, border=2, omitsize=True)
+    svg = tickets.ticket_qr(attendee).svg_inline(scale=4, border=2, omitsize=True)
     return Markup(svg)  # noqa: S704 - segno's own SVG, no user text in it
 
 

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .models.accounts import LOCALES
+from .models.events import DIETS
 from .models.types import utcnow
 
 LANG_COOKIE = "lang"
@@ -28,6 +29,18 @@ DIET_LABELS = {
     "nut_allergy": _l("Nut allergy"),
     "other": _l("Other (see note)"),
 }
+
+
+def in_diet_order(keys) -> list[str]:
+    """Diets in the one order they are listed everywhere (the order of `DIETS`, as the
+    organiser's form offers them), each once; a key not in it comes last."""
+    order = {key: position for position, key in enumerate(DIETS)}
+    return sorted(set(keys), key=lambda key: (order.get(key, len(order)), key))
+
+
+def diet_list(keys, separator: str = ", ") -> str:
+    """Diets by name in the one order: `Vegetarisch, Veganistisch`."""
+    return separator.join(str(DIET_LABELS.get(key, key)) for key in in_diet_order(keys))
 
 
 def select_locale() -> str:
@@ -105,6 +118,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["time"] = clock_time
     app.jinja_env.filters["weekday_date"] = weekday_date
     app.jinja_env.filters["diet"] = lambda key: str(DIET_LABELS.get(key, key))
+    app.jinja_env.filters["diets"] = diet_list
+    app.jinja_env.filters["in_diet_order"] = in_diet_order
     app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.globals["current_locale"] = current_locale
     app.jinja_env.globals["now"] = utcnow

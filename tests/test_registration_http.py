@@ -628,3 +628,13 @@ def test_dates_read_the_long_way_on_the_page_and_in_the_mail(
     with app.app_context():
         [mail] = db.session.scalars(sa.select(OutboxMessage)).all()
         assert f"{when} - 22:00" in mail.body_text
+
+
+def test_diets_are_listed_in_one_order_on_the_meal_card_and_in_the_form(client, app):
+    with app.app_context():
+        make_event(meals=[{"name": "Diner", "diets": ["vegan", "halal", "vegetarian"]}])
+    page = text(client.get("/events/buurtdiner?lang=en"))
+    assert "Diets: Vegetarian, Vegan, Halal" in page
+    offered = re.findall(r'name="people-0-diets"[^>]*value="(\w+)"', page)
+    offered = offered or re.findall(r'value="(\w+)"[^>]*name="people-0-diets"', page)
+    assert offered == ["vegetarian", "vegan", "halal"]

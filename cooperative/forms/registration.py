@@ -22,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..i18n import DIET_LABELS, money
+from ..i18n import DIET_LABELS, in_diet_order, money
 from ..models import Event, utcnow
 from ..services.registration import (
     PersonChoice,
@@ -107,7 +107,7 @@ class RegistrationForm(FlaskForm):
         meals = [SelectChoice(NO_MEAL, _l("No meal"))] + [
             SelectChoice(str(option.id), option.name) for option in self.event.meal_options
         ]
-        diets = sorted({diet for option in self.event.meal_options for diet in option.diets})
+        diets = in_diet_order(diet for option in self.event.meal_options for diet in option.diets)
         for entry in self.people:
             entry.meal.choices = meals
             entry.diets.choices = [

@@ -1,29 +1,27 @@
-"""Small details a visitor noticed: one order of diets on the meal card and in the form,
-and an "Edit" link whose name reads "Bewerken: <event>" without a space before the colon."""
+"""An "Edit" link whose name reads "Bewerken: <event>", without a space before the colon
+(a visually hidden ": <event>" after the word is read as "Bewerken : <event>")."""
 
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_manage_events import log_in, organiser  # noqa: F401 - a fixture
-from tests.factories import make_event
+from tests.browser.test_manage_events import log_in
+from tests.factories import make_collective, make_event, make_organiser
+
+
+@pytest.fixture
+def organiser_event(app):
+    with app.app_context():
+        collective = make_collective("zonnedak-oost", "Zonnedak Oost")
+        make_organiser(collective, email="olga@example.org")
+        make_event(collective=collective)
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_the_edit_link_reads_without_a_space_before_the_colon(
-    page,
-    live_server,
-    app,
-    organiser,
-    lang,  # noqa: F811 - the fixture
+    page, live_server, organiser_event, lang
 ):
-    from cooperative.extensions import db
-    from cooperative.models import Collective
-
-    with app.app_context():
-        host = db.session.query(Collective).filter_by(slug="zonnedak-oost").one()
-        make_event(collective=host)
     log_in(page, live_server, lang)
     page.goto(f"{live_server}/manage/events?lang={lang}")
     name = "Bewerken: Buurtdiner" if lang == "nl" else "Edit: Buurtdiner"

@@ -10,11 +10,12 @@ from urllib.parse import urlencode
 
 from babel.numbers import format_currency
 from flask import Flask, Response, has_request_context, request
-from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_babel import format_date, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .models.accounts import LOCALES
+from .models.events import DIETS
 from .models.types import utcnow
 
 LANG_COOKIE = "lang"
@@ -28,6 +29,18 @@ DIET_LABELS = {
     "nut_allergy": _l("Nut allergy"),
     "other": _l("Other (see note)"),
 }
+
+
+def in_diet_order(keys) -> list[str]:
+    """Diets in the one order they are listed everywhere (the order of `DIETS`, as the
+    organiser's form offers them), each once; a key not in it comes last."""
+    order = {key: position for position, key in enumerate(DIETS)}
+    return sorted(set(keys), key=lambda key: (order.get(key, len(order)), key))
+
+
+def diet_list(keys, separator: str = ", ") -> str:
+    """Diets by name in the one order: `Vegetarisch, Veganistisch`."""
+    return separator.join(str(DIET_LABELS.get(key, key)) for key in in_diet_order(keys))
 
 
 def select_locale() -> str:
@@ -68,20 +81,45 @@ def switch_language_url(lang: str) -> str:
     return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
 
 
+# The one home of how dates and times read, on every page and in every mail: the long
+# form in both languages, the day before the month and a 24-hour clock, never a US short
+# form such as "12/14/26, 12:00 PM".
+WEEKDAY_DATE = "EEEE d MMMM y"  # maandag 14 december 2026 / Monday 14 December 2026
+DATE = "d MMMM y"  # 14 december 2026 / 14 December 2026
+TIME = "HH:mm"  # 12:00, 19:30
+
+
 def weekday_date(value: datetime) -> str:
-    """`donderdag 8 februari` / `Thursday 8 February`, in Amsterdam time."""
-    return format_date(value, "EEEE d MMMM")
+    """`maandag 14 december 2026` / `Monday 14 December 2026`, in Amsterdam time."""
+    return format_date(value, WEEKDAY_DATE)
+
+
+def long_date(value: datetime) -> str:
+    """`14 december 2026` / `14 December 2026`, in Amsterdam time."""
+    return format_date(value, DATE)
+
+
+def clock_time(value: datetime) -> str:
+    """`12:00` / `19:30` in both languages, in Amsterdam time."""
+    return format_time(value, TIME)
+
+
+def long_datetime(value: datetime) -> str:
+    """`maandag 14 december 2026, 12:00` / `Monday 14 December 2026, 12:00`."""
+    return f"{weekday_date(value)}, {clock_time(value)}"
 
 
 def init_app(app: Flask) -> None:
     """Register the language cookie and the formatting filters."""
     app.after_request(remember_language)
     app.jinja_env.filters["money"] = money
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt)
-    app.jinja_env.filters["date"] = lambda value, fmt="long": format_date(value, fmt)
-    app.jinja_env.filters["time"] = lambda value, fmt="short": format_time(value, fmt)
+    app.jinja_env.filters["datetime"] = long_datetime
+    app.jinja_env.filters["date"] = long_date
+    app.jinja_env.filters["time"] = clock_time
     app.jinja_env.filters["weekday_date"] = weekday_date
     app.jinja_env.filters["diet"] = lambda key: str(DIET_LABELS.get(key, key))
+    app.jinja_env.filters["diets"] = diet_list
+    app.jinja_env.filters["in_diet_order"] = in_diet_order
     app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.globals["current_locale"] = current_locale
     app.jinja_env.globals["now"] = utcnow

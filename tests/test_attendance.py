@@ -156,7 +156,7 @@ def test_the_list_groups_people_by_party_sorted_by_name(organiser, door):
     assert "Check in all 2" in ada and "Paid €10.00 at the door" in ada
     chris = page[page.index(">chris<") : page.index("Eve Jansen")]
     assert "Nothing to pay" in chris and "No meal" in chris
-    assert "Diner: Halal, Vegetarian" in page
+    assert "Diner: Vegetarian, Halal" in page
     assert "Gus" not in page  # the waiting list is a filter of its own
     assert "3 parties, 5 people" in page
 
@@ -169,7 +169,7 @@ def test_the_counters_and_the_kitchen_summary_at_the_top(organiser, door):
     assert '<progress class="checkin-progress" max="5" value="0"' in page
     kitchen = page[page.index("Kitchen and money") : page.index("door-links")]
     assert "<strong>Diner: 4</strong> of 4" in kitchen
-    assert "Halal + Vegetarian: <strong>1</strong>" in kitchen
+    assert "Vegetarian + Halal: <strong>1</strong>" in kitchen
     assert "Vegan: <strong>1</strong>" in kitchen
     assert "No special diet: <strong>2</strong>" in kitchen
     assert "Ada: No nuts, please" in kitchen
@@ -243,7 +243,7 @@ def test_the_printable_kitchen_summary(organiser, door):
     assert "Kitchen summary: Buurtdiner" in page
     assert "Diner: 4 meals" in page
     rows = re.findall(r"<tr><td>([^<]+)</td><td class=\"print-number\">(\d+)</td></tr>", page)
-    assert rows == [("Halal + Vegetarian", "1"), ("Vegan", "1"), ("No special diet", "2")]
+    assert rows == [("Vegetarian + Halal", "1"), ("Vegan", "1"), ("No special diet", "2")]
     assert "Ada: No nuts, please" in page
 
 
@@ -1059,7 +1059,7 @@ def test_the_csv_has_one_row_per_person_with_the_lists_columns(app, organiser, d
     assert ada[11] == attendance.short_code(attendee(app, door.ada_person))
     assert people["Bob"][9:11] == ["", ""]
     assert people["chris"][3:9] == ["", "", "", "Confirmed", "0.00", "Nothing to pay"]
-    assert people["Eve"][4] == "Halal, Vegetarian"
+    assert people["Eve"][4] == "Vegetarian, Halal"
     assert people["Eve"][8] == "Paid at the door €10.00"
 
     waiting = read_csv(organiser.get(door.list + ".csv", query_string={"show": "waiting"}))[1]
@@ -1368,7 +1368,7 @@ def test_the_dashboard_shows_counts_and_links_to_the_list(organiser, door):
     card = page[page.index("Buurtdiner") :]
     assert "<dt>Checked in</dt>\n      <dd>2</dd>" in card
     assert "<dt>Waiting list</dt>\n      <dd>1</dd>" in card
-    assert f'href="{door.list}">Attendance list' in card
+    assert f'href="{door.list}" aria-label="Attendance list: ' in card
 
 
 # ---------------------------------------------------------------------------------------

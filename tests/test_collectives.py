@@ -404,3 +404,19 @@ def test_queries_do_not_grow_with_collectives_and_events(app, client, count_quer
     assert with_many == with_few
     assert max(with_many.values()) <= 8, with_many
     assert len(cards(client.get("/collectives?page=3"))) == 70
+
+
+def test_the_collective_page_says_its_summary_once(client, app):
+    """The demo's collectives (and a hurried editor) give the same text as summary and
+    description: the page shows it once."""
+    from tests.factories import make_collective
+
+    summary = "Samen koken en eten met groenten van boeren uit de regio."
+    with app.app_context():
+        make_collective("kookclub", "Kookclub", summary=summary, description=summary + "\n")
+        make_collective("fietsclub", "Fietsclub", summary="Fietsen.", description="Elke zondag.")
+    kookclub = client.get("/collectives/kookclub").get_data(as_text=True)
+    # Once on the page itself (the structured data in the head holds its own copy).
+    assert kookclub.split("<main", 1)[1].count(summary) == 1
+    page = client.get("/collectives/fietsclub").get_data(as_text=True)
+    assert "Fietsen." in page and "Elke zondag." in page

@@ -304,7 +304,7 @@ def test_cards_say_when_where_who_meal_and_seats(client, app):
     html = client.get("/events?lang=en").get_data(as_text=True)
 
     full_card = card_of(html, "Volle avond")
-    assert f"{weekday} " in full_card and "7:30" in full_card
+    assert f"{weekday} " in full_card and "19:30" in full_card
     assert "Het Dak" in full_card
     assert "Hosted by Zonnedak Oost" in full_card
     assert "Full: waiting list" in full_card

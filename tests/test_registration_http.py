@@ -176,6 +176,49 @@ def test_the_running_total_follows_the_choices(client, event):
     assert "Total: €11.00" in page
 
 
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("1,99", "Please choose an amount from €2.00 to"),
+        ("abc", "Please write an amount in euros, like 4,50."),
+    ],
+    ids=["below-minimum", "not-a-number"],
+)
+def test_the_running_total_says_what_is_wrong_with_the_amount(client, app, event, amount, message):
+    """The live redraw says next to the field what submitting would say, not a bare "–"
+    (below the minimum) or the suggested total (not a number)."""
+    data = form(event, ("Ada", event["soup"], []), ("Bob", event["soup"], []), meal_amount=amount)
+    response = client.post(
+        REGISTER + "?lang=en",
+        data={"csrf_token": csrf_token(client), **data},
+        headers={"HX-Request": "true", "HX-Target": "registration-total"},
+    )
+    assert response.status_code == 200
+    page = text(response)
+    assert re.search(
+        r'<div id="meal_amount-errors"> <p class="error"[^>]*>' + re.escape(message), page
+    )
+    assert 'aria-describedby="meal_amount-hint meal_amount-errors"' in page
+    assert "Total: –" in page and "Total: €8.00" not in page
+    assert registrations(app) == []
+
+    submitted = post_form(client, REGISTER + "?lang=en", {**data, "submit": "register"})
+    assert submitted.status_code == 422
+    assert message in text(submitted)
+
+
+def test_a_good_amount_leaves_its_error_box_empty(client, event):
+    data = form(event, ("Ada", event["soup"], []), meal_amount="3")
+    response = client.post(
+        REGISTER + "?lang=en",
+        data={"csrf_token": csrf_token(client), **data},
+        headers={"HX-Request": "true", "HX-Target": "registration-total"},
+    )
+    page = text(response)
+    assert '<div id="meal_amount-errors"> </div>' in page
+    assert "Total: €3.00" in page
+
+
 def test_the_party_cannot_grow_beyond_the_event_limit(client, app, event):
     persons = [(f"P{i}", None, []) for i in range(6)]
     page = text(post_form(client, REGISTER + "?lang=en", form(event, *persons, add_person="1")))
@@ -545,3 +588,53 @@ def test_registering_takes_a_fixed_number_of_statements(client, app, event, coun
     # PostgreSQL inserts the two people in one statement, SQLite one by one.
     two_people = 1 if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else 2
     assert counts == [8, 8 + 1 + two_people - 1]
+
+
+@pytest.mark.parametrize(
+    ("lang", "when", "deadline"),
+    [
+        ("en", "Monday 13 December 2027, 19:00", "Sign up before Monday 13 December 2027, 12:00"),
+        (
+            "nl",
+            "maandag 13 december 2027, 19:00",
+            "Meld je aan vóór maandag 13 december 2027, 12:00",
+        ),
+    ],
+)
+def test_dates_read_the_long_way_on_the_page_and_in_the_mail(
+    client, app, event, lang, when, deadline
+):
+    """Not "12/13/27, 12:00 PM": the page and the confirmation mail say the same long date."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    with app.app_context():
+        row = _event(event)
+        row.starts_at = datetime(2027, 12, 13, 19, 0, tzinfo=amsterdam)
+        row.ends_at = datetime(2027, 12, 13, 22, 0, tzinfo=amsterdam)
+        row.meal_options[0].signup_deadline = datetime(2027, 12, 13, 12, 0, tzinfo=amsterdam)
+        db.session.commit()
+
+    page = text(client.get(f"/events/buurtdiner?lang={lang}"))
+    assert when in page and deadline in page
+    assert "PM" not in page and "12/13/27" not in page
+
+    post_form(
+        client,
+        f"{REGISTER}?lang={lang}",
+        form(event, ("Ada", event["dinner"], []), submit="register"),
+    )
+    with app.app_context():
+        [mail] = db.session.scalars(sa.select(OutboxMessage)).all()
+        assert f"{when} - 22:00" in mail.body_text
+
+
+def test_diets_are_listed_in_one_order_on_the_meal_card_and_in_the_form(client, app):
+    with app.app_context():
+        make_event(meals=[{"name": "Diner", "diets": ["vegan", "halal", "vegetarian"]}])
+    page = text(client.get("/events/buurtdiner?lang=en"))
+    assert "Diets: Vegetarian, Vegan, Halal" in page
+    offered = re.findall(r'name="people-0-diets"[^>]*value="(\w+)"', page)
+    offered = offered or re.findall(r'value="(\w+)"[^>]*name="people-0-diets"', page)
+    assert offered == ["vegetarian", "vegan", "halal"]

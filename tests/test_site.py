@@ -185,9 +185,31 @@ def test_times_are_shown_in_amsterdam_time(app):
         text = render_template_string(
             "{{ w | weekday_date }} {{ w | time }} {{ s | time }}", w=winter, s=summer
         )
-        assert text == "zondag 8 februari 17:30 18:30"
+        assert text == "zondag 8 februari 2026 17:30 18:30"
     with app.test_request_context("/?lang=en"):
-        assert render_template_string("{{ w | weekday_date }}", w=winter) == "Sunday 8 February"
+        text = render_template_string("{{ w | weekday_date }} {{ s | time }}", w=winter, s=summer)
+        assert text == "Sunday 8 February 2026 18:30"
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "Monday 14 December 2026, 12:00 · 14 December 2026 · 12:00"),
+        ("nl", "maandag 14 december 2026, 12:00 · 14 december 2026 · 12:00"),
+    ],
+)
+def test_dates_read_the_long_way_in_both_languages(app, lang, expected):
+    """Never the US short form "12/14/26, 12:00 PM": the same long form everywhere."""
+    from datetime import UTC, datetime
+
+    from flask import render_template_string
+
+    noon = datetime(2026, 12, 14, 11, 0, tzinfo=UTC)  # 12:00 in Amsterdam
+    with app.test_request_context(f"/?lang={lang}"):
+        text = render_template_string(
+            "{{ d | datetime }} · {{ d | date }} · {{ d | time }}", d=noon
+        )
+    assert text == expected
 
 
 def test_an_error_answering_htmx_replaces_the_whole_page(client):

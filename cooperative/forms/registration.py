@@ -22,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..i18n import DIET_LABELS, money
+from ..i18n import DIET_LABELS, in_diet_order, money
 from ..models import Event, utcnow
 from ..services.registration import (
     PersonChoice,
@@ -109,7 +109,7 @@ class RegistrationForm(FlaskForm):
         meals = [SelectChoice(NO_MEAL, _l("No meal"))] + [
             SelectChoice(str(option.id), option.name) for option in self.event.meal_options
         ]
-        diets = sorted({diet for option in self.event.meal_options for diet in option.diets})
+        diets = in_diet_order(diet for option in self.event.meal_options for diet in option.diets)
         for entry in self.people:
             entry.meal.choices = meals
             entry.diets.choices = [
@@ -169,8 +169,34 @@ class RegistrationForm(FlaskForm):
             )
 
     def validate_meal_amount(self, field) -> None:
-        if field.data and self.meal_amount_cents is None:
-            raise ValidationError(_l("Please write an amount in euros, like 4,50."))
+        problem = self.meal_amount_problem()
+        if problem is not None:
+            raise ValidationError(problem)
+
+    def meal_amount_problem(self):
+        """What is wrong with the pay-what-you-can amount typed, in the words submitting
+        would use; None when it is fine (or empty: the suggested amount).
+
+        Refuses an amount that is not one in euros, and (by the registration service's
+        own price rule) one outside the meal's range when someone chose that meal.
+        """
+        if not self.meal_amount.data:
+            return None
+        if self.meal_amount_cents is None:
+            return _l("Please write an amount in euros, like 4,50.")
+        try:
+            price_cents(self.event, self._offered_choices(), self.meal_amount_cents)
+        except RegistrationRefused as refusal:
+            if refusal.field == "meal_amount":
+                return refusal.message
+        return None
+
+    def check_meal_amount(self) -> None:
+        """Put what is wrong with the amount next to its field, as submitting would:
+        a redraw of the running total says it too, instead of a bare "Total: –"."""
+        problem = self.meal_amount_problem()
+        if problem is not None:
+            self.meal_amount.errors = [problem]
 
     @property
     def meal_amount_cents(self) -> int | None:
@@ -200,15 +226,21 @@ class RegistrationForm(FlaskForm):
             for entry in self.people
         ]
 
-    def total_cents(self) -> int | None:
-        """The running total, computed by the server's own price rules; None if unknown."""
+    def _offered_choices(self) -> list[PersonChoice]:
+        """The party, with a meal the event does not offer read as no meal."""
         offered = {option.id for option in self.event.meal_options}
-        people = [
+        return [
             replace(p, meal_option_id=p.meal_option_id if p.meal_option_id in offered else None)
             for p in self.choices()
         ]
+
+    def total_cents(self) -> int | None:
+        """The running total, computed by the server's own price rules; None if unknown
+        (an amount per meal that is unreadable or out of range: its field says why)."""
+        if self.meal_amount.data and self.meal_amount_cents is None:
+            return None
         try:
-            return price_cents(self.event, people, self.meal_amount_cents)
+            return price_cents(self.event, self._offered_choices(), self.meal_amount_cents)
         except RegistrationRefused:
             return None
 

@@ -33,7 +33,11 @@ class OutboxMessage(db.Model):
     )
     subject: so.Mapped[str] = so.mapped_column(sa.String(300))
     body_text: so.Mapped[str] = so.mapped_column(sa.Text)
-    # [{"filename": ..., "content_type": ..., "content": text}], e.g. an .ics file.
+    # An HTML part beside the plain text (e.g. with the tickets' QR codes); "" for none.
+    body_html: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    # [{"filename": ..., "content_type": ..., "content": text}], e.g. an .ics file; binary
+    # content as base64 with "encoding": "base64"; with a "content_id", an image shown
+    # inside the HTML part (`<img src="cid:...">`), e.g. a ticket's QR code.
     attachments: so.Mapped[list[dict]] = so.mapped_column(sa.JSON, default=list)
     status: so.Mapped[OutboxStatus] = so.mapped_column(
         StrEnumType(OutboxStatus), default=OutboxStatus.PENDING

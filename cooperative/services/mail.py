@@ -6,6 +6,7 @@ worker) delivers them over SMTP, or, without `MAIL_SERVER`, writes them to
 `instance/mail/` and the log so a developer sees them.
 """
 
+import base64
 import contextlib
 import smtplib
 from collections.abc import Iterable
@@ -36,24 +37,35 @@ def queue_mail(
     template: str,
     locale: str,
     attachments: Iterable[dict] = (),
+    html_template: str | None = None,
     **context,
 ) -> OutboxMessage | None:
     """Write an e-mail to the outbox, rendered in `locale`; it is sent after commit.
 
     `subject` may be a lazy string: it is translated here, in the recipient's language.
-    Nothing is written for an empty address (a walk-in at the door, an anonymised guest).
-    A mail whose `context` has a `registration` is about it and points at it, so it is
-    forgotten together with the registration's personal data.
+    With `html_template`, the mail also has an HTML part (`mail/<html_template>.html`,
+    given the plain text as `body_text`) beside the plain text; attachments with a
+    `content_id` are images shown inside it. Nothing is written for an empty address
+    (a walk-in at the door, an anonymised guest). A mail whose `context` has a
+    `registration` is about it and points at it, so it is forgotten together with the
+    registration's personal data.
     """
     if not to_address:
         return None
     with force_locale(locale):
+        body_text = render_template(f"mail/{template}.txt", **context)
+        body_html = ""
+        if html_template:
+            body_html = render_template(
+                f"mail/{html_template}.html", body_text=body_text, locale=locale, **context
+            )
         message = OutboxMessage(
             to_address=to_address,
             # One line: a line break in a subject (an event title, a suggested name)
             # could otherwise add headers, or make the message unsendable.
             subject=" ".join(str(subject).split())[:300],
-            body_text=render_template(f"mail/{template}.txt", **context),
+            body_text=body_text,
+            body_html=body_html,
             attachments=list(attachments),
             status=OutboxStatus.PENDING,
             attempts=0,
@@ -65,8 +77,20 @@ def queue_mail(
     return message
 
 
+def _content(attachment: dict) -> bytes:
+    """An outbox attachment's bytes: text as it is, or binary kept as base64."""
+    if attachment.get("encoding") == "base64":
+        return base64.b64decode(attachment["content"])
+    return attachment["content"].encode()
+
+
 def build_email(message: OutboxMessage) -> EmailMessage:
-    """The outbox row as an RFC 5322 message, with its attachments."""
+    """The outbox row as an RFC 5322 message, with its attachments.
+
+    With an HTML part: multipart/alternative (plain text first, then the HTML with its
+    inline images, those attachments that have a `content_id`, as multipart/related),
+    inside multipart/mixed when there are other attachments (a calendar file).
+    """
     sender = current_app.config["MAIL_FROM"]
     email = EmailMessage()
     email["From"] = sender
@@ -77,10 +101,26 @@ def build_email(message: OutboxMessage) -> EmailMessage:
         idstring=f"outbox{message.id}", domain=sender.rsplit("@", 1)[-1].strip(">")
     )
     email.set_content(message.body_text)
+    inline = [a for a in message.attachments if a.get("content_id")] if message.body_html else []
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+        html_part = email.get_payload()[-1]
+        for attachment in inline:
+            maintype, subtype = attachment["content_type"].split("/", 1)
+            html_part.add_related(
+                _content(attachment),
+                maintype=maintype,
+                subtype=subtype,
+                cid=f"<{attachment['content_id']}>",
+                filename=attachment["filename"],
+                disposition="inline",
+            )
     for attachment in message.attachments:
+        if attachment in inline:
+            continue
         maintype, subtype = attachment["content_type"].split("/", 1)
         email.add_attachment(
-            attachment["content"].encode(),
+            _content(attachment),
             maintype=maintype,
             subtype=subtype,
             filename=attachment["filename"],

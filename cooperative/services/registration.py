@@ -33,7 +33,7 @@ from ..models import (
     normalise_email,
     utcnow,
 )
-from . import payments
+from . import payments, tickets
 from .calendar import event_calendar
 from .mail import external_url, queue_mail
 
@@ -809,9 +809,11 @@ SUBJECTS = {
 
 
 def _mail(registration: Registration, template: str, **context) -> None:
-    """E-mail the party's contact, in their language, with the event's calendar file."""
+    """E-mail the party's contact, in their language, with the event's calendar file and,
+    for a confirmed party, each person's ticket with its QR code (in an HTML part)."""
     event = registration.event
-    attachments = []
+    ticket_holders = tickets.mailed_tickets(registration)
+    attachments = tickets.ticket_images(ticket_holders)
     if registration.status != RegistrationStatus.CANCELLED:
         attachments.append(
             {
@@ -826,6 +828,11 @@ def _mail(registration: Registration, template: str, **context) -> None:
         template,
         registration.locale,
         attachments=attachments,
+        html_template="tickets" if ticket_holders else None,
+        tickets=[
+            (attendee, tickets.content_id(attendee), tickets.ticket_url(attendee))
+            for attendee in ticket_holders
+        ],
         registration=registration,
         event=event,
         position=waitlist_position(registration),

@@ -36,7 +36,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from ..extensions import db, htmx
 from ..forms.fields import strip
 from ..forms.registration import MultiCheckboxField, parse_euros
-from ..i18n import DIET_LABELS, current_locale, money
+from ..i18n import DIET_LABELS, current_locale, diet_list, in_diet_order, money
 from ..models import Attendee, Event, Registration
 from ..services import attendance
 from ..services import payments as payment_service
@@ -419,7 +419,7 @@ class WalkInForm(FlaskForm):
         self.meal.choices = [SelectChoice("", _l("No meal"))] + [
             SelectChoice(str(option.id), option.name) for option in event.meal_options
         ]
-        diets = sorted({diet for option in event.meal_options for diet in option.diets})
+        diets = in_diet_order(diet for option in event.meal_options for diet in option.diets)
         self.diets.choices = [SelectChoice(diet, DIET_LABELS.get(diet, diet)) for diet in diets]
 
     def validate_paid(self, field) -> None:
@@ -630,7 +630,7 @@ def attendees_csv(event: Event):
                     csv_safe(registration.contact_email),
                     csv_safe(attendee.name),
                     csv_safe(meals.get(attendee.meal_option_id, "")),
-                    ", ".join(str(DIET_LABELS.get(d, d)) for d in attendee.diets),
+                    diet_list(attendee.diets),
                     csv_safe(attendee.diet_note),
                     _("Cancelled") if attendee.cancelled_at else _status_words(registration),
                     _csv_amount(event.ticket_price_cents + attendee.meal_price_cents, dutch),

@@ -6,7 +6,6 @@ pages show only that registration.
 
 import re
 
-import segno
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -18,7 +17,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -27,11 +25,10 @@ from werkzeug.datastructures import MultiDict
 from ..extensions import db, htmx, limiter
 from ..forms.fields import checkout_session_id
 from ..forms.registration import PersonEditForm
-from ..i18n import current_locale
+from ..i18n import clock_time, current_locale
 from ..models import Attendee, EventStatus, Payment, Registration, RegistrationStatus
-from ..services import attendance, payments, privacy
+from ..services import attendance, payments, privacy, tickets
 from ..services import registration as registrations
-from ..services.mail import external_url
 from .events import published_event, registration_form, render_event
 
 bp = Blueprint("registrations", __name__)
@@ -69,13 +66,13 @@ def register(slug: str):
     event = published_event(slug)
     form = registration_form(event, request.form)
     action, index = _submitted_action()
-    if action == "add":
-        form.add_person()
-        return render_event(event, form)
-    if action == "remove":
-        form.remove_person(index if index is not None else -1)
-        return render_event(event, form)
-    if action == "redraw":
+    if action != "submit":
+        if action == "add":
+            form.add_person()
+        elif action == "remove":
+            form.remove_person(index if index is not None else -1)
+        # The running total says what is wrong with the amount per meal, as submit does.
+        form.check_meal_amount()
         return render_event(event, form)
     if not form.validate():
         return render_event(event, form, 422)
@@ -122,7 +119,7 @@ def _checkout(registration: Registration):
             _(
                 "Online payment does not work right now. Your seats are held until %(time)s: "
                 "please try again in a moment.",
-                time=format_time(registration.hold_expires_at, "short"),
+                time=clock_time(registration.hold_expires_at),
             ),
             "error",
         )
@@ -326,8 +323,7 @@ def _as_typed(form: MultiDict) -> MultiDict:
 
 def ticket_qr(attendee: Attendee) -> Markup:
     """The ticket's QR code as inline SVG; it links to the ticket's page."""
-    url = external_url("registrations.ticket", ticket=attendee.ticket)
-    svg = segno.make(url, error="m").svg_inline(scale=4, border=2, omitsize=True)
+    svg = tickets.ticket_qr(attendee).svg_inline(scale=4, border=2, omitsize=True)
     return Markup(svg)  # noqa: S704 - segno's own SVG, no user text in it
 
 

@@ -141,7 +141,6 @@ def confirm():
     found = two_factor.of(current_user)
     form = TwoFactorCodeForm()
     if found is None or found.enabled:
-        form.validate_on_submit()
         return redirect(url_for("two_factor.settings"), code=303)
     if form.validate_on_submit():
         codes = two_factor.confirm(found, form.code.data)

@@ -71,7 +71,7 @@ def test_every_state_changing_route_refuses_a_bad_token(app, token_kind):
                     path, method=method, data=data, headers={"X-CSRFToken": token}
                 )
                 assert response.status_code == 400, f"{method} {path} (header)"
-    assert len(checked) == 52
+    assert len(checked) == 53
     assert row_counts(app) == before
     # The admin is still logged in: the log-out form without its token did nothing either.
     with client.session_transaction() as session:

@@ -129,6 +129,7 @@ EXPECTED: dict[str, dict] = {
     "two_factor.start": LOGGED_IN,
     "two_factor.confirm": LOGGED_IN,
     "two_factor.disable": LOGGED_IN,
+    "two_factor.new_recovery_codes": LOGGED_IN,
     # Members' directory: active members only; a profile as its owner chose ("members").
     "members.index": row(LOGIN, NO, OK, NO, NO, NO),
     "members.show": row(HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),

@@ -34,6 +34,11 @@ def enable(app, email: str = "resident@example.org") -> tuple[str, list[str]]:
         return found.secret, codes
 
 
+def shown_codes(response) -> list[str]:
+    """The recovery codes on a page."""
+    return re.findall(r"<code>([A-Z0-9]{5}-[A-Z0-9]{5})</code>", response.get_data(as_text=True))
+
+
 def log_in(client, email="resident@example.org", password=PASSWORD):
     return post_form(client, "/auth/login", {"email": email, "password": password})
 
@@ -68,7 +73,7 @@ def test_setting_it_up_shows_a_qr_code_and_turns_on_with_a_right_code(app, clien
 
     right = post_form(client, "/account/two-factor/confirm", {"code": code(secret)})
     assert right.status_code == 200
-    shown = re.findall(r"<code>([A-Z0-9]{5}-[A-Z0-9]{5})</code>", right.get_data(as_text=True))
+    shown = shown_codes(right)
     assert len(set(shown)) == 10
     assert stored(app).confirmed_at is not None
     with app.app_context():
@@ -139,9 +144,10 @@ def test_a_recovery_code_works_once(app, client, auth):
         make_user()
     _, codes = enable(app)
     log_in(client)
-    response = post_form(client, "/auth/two-factor", {"code": codes[3].lower()})
+    response = post_form(client, "/auth/two-factor?lang=en", {"code": codes[3].lower()})
     assert response.status_code == 303
-    assert client.get("/account/").status_code == 200
+    page = client.get("/account/?lang=en").get_data(as_text=True)
+    assert "You used a recovery code: 9 are left." in page
     with app.app_context():
         assert (
             db.session.scalar(
@@ -263,3 +269,30 @@ def test_the_setting_is_on_by_default_in_production_only(monkeypatch, tmp_path):
     assert from_environment(str(tmp_path))["REQUIRE_ADMIN_2FA"] is True
     monkeypatch.setenv("REQUIRE_ADMIN_2FA", "0")
     assert from_environment(str(tmp_path))["REQUIRE_ADMIN_2FA"] is False
+
+
+def test_new_recovery_codes_replace_the_old_ones(app, client):
+    with app.app_context():
+        make_user()
+    secret, old_codes = enable(app)
+    log_in(client)
+    post_form(client, "/auth/two-factor", {"code": code(secret)})
+
+    wrong = post_form(
+        client, "/account/two-factor/recovery-codes?lang=en", {"codes-proof": "guess"}
+    )
+    assert wrong.status_code == 422
+    assert "neither your password nor a right code" in wrong.get_data(as_text=True)
+
+    response = post_form(client, "/account/two-factor/recovery-codes", {"codes-proof": PASSWORD})
+    assert response.status_code == 200
+    new_codes = re.findall(
+        r"<code>([A-Z0-9]{5}-[A-Z0-9]{5})</code>", response.get_data(as_text=True)
+    )
+    assert len(set(new_codes)) == 10 and not set(new_codes) & set(old_codes)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(RecoveryCode.id))) == 10
+    post_form(client, "/auth/logout")
+    log_in(client)
+    assert post_form(client, "/auth/two-factor", {"code": old_codes[0]}).status_code == 422
+    assert post_form(client, "/auth/two-factor", {"code": new_codes[0]}).status_code == 303

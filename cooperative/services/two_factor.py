@@ -161,13 +161,19 @@ def unused_recovery_codes(found: TwoFactor) -> int:
     )
 
 
+def proven(user: User, found: TwoFactor, proof: str, now: datetime | None = None) -> bool:
+    """Whether `proof` is the person's password, an app code or a recovery code (a code is
+    used up)."""
+    return user.check_password(proof) or check_code(found, proof, now)
+
+
 def disable(user: User, proof: str, now: datetime | None = None) -> bool:
     """Turn two-factor log-in off, proven by the password, an app code or a recovery code;
     whether it was. Refuses any other proof (nothing changes)."""
     found = of(user)
     if found is None:
         return False
-    if not (user.check_password(proof) or check_code(found, proof, now)):
+    if not proven(user, found, proof, now):
         return False
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == found.user_id))
     db.session.expire(found, ["recovery_codes"])

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user
 from markupsafe import Markup
 
@@ -76,11 +77,23 @@ def login_code():
         return redirect(url_for("auth.login"), code=303)
     form = TwoFactorCodeForm()
     if form.validate_on_submit():
-        if two_factor.check_code(found, form.code.data):
+        by_app = two_factor.check_app_code(found, form.code.data)
+        if by_app or two_factor.use_recovery_code(found, form.code.data):
             db.session.commit()
             session.pop(PENDING, None)
             login_user(user, remember=pending.get("remember", False))
             flash(_("You are logged in."), "success")
+            if not by_app:
+                flash(
+                    ngettext(
+                        "You used a recovery code: %(num)d is left. You can make new ones "
+                        "on your account.",
+                        "You used a recovery code: %(num)d are left. You can make new ones "
+                        "on your account.",
+                        two_factor.unused_recovery_codes(found),
+                    ),
+                    "info",
+                )
             return redirect(_safe_next(pending.get("next")), code=303)
         db.session.rollback()
         form.code.errors.append(
@@ -108,6 +121,8 @@ def _render_settings(status: int = 200, **forms):
             start_form=ConfirmForm(formdata=None),
             code_form=forms.get("code_form") or TwoFactorCodeForm(formdata=None),
             disable_form=forms.get("disable_form") or TwoFactorDisableForm(formdata=None),
+            codes_form=forms.get("codes_form")
+            or TwoFactorDisableForm(formdata=None, prefix="codes"),
             required=two_factor.required_for(current_user),
         ),
         status,
@@ -169,6 +184,27 @@ def disable():
         db.session.rollback()
         form.proof.errors.append(_("This is neither your password nor a right code."))
     return _render_settings(422, disable_form=form)
+
+
+@bp.post("/account/two-factor/recovery-codes")
+@login_required
+@limiter.limit(_login_limit)
+def new_recovery_codes():
+    """Replace the recovery codes with ten new ones (the old stop working), after the
+    password or a code; shown once. Refuses (422) anything else; without two-factor
+    log-in, back to its page."""
+    found = two_factor.of(current_user)
+    if found is None or not found.enabled:
+        return redirect(url_for("two_factor.settings"), code=303)
+    form = TwoFactorDisableForm(prefix="codes")
+    if form.validate_on_submit():
+        if two_factor.proven(current_user, found, form.proof.data):
+            codes = two_factor.new_recovery_codes(found)
+            db.session.commit()
+            return render_template("two_factor/recovery_codes.html", codes=codes)
+        db.session.rollback()
+        form.proof.errors.append(_("This is neither your password nor a right code."))
+    return _render_settings(422, codes_form=form)
 
 
 @bp.before_app_request

@@ -52,6 +52,11 @@ def test_an_admin_sets_up_two_factor_and_logs_in_with_a_code(
     assert_accessible(page)
     fits_the_screen(page)
 
+    page.goto(f"{live_server}/account/two-factor")
+    expect(page.locator("#codes-proof")).to_be_visible()
+    assert_accessible(page)
+    fits_the_screen(page)
+
     page.goto(f"{live_server}/admin/audit/")
     expect(page.locator("main h1")).to_be_visible()
     assert_accessible(page)

@@ -270,3 +270,19 @@ def test_the_log_is_paged_in_a_fixed_number_of_queries(app, client, auth, count_
     second = client.get("/admin/audit/?lang=en&page=2").get_data(as_text=True)
     assert second.count('class="audit-entry"') == 10
     assert "Previous page" in second and "Next page" not in second
+
+
+def test_an_entry_outlives_its_actors_account_without_their_name(app, client, auth, door):
+    log_in(client, auth)
+    post_form(client, f"/manage/events/{door.event}/attendees/{door.chris_person}/check-in")
+    assert (
+        post_form(client, "/account/delete", {"password": "correct horse battery"}).status_code
+        == 303
+    )
+    [entry] = entries(app)
+    assert entry.actor_id is None and entry.attendee_id == door.chris_person
+    with app.app_context():
+        make_admin()
+    auth.login("admin@example.org")
+    page = client.get("/admin/audit/?lang=en").get_data(as_text=True)
+    assert "a deleted account" in page and "Olga Organiser" not in page

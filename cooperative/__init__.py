@@ -59,6 +59,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
     from .views import (
         account,
         admin,
+        admin_audit,
         admin_collectives,
         api,
         attendance,
@@ -70,6 +71,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         payments,
         public,
         registrations,
+        two_factor,
     )
 
     for blueprint in (
@@ -81,11 +83,13 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         registrations.bp,
         collectives.bp,
         admin_collectives.bp,
+        admin_audit.bp,
         manage.bp,
         members.bp,
         attendance.bp,
         api.bp,
         payments.bp,
+        two_factor.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -137,6 +137,8 @@ def from_environment(instance_path: str) -> dict:
         "REGISTRATION_RATE_LIMIT": os.environ.get(
             "REGISTRATION_RATE_LIMIT", "20 per minute; 200 per hour"
         ),
+        # Admins must log in with an authenticator app's code before any /admin page works.
+        "REQUIRE_ADMIN_2FA": _flag("REQUIRE_ADMIN_2FA", production),
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -48,7 +48,16 @@ from .models import PageVersion, utcnow
 
 # Tables no public page shows: writing only these leaves the kept pages alone.
 UNSHOWN_TABLES = frozenset(
-    {"page_versions", "outbox_messages", "check_in_records", "stripe_events", "payments"}
+    {
+        "page_versions",
+        "outbox_messages",
+        "check_in_records",
+        "stripe_events",
+        "payments",
+        "audit_log",
+        "two_factor",
+        "recovery_codes",
+    }
 )
 CHANGED = "public_pages_changed"
 COUNTED_UP = "public_pages_counted_up"

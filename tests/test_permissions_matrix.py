@@ -99,6 +99,8 @@ EXPECTED: dict[str, dict] = {
     "auth.confirm": EVERYONE,
     "auth.reset_request": EVERYONE,
     "auth.reset_password": EVERYONE,
+    # The log-in's second step: only after a right password, else back to the log-in.
+    "two_factor.login_code": row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
     # A registration's private pages: the token is the key.
     "registrations.register": EVERYONE,
     "registrations.already_registered": EVERYONE,
@@ -123,6 +125,11 @@ EXPECTED: dict[str, dict] = {
     "account.pay": row(LOGIN, BAD, OK, BAD, BAD, BAD),  # never joined: refused
     "account.confirm_email_change": EVERYONE,
     "account.calendar_feed": EVERYONE,
+    "two_factor.settings": LOGGED_IN,
+    "two_factor.start": LOGGED_IN,
+    "two_factor.confirm": LOGGED_IN,
+    "two_factor.disable": LOGGED_IN,
+    "two_factor.new_recovery_codes": LOGGED_IN,
     # Members' directory: active members only; a profile as its owner chose ("members").
     "members.index": row(LOGIN, NO, OK, NO, NO, NO),
     "members.show": row(HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN),
@@ -160,6 +167,7 @@ EXPECTED: dict[str, dict] = {
     "admin.plan": ADMINS,
     "admin.domains": ADMINS,
     "admin.domain": ADMINS,
+    "admin_audit.index": ADMINS,
     "admin_collectives.index": ADMINS,
     "admin_collectives.create": ADMINS,
     "admin_collectives.edit": ADMINS,

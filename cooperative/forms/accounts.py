@@ -75,3 +75,28 @@ class ResetPasswordForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with only its CSRF token: for buttons that change something."""
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """The code from the authenticator app (or a recovery code)."""
+
+    code = StringField(
+        _l("Code"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please fill in the code.")),
+            Length(max=20, message=_l("This code is not right. Please try again.")),
+        ],
+    )
+
+
+class TwoFactorDisableForm(FlaskForm):
+    """Turning two-factor log-in off needs the password, a code or a recovery code."""
+
+    proof = PasswordField(
+        _l("Your password, or a code from your app"),
+        validators=[
+            DataRequired(_l("Please fill in your password or a code.")),
+            Length(max=200),
+        ],
+    )

@@ -32,12 +32,14 @@ from .membership import (
 from .outbox import OutboxMessage, OutboxStatus
 from .pages import PageVersion
 from .payments import Payment, PaymentProvider, PaymentStatus, StripeEvent
+from .security import AuditEntry, RecoveryCode, TwoFactor
 from .types import utcnow
 
 __all__ = [
     "DIETS",
     "HOLDING",
     "Attendee",
+    "AuditEntry",
     "CheckInRecord",
     "Collective",
     "CollectiveRole",
@@ -59,10 +61,12 @@ __all__ = [
     "PaymentStatus",
     "PlanPeriod",
     "Profile",
+    "RecoveryCode",
     "Registration",
     "RegistrationStatus",
     "StripeEvent",
     "SuggestionStatus",
+    "TwoFactor",
     "User",
     "Visibility",
     "new_session_key",

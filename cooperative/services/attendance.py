@@ -43,6 +43,7 @@ from ..models import (
     utcnow,
 )
 from ..page_cache import UNSHOWN_CHANGE
+from . import audit
 from .mail import external_url, queue_mail
 from .registration import (
     PWYC_MAX_CENTS,
@@ -751,17 +752,24 @@ def _record(attendee_ids: list[int], action: str, by: User, now: datetime) -> No
 
 
 def _set_check_in(update: sa.Update, action: str, by: User, now: datetime) -> list[int]:
-    """Run one conditional check-in UPDATE, record what it changed, return those ids."""
-    changed = (
-        db.session.execute(
-            update.returning(Attendee.id),
-            execution_options={"synchronize_session": False, **UNSHOWN_CHANGE},
-        )
-        .scalars()
-        .all()
+    """Run one conditional check-in UPDATE, record what it changed (also in the audit
+    log), return those ids."""
+    changed = db.session.execute(
+        update.returning(Attendee.id, Attendee.registration_id),
+        execution_options={"synchronize_session": False, **UNSHOWN_CHANGE},
+    ).all()
+    ids = [row.id for row in changed]
+    _record(ids, action, by, now)
+    checked_in = action == "check_in"
+    audit.record_many(
+        by,
+        "attendee.check_in" if checked_in else "attendee.undo_check_in",
+        [{"registration_id": row.registration_id, "attendee_id": row.id} for row in changed],
+        before={"checked_in": not checked_in},
+        after={"checked_in": checked_in},
+        at=now,
     )
-    _record(changed, action, by, now)
-    return changed
+    return ids
 
 
 def _mark_checked_in(event: Event, which, by: User, now: datetime) -> list[int]:
@@ -923,6 +931,7 @@ def record_door_payment(
     if registration.status != RegistrationStatus.CONFIRMED:
         raise AttendanceRefused(_l("Only a party with a place can pay at the door."))
     open_cents = registration.amount_open_cents
+    before = audit.snapshot(registration, "amount_paid_cents", "payment_state")
     if expected_open_cents is not None and expected_open_cents != open_cents:
         return None
     if open_cents <= 0:
@@ -936,6 +945,15 @@ def record_door_payment(
             _l("Only %(amount)s is still to pay.", amount=money(open_cents)), field="amount"
         )
     payment = _door_payment(registration, amount_cents, by, now)
+    audit.record(
+        by,
+        "registration.door_payment",
+        subject_user_id=registration.user_id,
+        registration_id=registration.id,
+        before=before,
+        after=audit.snapshot(registration, "amount_paid_cents", "payment_state"),
+        at=now,
+    )
     db.session.flush()
     log.info(
         "Door payment of %s cents for party %s recorded by user %s",
@@ -1063,6 +1081,18 @@ def add_walk_in(
     if walk_in.paid_cents:
         _door_payment(registration, walk_in.paid_cents, by, now)
         db.session.flush()
+    audit.record(
+        by,
+        "registration.walk_in",
+        registration_id=registration.id,
+        attendee_id=registration.attendees[0].id,
+        before=None,
+        after={
+            **audit.snapshot(registration, "status", "amount_due_cents", "amount_paid_cents"),
+            "checked_in": True,
+        },
+        at=now,
+    )
     log.info("Walk-in party %s added by user %s", registration.id, by.id)
     return registration
 

@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, SignatureExpired
 from ..extensions import db
 from ..models import (
     Attendee,
+    AuditEntry,
     CheckInRecord,
     Collective,
     CollectiveSuggestion,
@@ -351,6 +352,8 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
         (Attendee, Attendee.checked_in_by_id),
         (CheckInRecord, CheckInRecord.by_id),
         (CollectiveSuggestion, CollectiveSuggestion.decided_by_id),
+        (AuditEntry, AuditEntry.actor_id),
+        (AuditEntry, AuditEntry.subject_user_id),
     ):
         db.session.execute(
             sa.update(model).where(column == user.id).values({column.key: None}),

@@ -32,8 +32,8 @@ from ..models import (
     Profile,
     User,
 )
+from ..services import audit, payments
 from ..services import membership as memberships
-from ..services import payments
 from ..spreadsheets import csv_safe
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -239,6 +239,7 @@ def decide(membership_id: int):
     form = DecisionForm()
     action = request.form.get("action")
     if form.validate_on_submit() and action in ("approve", "reject"):
+        before = audit.snapshot(membership, "status", "number", "started_at", "ends_at")
         try:
             if action == "approve":
                 memberships.approve(membership, current_user, form.reason.data or "")
@@ -254,6 +255,15 @@ def decide(membership_id: int):
             db.session.rollback()
             form.form_errors.append(_("Stripe did not answer; nothing changed. Try again."))
         else:
+            audit.record(
+                current_user,
+                f"membership.{action}",
+                subject_user_id=membership.user_id,
+                before=before,
+                after=audit.snapshot(
+                    membership, "status", "number", "started_at", "ends_at", "decision_note"
+                ),
+            )
             db.session.commit()
             if action == "approve":
                 flash(_("Approved: member number %(number)s.", number=membership.number), "success")
@@ -272,12 +282,23 @@ def bank_transfer(membership_id: int):
     membership = _membership(membership_id)
     form = BankTransferForm()
     if form.validate_on_submit():
+        before = audit.snapshot(membership, "status", "number", "started_at", "ends_at")
         try:
-            memberships.record_bank_transfer(membership, form.amount.data, current_user)
+            payment = memberships.record_bank_transfer(membership, form.amount.data, current_user)
         except memberships.MembershipRefused as refusal:
             db.session.rollback()
             form.amount.errors.append(str(refusal.message))
         else:
+            audit.record(
+                current_user,
+                "membership.bank_transfer",
+                subject_user_id=membership.user_id,
+                before=before,
+                after={
+                    **audit.snapshot(membership, "status", "number", "started_at", "ends_at"),
+                    "paid_cents": payment.amount_cents,
+                },
+            )
             db.session.commit()
             flash(_("The bank transfer is recorded."), "success")
             return redirect(url_for("admin.member", membership_id=membership.id), code=303)

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..forms.collectives import AdminCollectiveForm, RoleForm
 from ..models import Collective, CollectiveRole, CollectiveSuggestion, SuggestionStatus
+from ..services import audit
 from ..services import collectives as directory
 from ..services.collectives import CollectiveRefused
 
@@ -160,6 +161,13 @@ def add_role(collective_id: int):
             db.session.rollback()
             role_form.email.errors.append(str(refusal.message))
         else:
+            audit.record(
+                current_user,
+                "role.add",
+                subject_user_id=role.user_id,
+                before={"collective": collective.slug, "role": False},
+                after={"collective": collective.slug, "role": True},
+            )
             db.session.commit()
             flash(
                 _(
@@ -190,6 +198,14 @@ def remove_role(collective_id: int, role_id: int):
     if role is None:
         abort(404)
     person = role.user.name or role.user.email
+    slug = role.collective.slug
+    audit.record(
+        current_user,
+        "role.remove",
+        subject_user_id=role.user_id,
+        before={"collective": slug, "role": True},
+        after={"collective": slug, "role": False},
+    )
     directory.remove_role(role)
     db.session.commit()
     flash(_("%(person)s no longer has a role here.", person=person), "success")

@@ -38,7 +38,7 @@ from ..forms.fields import strip
 from ..forms.registration import MultiCheckboxField, parse_euros
 from ..i18n import DIET_LABELS, current_locale, diet_list, in_diet_order, money
 from ..models import Attendee, Event, Registration
-from ..services import attendance
+from ..services import attendance, audit
 from ..services import payments as payment_service
 from ..services import registration as registrations
 from ..services.attendance import AttendanceFilters, AttendanceRefused, PartyRow
@@ -346,6 +346,7 @@ def refund(event: Event, registration_id: int):
     filters = AttendanceFilters.from_args(request.values)
     if request.method == "POST" and row.can_refund:
         name = registration.contact_name
+        before = audit.snapshot(registration, "status", "payment_state", "amount_paid_cents")
         try:
             registrations.cancel(registration, by_organiser=True)
         except payment_service.PaymentUnavailable:
@@ -363,6 +364,14 @@ def refund(event: Event, registration_id: int):
         except registrations.RegistrationRefused as refusal:
             db.session.rollback()
             return _refund_page(event, registration.id, filters, str(refusal.message), 422)
+        audit.record(
+            current_user,
+            "registration.refund",
+            subject_user_id=registration.user_id,
+            registration_id=registration.id,
+            before=before,
+            after=audit.snapshot(registration, "status", "payment_state", "amount_paid_cents"),
+        )
         db.session.commit()
         flash(
             _(

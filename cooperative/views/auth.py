@@ -20,6 +20,8 @@ from ..forms.accounts import ConfirmForm, LoginForm, ResetPasswordForm, ResetReq
 from ..i18n import current_locale
 from ..models import User
 from ..services import accounts
+from ..services import two_factor as two_factors
+from .two_factor import second_step
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -117,6 +119,8 @@ def login():
                 "info",
             )
             return redirect(url_for("auth.check_email"), code=303)
+        elif two_factors.is_enabled(user):
+            return second_step(user, remember=form.remember.data, next_url=request.args.get("next"))
         else:
             login_user(user, remember=form.remember.data)
             flash(_("You are logged in."), "success")
@@ -163,6 +167,10 @@ def reset_password(token: str):
     if form.validate_on_submit():
         accounts.reset_password(user, form.password.data)
         db.session.commit()
+        if two_factors.is_enabled(user):
+            # A link from the mailbox is one factor: the app's code is still asked.
+            flash(_("Your new password is saved."), "success")
+            return second_step(user, remember=False, next_url=None)
         stay_logged_in(user)
         flash(
             _(

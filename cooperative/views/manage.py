@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from ..extensions import db, htmx
 from ..forms.events import EventForm
 from ..models import Collective, Event, EventStatus, Registration, RegistrationStatus
+from ..services import audit
 from ..services import events as event_service
 from ..services.events import EventRefused
 from ..services.payments import PaymentUnavailable
@@ -222,12 +223,24 @@ def publish_event(event: Event):
     return redirect(url_for("manage.edit_event", event_id=event.id), code=303)
 
 
+def _party_states(event: Event) -> dict[int, dict]:
+    """The status and payment state of each party not cancelled yet (for the audit log)."""
+    rows = db.session.execute(
+        sa.select(Registration.id, Registration.status, Registration.payment_state).where(
+            Registration.event_id == event.id,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+    )
+    return {row.id: audit.snapshot(row, "status", "payment_state") for row in rows}
+
+
 @bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
 @managed_event
 def cancel_event(event: Event):
     """Cancel the event after a confirming button: every registration is cancelled and
     each party is e-mailed."""
     if request.method == "POST":
+        before = _party_states(event)
         try:
             cancelled = event_service.cancel_event(event)
         except EventRefused as refusal:
@@ -244,6 +257,15 @@ def cancel_event(event: Event):
                 "error",
             )
             return redirect(url_for("manage.cancel_event", event_id=event.id), code=303)
+        for registration in cancelled:
+            audit.record(
+                current_user,
+                "registration.event_cancelled",
+                subject_user_id=registration.user_id,
+                registration_id=registration.id,
+                before=before.get(registration.id),
+                after=audit.snapshot(registration, "status", "payment_state"),
+            )
         db.session.commit()
         flash(
             ngettext(

@@ -1,5 +1,6 @@
 """Home page, language switch, health check, error pages and settings."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -238,3 +239,28 @@ def test_forwarded_addresses_are_believed_only_behind_a_configured_proxy(
     client = app.test_client()
     response = client.get("/_address", headers={"X-Forwarded-For": "203.0.113.9"})
     assert response.get_data(as_text=True) == seen
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_menu_folds_away_and_names_each_link_differently(app, client, auth, lang):
+    """An admin who also organises sees every link of the menu, each with its own name,
+    inside a <details> disclosure that a phone opens without JavaScript."""
+    from tests.factories import make_collective, make_organiser
+
+    with app.app_context():
+        make_organiser(make_collective(), email="anna@example.org", is_admin=True)
+    auth.login("anna@example.org", "correct horse battery")
+    page = client.get(f"/?lang={lang}").get_data(as_text=True)
+
+    nav = page[page.index('<nav class="site-nav"') : page.index("</nav>")]
+    assert '<details class="menu">' in nav and '<summary class="menu-button">Menu</summary>' in nav
+    links = dict(
+        (href, name.strip())
+        for href, name in re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav)
+    )
+    assert "/manage/events" in links and "/admin/" in links
+    names = list(links.values()) + ["Uitloggen" if lang == "nl" else "Log out"]
+    assert len(names) == len(set(names)), names
+    if lang == "nl":
+        assert links["/manage/events"] == "Evenementen beheren"
+        assert links["/admin/"] == "Administratie"

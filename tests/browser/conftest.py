@@ -2,9 +2,14 @@
 
 Without /usr/bin/chromium these tests are skipped with one line, unless
 in CI (the CI variable is set), where a missing browser is an error.
+
+Every page a test checks with `assert_accessible` is also measured on a phone (it must not
+be wider than a 360 px or a 390 px screen) and photographed at 390 px and 1280 px into
+SCREENSHOTS (test-artifacts/screenshots, or $SCREENSHOT_DIR), for a reviewer to look through.
 """
 
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -12,6 +17,13 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+SCREENSHOTS = Path(
+    os.environ.get(
+        "SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+    )
+)
+PHONE_WIDTHS = (360, 390)
+SCREENSHOT_WIDTHS = (390, 1280)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -85,12 +97,84 @@ def axe():
     return Axe()
 
 
+# The elements that reach past the right edge of the screen, to say what made a page too wide.
+TOO_WIDE_JS = """() => {
+  const edge = window.innerWidth;
+  const wide = [];
+  for (const element of document.querySelectorAll('body *')) {
+    const box = element.getBoundingClientRect();
+    if (box.right > edge + 0.5 && box.width > 0 && element.checkVisibility()) {
+      const name = (node) => node.tagName.toLowerCase() + (node.id ? '#' + node.id : '')
+        + (node.classList.length ? '.' + [...node.classList].join('.') : '');
+      const within = element.parentElement.closest('[id], [class]');
+      const where = within ? name(within) + ' ' : '';
+      wide.push(where + name(element) + ' ' + Math.round(box.right) + 'px');
+    }
+  }
+  return wide.slice(0, 8);
+}"""
+
+
+def page_width(page, width: int) -> int:
+    """The page's width (`scrollWidth`) in a screen `width` px wide."""
+    page.set_viewport_size({"width": width, "height": page.viewport_size["height"]})
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def screenshot_name(test: str, url: str, number: int, width: int) -> str:
+    """`<test>-<number>-<page>-<width>.png`, safe as a file name."""
+    path = re.sub(r"^https?://[^/]+", "", url).split("#")[0] or "/"
+    page = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_") or "home"
+    test = re.sub(r"[^A-Za-z0-9]+", "_", test).strip("_")
+    return f"{test}-{number:02d}-{page[:60]}-{width}.png"
+
+
 @pytest.fixture
-def assert_accessible(axe):
-    """Run axe-core on the page as it is now; fail with the report on any violation."""
+def check_page(axe, request):
+    """`check_page(page)`: axe-core, the width on a phone, and screenshots of the page as it is.
+
+    Fails the test at once on an axe violation. A page wider than a 360 px or 390 px screen
+    is collected and fails the test at its end (listing every such page and what sticks
+    out), so one run measures every page it visits. The screen size is put back after.
+    """
+    too_wide = []
+    shots = []
 
     def check(page):
         results = axe.run(page)
         assert results.violations_count == 0, results.generate_report()
+        viewport = dict(page.viewport_size)
+        try:
+            for width in PHONE_WIDTHS:
+                scroll_width = page_width(page, width)
+                if scroll_width > width:
+                    culprits = ", ".join(page.evaluate(TOO_WIDE_JS))
+                    too_wide.append(f"{page.url} is {scroll_width}px at {width}px: {culprits}")
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            shots.append(page.url)
+            for width in SCREENSHOT_WIDTHS:
+                page_width(page, width)
+                name = screenshot_name(request.node.name, page.url, len(shots), width)
+                # caret="initial": hiding the caret would add an inline style, which the
+                # page's Content-Security-Policy refuses (and the test would fail on it).
+                page.screenshot(path=SCREENSHOTS / name, full_page=True, caret="initial")
+        finally:
+            page.set_viewport_size(viewport)
 
-    return check
+    yield check
+    assert too_wide == [], "pages wider than the phone:\n" + "\n".join(too_wide)
+
+
+@pytest.fixture
+def assert_accessible(check_page):
+    """Run axe-core on the page as it is now (failing on any violation), and check that it
+    fits a phone, with screenshots: see `check_page`."""
+    return check_page
+
+
+def open_menu(page) -> None:
+    """Open the site's menu where it is folded away behind "Menu" (a phone); on a wide
+    screen, where it shows in the header, do nothing."""
+    summary = page.locator(".site-nav .menu > summary")
+    if summary.is_visible() and not page.locator(".site-nav .menu[open]").count():
+        summary.click()

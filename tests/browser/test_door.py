@@ -16,6 +16,7 @@ from cooperative.extensions import db
 from cooperative.models import Attendee, Event, Payment, PaymentProvider, utcnow
 from cooperative.services.demo import seed_demo
 from cooperative.services.registration import PersonChoice
+from tests.browser.conftest import open_menu
 from tests.factories import make_registration
 
 LAUNCH = "lancering-samenwerking-collectieven"
@@ -63,6 +64,7 @@ def test_an_organiser_checks_in_a_party_and_takes_the_money_at_the_door(
     expect(page).to_have_url(re.compile("/account/$"))
     assert_accessible(page)
 
+    open_menu(page)
     page.get_by_role("link", name="Manage").click()
     expect(page).to_have_url(re.compile("/manage/events$"))
     assert_accessible(page)

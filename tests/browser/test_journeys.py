@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from cooperative.extensions import db
 from cooperative.models import User
 from cooperative.services.demo import seed_demo
+from tests.browser.conftest import open_menu
 from tests.conftest import make_user
 
 
@@ -36,6 +37,7 @@ def test_the_language_switch_keeps_the_page(page, live_server, demo):
 
     expect(page).to_have_url(re.compile(r"/collectives\?domain=energie&lang=en$"))
     expect(page.get_by_role("heading", name="Collectives", exact=True)).to_be_visible()
+    open_menu(page)
     page.get_by_role("link", name="Events", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
@@ -74,7 +76,9 @@ def test_log_in_wrong_then_right(page, live_server, app, assert_accessible, lang
     expect(page.get_by_text("maria@example.org")).to_be_visible()
     assert_accessible(page)
 
+    open_menu(page)
     page.get_by_role("button", name="Log out" if english else "Uitloggen").click()
+    open_menu(page)
     expect(page.get_by_role("link", name="Log in" if english else "Inloggen")).to_be_visible()
 
 
@@ -109,3 +113,25 @@ def test_sign_up(page, live_server, app, assert_accessible, lang):
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == "kees@example.org"))
         assert user is not None and user.locale == lang
+
+
+def test_the_menu_folds_away_on_a_phone_without_javascript(browser, live_server):
+    """On a phone the menu opens with "Menu" (a <details>, no script); on a desktop its
+    links stand in the header and "Menu" is not there."""
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(f"{live_server}/?lang=en")
+        log_in = page.get_by_role("link", name="Log in")
+        expect(log_in).to_be_hidden()
+        page.get_by_text("Menu", exact=True).click()
+        log_in.click()
+        expect(page).to_have_url(re.compile("/auth/login$"))
+
+        page.set_viewport_size({"width": 1280, "height": 800})
+        expect(page.get_by_text("Menu", exact=True)).to_be_hidden()
+        page.get_by_role("link", name="Events", exact=True).click()
+        expect(page).to_have_url(re.compile("/events$"))
+    finally:
+        context.close()

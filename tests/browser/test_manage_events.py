@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from cooperative.extensions import db
 from cooperative.models import Event, EventStatus
+from tests.browser.conftest import open_menu
 from tests.factories import make_collective, make_organiser
 
 
@@ -42,6 +43,7 @@ def test_an_organiser_creates_and_publishes_an_event_with_a_meal(
         return page.get_by_label(label, exact=True) if english else page.locator(f"#{field_id}")
 
     log_in(page, live_server, lang)
+    open_menu(page)
     page.locator('nav a[href="/manage/events"]').click()
     expect(page).to_have_url(re.compile("/manage/events$"))
     assert_accessible(page)

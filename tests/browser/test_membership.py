@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cooperative.extensions import db
+from tests.browser.conftest import open_menu
 from tests.conftest import make_user
 from tests.factories import make_admin, make_plan
 
@@ -23,6 +24,7 @@ def log_in(page, live_server, email, next_path):
 
 
 def log_out(page):
+    open_menu(page)
     page.locator("form[action='/auth/logout'] button").click()
 
 

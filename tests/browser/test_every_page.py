@@ -1,0 +1,181 @@
+"""Every main page, in Dutch and English, logged out, as a member, an organiser and an admin:
+axe-core finds nothing, the page fits a 360 px and a 390 px phone, and a screenshot of it at
+390 px and 1280 px goes to the artifacts folder (see `check_page` in conftest.py).
+
+The data is the demo data plus a busy dinner of the demo organiser: parties with meals,
+diets and notes, some checked in, a waiting list, and a party of three with tickets.
+"""
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from cooperative.extensions import db
+from cooperative.models import (
+    Collective,
+    Domain,
+    Event,
+    Membership,
+    MembershipPlan,
+    User,
+)
+from cooperative.services import attendance
+from cooperative.services.demo import seed_demo
+from cooperative.services.registration import PersonChoice
+from tests.factories import make_member, make_registration
+
+DINNER = "oogstmaaltijd-noord"
+PASSWORDS = {
+    "member": ("lid@example.org", "correct horse battery"),
+    "organiser": ("organiser@meentcoop.example", "demo-organiser-2026"),
+    "admin": ("admin@meentcoop.example", "demo-admin-2026"),
+}
+
+
+@pytest.fixture
+def site(app):
+    """The demo data, a listed member, and the harvest dinner full with a waiting list.
+
+    Returns the addresses the walk visits."""
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        make_member(
+            "lid@example.org",
+            plan=db.session.scalar(sa.select(MembershipPlan).where(MembershipPlan.slug == "lid")),
+            name="Femke Lid",
+            neighbourhood="Indische Buurt",
+            bio="Ik kook graag voor de buurt en help bij de repareermiddag.",
+        )
+        event = db.session.scalar(sa.select(Event).where(Event.slug == DINNER))
+        event.capacity = 9
+        meal = event.meal_options[0].id
+        db.session.commit()
+        party = make_registration(
+            event,
+            [
+                PersonChoice("Fatima Yilmaz-van den Berg", meal, ["vegetarian", "lactose_free"]),
+                PersonChoice("Yusuf Yilmaz", meal, ["vegan", "gluten_free"]),
+                PersonChoice("Elif Yilmaz", None, [], "Allergisch voor pinda’s en noten"),
+            ],
+            email="fatima.yilmaz-vandenberg@example.org",
+        )
+        others = [
+            [PersonChoice("Jan-Willem de Vries", meal, ["gluten_free"])],
+            [
+                PersonChoice("Marieke Bos", meal, ["vegan"], "Geen ui"),
+                PersonChoice("Pieter Bos", meal, ["vegetarian"]),
+            ],
+            [PersonChoice("Ahmed El Amrani", None, [])],
+            [PersonChoice("Sanne Jansen", meal, ["lactose_free", "gluten_free"])],
+        ]
+        parties = [
+            make_registration(event, people, email=f"gast{number}@example.org")
+            for number, people in enumerate(others)
+        ]
+        for number, name in enumerate(["Wim Wachter", "Wendy Wachtlijst"]):
+            make_registration(
+                event,
+                [PersonChoice(name, meal, ["vegetarian"]), f"{name.split()[0]}s vriend"],
+                email=f"wacht{number}@example.org",
+                join_waitlist=True,
+            )
+        admin = db.session.scalar(sa.select(User).where(User.is_admin))
+        attendance.check_in_party(event, parties[1].id, admin)
+        attendance.check_in(event, party.attendees[0].id, admin)
+        db.session.commit()
+        member = db.session.scalar(sa.select(User).where(User.email == "lid@example.org"))
+        collective = db.session.scalar(sa.select(Collective).order_by(Collective.id))
+        return {
+            "event": event.id,
+            "party": parties[1].id,
+            "token": party.token,
+            "ticket": party.attendees[0].ticket,
+            "member": member.id,
+            "membership": db.session.scalar(sa.select(Membership.id)),
+            "plan": db.session.scalar(sa.select(MembershipPlan.id)),
+            "collective": collective.id,
+            "collective_slug": collective.slug,
+            "domain": db.session.scalar(sa.select(Domain.id)),
+        }
+
+
+def everyone(site) -> list[str]:
+    return [
+        "/",
+        "/events",
+        f"/events/{DINNER}",
+        f"/r/{site['token']}",
+        f"/r/{site['token']}/edit",
+        f"/r/{site['token']}/cancel",
+        f"/t/{site['ticket']}",
+        "/join",
+        "/join/lid",
+        "/collectives",
+        "/collectives/zonnedak-oost",
+        "/collectives/suggest",
+    ]
+
+
+def door(site) -> list[str]:
+    base = f"/manage/events/{site['event']}"
+    return [
+        "/manage/events",
+        "/manage/events/new",
+        f"{base}/edit",
+        f"{base}/attendees",
+        f"{base}/kitchen",
+        f"{base}/walk-in",
+        f"{base}/check-in",
+        f"{base}/message",
+        f"{base}/parties/{site['party']}/door-payment",
+        f"{base}/cancel",
+    ]
+
+
+def pages_of(role: str, site) -> list[str]:
+    """What each role walks: the public pages (the menu differs), then their own."""
+    account = ["/account/", "/account/profile", "/account/registrations", "/account/delete"]
+    own = {
+        "visitor": ["/auth/login", "/auth/signup", "/auth/reset"],
+        "member": [*account, "/members/", f"/members/{site['member']}"],
+        "organiser": [*account, *door(site)],
+        "admin": [
+            *account,
+            *door(site),
+            "/admin/members",
+            f"/admin/members/{site['membership']}",
+            "/admin/plans",
+            f"/admin/plans/{site['plan']}",
+            "/admin/collectives",
+            f"/admin/collectives/{site['collective']}",
+            "/admin/collectives/suggestions",
+            "/admin/domains",
+            f"/admin/domains/{site['domain']}",
+        ],
+    }
+    return [*everyone(site), *own[role]]
+
+
+def log_in(page, live_server, role: str) -> None:
+    email, password = PASSWORDS[role]
+    page.goto(f"{live_server}/auth/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(re.compile("/account/$"))
+
+
+@pytest.mark.parametrize("role", ["visitor", "member", "organiser", "admin"])
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_every_page_fits_a_phone(page, live_server, site, check_page, role, lang):
+    page.goto(f"{live_server}/?lang={lang}")
+    if role != "visitor":
+        log_in(page, live_server, role)
+    for path in pages_of(role, site):
+        response = page.goto(f"{live_server}{path}")
+        assert response.ok, f"{path}: {response.status}"
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        check_page(page)

@@ -62,4 +62,7 @@ def test_no_template_has_inline_scripts_or_handlers():
         for script in re.findall(r"<script\b[^>]*>", text):
             assert "src=" in script or "application/ld+json" in script, (template, script)
         assert not re.search(r"\son[a-z]+\s*=", text), template
-        assert "style=" not in text, template
+        # A mail's HTML is read in mail programs, not under the site's CSP; many of them
+        # keep only inline styles.
+        if template.parent.name != "mail":
+            assert "style=" not in text, template

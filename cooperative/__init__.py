@@ -7,7 +7,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, errors, i18n, page_cache, performance, request_limits, security
+from . import cli, errors, i18n, money, page_cache, performance, request_limits, security
 from .config import PROJECT_ROOT, from_environment
 from .extensions import babel, csrf, db, htmx, limiter, login_manager
 
@@ -94,6 +94,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         app.register_blueprint(blueprint)
 
     i18n.init_app(app)
+    money.init_app(app)
     request_limits.init_app(app)
     security.init_app(app)
     performance.init_app(app)

@@ -12,8 +12,7 @@ from wtforms.validators import Length
 
 import cooperative.forms
 import cooperative.views
-from cooperative.forms.events import EuroField
-from cooperative.forms.fields import strip
+from cooperative.forms.fields import EuroField, strip
 
 # Parsed into a number by the field itself: more than a few digits is no amount at all.
 PARSED = (EuroField,)

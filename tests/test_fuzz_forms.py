@@ -26,7 +26,6 @@ from werkzeug.datastructures import MultiDict
 from cooperative.extensions import db, limiter
 from cooperative.forms.events import MAX_COUNT, MAX_PARTY_SIZE
 from cooperative.forms.membership import PROFILE_FIELDS
-from cooperative.forms.registration import parse_euros
 from cooperative.models import (
     DIETS,
     Attendee,
@@ -45,6 +44,7 @@ from cooperative.models import (
     Visibility,
     utcnow,
 )
+from cooperative.money import parse_euros
 from cooperative.services.events import SLUG_MAX_LENGTH
 from cooperative.services.mail import build_email
 from cooperative.services.registration import PWYC_MAX_CENTS, PersonChoice, price_cents

@@ -362,6 +362,20 @@ def test_an_organiser_creates_a_draft_with_two_meals(app, client, auth, world):
     assert 'value="4,50"' not in page and 'value="4.50"' in page  # English writes a point
 
 
+def test_whole_euros_are_shown_with_their_cents(app, client, auth, world):
+    """`3` and `5` typed come back as `3.00` and `5.00` (`3,00` in Dutch), not as `3`."""
+    log_in(client, auth, "host_organiser")
+    response = post_form(client, "/manage/events/new", event_data(world.host_id, **two_meals()))
+    edit_page = response.headers["Location"]
+
+    english = page_of(client.get(edit_page))
+    assert value_of(english, "meals-1-price") == "3.00"
+    assert value_of(english, "meals-1-pwyc_suggested") == "5.00"
+    dutch = page_of(client.get(edit_page + "?lang=nl"))
+    assert value_of(dutch, "meals-0-price") == "4,50"
+    assert value_of(dutch, "meals-1-pwyc_suggested") == "5,00"
+
+
 def test_a_slug_left_empty_is_made_unique(app, client, auth, world):
     log_in(client, auth, "host_organiser")
     for _ in range(2):
@@ -405,7 +419,7 @@ def test_add_a_meal_keeps_what_was_typed(app, client, auth, world):
     assert value_of(page, "meals-0-name") == "Soep"
     assert value_of(page, "meals-0-price") == "4,5"
     assert value_of(page, "meals-1-name") == ""
-    assert value_of(page, "meals-1-price") == "0"
+    assert value_of(page, "meals-1-price") == "0.00"  # with its cents, the English way
     assert re.search(r'<input[^>]*autofocus[^>]*id="meals-1-name"', page)
     assert "Please write" not in page
     with app.app_context():

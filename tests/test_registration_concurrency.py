@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from cooperative.extensions import db
 from cooperative.models import Attendee, Event, Registration, RegistrationStatus
+from cooperative.refusals import Refused
 from cooperative.services import registration as registrations
 from cooperative.services.registration import PersonChoice
 from tests.factories import make_event, make_registration
@@ -37,7 +38,7 @@ def register_at_once(app, event_id: int, count: int, person) -> list[tuple[str, 
                 )
                 db.session.commit()
                 outcome = (str(registration.status), "")
-            except registrations.RegistrationRefused as refusal:
+            except Refused as refusal:
                 db.session.rollback()
                 outcome = ("refused", str(refusal.message))
             finally:

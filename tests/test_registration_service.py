@@ -19,8 +19,9 @@ from cooperative.models import (
     RegistrationStatus,
     utcnow,
 )
+from cooperative.refusals import Refused
 from cooperative.services import registration as registrations
-from cooperative.services.registration import PersonChoice, RegistrationRefused
+from cooperative.services.registration import PersonChoice
 from tests.factories import make_event, make_registration
 
 
@@ -44,7 +45,7 @@ class refused:  # noqa: N801 - used like pytest.raises
         return self
 
     def __exit__(self, kind, error, traceback):
-        assert kind is RegistrationRefused, f"expected a refusal about {self.field}"
+        assert kind is Refused, f"expected a refusal about {self.field}"
         assert error.field == self.field
         db.session.rollback()
         return True

@@ -34,17 +34,16 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    StopValidation,
     ValidationError,
 )
 
-from ..i18n import DIET_LABELS, current_locale
+from ..i18n import DIET_LABELS
 from ..models import DIETS, Event, PaymentMode
 from ..services.events import SLUG_MAX_LENGTH, EventPlan, MealPlan
 from ..services.registration import PWYC_MAX_CENTS
 from ..slugs import slug_is_valid
-from .fields import strip
-from .registration import MultiCheckboxField, parse_euros
+from .fields import AmountRequired, EuroField, strip
+from .registration import MultiCheckboxField
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # However many meals a request posts, no more are read.
@@ -88,37 +87,6 @@ def amsterdam_time(label, required: bool = False, description=None) -> DateTimeL
     )
 
 
-class EuroField(StringField):
-    """An amount in euros as typed (`4,50`, `4.50`, `4`); `data` is integer cents or None."""
-
-    def __init__(self, label=None, validators=None, **kwargs) -> None:
-        kwargs.setdefault("description", _l("In euros, for example 4,50."))
-        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist) -> None:
-        if not valuelist:
-            return
-        text = (valuelist[0] or "").strip()
-        if not text:
-            self.data = None
-            return
-        self.data = parse_euros(text)
-        if self.data is None:
-            raise ValueError(_l("Please write an amount in euros, like 4,50."))
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        euros, cents = divmod(self.data, 100)
-        if not cents:
-            return str(euros)
-        separator = "," if current_locale() == "nl" else "."
-        return f"{euros}{separator}{cents:02d}"
-
-
 class WholeNumberField(IntegerField):
     """A whole number, with our own message when what is typed is not one."""
 
@@ -131,18 +99,6 @@ class WholeNumberField(IntegerField):
             super().process_formdata(valuelist)
         except ValueError as error:
             raise ValueError(_l("Please write a whole number, like 40.")) from error
-
-
-class AmountRequired:
-    """Stops a EuroField left empty with `message` (data None after a readable value)."""
-
-    def __init__(self, message) -> None:
-        self.message = message
-
-    def __call__(self, form, field) -> None:
-        if field.data is None and not field.process_errors:
-            field.errors[:] = []
-            raise StopValidation(self.message)
 
 
 class MealForm(Form):
@@ -453,19 +409,6 @@ class EventForm(FlaskForm):
             registration_closes_at=self.registration_closes_at.data,
             meals=[entry.form.plan() for entry in self.meals],
         )
-
-    def attach(self, field: str, message) -> None:
-        """Show a refusal from the events service next to the field it is about:
-        `slug`, `capacity`, `meals-<i>-<field>`, or the form as a whole."""
-        match = _MEAL_KEY_RE.fullmatch(field)
-        if match and int(match.group(1)) < len(self.meals):
-            target = getattr(self.meals[int(match.group(1))].form, match.group(2), None)
-        else:
-            target = getattr(self, field, None) if field in self._fields else None
-        if target is None:
-            self.form_errors.append(message)
-            return
-        target.errors = [*target.errors, message]
 
     def first_error_id(self) -> str | None:
         """The id of the first field with a message, to put the focus there."""

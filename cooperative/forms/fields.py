@@ -3,8 +3,11 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import EmailField, FieldList, FormField, StringField
+from wtforms.validators import DataRequired, Email, Length, StopValidation
+
+from ..money import format_amount, parse_euros
+from ..refusals import Refused
 
 
 def strip(value):
@@ -34,3 +37,64 @@ def email_field(label=None) -> EmailField:
             Length(max=254),
         ],
     )
+
+
+class EuroField(StringField):
+    """An amount in euros as typed (`4,50`, `4.50`, `4`, `€ 1.250`; see
+    `money.parse_euros`); `data` is integer cents, or None when left empty. Shows an
+    amount the language's way with its cents: `7,00` in Dutch, `7.00` in English."""
+
+    def __init__(self, label=None, validators=None, **kwargs) -> None:
+        kwargs.setdefault("description", _l("In euros, for example 4,50."))
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist:
+            return
+        text = strip(valuelist[0] or "")
+        self.data = parse_euros(text) if text else None
+        if text and self.data is None:
+            raise ValueError(_l("Please write an amount in euros, like 4,50."))
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else format_amount(self.data)
+
+
+class AmountRequired:
+    """Stops a EuroField left empty with `message` (data None after a readable value)."""
+
+    def __init__(self, message) -> None:
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if field.data is None and not field.process_errors:
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+
+def _fields_in(fields):
+    """Every field, and every field inside a FieldList or FormField, in the page's order."""
+    for field in fields:
+        yield field
+        if isinstance(field, (FieldList, FormField)):
+            yield from _fields_in(field)
+
+
+def show_refusal(form, refusal: Refused, default: str | None = None) -> None:
+    """Put a service's refusal next to the field it names (`slug`, or `people-0-meal`
+    inside a list of subforms), else next to the field `default`, else above the form.
+
+    The message is added to what validating found; nothing is taken away."""
+    for name in (refusal.field, default):
+        if not name:
+            continue
+        field = next((f for f in _fields_in(form) if f.name == name), None)
+        if field is None:  # a form with a prefix: `name` is `attendee-5-name`
+            field = next((f for f in form if f.short_name == name), None)
+        if field is not None:
+            field.errors = [*field.errors, refusal.message]
+            return
+    form.form_errors.append(refusal.message)

@@ -17,8 +17,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from ..models import PlanPeriod, Visibility
 from ..slugs import SLUG_RE
 from .accounts import _new_password_fields, password_limit
-from .events import AmountRequired, EuroField, WholeNumberField
-from .fields import email_field, strip
+from .events import WholeNumberField
+from .fields import AmountRequired, EuroField, email_field, strip
 from .registration import MultiCheckboxField
 
 VISIBILITY_CHOICES = [

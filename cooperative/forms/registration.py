@@ -5,7 +5,6 @@ back to be drawn again (htmx swaps it in place; without JavaScript the page relo
 form offers only what the event offers; the registration service checks it all again.
 """
 
-import re
 from dataclasses import replace
 
 from flask_babel import lazy_gettext as _l
@@ -22,30 +21,24 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..i18n import DIET_LABELS, in_diet_order, money
+from ..i18n import DIET_LABELS, in_diet_order
 from ..models import Event, utcnow
+from ..money import (
+    format_euros,
+    parse_euros,  # noqa: F401 (views/attendance.py imports it from here)
+)
+from ..refusals import Refused
 from ..services.registration import (
     PersonChoice,
-    RegistrationRefused,
     must_pay_online,
     price_cents,
     takes_online_payment,
 )
-from .fields import email_field, strip
+from .fields import EuroField, email_field, strip
 
 # However many rows a request posts, no more are read: a guard, not the party limit.
 MAX_ROWS = 20
 NO_MEAL = ""
-_EURO_RE = re.compile(r"(?:€\s*)?(\d{1,5})(?:[.,](\d{1,2}))?")
-
-
-def parse_euros(text: str) -> int | None:
-    """`4`, `4,50`, `4.5` or `€ 4,50` as cents; None when it is not an amount."""
-    match = _EURO_RE.fullmatch((text or "").strip())
-    if match is None:
-        return None
-    euros, cents = match.groups()
-    return int(euros) * 100 + int((cents or "0").ljust(2, "0"))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -77,9 +70,7 @@ class RegistrationForm(FlaskForm):
     )
     contact_email = email_field(_l("Your e-mail address"))
     people = FieldList(FormField(PersonForm), min_entries=1, max_entries=MAX_ROWS)
-    meal_amount = StringField(
-        _l("What you pay per meal"), filters=[strip], validators=[Length(max=20)]
-    )
+    meal_amount = EuroField(_l("What you pay per meal"))
     pay_method = RadioField(
         _l("How do you pay?"),
         choices=[
@@ -128,13 +119,13 @@ class RegistrationForm(FlaskForm):
             elif option.pay_what_you_can:
                 self.meal_notes[key] = _l("pay what you can")
             else:
-                self.meal_notes[key] = money(option.price_cents)
+                self.meal_notes[key] = format_euros(option.price_cents)
         pwyc = next((o for o in self.event.meal_options if o.pay_what_you_can), None)
         if pwyc is not None:
             self.meal_amount.description = _l(
                 "From %(min)s; we suggest %(suggested)s. Leave empty for the suggested amount.",
-                min=money(pwyc.pwyc_min_cents),
-                suggested=money(pwyc.suggested_cents),
+                min=format_euros(pwyc.pwyc_min_cents),
+                suggested=format_euros(pwyc.suggested_cents),
             )
 
     @property
@@ -169,7 +160,7 @@ class RegistrationForm(FlaskForm):
             )
 
     def validate_meal_amount(self, field) -> None:
-        problem = self.meal_amount_problem()
+        problem = None if field.process_errors else self.meal_amount_problem()
         if problem is not None:
             raise ValidationError(problem)
 
@@ -180,13 +171,13 @@ class RegistrationForm(FlaskForm):
         Refuses an amount that is not one in euros, and (by the registration service's
         own price rule) one outside the meal's range when someone chose that meal.
         """
-        if not self.meal_amount.data:
-            return None
+        if self.meal_amount.process_errors:
+            return self.meal_amount.process_errors[0]
         if self.meal_amount_cents is None:
-            return _l("Please write an amount in euros, like 4,50.")
+            return None
         try:
             price_cents(self.event, self._offered_choices(), self.meal_amount_cents)
-        except RegistrationRefused as refusal:
+        except Refused as refusal:
             if refusal.field == "meal_amount":
                 return refusal.message
         return None
@@ -201,7 +192,7 @@ class RegistrationForm(FlaskForm):
     @property
     def meal_amount_cents(self) -> int | None:
         """The pay-what-you-can amount typed, in cents; None when left empty or unreadable."""
-        return parse_euros(self.meal_amount.data) if self.meal_amount.data else None
+        return None if self.meal_amount.process_errors else self.meal_amount.data
 
     @property
     def pays_online(self) -> bool:
@@ -237,32 +228,17 @@ class RegistrationForm(FlaskForm):
     def total_cents(self) -> int | None:
         """The running total, computed by the server's own price rules; None if unknown
         (an amount per meal that is unreadable or out of range: its field says why)."""
-        if self.meal_amount.data and self.meal_amount_cents is None:
+        if self.meal_amount.process_errors:
             return None
         try:
             return price_cents(self.event, self._offered_choices(), self.meal_amount_cents)
-        except RegistrationRefused:
+        except Refused:
             return None
 
     @property
     def party_errors(self) -> list:
         """Errors about the party as a whole, apart from each person's own field errors."""
         return [error for error in self.people.errors if not isinstance(error, dict)]
-
-    def attach(self, error: RegistrationRefused) -> None:
-        """Show a refusal from the registration service next to the field it is about."""
-        match = re.fullmatch(r"people-(\d+)-(name|meal|diets)", error.field)
-        if match and int(match.group(1)) < len(self.people):
-            target = getattr(self.people[int(match.group(1))].form, match.group(2))
-        elif error.field == "meal_amount":
-            target = self.meal_amount
-        elif error.field == "people":
-            self.people.errors = [*self.people.errors, error.message]
-            return
-        else:
-            self.form_errors.append(error.message)
-            return
-        target.errors = [*target.errors, error.message]
 
 
 class PersonEditForm(FlaskForm):

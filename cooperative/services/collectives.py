@@ -27,6 +27,7 @@ from ..models import (
     normalise_email,
     utcnow,
 )
+from ..refusals import Refused
 from ..slugs import free_slug, slug_taken
 from .mail import external_url, queue_mail
 
@@ -39,15 +40,6 @@ FEED_PAST_EVENTS = 50
 SLUG_MAX_LENGTH = 80
 # PostgreSQL cannot compare text with a NUL character in it; no filter needs any of these.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class CollectiveRefused(ValueError):
-    """A rule refuses the change. `field` names the form field it is about."""
-
-    def __init__(self, message, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 def _clean(value: str, limit: int) -> str:
@@ -382,7 +374,7 @@ def update_collective(collective: Collective, details: CollectiveDetails) -> Col
     domains = {d.id: d for d in all_domains()}
     primary = domains.get(details.primary_domain_id)
     if primary is None:
-        raise CollectiveRefused(_l("Please choose a domain from the list."), "primary_domain")
+        raise Refused(_l("Please choose a domain from the list."), "primary_domain")
     collective.summary = details.summary
     collective.description = details.description
     collective.legal_form = details.legal_form
@@ -408,7 +400,7 @@ def save_collective(
     collective_id = collective.id if collective is not None else None
     if slug:
         if slug_taken(Collective.slug, slug, collective_id):
-            raise CollectiveRefused(
+            raise Refused(
                 _l("Another collective already has this web address. Please choose another."),
                 "slug",
             )
@@ -437,12 +429,12 @@ def add_role(collective: Collective, email: str) -> CollectiveRole:
     """
     user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
     if user is None:
-        raise CollectiveRefused(
+        raise Refused(
             _l("Nobody has an account with this e-mail address. Ask them to sign up first."),
             "email",
         )
     if any(role.user_id == user.id for role in collective.roles):
-        raise CollectiveRefused(_l("This person already has a role in this collective."), "email")
+        raise Refused(_l("This person already has a role in this collective."), "email")
     role = CollectiveRole(collective=collective, user=user)
     db.session.add(role)
     db.session.flush()
@@ -499,12 +491,12 @@ def suggest_collective(
 def accept_suggestion(suggestion: CollectiveSuggestion, admin: User) -> Collective:
     """Turn a waiting suggestion into a draft collective. Refuses one already decided."""
     if suggestion.status != SuggestionStatus.NEW:
-        raise CollectiveRefused(_l("This suggestion has already been dealt with."))
+        raise Refused(_l("This suggestion has already been dealt with."))
     domain = suggestion.domain or db.session.scalar(
         sa.select(Domain).order_by(Domain.position, Domain.id).limit(1)
     )
     if domain is None:
-        raise CollectiveRefused(_l("Add a domain first: every collective needs one."))
+        raise Refused(_l("Add a domain first: every collective needs one."))
     collective = Collective(
         slug=collective_slug(suggestion.name),
         name=suggestion.name,
@@ -525,7 +517,7 @@ def accept_suggestion(suggestion: CollectiveSuggestion, admin: User) -> Collecti
 def reject_suggestion(suggestion: CollectiveSuggestion, admin: User) -> None:
     """Take a waiting suggestion out of the queue. Refuses one already decided."""
     if suggestion.status != SuggestionStatus.NEW:
-        raise CollectiveRefused(_l("This suggestion has already been dealt with."))
+        raise Refused(_l("This suggestion has already been dealt with."))
     suggestion.status = SuggestionStatus.REJECTED
     suggestion.decided_by_id = admin.id
     db.session.flush()

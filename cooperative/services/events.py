@@ -27,6 +27,7 @@ from ..models import (
     RegistrationStatus,
     utcnow,
 )
+from ..refusals import Refused
 from ..slugs import free_slug, slug_taken
 from .mail import external_url, queue_mail
 from .registration import (
@@ -38,16 +39,6 @@ from .registration import (
 )
 
 SLUG_MAX_LENGTH = 120
-
-
-class EventRefused(Exception):
-    """A rule refuses the change. `field` names the form field it is about: `slug`,
-    `capacity`, `meals-<i>-<field>`, `meals`, or `event` for the event as a whole."""
-
-    def __init__(self, message, field: str = "event") -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 @dataclass
@@ -95,7 +86,7 @@ def _choose_slug(plan: EventPlan, event: Event | None) -> str:
     event_id = event.id if event is not None else None
     if plan.slug:
         if slug_taken(Event.slug, plan.slug, event_id):
-            raise EventRefused(
+            raise Refused(
                 _l("Another event already has this web address. Please choose another."),
                 field="slug",
             )
@@ -130,7 +121,7 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
     """Create an event as a draft (`event` None) or change `event`, with its meals.
 
     Meals keep their rows (matched by `MealPlan.id`), so the people who chose them stay
-    attached. Refuses (EventRefused) a slug another event has, a capacity below the seats
+    attached. Refuses a slug another event has, a capacity below the seats
     taken, a meal capacity below the meals taken, and removing a meal someone has chosen.
     """
     if event is not None:
@@ -144,7 +135,7 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
         taken_seats, taken_meals = seats_taken(event), meals_taken(event)
         in_use = meal_options_in_use(event)
     if plan.capacity is not None and plan.capacity < taken_seats:
-        raise EventRefused(
+        raise Refused(
             lazy_ngettext(
                 "%(num)d seat is taken already: the number of seats cannot be lower.",
                 "%(num)d seats are taken already: the number of seats cannot be lower.",
@@ -158,7 +149,7 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
         and _has_registrations(event)
     ):
         # What people owe was computed at the old price; a new one would not add up.
-        raise EventRefused(
+        raise Refused(
             _l("People have registered at this entry price, so it can no longer change."),
             field="ticket_price",
         )
@@ -168,7 +159,7 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
     removed = [option for option_id, option in existing.items() if option_id not in kept]
     for option in removed:
         if option.id in in_use:
-            raise EventRefused(
+            raise Refused(
                 _l(
                     "People have chosen the meal “%(meal)s”, so it cannot be removed. "
                     "You can change it instead.",
@@ -182,7 +173,7 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
         option = existing.pop(meal.id, None) if meal.id is not None else None
         taken = taken_meals.get(option.id, 0) if option is not None else 0
         if meal.capacity is not None and meal.capacity < taken:
-            raise EventRefused(
+            raise Refused(
                 lazy_ngettext(
                     "%(num)d of these meals is taken already: the number cannot be lower.",
                     "%(num)d of these meals are taken already: the number cannot be lower.",
@@ -233,7 +224,7 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
         db.session.flush()
     except IntegrityError as error:
         # Another event took the slug between our check and this write.
-        raise EventRefused(
+        raise Refused(
             _l("Another event already has this web address. Please choose another."),
             field="slug",
         ) from error
@@ -256,10 +247,10 @@ def _has_registrations(event: Event) -> bool:
 def publish(event: Event) -> bool:
     """Make a draft public and open for registration; False when it already was.
 
-    Refuses (EventRefused) a cancelled event.
+    Refuses a cancelled event.
     """
     if event.status == EventStatus.CANCELLED:
-        raise EventRefused(_l("A cancelled event cannot be published again."))
+        raise Refused(_l("A cancelled event cannot be published again."))
     if event.status == EventStatus.PUBLISHED:
         return False
     event.status = EventStatus.PUBLISHED
@@ -275,13 +266,13 @@ def cancel_event(event: Event, now: datetime | None = None) -> list[Registration
     nobody is promoted. What was paid online is refunded through Stripe (raises
     PaymentUnavailable, changing nothing, when Stripe does not answer); a registration
     paid at the door keeps its payment state, so the organisers can pay it back. Returns
-    the registrations cancelled. Refuses (EventRefused) an event that is cancelled already.
+    the registrations cancelled. Refuses an event that is cancelled already.
     """
     now = now or utcnow()
     lock_event(event)
     db.session.refresh(event)
     if event.status == EventStatus.CANCELLED:
-        raise EventRefused(_l("This event is cancelled already."))
+        raise Refused(_l("This event is cancelled already."))
     event.status = EventStatus.CANCELLED
     active = db.session.scalars(
         sa.select(Registration)

@@ -27,7 +27,6 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..i18n import money
 from ..models import (
     Membership,
     MembershipPlan,
@@ -40,6 +39,8 @@ from ..models import (
     User,
     utcnow,
 )
+from ..money import format_euros
+from ..refusals import Refused
 from . import payments
 from .mail import external_url, queue_mail
 
@@ -51,15 +52,6 @@ CURRENT = (
     MembershipStatus.PENDING_APPROVAL,
     MembershipStatus.ACTIVE,
 )
-
-
-class MembershipRefused(Exception):
-    """A rule refuses a membership step; `message` says why, in words for the person."""
-
-    def __init__(self, message, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 def grace_period() -> timedelta:
@@ -116,10 +108,10 @@ def join(user: User, plan: MembershipPlan, now: datetime | None = None) -> Membe
     """
     now = now or utcnow()
     if not plan.is_active:
-        raise MembershipRefused(_l("This plan is no longer open for new members."), "plan")
+        raise Refused(_l("This plan is no longer open for new members."), "plan")
     membership = current_membership(user)
     if membership is not None and membership.status in CURRENT:
-        raise MembershipRefused(_l("You are already a member, or your application is open."))
+        raise Refused(_l("You are already a member, or your application is open."))
     if membership is None:
         membership = Membership(user=user)
         db.session.add(membership)
@@ -184,9 +176,9 @@ def bank_transfer(membership: Membership) -> BankTransfer:
 def ask_for_transfer(membership: Membership) -> None:
     """E-mail a member who chose to pay by bank transfer where to send what they owe.
 
-    Refuses (MembershipRefused) when nothing is owed."""
+    Refuses when nothing is owed."""
     if amount_due(membership) <= 0:
-        raise MembershipRefused(_l("This member owes nothing now."), "amount")
+        raise Refused(_l("This member owes nothing now."), "amount")
     _mail(membership, "membership_transfer")
 
 
@@ -207,13 +199,13 @@ def renewal_due(membership: Membership, now: datetime | None = None) -> bool:
 def start_payment(membership: Membership, now: datetime | None = None) -> str:
     """The address of a Stripe Checkout page where the member pays what they owe.
 
-    Refuses (MembershipRefused) when nothing is owed; raises payments.PaymentUnavailable
+    Refuses when nothing is owed; raises payments.PaymentUnavailable
     when Stripe does not answer.
     """
     now = now or utcnow()
     amount = amount_due(membership)
     if amount <= 0:
-        raise MembershipRefused(_l("There is nothing to pay for your membership now."))
+        raise Refused(_l("There is nothing to pay for your membership now."))
     for payment in _payments(membership, PaymentStatus.OPEN, PaymentProvider.STRIPE):
         url = payments.checkout_url(payment)
         if url and payment.amount_cents == amount:
@@ -349,9 +341,9 @@ def record_bank_transfer(
     """
     due = amount_due(membership)
     if due <= 0:
-        raise MembershipRefused(_l("This member owes nothing now."), "amount")
+        raise Refused(_l("This member owes nothing now."), "amount")
     if amount_cents != due:
-        raise MembershipRefused(_l("The amount owed is %(amount)s.", amount=money(due)), "amount")
+        raise Refused(_l("The amount owed is %(amount)s.", amount=format_euros(due)), "amount")
     payment = Payment(
         provider=PaymentProvider.BANK_TRANSFER,
         status=PaymentStatus.OPEN,
@@ -386,14 +378,14 @@ def reject(membership: Membership, admin: User, reason: str) -> None:
     membership, or one not waiting for a decision.
     """
     if not reason.strip():
-        raise MembershipRefused(_l("Please give a reason: the person will read it."), "reason")
+        raise Refused(_l("Please give a reason: the person will read it."), "reason")
     if membership.user_id == admin.id:
-        raise MembershipRefused(_l("Nobody decides on their own membership."))
+        raise Refused(_l("Nobody decides on their own membership."))
     if membership.status not in (
         MembershipStatus.PENDING_APPROVAL,
         MembershipStatus.PENDING_PAYMENT,
     ):
-        raise MembershipRefused(_l("This membership is not waiting for a decision."))
+        raise Refused(_l("This membership is not waiting for a decision."))
     membership.status = MembershipStatus.CANCELLED
     # A former member who applied again keeps the day they left.
     membership.left_at = membership.left_at or utcnow()
@@ -412,9 +404,9 @@ def reject(membership: Membership, admin: User, reason: str) -> None:
 
 def _check_decision(membership: Membership, admin: User) -> None:
     if membership.user_id == admin.id:
-        raise MembershipRefused(_l("Nobody decides on their own membership."))
+        raise Refused(_l("Nobody decides on their own membership."))
     if membership.status != MembershipStatus.PENDING_APPROVAL:
-        raise MembershipRefused(_l("This membership is not waiting for approval."))
+        raise Refused(_l("This membership is not waiting for approval."))
 
 
 def send_reminders_and_lapse(now: datetime | None = None) -> tuple[int, int]:

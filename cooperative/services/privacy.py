@@ -35,20 +35,12 @@ from ..models import (
     normalise_email,
     utcnow,
 )
+from ..refusals import Refused
 from . import registration as registrations
 from .accounts import _fingerprint, _serializer, find_user
 from .mail import external_url, queue_mail
 
 EMAIL_CHANGE_MAX_AGE = 3 * 24 * 3600
-
-
-class ChangeRefused(Exception):
-    """A change to the account is refused; `field` names the form field it is about."""
-
-    def __init__(self, message, field: str) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 # --- e-mail and password -------------------------------------------------------------
@@ -62,10 +54,10 @@ def request_email_change(user: User, new_email: str, password: str) -> None:
     account); the link then fails with a message.
     """
     if not user.check_password(password):
-        raise ChangeRefused(_l("This password is not right."), "password")
+        raise Refused(_l("This password is not right."), "password")
     new_email = normalise_email(new_email)
     if new_email == user.email:
-        raise ChangeRefused(_l("This is already your e-mail address."), "new_email")
+        raise Refused(_l("This is already your e-mail address."), "new_email")
     user.pending_email = new_email
     token = _serializer("email-change").dumps(
         {"id": user.id, "email": new_email, "fp": _fingerprint(user.email)}
@@ -113,7 +105,7 @@ def confirm_email_change(token: str) -> User | None:
 def change_password(user: User, current: str, new: str) -> None:
     """Set a new password; refuses when the current one is wrong."""
     if not user.check_password(current):
-        raise ChangeRefused(_l("This password is not right."), "current_password")
+        raise Refused(_l("This password is not right."), "current_password")
     user.set_password(new)
 
 
@@ -324,11 +316,11 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     as for any cancellation), then every registration is anonymised; payments stay as
     amounts without a name; memberships, profile, roles and the account are deleted,
     and mails already sent to the address are removed from the outbox.
-    Raises ChangeRefused for a wrong password; registrations.PaymentUnavailable may come
+    Raises Refused for a wrong password; registrations.PaymentUnavailable may come
     from a refund Stripe does not answer (nothing is changed then).
     """
     if not user.check_password(password):
-        raise ChangeRefused(_l("This password is not right."), "password")
+        raise Refused(_l("This password is not right."), "password")
     now = now or utcnow()
     address = user.email
     for registration in registrations_of(user):
@@ -373,7 +365,7 @@ def forget_guest(registration: Registration, now: datetime | None = None) -> Non
     """A guest removes their data from a registration after its event has ended."""
     now = now or utcnow()
     if registration.event.ends_at > now:
-        raise ChangeRefused(
+        raise Refused(
             _l("You can remove your data after the event; until then, cancel instead."),
             "registration",
         )

@@ -19,7 +19,7 @@ from flask_login import current_user, login_required, logout_user
 
 from ..extensions import db, htmx
 from ..forms.accounts import ConfirmForm
-from ..forms.fields import checkout_session_id
+from ..forms.fields import checkout_session_id, show_refusal
 from ..forms.membership import (
     PROFILE_FIELDS,
     DeleteAccountForm,
@@ -29,6 +29,7 @@ from ..forms.membership import (
 )
 from ..i18n import current_locale
 from ..models import Payment, Visibility
+from ..refusals import Refused
 from ..services import membership as memberships
 from ..services import payments, privacy
 from ..services.calendar import event_calendar
@@ -138,7 +139,7 @@ def pay():
         return redirect(url_for("account.index"), code=303)
     try:
         url = memberships.start_payment(membership)
-    except memberships.MembershipRefused as refusal:
+    except Refused as refusal:
         db.session.rollback()
         flash(str(refusal.message), "info")
         return redirect(url_for("account.index"), code=303)
@@ -240,9 +241,9 @@ def change_email():
     if form.validate_on_submit():
         try:
             privacy.request_email_change(current_user, form.new_email.data, form.password.data)
-        except privacy.ChangeRefused as refusal:
+        except Refused as refusal:
             db.session.rollback()
-            form[refusal.field].errors.append(str(refusal.message))
+            show_refusal(form, refusal)
         else:
             db.session.commit()
             flash(
@@ -282,8 +283,8 @@ def change_password():
     if form.validate_on_submit():
         try:
             privacy.change_password(current_user, form.current_password.data, form.password.data)
-        except privacy.ChangeRefused as refusal:
-            form[refusal.field].errors.append(str(refusal.message))
+        except Refused as refusal:
+            show_refusal(form, refusal)
         else:
             db.session.commit()
             stay_logged_in(current_user._get_current_object())
@@ -351,9 +352,9 @@ def delete():
     if form.validate_on_submit():
         try:
             privacy.delete_account(current_user, form.password.data)
-        except privacy.ChangeRefused as refusal:
+        except Refused as refusal:
             db.session.rollback()
-            form[refusal.field].errors.append(str(refusal.message))
+            show_refusal(form, refusal)
         except payments.PaymentUnavailable:
             db.session.rollback()
             form.form_errors.append(

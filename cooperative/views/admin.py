@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
+from ..forms.fields import show_refusal
 from ..forms.membership import (
     BankTransferForm,
     DecisionForm,
@@ -32,6 +33,7 @@ from ..models import (
     Profile,
     User,
 )
+from ..refusals import Refused
 from ..services import audit, payments
 from ..services import membership as memberships
 from ..spreadsheets import csv_safe
@@ -245,12 +247,9 @@ def decide(membership_id: int):
                 memberships.approve(membership, current_user, form.reason.data or "")
             else:
                 memberships.reject(membership, current_user, form.reason.data or "")
-        except memberships.MembershipRefused as refusal:
+        except Refused as refusal:
             db.session.rollback()
-            if refusal.field == "reason":
-                form.reason.errors.append(str(refusal.message))
-            else:
-                form.form_errors.append(str(refusal.message))
+            show_refusal(form, refusal)
         except payments.PaymentUnavailable:
             db.session.rollback()
             form.form_errors.append(_("Stripe did not answer; nothing changed. Try again."))
@@ -285,9 +284,9 @@ def bank_transfer(membership_id: int):
         before = audit.snapshot(membership, "status", "number", "started_at", "ends_at")
         try:
             payment = memberships.record_bank_transfer(membership, form.amount.data, current_user)
-        except memberships.MembershipRefused as refusal:
+        except Refused as refusal:
             db.session.rollback()
-            form.amount.errors.append(str(refusal.message))
+            show_refusal(form, refusal, default="amount")
         else:
             audit.record(
                 current_user,

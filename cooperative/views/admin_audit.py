@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..forms.audit import AuditFilterForm
-from ..i18n import money
+from ..money import format_euros
 from ..services import audit
 from .admin import admin_required
 
@@ -46,7 +46,7 @@ def _value(key: str, value) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if key.endswith("_cents") and isinstance(value, int):
-        return money(value)
+        return format_euros(value)
     return str(value)
 
 

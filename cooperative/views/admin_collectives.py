@@ -13,10 +13,11 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms.collectives import AdminCollectiveForm, RoleForm
+from ..forms.fields import show_refusal
 from ..models import Collective, CollectiveRole, CollectiveSuggestion, SuggestionStatus
+from ..refusals import Refused
 from ..services import audit
 from ..services import collectives as directory
-from ..services.collectives import CollectiveRefused
 
 bp = Blueprint("admin_collectives", __name__, url_prefix="/admin/collectives")
 
@@ -94,9 +95,9 @@ def _save(collective: Collective | None, form: AdminCollectiveForm):
             saved = directory.save_collective(
                 collective, form.name.data, form.slug.data or "", form.details()
             )
-        except CollectiveRefused as refusal:
+        except Refused as refusal:
             db.session.rollback()
-            getattr(form, refusal.field or "name").errors.append(str(refusal.message))
+            show_refusal(form, refusal, default="name")
         else:
             db.session.commit()
             flash(_("%(name)s is saved.", name=saved.name), "success")
@@ -157,9 +158,9 @@ def add_role(collective_id: int):
     if role_form.validate_on_submit():
         try:
             role = directory.add_role(collective, role_form.email.data)
-        except CollectiveRefused as refusal:
+        except Refused as refusal:
             db.session.rollback()
-            role_form.email.errors.append(str(refusal.message))
+            show_refusal(role_form, refusal, default="email")
         else:
             audit.record(
                 current_user,
@@ -242,7 +243,7 @@ def accept(suggestion_id: int):
     suggestion = _suggestion(suggestion_id)
     try:
         collective = directory.accept_suggestion(suggestion, current_user)
-    except CollectiveRefused as refusal:
+    except Refused as refusal:
         db.session.rollback()
         flash(str(refusal.message), "error")
         return redirect(url_for("admin_collectives.suggestions"), code=303)
@@ -264,7 +265,7 @@ def reject(suggestion_id: int):
     suggestion = _suggestion(suggestion_id)
     try:
         directory.reject_suggestion(suggestion, current_user)
-    except CollectiveRefused as refusal:
+    except Refused as refusal:
         db.session.rollback()
         flash(str(refusal.message), "error")
     else:

@@ -24,12 +24,14 @@ from flask_login import current_user, login_required
 
 from ..extensions import db, htmx, limiter
 from ..forms.collectives import CollectiveForm, SuggestionForm
+from ..forms.fields import show_refusal
 from ..i18n import current_locale
 from ..models import Collective
 from ..page_cache import cached_page
+from ..refusals import Refused
 from ..services import collectives as directory
 from ..services.calendar import AMSTERDAM, event_calendar
-from ..services.collectives import PAGE_SIZE, CollectiveFilters, CollectiveRefused
+from ..services.collectives import PAGE_SIZE, CollectiveFilters
 from ..services.mail import external_url
 
 bp = Blueprint("collectives", __name__, url_prefix="/collectives")
@@ -251,9 +253,9 @@ def edit(collective: Collective):
     if form.validate():
         try:
             directory.update_collective(collective, form.details())
-        except CollectiveRefused as refusal:
+        except Refused as refusal:
             db.session.rollback()
-            getattr(form, refusal.field or "primary_domain").errors.append(str(refusal.message))
+            show_refusal(form, refusal, default="primary_domain")
             return _render_edit(collective, form, 422)
         db.session.commit()
         if htmx and htmx.target == DETAILS_TARGET:

@@ -3,7 +3,6 @@
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
-from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, make_response, render_template, request
@@ -15,6 +14,7 @@ from ..extensions import db, htmx
 from ..forms.registration import RegistrationForm
 from ..i18n import current_locale
 from ..models import Collective, Domain, Event, EventStatus, utcnow
+from ..money import format_amount
 from ..page_cache import cached_page, keep_until
 from ..services.calendar import AMSTERDAM, event_calendar
 from ..services.mail import external_url
@@ -255,7 +255,8 @@ SCHEMA = "https://schema.org/"
 
 
 def _euros(cents: int) -> str:
-    return f"{Decimal(cents) / 100:.2f}"
+    """An amount as schema.org reads it, with a decimal point: `7.50`."""
+    return format_amount(cents, locale="en")
 
 
 def _offer(name: str, cents: int, sold_out: bool, url: str) -> dict:

@@ -16,10 +16,11 @@ from flask_login import current_user, login_required
 
 from ..extensions import db, htmx
 from ..forms.events import EventForm
+from ..forms.fields import show_refusal
 from ..models import Collective, Event, EventStatus, Registration, RegistrationStatus
+from ..refusals import Refused
 from ..services import audit
 from ..services import events as event_service
-from ..services.events import EventRefused
 from ..services.payments import PaymentUnavailable
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -179,9 +180,9 @@ def _edit(event: Event | None):
     creating = event is None
     try:
         saved = event_service.save_event(form.plan(), event)
-    except EventRefused as refusal:
+    except Refused as refusal:
         db.session.rollback()
-        form.attach(refusal.field, refusal.message)
+        show_refusal(form, refusal)
         return _render_form(form, event, 422)
     db.session.commit()
     if creating:
@@ -211,7 +212,7 @@ def publish_event(event: Event):
     """Make a draft public and open for registration."""
     try:
         published = event_service.publish(event)
-    except EventRefused as refusal:
+    except Refused as refusal:
         db.session.rollback()
         flash(str(refusal.message), "error")
         return redirect(url_for("manage.edit_event", event_id=event.id), code=303)
@@ -243,7 +244,7 @@ def cancel_event(event: Event):
         before = _party_states(event)
         try:
             cancelled = event_service.cancel_event(event)
-        except EventRefused as refusal:
+        except Refused as refusal:
             db.session.rollback()
             flash(str(refusal.message), "error")
             return redirect(url_for("manage.events"), code=303)

@@ -12,6 +12,7 @@ from ..forms.membership import PAY_BANK, PAY_ONLINE, JoinForm
 from ..i18n import current_locale
 from ..models import Event, MembershipPlan
 from ..page_cache import cached_page
+from ..refusals import Refused
 from ..services import collectives, payments, retention
 from ..services import membership as memberships
 from ..services.collectives import all_domains
@@ -110,7 +111,7 @@ def _join(plan: MembershipPlan, form: JoinForm, pay_by: str):
     profile.interests = [domain for domain in all_domains() if domain.id in chosen]
     try:
         membership = memberships.join(current_user, plan)
-    except memberships.MembershipRefused as refusal:
+    except Refused as refusal:
         db.session.rollback()
         flash(str(refusal.message), "error")
         return redirect(url_for("account.index"), code=303)

@@ -23,10 +23,11 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db, htmx, limiter
-from ..forms.fields import checkout_session_id
+from ..forms.fields import checkout_session_id, show_refusal
 from ..forms.registration import PersonEditForm
 from ..i18n import clock_time, current_locale
 from ..models import Attendee, EventStatus, Payment, Registration, RegistrationStatus
+from ..refusals import Refused
 from ..services import attendance, payments, privacy, tickets
 from ..services import registration as registrations
 from .events import published_event, registration_form, render_event
@@ -92,9 +93,9 @@ def register(slug: str):
         registrations.resend_link(known.registration)
         db.session.commit()
         return _go(url_for("registrations.already_registered", slug=event.slug))
-    except registrations.RegistrationRefused as refusal:
+    except Refused as refusal:
         db.session.rollback()
-        form.attach(refusal)
+        show_refusal(form, refusal)
         return render_event(event, form, 422)
     if registration.status == RegistrationStatus.PENDING_PAYMENT:
         db.session.commit()
@@ -124,7 +125,7 @@ def _checkout(registration: Registration):
             "error",
         )
         return _go(url_for("registrations.manage", token=registration.token))
-    except registrations.RegistrationRefused as refusal:
+    except Refused as refusal:
         db.session.rollback()
         flash(str(refusal.message), "error")
         return _go(url_for("registrations.manage", token=registration.token))
@@ -210,7 +211,7 @@ def cancel(token: str):
                 registrations.cancel_attendee(attendee)
             else:
                 registrations.cancel(registration)
-        except registrations.RegistrationRefused as refusal:
+        except Refused as refusal:
             db.session.rollback()
             flash(str(refusal.message), "error")
             return redirect(url_for("registrations.manage", token=token), code=303)
@@ -261,7 +262,7 @@ def forget(token: str):
     if request.method == "POST":
         try:
             privacy.forget_guest(registration)
-        except privacy.ChangeRefused as refusal:
+        except Refused as refusal:
             db.session.rollback()
             flash(str(refusal.message), "error")
             return redirect(url_for("registrations.manage", token=token), code=303)
@@ -299,7 +300,7 @@ def edit(token: str):
                     request.form.getlist(f"{prefix}-diets"),
                     person.diet_note.data or "",
                 )
-            except registrations.RegistrationRefused as refusal:
+            except Refused as refusal:
                 about = refusal.field if refusal.field in ("name", "diets", "diet_note") else None
                 errors[f"{prefix}-{about}" if about else "event"] = refusal.message
         if not errors:

@@ -39,6 +39,22 @@ def make_collective(slug: str = "zonnedak", name: str = "Zonnedak", domain=None,
     return collective
 
 
+def make_user(
+    email: str = "resident@example.org",
+    password: str = "correct horse battery",
+    name: str = "Resident",
+    confirmed: bool = True,
+    **fields,
+) -> User:
+    """A saved account, its address confirmed unless `confirmed=False`."""
+    user = User(email=email, name=name, locale=fields.pop("locale", "nl"), **fields)
+    user.set_password(password)
+    user.email_confirmed_at = utcnow() if confirmed else None
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
 def make_organiser(collective, email: str = "organiser@example.org", **kw) -> User:
     """A confirmed account with a role in `collective` (password: correct horse battery)."""
     user = User(email=email, name=kw.pop("name", "Olga Organiser"), locale="nl", **kw)

@@ -13,8 +13,8 @@ from cooperative.models import (
     Profile,
 )
 from cooperative.services import membership as memberships
-from tests.conftest import make_user, post_form
-from tests.factories import make_admin, make_member, make_plan
+from tests.conftest import post_form
+from tests.factories import make_admin, make_member, make_plan, make_user
 
 
 def applicant(app, email="applicant@example.org", **plan) -> int:

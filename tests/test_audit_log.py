@@ -11,8 +11,8 @@ from cooperative.extensions import db
 from cooperative.models import AuditEntry, CollectiveRole, Event, User, utcnow
 from cooperative.services import audit
 from tests import test_attendance
-from tests.conftest import make_user, post_form
-from tests.factories import make_admin, make_collective
+from tests.conftest import post_form
+from tests.factories import make_admin, make_collective, make_user
 from tests.test_admin_members import applicant
 from tests.test_attendance import ORGANISER, log_in
 

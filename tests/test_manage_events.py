@@ -19,12 +19,13 @@ from cooperative.models import (
     RegistrationStatus,
 )
 from cooperative.services import registration as registrations
-from tests.conftest import body_of, make_user, post_form
+from tests.conftest import body_of, post_form
 from tests.factories import (
     make_collective,
     make_event,
     make_organiser,
     make_registration,
+    make_user,
 )
 
 ROLES = ("anonymous", "member", "host_organiser", "other_organiser", "admin")

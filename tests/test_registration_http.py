@@ -17,8 +17,8 @@ from cooperative.models import (
     utcnow,
 )
 from cooperative.services.registration import PersonChoice
-from tests.conftest import body_of, csrf_token, link_in, make_user, post_form
-from tests.factories import make_event, make_registration
+from tests.conftest import body_of, csrf_token, link_in, post_form
+from tests.factories import make_event, make_registration, make_user
 
 REGISTER = "/events/buurtdiner/register"
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from cooperative.extensions import db
 from cooperative.models import Attendee, MembershipPlan, Registration
 from cooperative.services.registration import PersonChoice
-from tests.conftest import make_user, post_form
+from tests.conftest import post_form
 from tests.factories import (
     make_admin,
     make_collective,
@@ -15,6 +15,7 @@ from tests.factories import (
     make_member,
     make_organiser,
     make_registration,
+    make_user,
 )
 
 

@@ -9,7 +9,7 @@ from flask import request
 from cooperative import create_app
 from cooperative.extensions import db
 from cooperative.models import Domain, Event, EventStatus, utcnow
-from tests.conftest import make_user
+from tests.factories import make_user
 
 
 def add_event(slug: str, starts_in: timedelta, status=EventStatus.PUBLISHED, **fields) -> Event:

@@ -12,8 +12,8 @@ from cooperative.models import (
     SuggestionStatus,
     User,
 )
-from tests.conftest import make_user, post_form
-from tests.factories import make_admin, make_collective, make_domain, make_organiser
+from tests.conftest import post_form
+from tests.factories import make_admin, make_collective, make_domain, make_organiser, make_user
 
 
 @pytest.fixture

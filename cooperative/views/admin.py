@@ -6,12 +6,11 @@ Admins only: others get 403, whoever is not logged in is sent to the log-in page
 
 import csv
 import io
-from functools import wraps
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..extensions import db
 from ..forms.fields import show_refusal
@@ -37,24 +36,12 @@ from ..refusals import Refused
 from ..services import audit, payments
 from ..services import membership as memberships
 from ..spreadsheets import csv_safe
+from .decorators import admin_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 50
 STATUSES = [status.value for status in MembershipStatus]
-
-
-def admin_required(view):
-    """Only for admins: others get 403."""
-
-    @wraps(view)
-    @login_required
-    def checked(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return checked
 
 
 def status_label(status: str) -> str:

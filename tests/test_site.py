@@ -252,8 +252,8 @@ def test_the_menu_folds_away_and_names_each_link_differently(app, client, auth, 
     auth.login("anna@example.org", "correct horse battery")
     page = client.get(f"/?lang={lang}").get_data(as_text=True)
 
-    nav = page[page.index('<nav class="site-nav"') : page.index("</nav>")]
-    assert '<details class="menu">' in nav and '<summary class="menu-button">Menu</summary>' in nav
+    nav = page[page.index("<nav") : page.index("</nav>")]
+    assert "<details" in nav and re.search(r"<summary[^>]*>Menu</summary>", nav)
     links = dict(
         (href, name.strip())
         for href, name in re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav)

@@ -80,10 +80,19 @@ def app(database_url, tmp_path_factory):
     )
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            # A throwaway database need not survive a power cut: no disk sync per commit.
+            sa.event.listen(db.engine, "connect", _no_disk_sync)
         upgrade()
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+def _no_disk_sync(connection, record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.close()
 
 
 @pytest.fixture(autouse=True)

@@ -41,8 +41,9 @@ serve: translations
 test: translations
 	$(BIN)/python -m pytest
 
+# The browser tests drive pages, not SQL: they run once, on SQLite, in `make test`.
 test-postgres: translations
-	TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest
+	TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest --ignore=tests/browser
 
 test-browser: translations
 	$(BIN)/python -m pytest tests/browser

@@ -13,17 +13,38 @@ import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
 from cooperative import create_app, page_cache
 from cooperative.extensions import db, limiter
-from cooperative.models import User, utcnow
+from tests.factories import make_user  # noqa: F401 - still imported from here by the attendance tests
 from tests.fake_stripe import FakeStripe
+
+# One round of pbkdf2: as cheap as werkzeug's hashes get, still a real salted hash.
+TEST_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
+CATALOGS = Path(__file__).resolve().parents[1] / "cooperative" / "translations"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogs():
+    """Compile each translation catalog (.po) whose .mo is missing or older, as
+    `make translations` does, so a plain `pytest` sees the pages in Dutch."""
+    for po_path in CATALOGS.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parents[1].name)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
 
 
 @pytest.fixture(scope="session")
@@ -53,14 +74,25 @@ def app(database_url, tmp_path_factory):
             "BASE_URL": "http://localhost",
             "MAIL_SERVER": "",
             "RATELIMIT_STORAGE_URI": "memory://",
+            # scrypt costs ~0.1-0.2 s a password: the tests make hundreds of accounts.
+            "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH_METHOD,
         }
     )
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            # A throwaway database need not survive a power cut: no disk sync per commit.
+            sa.event.listen(db.engine, "connect", _no_disk_sync)
         upgrade()
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+def _no_disk_sync(connection, record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.close()
 
 
 @pytest.fixture(autouse=True)
@@ -148,22 +180,6 @@ def forget_pages(app) -> None:
 def post_form(client, url: str, data: dict | None = None, **kwargs):
     """POST a form with the session's CSRF token, like a browser that loaded the page."""
     return client.post(url, data={"csrf_token": csrf_token(client), **(data or {})}, **kwargs)
-
-
-def make_user(
-    email: str = "resident@example.org",
-    password: str = "correct horse battery",
-    name: str = "Resident",
-    confirmed: bool = True,
-    **fields,
-) -> User:
-    """A saved account (call inside an app context)."""
-    user = User(email=email, name=name, locale=fields.pop("locale", "nl"), **fields)
-    user.set_password(password)
-    user.email_confirmed_at = utcnow() if confirmed else None
-    db.session.add(user)
-    db.session.commit()
-    return user
 
 
 @dataclass

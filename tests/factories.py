@@ -39,15 +39,31 @@ def make_collective(slug: str = "zonnedak", name: str = "Zonnedak", domain=None,
     return collective
 
 
-def make_organiser(collective, email: str = "organiser@example.org", **kw) -> User:
-    """A confirmed account with a role in `collective` (password: correct horse battery)."""
-    user = User(email=email, name=kw.pop("name", "Olga Organiser"), locale="nl", **kw)
-    user.set_password("correct horse battery")
-    user.email_confirmed_at = utcnow()
-    user.collective_roles = [CollectiveRole(collective=collective)]
+def make_user(
+    email: str = "resident@example.org",
+    password: str = "correct horse battery",
+    name: str = "Resident",
+    confirmed: bool = True,
+    **fields,
+) -> User:
+    """A saved account (password: correct horse battery), its address confirmed unless
+    `confirmed=False`."""
+    user = User(email=email, name=name, locale=fields.pop("locale", "nl"), **fields)
+    user.set_password(password)
+    user.email_confirmed_at = utcnow() if confirmed else None
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def make_organiser(collective, email: str = "organiser@example.org", **kw) -> User:
+    """A confirmed account with a role in `collective` (password: correct horse battery)."""
+    return make_user(
+        email,
+        name=kw.pop("name", "Olga Organiser"),
+        collective_roles=[CollectiveRole(collective=collective)],
+        **kw,
+    )
 
 
 def make_event(
@@ -104,13 +120,9 @@ def make_registration(event, people=("Ada",), email: str = "ada@example.org", **
 
 def make_admin(email: str = "admin@example.org", **kw) -> User:
     """A confirmed admin account (password: correct horse battery)."""
-    user = User(email=email, name=kw.pop("name", "Anna Admin"), locale=kw.pop("locale", "nl"))
-    user.set_password("correct horse battery")
-    user.email_confirmed_at = utcnow()
-    user.is_admin = True
-    db.session.add(user)
-    db.session.commit()
-    return user
+    return make_user(
+        email, name=kw.pop("name", "Anna Admin"), locale=kw.pop("locale", "nl"), is_admin=True
+    )
 
 
 def make_plan(
@@ -152,11 +164,9 @@ def make_member(
     from cooperative.services import membership as memberships
 
     plan = plan or db.session.query(MembershipPlan).filter_by(slug="lid").first() or make_plan()
-    user = User(email=email, name=kw.pop("name", email.split("@")[0].title()), locale="nl")
-    user.set_password("correct horse battery")
-    user.email_confirmed_at = utcnow()
-    user.profile = Profile(
-        display_name=display_name or user.name,
+    name = kw.pop("name", email.split("@")[0].title())
+    profile = Profile(
+        display_name=display_name or name,
         neighbourhood=neighbourhood,
         bio=kw.pop("bio", ""),
         offer=kw.pop("offer", ""),
@@ -164,8 +174,7 @@ def make_member(
         newsletter=False,
         interests=list(interests),
     )
-    db.session.add(user)
-    db.session.flush()
+    user = make_user(email, name=name, profile=profile)
     membership = memberships.join(user, plan)
     if membership.status != "active":
         memberships.activate(membership)

@@ -7,8 +7,15 @@ import sqlalchemy as sa
 
 from cooperative.extensions import db
 from cooperative.models import OutboxMessage, Profile, User, Visibility
-from tests.conftest import make_user, post_form
-from tests.factories import make_collective, make_domain, make_event, make_member, make_plan
+from tests.conftest import post_form
+from tests.factories import (
+    make_collective,
+    make_domain,
+    make_event,
+    make_member,
+    make_plan,
+    make_user,
+)
 
 HTMX = {"HX-Request": "true", "HX-Target": "profile-neighbourhood"}
 

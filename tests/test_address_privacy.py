@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from cooperative.extensions import db
 from cooperative.models import OutboxMessage
-from tests.conftest import csrf_token, make_user
+from tests.conftest import csrf_token
+from tests.factories import make_user
 
 SIGNUP = {
     "name": "Fatima de Vries",

@@ -1,6 +1,9 @@
 """The admins' pages: who may enter, members with filters and CSV, approving and
 rejecting, bank transfers, plans and domains."""
 
+import dataclasses
+
+import pytest
 import sqlalchemy as sa
 
 from cooperative.extensions import db
@@ -10,11 +13,15 @@ from cooperative.models import (
     MembershipPlan,
     MembershipStatus,
     OutboxMessage,
+    PlanPeriod,
     Profile,
 )
+from cooperative.refusals import Refused
 from cooperative.services import membership as memberships
-from tests.conftest import make_user, post_form
-from tests.factories import make_admin, make_member, make_plan
+from cooperative.services.domains import save_domain
+from cooperative.services.plans import PlanDetails, save_plan
+from tests.conftest import post_form
+from tests.factories import make_admin, make_domain, make_member, make_plan, make_user
 
 
 def applicant(app, email="applicant@example.org", **plan) -> int:
@@ -194,3 +201,49 @@ def test_plans_and_domains_are_made_and_changed(client, app, auth):
     assert "Another domain has this short name." in twice.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Domain.id))) == 1
+
+
+def test_the_member_search_takes_percent_and_underscore_as_typed(client, app, auth):
+    with app.app_context():
+        make_admin()
+        make_plan()
+        make_member("fifty@example.org", name="Korting 50% Kees")
+        make_member("under@example.org", name="Anna_Bakker")
+        make_member("plain@example.org", name="Piet Plain")
+    auth.login("admin@example.org")
+
+    page = client.get("/admin/members?q=50%25").get_data(as_text=True)
+    assert "Korting 50% Kees" in page
+    assert "Piet Plain" not in page and "Anna_Bakker" not in page
+    page = client.get("/admin/members?q=%25").get_data(as_text=True)
+    assert "Korting 50% Kees" in page and "Piet Plain" not in page
+    page = client.get("/admin/members?q=a_b").get_data(as_text=True)
+    assert "Anna_Bakker" in page and "Korting 50% Kees" not in page
+    page = client.get("/admin/members?q=_").get_data(as_text=True)
+    assert "Anna_Bakker" in page and "Piet Plain" not in page
+
+
+def test_a_plan_or_domain_refuses_a_short_name_another_has_or_a_bad_one(app):
+    with app.app_context():
+        make_plan("lid")
+        make_domain("energie")
+        details = PlanDetails(
+            slug="lid", name_nl="Lid", name_en="Member", fee_cents=0, period=PlanPeriod.ONCE
+        )
+        with pytest.raises(Refused) as refused:
+            save_plan(None, details)
+        assert refused.value.field == "slug"
+        assert str(refused.value) == "Een andere soort lidmaatschap heeft deze korte naam al."
+        with pytest.raises(Refused):
+            save_plan(None, dataclasses.replace(details, slug="Lid Twee"))
+        with pytest.raises(Refused) as refused:
+            save_domain(None, "energie", "Energie", "Energy")
+        assert refused.value.field == "slug"
+        with pytest.raises(Refused):
+            save_domain(None, "-energie", "Energie", "Energy")
+
+        own = db.session.scalar(sa.select(MembershipPlan).where(MembershipPlan.slug == "lid"))
+        assert save_plan(own, dataclasses.replace(details, fee_cents=2500)).fee_cents == 2500
+        renamed = save_domain(None, "wonen", "Wonen", "Housing", 3)
+        db.session.commit()
+        assert (renamed.slug, renamed.name_en, renamed.position) == ("wonen", "Housing", 3)

@@ -4,7 +4,8 @@ import sqlalchemy as sa
 
 from cooperative.extensions import db
 from cooperative.models import OutboxMessage, User
-from tests.conftest import body_of, link_in, make_user, post_form
+from tests.conftest import body_of, link_in, post_form
+from tests.factories import make_user
 
 SIGNUP = {
     "name": "Fatima de Vries",

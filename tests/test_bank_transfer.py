@@ -10,8 +10,8 @@ from cooperative import create_app
 from cooperative.extensions import db
 from cooperative.models import Membership, MembershipStatus, OutboxMessage, User
 from cooperative.services import membership as memberships
-from tests.conftest import AuthActions, body_of, make_user, post_form
-from tests.factories import make_admin, make_plan
+from tests.conftest import AuthActions, body_of, post_form
+from tests.factories import make_admin, make_plan, make_user
 
 JOIN_DATA = {"display_name": "Ada L.", "visibility": "members", "privacy": "y"}
 IBAN = "NL91 ABNA 0417 1643 00"

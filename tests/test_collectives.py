@@ -17,9 +17,7 @@ from tests.conftest import forget_pages
 from tests.factories import make_collective, make_domain, make_event
 
 HTMX_LIST = {"HX-Request": "true", "HX-Target": "collective-list"}
-CARD_RE = re.compile(
-    r'<li class="card collective-card">\s*<h3 class="card-title"><a href="/collectives/([^"]+)"'
-)
+CARD_RE = re.compile(r'<li[^>]*>\s*<h3[^>]*><a href="/collectives/([^"]+)"')
 
 
 def cards(response) -> list[str]:
@@ -190,7 +188,7 @@ def test_htmx_gets_only_the_list_and_the_new_counts(client, world):
     assert cards(response) == ["windkracht", "zonnedak"]
     assert "<html" not in page and "<form" not in page
     assert "2 collectives found" in page
-    assert 'id="count-voedsel" class="chip-count" hx-swap-oob="true">(1)' in page
+    assert re.search(r'id="count-voedsel"[^>]* hx-swap-oob="true">\(1\)', page)
     assert {"HX-Request", "HX-Target"} <= set(response.vary)
     # a boosted or plain request gets the whole page
     full = client.get("/collectives?domain=energie", headers={"HX-Request": "true"})
@@ -199,18 +197,18 @@ def test_htmx_gets_only_the_list_and_the_new_counts(client, world):
 
 def test_the_form_works_without_javascript(client, world):
     page = client.get("/collectives").get_data(as_text=True)
-    assert '<form class="collective-filters" method="get" action="/collectives"' in page
+    assert re.search(r'<form[^>]* method="get" action="/collectives"', page)
     assert 'hx-push-url="true"' in page and 'hx-history="false"' in page
     assert 'name="domain" value="energie"' in page
     assert '<option value="Oost">Oost</option>' in page
-    assert '<button type="submit" class="button">' in page
+    assert re.search(r'<button type="submit"[^>]*>', page)
 
 
 def test_cards_show_domains_neighbourhood_summary_and_next_event(client, world):
     page = client.get("/collectives?q=zonnedak&lang=en").get_data(as_text=True)
-    card = page[page.index('class="card collective-card"') :]
+    card = page[page.index('<a href="/collectives/zonnedak">') :]
     card = card[: card.index("</li>")]
-    assert '<span class="tag">Energy</span><span class="tag">Housing</span>' in card
+    assert re.search(r">Energy</span><span[^>]*>Housing</span>", card)
     assert "Oost" in card and "Zonnepanelen op de daken van de buurt" in card
     # the next published event; not the draft, not the later one
     assert 'href="/events/zonnepanelen">Zonnepanelen avond</a>' in card
@@ -239,7 +237,7 @@ def test_more_pages_without_and_with_javascript(app, client):
     )
     page = more.get_data(as_text=True)
     assert CARD_RE.findall(page) == [f"c{n:02d}" for n in range(PAGE_SIZE, PAGE_SIZE + 5)]
-    assert '<p id="more-collectives" class="more" hx-swap-oob="outerHTML">' in page
+    assert re.search(r'<p id="more-collectives"[^>]* hx-swap-oob="outerHTML">', page)
     assert "<html" not in page
 
 
@@ -329,7 +327,7 @@ def test_the_home_page_counts_collectives_and_upcoming_events_per_domain(client,
     page = client.get("/?lang=en").get_data(as_text=True)
     section = page[page.index('id="domains-heading"') :]
     rows = re.findall(
-        r'<a href="/collectives\?domain=([a-z]+)">[^<]+</a>\s*<span class="hint">([^<]+)</span>',
+        r'<a href="/collectives\?domain=([a-z]+)">[^<]+</a>\s*<span[^>]*>([^<]+)</span>',
         section,
     )
     assert rows == [

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from cooperative.extensions import db
 from cooperative.models import Collective, CollectiveRole
-from tests.conftest import make_user, post_form
-from tests.factories import make_admin, make_collective, make_domain, make_organiser
+from tests.conftest import post_form
+from tests.factories import make_admin, make_collective, make_domain, make_organiser, make_user
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import pytest
 
 from cooperative.extensions import db
 from cooperative.models import Collective
-from tests.conftest import csrf_token, make_user, post_form
-from tests.factories import make_admin, make_collective, make_domain, make_organiser
+from tests.conftest import csrf_token, post_form
+from tests.factories import make_admin, make_collective, make_domain, make_organiser, make_user
 
 HTMX_DETAILS = {"HX-Request": "true", "HX-Target": "collective-details"}
 

@@ -19,7 +19,8 @@ from cooperative.models import (
     User,
 )
 from cooperative.services import mail
-from tests.conftest import free_port, make_user
+from tests.conftest import free_port
+from tests.factories import make_user
 
 
 def counts() -> dict[str, int]:

@@ -49,7 +49,7 @@ from cooperative.services.events import SLUG_MAX_LENGTH
 from cooperative.services.mail import build_email
 from cooperative.services.registration import PWYC_MAX_CENTS, PersonChoice, price_cents
 from cooperative.slugs import slug_is_valid
-from tests.conftest import csrf_token, make_user
+from tests.conftest import csrf_token
 from tests.factories import (
     make_admin,
     make_collective,
@@ -59,6 +59,7 @@ from tests.factories import (
     make_organiser,
     make_plan,
     make_registration,
+    make_user,
 )
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

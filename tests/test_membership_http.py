@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from cooperative.extensions import db
 from cooperative.models import Membership, MembershipStatus, Payment, PaymentStatus, Profile
-from tests.conftest import deliver_webhook, make_user, post_form
-from tests.factories import make_domain, make_plan
+from tests.conftest import deliver_webhook, post_form
+from tests.factories import make_domain, make_plan, make_user
 
 JOIN_DATA = {
     "display_name": "Ada L.",

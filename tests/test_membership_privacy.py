@@ -22,8 +22,15 @@ from cooperative.models import (
 )
 from cooperative.services import membership as memberships
 from cooperative.services import retention
-from tests.conftest import make_user, post_form
-from tests.factories import make_domain, make_event, make_member, make_plan, make_registration
+from tests.conftest import post_form
+from tests.factories import (
+    make_domain,
+    make_event,
+    make_member,
+    make_plan,
+    make_registration,
+    make_user,
+)
 
 
 def three_members(app):

@@ -21,8 +21,7 @@ from cooperative.models import (
 )
 from cooperative.refusals import Refused
 from cooperative.services import membership as memberships
-from tests.conftest import make_user
-from tests.factories import make_plan
+from tests.factories import make_plan, make_user
 
 
 def subjects(to="resident@example.org") -> list[str]:

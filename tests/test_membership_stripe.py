@@ -18,8 +18,8 @@ from cooperative.models import (
     User,
     utcnow,
 )
-from tests.conftest import deliver_webhook, make_user, post_form
-from tests.factories import make_plan
+from tests.conftest import deliver_webhook, post_form
+from tests.factories import make_plan, make_user
 
 JOIN_DATA = {
     "display_name": "Ada L.",

@@ -25,13 +25,14 @@ from cooperative.models import (
 from cooperative.page_cache import Page, PageStore
 from cooperative.services import attendance
 from cooperative.services.registration import cancel_attendee
-from tests.conftest import csrf_token, make_user
+from tests.conftest import csrf_token
 from tests.factories import (
     make_collective,
     make_domain,
     make_event,
     make_organiser,
     make_registration,
+    make_user,
 )
 
 PUBLIC = ["/", "/events", "/events/buurtdiner", "/collectives", "/api/v1/events"]

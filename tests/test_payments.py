@@ -23,8 +23,8 @@ from cooperative.models import (
 )
 from cooperative.services import registration as registrations
 from cooperative.services.registration import PersonChoice
-from tests.conftest import deliver_webhook, make_user, post_form
-from tests.factories import make_event, make_registration
+from tests.conftest import deliver_webhook, post_form
+from tests.factories import make_event, make_registration, make_user
 
 REGISTER = "/events/buurtdiner/register"
 

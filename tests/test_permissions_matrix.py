@@ -35,7 +35,7 @@ from cooperative.models import (
 )
 from cooperative.services import accounts, privacy
 from cooperative.services.registration import PersonChoice
-from tests.conftest import csrf_token, make_user
+from tests.conftest import csrf_token
 from tests.factories import (
     make_admin,
     make_collective,
@@ -44,6 +44,7 @@ from tests.factories import (
     make_organiser,
     make_plan,
     make_registration,
+    make_user,
 )
 
 ROLES = ("anonymous", "guest", "member", "organiser_a", "organiser_b", "admin")

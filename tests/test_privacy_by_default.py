@@ -23,8 +23,8 @@ from cooperative.models import (
 from cooperative.models.membership import profile_interests
 from cooperative.services import demo
 from cooperative.services import membership as memberships
-from tests.conftest import AuthActions, make_user, post_form
-from tests.factories import make_admin, make_domain, make_member, make_plan
+from tests.conftest import AuthActions, post_form
+from tests.factories import make_admin, make_domain, make_member, make_plan, make_user
 from tests.test_retention import places_holding
 
 PASSWORD = "correct horse battery"

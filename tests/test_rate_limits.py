@@ -16,8 +16,8 @@ import sys
 import pytest
 import redis
 
-from tests.conftest import csrf_token, make_user
-from tests.factories import make_domain, make_event
+from tests.conftest import csrf_token
+from tests.factories import make_domain, make_event, make_user
 
 HOME = "10.1.1.1"
 NEIGHBOUR = "10.2.2.2"

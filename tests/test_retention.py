@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from cooperative.extensions import db
 from cooperative.models import Event, OutboxMessage, OutboxStatus, Registration, User, utcnow
 from cooperative.services import attendance
-from tests.conftest import AuthActions, make_user, post_form
-from tests.factories import make_admin, make_event
+from tests.conftest import AuthActions, post_form
+from tests.factories import make_admin, make_event, make_user
 
 REGISTER = "/events/buurtdiner/register"
 GUEST = ("Gerda Gastvrij", "gerda.gastvrij@example.org", "Gijs Gastvrij")

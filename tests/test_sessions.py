@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from cooperative.config import from_environment
 from cooperative.extensions import db
 from cooperative.models import OutboxMessage, User
-from tests.conftest import make_user, post_form
+from tests.conftest import post_form
+from tests.factories import make_user
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "een heel nieuw wachtwoord"

@@ -9,7 +9,7 @@ from flask import request
 from cooperative import create_app
 from cooperative.extensions import db
 from cooperative.models import Domain, Event, EventStatus, utcnow
-from tests.conftest import make_user
+from tests.factories import make_user
 
 
 def add_event(slug: str, starts_in: timedelta, status=EventStatus.PUBLISHED, **fields) -> Event:
@@ -252,8 +252,8 @@ def test_the_menu_folds_away_and_names_each_link_differently(app, client, auth, 
     auth.login("anna@example.org", "correct horse battery")
     page = client.get(f"/?lang={lang}").get_data(as_text=True)
 
-    nav = page[page.index('<nav class="site-nav"') : page.index("</nav>")]
-    assert '<details class="menu">' in nav and '<summary class="menu-button">Menu</summary>' in nav
+    nav = page[page.index("<nav") : page.index("</nav>")]
+    assert "<details" in nav and re.search(r"<summary[^>]*>Menu</summary>", nav)
     links = dict(
         (href, name.strip())
         for href, name in re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav)

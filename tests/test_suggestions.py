@@ -1,6 +1,8 @@
 """Suggesting a collective: the form, the admins' e-mail, the queue, a draft in one click,
 rejecting, who may see the queue, and the rate limit."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -12,8 +14,8 @@ from cooperative.models import (
     SuggestionStatus,
     User,
 )
-from tests.conftest import make_user, post_form
-from tests.factories import make_admin, make_collective, make_domain, make_organiser
+from tests.conftest import post_form
+from tests.factories import make_admin, make_collective, make_domain, make_organiser, make_user
 
 
 @pytest.fixture
@@ -173,7 +175,7 @@ def test_one_click_makes_a_draft_collective(app, client, auth, site):
     assert response.headers["Location"] == f"/admin/collectives/{collective_id}"
     # gone from the queue; a second click changes nothing
     page = client.get("/admin/collectives/suggestions?lang=en").get_data(as_text=True)
-    assert '<h2 class="card-title">Voedselbos Noord' not in page
+    assert not re.search(r"<h2[^>]*>Voedselbos Noord", page)
     assert "No suggestions are waiting." in page
     post_form(client, f"/admin/collectives/suggestions/{suggestion_id}/accept")
     with app.app_context():

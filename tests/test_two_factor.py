@@ -11,8 +11,8 @@ from cooperative.config import from_environment
 from cooperative.extensions import db
 from cooperative.models import RecoveryCode, TwoFactor, User
 from cooperative.services import two_factor
-from tests.conftest import make_user, post_form
-from tests.factories import make_admin
+from tests.conftest import post_form
+from tests.factories import make_admin, make_user
 
 PASSWORD = "correct horse battery"
 

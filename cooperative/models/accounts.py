@@ -1,10 +1,12 @@
 """Accounts: the people who log in."""
 
+import functools
 import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -12,6 +14,8 @@ from ..extensions import db
 from .types import UTCDateTime, utcnow
 
 LOCALES = ("nl", "en")
+# werkzeug's hash method for passwords, unless PASSWORD_HASH_METHOD says otherwise.
+DEFAULT_HASH_METHOD = "scrypt"
 
 
 def new_session_key() -> str:
@@ -22,6 +26,35 @@ def new_session_key() -> str:
 def normalise_email(email: str) -> str:
     """E-mail addresses are compared case-insensitively: store them lower-cased."""
     return email.strip().lower()
+
+
+def _password_hash_method() -> str:
+    if not has_app_context():
+        return DEFAULT_HASH_METHOD
+    return current_app.config.get("PASSWORD_HASH_METHOD", DEFAULT_HASH_METHOD)
+
+
+def hash_password(password: str) -> str:
+    """A salted hash of `password`, made by the method PASSWORD_HASH_METHOD names
+    (scrypt; the tests choose a cheap one)."""
+    return generate_password_hash(password, method=_password_hash_method())
+
+
+@functools.cache
+def _unknown_account_hash(method: str) -> str:
+    return generate_password_hash("no account has this password", method=method)
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Whether `password` is the one `password_hash` was made from.
+
+    Without a hash (an address with no account) a made-up hash of the same method is
+    checked all the same, so a wrong address takes as long as a wrong password.
+    """
+    if password_hash is None:
+        check_password_hash(_unknown_account_hash(_password_hash_method()), password)
+        return False
+    return check_password_hash(password_hash, password)
 
 
 class User(UserMixin, db.Model):
@@ -68,11 +101,11 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """Set a new password; it ends every session of this person (`end_sessions`)."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
         self.end_sessions()
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return password_matches(self.password_hash, password)
 
     @property
     def email_confirmed(self) -> bool:

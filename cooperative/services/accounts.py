@@ -13,17 +13,15 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import User, new_session_key, normalise_email, utcnow
+from ..models.accounts import password_matches
 from ..page_cache import UNSHOWN_CHANGE
 from .mail import external_url, queue_mail
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600
 RESET_MAX_AGE = 3600
-# Checked when an address is unknown, so a failed log-in takes as long either way.
-_UNKNOWN_USER_HASH = generate_password_hash("no account has this password")
 
 
 def find_user(email: str) -> User | None:
@@ -147,7 +145,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The account with this address and password, or None (for any wrong part)."""
     user = find_user(email)
     if user is None:
-        check_password_hash(_UNKNOWN_USER_HASH, password)
+        password_matches(None, password)  # as long as a wrong password takes
         return None
     return user if user.check_password(password) else None
 

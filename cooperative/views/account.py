@@ -28,10 +28,10 @@ from ..forms.membership import (
     ProfileForm,
 )
 from ..i18n import current_locale
-from ..models import Payment, Visibility
+from ..models import Payment
 from ..refusals import Refused
 from ..services import membership as memberships
-from ..services import payments, privacy
+from ..services import payments, privacy, profiles
 from ..services.calendar import event_calendar
 from ..services.collectives import all_domains
 from .auth import stay_logged_in
@@ -65,15 +65,7 @@ def _filled_profile_form() -> ProfileForm:
 
 
 def _save_fields(form: ProfileForm, names) -> None:
-    profile = memberships.ensure_profile(current_user)
-    for name in names:
-        if name == "interests":
-            chosen = set(form.interests.data or [])
-            profile.interests = [domain for domain in all_domains() if domain.id in chosen]
-        elif name == "visibility":
-            profile.visibility = Visibility(form.visibility.data)
-        else:
-            setattr(profile, name, form[name].data or ("" if name != "newsletter" else False))
+    profiles.save_profile(current_user, **{name: form[name].data for name in names})
 
 
 @bp.get("/")

@@ -6,12 +6,11 @@ Admins only: others get 403, whoever is not logged in is sent to the log-in page
 
 import csv
 import io
-from functools import wraps
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..extensions import db
 from ..forms.fields import show_refusal
@@ -36,25 +35,15 @@ from ..models import (
 from ..refusals import Refused
 from ..services import audit, payments
 from ..services import membership as memberships
+from ..services.domains import save_domain
+from ..services.plans import PlanDetails, save_plan
 from ..spreadsheets import csv_safe
+from .decorators import admin_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 50
 STATUSES = [status.value for status in MembershipStatus]
-
-
-def admin_required(view):
-    """Only for admins: others get 403."""
-
-    @wraps(view)
-    @login_required
-    def checked(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return checked
 
 
 def status_label(status: str) -> str:
@@ -102,12 +91,13 @@ def _member_query(form: MemberFilterForm) -> sa.Select:
         )
     )
     if form.q.data and not form.q.errors:
-        pattern = f"%{form.q.data.lower()}%"
+        # The text as typed: a % or _ in it matches itself, not any characters.
+        text = form.q.data.lower()
         query = query.where(
             sa.or_(
-                sa.func.lower(User.name).like(pattern),
-                User.email.like(pattern),
-                sa.func.lower(Profile.display_name).like(pattern),
+                sa.func.lower(User.name).contains(text, autoescape=True),
+                User.email.contains(text, autoescape=True),
+                sa.func.lower(Profile.display_name).contains(text, autoescape=True),
             )
         )
     if form.status.data and not form.status.errors:
@@ -329,24 +319,24 @@ def plan(plan_id: int | None = None):
             data={"fee": plan.fee_cents, "period": plan.period.value},
         )
     if form.validate_on_submit():
-        taken = db.session.scalar(
-            sa.select(MembershipPlan.id).where(
-                MembershipPlan.slug == form.slug.data,
-                MembershipPlan.id != (plan.id if plan else -1),
-            )
+        details = PlanDetails(
+            slug=form.slug.data,
+            name_nl=form.name_nl.data,
+            name_en=form.name_en.data,
+            description_nl=form.description_nl.data,
+            description_en=form.description_en.data,
+            fee_cents=form.fee.data,
+            period=PlanPeriod(form.period.data),
+            needs_approval=form.needs_approval.data,
+            is_active=form.is_active.data,
+            position=form.position.data,
         )
-        if taken:
-            form.slug.errors.append(_("Another plan has this short name."))
+        try:
+            save_plan(plan, details)
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal)
         else:
-            plan = plan or MembershipPlan()
-            for name in ("slug", "name_nl", "name_en", "description_nl", "description_en"):
-                setattr(plan, name, form[name].data or "")
-            plan.fee_cents = form.fee.data
-            plan.period = PlanPeriod(form.period.data)
-            plan.needs_approval = form.needs_approval.data
-            plan.is_active = form.is_active.data
-            plan.position = form.position.data or 0
-            db.session.add(plan)
             db.session.commit()
             flash(_("The plan is saved."), "success")
             return redirect(url_for("admin.plans"), code=303)
@@ -375,20 +365,14 @@ def domain(domain_id: int | None = None):
         abort(404)
     form = DomainForm(obj=domain) if request.method != "POST" else DomainForm()
     if form.validate_on_submit():
-        taken = db.session.scalar(
-            sa.select(Domain.id).where(
-                Domain.slug == form.slug.data, Domain.id != (domain.id if domain else -1)
+        try:
+            save_domain(
+                domain, form.slug.data, form.name_nl.data, form.name_en.data, form.position.data
             )
-        )
-        if taken:
-            form.slug.errors.append(_("Another domain has this short name."))
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal)
         else:
-            domain = domain or Domain()
-            domain.slug = form.slug.data
-            domain.name_nl = form.name_nl.data
-            domain.name_en = form.name_en.data
-            domain.position = form.position.data or 0
-            db.session.add(domain)
             db.session.commit()
             flash(_("The domain is saved."), "success")
             return redirect(url_for("admin.domains"), code=303)

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from ..forms.audit import AuditFilterForm
 from ..money import format_euros
 from ..services import audit
-from .admin import admin_required
+from .decorators import admin_required
 
 bp = Blueprint("admin_audit", __name__, url_prefix="/admin/audit")
 

@@ -4,12 +4,10 @@ them, publishing, the people with a role in them, and the queue of suggestions.
 Admins only: others get 403, whoever is not logged in is sent to the log-in page.
 """
 
-from functools import wraps
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..extensions import db
 from ..forms.collectives import AdminCollectiveForm, RoleForm
@@ -18,21 +16,9 @@ from ..models import Collective, CollectiveRole, CollectiveSuggestion, Suggestio
 from ..refusals import Refused
 from ..services import audit
 from ..services import collectives as directory
+from .decorators import admin_required
 
 bp = Blueprint("admin_collectives", __name__, url_prefix="/admin/collectives")
-
-
-def admin_required(view):
-    """Only for admins: others get 403."""
-
-    @wraps(view)
-    @login_required
-    def checked(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return checked
 
 
 def _collective(collective_id: int) -> Collective:

@@ -2,17 +2,14 @@
 
 Organisers (people with a role in a collective) manage the events of their collectives;
 admins manage every event, also those without a host collective. Everyone else gets 403,
-and whoever is not logged in is sent to the log-in page. `organiser_required` and
-`managed_event` are the one place where that is checked.
+and whoever is not logged in is sent to the log-in page (`views.decorators`).
 """
 
-from functools import wraps
-
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..extensions import db, htmx
 from ..forms.events import EventForm
@@ -22,44 +19,12 @@ from ..refusals import Refused
 from ..services import audit
 from ..services import events as event_service
 from ..services.payments import PaymentUnavailable
+from .buttons import submitted_action
+from .decorators import managed_event, organiser_required
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
 FORM_ID = "event-form"
-
-
-def organiser_required(view):
-    """Only for people who organise for a collective, and admins: others get 403."""
-
-    @wraps(view)
-    @login_required
-    def checked(*args, **kwargs):
-        if not current_user.manages_events:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return checked
-
-
-def managed_event(view):
-    """Load the event `event_id` for a view that manages it: 404 when there is none,
-    403 when the person may not manage it. The view gets `event` instead of the id."""
-
-    @wraps(view)
-    @organiser_required
-    def checked(event_id: int, **kwargs):
-        event = db.session.scalar(
-            sa.select(Event)
-            .where(Event.id == event_id)
-            .options(sa.orm.selectinload(Event.meal_options), sa.orm.joinedload(Event.collective))
-        )
-        if event is None:
-            abort(404)
-        if not current_user.can_manage(event.collective_id):
-            abort(403)
-        return view(event, **kwargs)
-
-    return checked
 
 
 @bp.get("/")
@@ -92,18 +57,6 @@ def _event_form(formdata=None, event: Event | None = None) -> EventForm:
     if formdata is None and event is not None:
         return EventForm.for_event(event, **options)
     return EventForm(formdata=formdata, **options)
-
-
-def _submitted_action() -> tuple[str, int | None]:
-    """Which button sent the form: save, add a meal, remove one, or just redraw."""
-    if "add_meal" in request.form:
-        return "add", None
-    if "remove_meal" in request.form:
-        value = request.form.get("remove_meal", "")
-        return "remove", int(value) if value.isascii() and value.isdigit() else None
-    if "save" in request.form:
-        return "save", None
-    return "redraw", None
 
 
 def _render_form(
@@ -151,7 +104,7 @@ def _edit(event: Event | None):
     """Draw the form, redraw it with a meal added or removed, or save it."""
     if request.method == "GET":
         return _render_form(_event_form(event=event), event)
-    action, index = _submitted_action()
+    action, index = submitted_action(add="add_meal", remove="remove_meal", submit="save")
     if action == "add":
         form = _event_form(request.form, event)
         if not form.add_meal():

@@ -13,13 +13,15 @@ from ..i18n import current_locale
 from ..models import Event, MembershipPlan
 from ..page_cache import cached_page
 from ..refusals import Refused
-from ..services import collectives, payments, retention
+from ..services import collectives, payments, profiles, retention
 from ..services import membership as memberships
 from ..services.collectives import all_domains
 
 bp = Blueprint("public", __name__)
 
 HOME_EVENT_COUNT = 6
+# What the join form asks of the profile; saved as the membership starts.
+JOIN_PROFILE_FIELDS = ("display_name", "neighbourhood", "interests", "visibility", "newsletter")
 
 
 @bp.get("/")
@@ -102,13 +104,7 @@ def join_plan(slug: str):
 
 def _join(plan: MembershipPlan, form: JoinForm, pay_by: str):
     """Save the profile basics, start the membership, and send the person on."""
-    profile = memberships.ensure_profile(current_user)
-    profile.display_name = form.display_name.data
-    profile.neighbourhood = form.neighbourhood.data or ""
-    profile.visibility = form.visibility.data
-    profile.newsletter = form.newsletter.data
-    chosen = set(form.interests.data or [])
-    profile.interests = [domain for domain in all_domains() if domain.id in chosen]
+    profiles.save_profile(current_user, **{name: form[name].data for name in JOIN_PROFILE_FIELDS})
     try:
         membership = memberships.join(current_user, plan)
     except Refused as refusal:

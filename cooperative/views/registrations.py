@@ -4,8 +4,6 @@ Nobody needs an account: the private link in the e-mail is the key. A registrati
 pages show only that registration.
 """
 
-import re
-
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -30,21 +28,16 @@ from ..models import Attendee, EventStatus, Payment, Registration, RegistrationS
 from ..refusals import Refused
 from ..services import attendance, payments, privacy, tickets
 from ..services import registration as registrations
+from .buttons import submitted_action
+from .decorators import organiser_of
 from .events import published_event, registration_form, render_event
 
 bp = Blueprint("registrations", __name__)
 
 
-def _submitted_action() -> tuple[str, int | None]:
+def _pressed() -> tuple[str, int | None]:
     """Which button sent the form: register, add a person, remove one, or just redraw."""
-    if "add_person" in request.form:
-        return "add", None
-    if "remove_person" in request.form:
-        value = request.form.get("remove_person", "")
-        return "remove", int(value) if re.fullmatch(r"[0-9]{1,3}", value) else None
-    if "submit" in request.form:
-        return "submit", None
-    return "redraw", None
+    return submitted_action(add="add_person", remove="remove_person", submit="submit")
 
 
 def _registration_limit() -> str:
@@ -53,7 +46,7 @@ def _registration_limit() -> str:
 
 def _only_redrawn() -> bool:
     """Adding or removing a person redraws the form: it does not count toward the limit."""
-    return _submitted_action()[0] != "submit"
+    return _pressed()[0] != "submit"
 
 
 @bp.post("/events/<slug>/register")
@@ -66,7 +59,7 @@ def register(slug: str):
     """
     event = published_event(slug)
     form = registration_form(event, request.form)
-    action, index = _submitted_action()
+    action, index = _pressed()
     if action != "submit":
         if action == "add":
             form.add_person()
@@ -338,7 +331,7 @@ def ticket(ticket: str):
     # The event's organisers (who scanned the QR code at the door) also see the party,
     # meal and payment, with the check-in button.
     door = None
-    if current_user.is_authenticated and current_user.can_manage(event.collective_id):
+    if organiser_of(event):
         door = attendance.party_row(event, attendee.registration_id)
     return render_template(
         "registrations/ticket.html",

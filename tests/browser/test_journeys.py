@@ -10,7 +10,7 @@ from cooperative.extensions import db
 from cooperative.models import User
 from cooperative.services.demo import seed_demo
 from tests.browser.conftest import open_menu
-from tests.conftest import make_user
+from tests.factories import make_user
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from playwright.sync_api import expect
 
 from cooperative.extensions import db
 from tests.browser.conftest import open_menu
-from tests.conftest import make_user
-from tests.factories import make_admin, make_plan
+from tests.factories import make_admin, make_plan, make_user
 
 
 def log_in(page, live_server, email, next_path):

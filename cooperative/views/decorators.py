@@ -1,0 +1,73 @@
+"""Who may open a page, said once for every blueprint.
+
+- `admin_required`: admins only.
+- `organiser_required`: people with a role in a collective, and admins (the back office).
+- `managed_event`: one event's pages, for the organisers of its host collective and admins;
+  the view gets the `Event` in place of `event_id` (404 when there is none).
+- `organiser_of(event)`: the same rule as a question, for pages that show more to them.
+
+Whoever is not logged in is sent to the log-in page; everyone else who may not gets 403.
+The rule itself lives on the model (`User.manages_events`, `User.can_manage`).
+"""
+
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..models import Event
+
+
+def admin_required(view):
+    """Only for admins: others get 403."""
+
+    @wraps(view)
+    @login_required
+    def checked(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def organiser_required(view):
+    """Only for people who organise for a collective, and admins: others get 403."""
+
+    @wraps(view)
+    @login_required
+    def checked(*args, **kwargs):
+        if not current_user.manages_events:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def organiser_of(event: Event) -> bool:
+    """Whether the visitor (maybe not logged in) may manage `event`: an organiser of its
+    host collective, or an admin."""
+    return current_user.is_authenticated and current_user.can_manage(event.collective_id)
+
+
+def managed_event(view):
+    """Load the event `event_id` for a view that manages it: 404 when there is none,
+    403 when the person may not manage it. The view gets `event` instead of the id."""
+
+    @wraps(view)
+    @organiser_required
+    def checked(event_id: int, **kwargs):
+        event = db.session.scalar(
+            sa.select(Event)
+            .where(Event.id == event_id)
+            .options(sa.orm.selectinload(Event.meal_options), sa.orm.joinedload(Event.collective))
+        )
+        if event is None:
+            abort(404)
+        if not organiser_of(event):
+            abort(403)
+        return view(event, **kwargs)
+
+    return checked

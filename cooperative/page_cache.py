@@ -200,7 +200,8 @@ def _count_up(conn) -> None:
     in the transaction, so the row's lock is held only while committing. A transaction
     that changed the schema (a migration) is not counted: the processes start afresh."""
     wrote = conn.info.pop(WROTE, False)
-    if wrote and not conn.info.pop(CHANGED_SCHEMA, False):
+    changed_schema = conn.info.pop(CHANGED_SCHEMA, False)
+    if wrote and not changed_schema:
         conn.execute(COUNT_UP)
         conn.info[COUNTED_UP] = True
 

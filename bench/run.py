@@ -43,7 +43,8 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 2)))
 ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
 BROWSER_ENCODING = "zstd, br, gzip"
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+# A form's token, as WTForms writes it or by hand.
+CSRF_RE = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 PUBLIC = {"home", "events", "event", "directory", "api"}
 
 # Targets from issue 9.
@@ -102,7 +103,7 @@ def csrf_in(html: bytes) -> str:
     match = CSRF_RE.search(html.decode())
     if not match:
         raise RuntimeError("no CSRF token on the page")
-    return match.group(1) or match.group(2)
+    return match.group(1)
 
 
 # --- Processes ----------------------------------------------------------------------------

@@ -9,8 +9,10 @@ build. A view marked `@cached_page` is built once per process and then answered 
   only answers 200 that set no cookie and change nothing in the session. The key is the
   path, the query string, the language and the htmx headers the views look at;
 - a kept page is used while `page_versions.version` is still the number it was built at.
-  Every transaction that writes a table a public page shows counts that number up as it
-  commits (a check-in says it changes nothing shown: UNSHOWN_CHANGE). The process that
+  Every transaction that writes a table or column a public page may show counts that
+  number up as it commits, however it writes (the engine sees every statement). A model
+  declares what no public page shows where its columns are (`NOT_ON_PUBLIC_PAGES`: who
+  came to an event, the outbox); a new table or column counts. The process that
   committed sees the change at once; every other process on every host reads the number
   at most PAGE_CACHE_CHECK_MS later (0: on every request). A page is also never older than
   PAGE_CACHE_SECONDS, nor kept past the moment its view says it changes by the clock
@@ -27,44 +29,26 @@ first); 0 turns the cache off.
 
 import gzip
 import hashlib
+import re
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import wraps
-from itertools import chain
+from functools import partial, wraps
 
 import brotli
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, g, has_app_context, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from .extensions import db
 from .i18n import select_locale
 from .models import PageVersion, utcnow
+from .models.pages import on_public_pages
 
-# Tables no public page shows: writing only these leaves the kept pages alone.
-UNSHOWN_TABLES = frozenset(
-    {
-        "page_versions",
-        "outbox_messages",
-        "check_in_records",
-        "stripe_events",
-        "payments",
-        "audit_log",
-        "two_factor",
-        "recovery_codes",
-    }
-)
-CHANGED = "public_pages_changed"
-COUNTED_UP = "public_pages_counted_up"
-# The execution options of a bulk statement on a shown table that changes nothing public
-# pages show (a check-in: who came is for the organisers only).
-UNSHOWN_OPTION = "public_pages_unchanged"
-UNSHOWN_CHANGE = {UNSHOWN_OPTION: True}
 HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-Trigger")
 # Random per process, so no text on a page (an event's description) can contain it.
 TOKEN_MARK = f"csrf-token-{secrets.token_hex(16)}".encode()
@@ -171,67 +155,71 @@ def store() -> PageStore | None:
 
 
 # --- Counting changes up ---------------------------------------------------------------------
+# The engine's own events see every statement, however it was sent: an ORM flush, a bulk
+# statement, `session.connection().execute()` or raw SQL. What the pages show is declared on
+# the models (NOT_ON_PUBLIC_PAGES, models/pages.py); everything else counts.
+
+# Raw SQL that may write (the table is not known: it counts).
+WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|MERGE|REPLACE|UPSERT|TRUNCATE|COPY|WITH)\b", re.I)
+# A column an UPDATE sets: SQLAlchemy writes `SET a=?, b=(b + ?)`, with no space before the
+# `=` (a comparison has one: `a.id = ?`). SQLAlchemy has no public way to ask for them.
+SET_COLUMN = re.compile(r'(?:\bSET\s+|,\s*)"?(\w+)"?=')
+WROTE = "public_pages_wrote"
+CHANGED_SCHEMA = "public_pages_changed_schema"
+COUNTED_UP = "public_pages_counted_up"
+COUNT_UP = sa.update(PageVersion).values(version=PageVersion.version + 1)
 
 
-def _shown(table_name: str) -> bool:
-    return table_name not in UNSHOWN_TABLES
+def _may_change_pages(statement: str, context) -> bool:
+    """Whether this statement writes a table or column that public pages may show: an
+    INSERT or DELETE on a shown table, an UPDATE that sets a shown column (or sets columns
+    it cannot read), and raw SQL that writes."""
+    if not (context.isinsert or context.isupdate or context.isdelete):
+        return bool(WRITES.match(statement))
+    table = context.compiled.statement.table
+    if not isinstance(table, sa.Table):  # an UPDATE of a join
+        return True
+    if not on_public_pages(table):
+        return False
+    if not context.isupdate:
+        return True
+    names = set(SET_COLUMN.findall(statement))
+    columns = [column for column in table.columns if column.name in names]
+    return not columns or any(on_public_pages(column) for column in columns)
 
 
-def _note_flush(session, flush_context) -> None:
-    changed = chain(session.new, session.dirty, session.deleted)
-    if any(_shown(sa.inspect(instance).mapper.local_table.name) for instance in changed):
-        session.info[CHANGED] = True
+def _note_statement(conn, cursor, statement, parameters, context, executemany) -> None:
+    if context.isddl:
+        conn.info[CHANGED_SCHEMA] = True
+    elif WROTE not in conn.info and _may_change_pages(statement, context):
+        conn.info[WROTE] = True
 
 
-def _note_statement(state) -> None:
-    """Bulk INSERT, UPDATE and DELETE statements (a purge) count too, unless they say
-    they change nothing shown (UNSHOWN_CHANGE)."""
-    if (
-        (state.is_insert or state.is_update or state.is_delete)
-        and _shown(state.statement.table.name)
-        and not state.execution_options.get(UNSHOWN_OPTION)
-    ):
-        state.session.info[CHANGED] = True
+def _count_up(conn) -> None:
+    """As a transaction commits: count the version up when it wrote something shown. Last
+    in the transaction, so the row's lock is held only while committing. A transaction
+    that changed the schema (a migration) is not counted: the processes start afresh."""
+    wrote = conn.info.pop(WROTE, False)
+    changed_schema = conn.info.pop(CHANGED_SCHEMA, False)
+    if wrote and not changed_schema:
+        conn.execute(COUNT_UP)
+        conn.info[COUNTED_UP] = True
 
 
-def _count_up(session) -> None:
-    """Just before a commit: count the version up when this transaction changed a public
-    table. Last in the transaction, so the row's lock is held only while committing (a
-    savepoint's release waits for the transaction's own commit)."""
-    if session.in_nested_transaction():
-        return
-    session.flush()
-    if session.info.pop(CHANGED, False):
-        session.execute(sa.update(PageVersion).values(version=PageVersion.version + 1))
-        session.info[COUNTED_UP] = True
+def _forget(conn) -> None:
+    """After a rollback: nothing to count. A savepoint's rollback keeps the note (what the
+    transaction wrote before it still commits)."""
+    conn.info.pop(WROTE, None)
+    conn.info.pop(CHANGED_SCHEMA, None)
 
 
-def _counted_up(session) -> None:
-    """After the commit: this process reads the new version on its next request."""
-    if session.in_nested_transaction():
-        return
-    if session.info.pop(COUNTED_UP, False) and has_app_context():
-        reader = current_app.extensions.get("page_versions")
-        if reader is not None:
-            reader.forget()
-
-
-def _forget(session, *args) -> None:
-    """After a rollback: nothing to count, unless only a savepoint was rolled back (what
-    the transaction wrote before it still commits)."""
-    if session.in_nested_transaction():
-        return
-    session.info.pop(CHANGED, None)
-    session.info.pop(COUNTED_UP, None)
-
-
-SESSION_EVENTS = {
-    "after_flush": _note_flush,
-    "do_orm_execute": _note_statement,
-    "before_commit": _count_up,
-    "after_commit": _counted_up,
-    "after_rollback": _forget,
-}
+def _returned(reader: "VersionReader | None", dbapi_connection, record) -> None:
+    """A connection back in the pool, after its commit or rollback: when it counted the
+    version up, this process reads it again on its next request."""
+    record.info.pop(WROTE, None)
+    record.info.pop(CHANGED_SCHEMA, None)
+    if record.info.pop(COUNTED_UP, False) and reader is not None:
+        reader.forget()
 
 
 # --- Answering from memory -------------------------------------------------------------------
@@ -302,8 +290,13 @@ def _key() -> tuple:
     )
 
 
+def _csrf_key() -> str:
+    """Where Flask-WTF keeps the visitor's token in the session."""
+    return current_app.config["WTF_CSRF_FIELD_NAME"]
+
+
 def _session_apart_from_token() -> dict:
-    return {name: value for name, value in session.items() if name != "csrf_token"}
+    return {name: value for name, value in session.items() if name != _csrf_key()}
 
 
 def _keepable(response: Response, version: int) -> Page | None:
@@ -311,7 +304,8 @@ def _keepable(response: Response, version: int) -> Page | None:
     if response.status_code != 200 or response.is_streamed or "Set-Cookie" in response.headers:
         return None
     body = response.get_data()
-    token = g.get("csrf_token")
+    # The view's own token (the same one again), when this visitor's session has one.
+    token = generate_csrf() if _csrf_key() in session else None
     has_token = bool(token) and token.encode() in body
     if has_token:
         body = body.replace(token.encode(), TOKEN_MARK)
@@ -362,9 +356,14 @@ def cached_page(view):
 
 def init_app(app: Flask) -> None:
     """Count public changes up on every commit, and give the app its page store."""
-    for name, listener in SESSION_EVENTS.items():
-        if not sa.event.contains(db.session, name, listener):
-            sa.event.listen(db.session, name, listener)
+    reader = None
     if app.config["PAGE_CACHE_BYTES"] > 0:
         app.extensions["page_cache"] = PageStore(app.config["PAGE_CACHE_BYTES"])
-        app.extensions["page_versions"] = VersionReader(app.config["PAGE_CACHE_CHECK_MS"] / 1000)
+        reader = VersionReader(app.config["PAGE_CACHE_CHECK_MS"] / 1000)
+        app.extensions["page_versions"] = reader
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", _note_statement)
+    sa.event.listen(engine, "commit", _count_up)
+    sa.event.listen(engine, "rollback", _forget)
+    sa.event.listen(engine, "checkin", partial(_returned, reader))

@@ -646,7 +646,7 @@ def test_two_volunteers_checking_in_the_same_person_at_once_record_one_check_in(
         post_form(phone, "/auth/login", {"email": email, "password": "correct horse battery"})
     url = f"/manage/events/{door.event}/attendees/{door.ada_person}/check-in"
     tokens = [
-        re.search(r'"X-CSRFToken": "([^"]+)"', text(phone.get(door.list))).group(1)
+        re.search(r'name="csrf_token" value="([^"]+)"', text(phone.get(door.list))).group(1)
         for phone in phones
     ]
     barrier = threading.Barrier(2)
@@ -746,7 +746,7 @@ def test_two_phones_taking_the_same_door_payment_at_once_record_it_once(app, doo
     for phone, email in zip(phones, (ORGANISER, HELPER), strict=True):
         post_form(phone, "/auth/login", {"email": email, "password": "correct horse battery"})
     tokens = [
-        re.search(r'"X-CSRFToken": "([^"]+)"', text(phone.get(door.list))).group(1)
+        re.search(r'name="csrf_token" value="([^"]+)"', text(phone.get(door.list))).group(1)
         for phone in phones
     ]
     url = f"/manage/events/{door.event}/parties/{door.eve}/door-payment"

@@ -24,6 +24,7 @@ from cooperative.models import (
 )
 from cooperative.page_cache import Page, PageStore
 from cooperative.services import attendance
+from cooperative.services.accounts import log_out_everywhere
 from cooperative.services.registration import cancel_attendee
 from tests.conftest import csrf_token
 from tests.factories import (
@@ -158,6 +159,78 @@ def test_a_check_in_at_the_door_leaves_the_kept_pages(app, event):
     assert version(app) == before + 1, "a seat freed is"
 
 
+def test_writes_however_sent_count_up(app, event):
+    """Not only the ORM: statements on the session's connection and raw SQL count too."""
+    before = version(app)
+    with app.app_context():
+        db.session.connection().execute(sa.update(Event).values(title="Soepavond"))
+        db.session.commit()
+    assert version(app) == before + 1, "through session.connection().execute()"
+
+    with app.app_context():
+        db.session.connection().exec_driver_sql("UPDATE events SET title = 'Buurtdiner'")
+        db.session.commit()
+    assert version(app) == before + 2, "raw SQL that writes"
+
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(sa.update(Event).values(capacity=12))
+    assert version(app) == before + 3, "a connection of its own"
+
+    with app.app_context():
+        db.session.connection().execute(sa.update(Event).values(capacity=13))
+        db.session.rollback()
+        db.session.connection().exec_driver_sql("SELECT title FROM events")
+        db.session.commit()
+    assert version(app) == before + 3, "rolled back, then only read"
+
+
+def test_a_table_no_model_declares_counts(app, event):
+    """A new table is shown unless its model says otherwise (NOT_ON_PUBLIC_PAGES)."""
+    new_table = sa.Table("new_things", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
+    with app.app_context():
+        new_table.create(db.engine)
+    before = version(app)
+    try:
+        with app.app_context():
+            db.session.execute(sa.insert(new_table).values(id=1))
+            db.session.commit()
+        assert version(app) == before + 1
+    finally:
+        with app.app_context():
+            new_table.drop(db.engine)
+
+
+def test_only_shown_columns_count_up(app, event):
+    """An UPDATE that sets only columns no public page shows (who came, when) leaves the
+    pages alone, however it is sent; one that also sets a shown column counts."""
+    with app.app_context():
+        party = make_registration(db.session.get(Event, event), people=("Ada",))
+        ada = party.attendees[0].id
+    before = version(app)
+    with app.app_context():
+        db.session.connection().execute(
+            sa.update(Attendee).where(Attendee.id == ada).values(checked_in_at=utcnow())
+        )
+        db.session.get(Attendee, ada).checked_in_by_id = None  # through the ORM
+        db.session.commit()
+    assert version(app) == before
+    with app.app_context():
+        db.session.execute(
+            sa.update(Attendee).where(Attendee.id == ada).values(checked_in_at=None, name="Ada B")
+        )
+        db.session.commit()
+    assert version(app) == before + 1
+
+
+def test_logging_out_everywhere_leaves_the_kept_pages(app, event):
+    with app.app_context():
+        user = make_user()
+        before = version(app)
+        log_out_everywhere(user)
+        db.session.commit()
+    assert version(app) == before, "the session key is on no public page"
+
+
 def test_a_logged_in_member_never_gets_or_leaves_a_kept_page(app, client, event):
     anonymous = client.get("/").get_data(as_text=True)
     assert "Log out" not in anonymous and "Uitloggen" not in anonymous
@@ -174,10 +247,10 @@ def test_a_logged_in_member_never_gets_or_leaves_a_kept_page(app, client, event)
         },
     )
     own = member.get("/").get_data(as_text=True)
-    assert "Uitloggen" in own and "X-CSRFToken" in own
+    assert "Uitloggen" in own and 'name="csrf_token"' in own
 
     again = app.test_client().get("/").get_data(as_text=True)
-    assert "Uitloggen" not in again and "X-CSRFToken" not in again
+    assert "Uitloggen" not in again and 'name="csrf_token"' not in again
 
 
 def test_a_waiting_message_is_shown_and_not_kept_for_others(app, client, event):

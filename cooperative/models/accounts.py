@@ -11,6 +11,7 @@ from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from .pages import NOT_ON_PUBLIC_PAGES
 from .types import UTCDateTime, utcnow
 
 LOCALES = ("nl", "en")
@@ -74,7 +75,10 @@ class User(UserMixin, db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     # Part of every session cookie and remember-me cookie of this person (`get_id`): a new
     # key ends all of them. Random, so a reused id (SQLite) never opens another account.
-    session_key: so.Mapped[str] = so.mapped_column(sa.String(32), default=new_session_key)
+    # No public page shows it: logging out keeps them in memory.
+    session_key: so.Mapped[str] = so.mapped_column(
+        sa.String(32), default=new_session_key, info=NOT_ON_PUBLIC_PAGES
+    )
 
     profile: so.Mapped["Profile | None"] = so.relationship(  # noqa: F821
         back_populates="user", cascade="all, delete-orphan"

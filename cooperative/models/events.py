@@ -7,6 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
+from .pages import NOT_ON_PUBLIC_PAGES
 from .types import StrEnumType, UTCDateTime, utcnow
 
 DIETS = ("vegetarian", "vegan", "halal", "gluten_free", "lactose_free", "nut_allergy", "other")
@@ -265,9 +266,12 @@ class Attendee(db.Model):
     diet_note: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
     ticket_code: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     cancelled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    checked_in_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Who came is for the organisers only: checking in leaves the public pages alone.
+    checked_in_at: so.Mapped[datetime | None] = so.mapped_column(
+        UTCDateTime, info=NOT_ON_PUBLIC_PAGES
+    )
     checked_in_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"), info=NOT_ON_PUBLIC_PAGES
     )
 
     registration: so.Mapped[Registration] = so.relationship(back_populates="attendees")
@@ -283,6 +287,7 @@ class CheckInRecord(db.Model):
     """Who checked a person in at the door, or took it back, and when: the door's trail."""
 
     __tablename__ = "check_in_records"
+    __table_args__ = {"info": NOT_ON_PUBLIC_PAGES}
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     attendee_id: so.Mapped[int] = so.mapped_column(

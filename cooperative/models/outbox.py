@@ -7,6 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
+from .pages import NOT_ON_PUBLIC_PAGES
 from .types import StrEnumType, UTCDateTime, utcnow
 
 
@@ -24,7 +25,10 @@ class OutboxMessage(db.Model):
     """
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (sa.Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        {"info": NOT_ON_PUBLIC_PAGES},
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     to_address: so.Mapped[str] = so.mapped_column(sa.String(254))

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
+from .pages import NOT_ON_PUBLIC_PAGES
 from .types import StrEnumType, UTCDateTime, utcnow
 
 
@@ -28,6 +29,7 @@ class Payment(db.Model):
     """Money for one thing: a registration or a membership. Amounts in euro cents."""
 
     __tablename__ = "payments"
+    __table_args__ = {"info": NOT_ON_PUBLIC_PAGES}
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     registration_id: so.Mapped[int | None] = so.mapped_column(
@@ -63,6 +65,7 @@ class StripeEvent(db.Model):
     """A Stripe webhook event already processed: its id is the key, so it is handled once."""
 
     __tablename__ = "stripe_events"
+    __table_args__ = {"info": NOT_ON_PUBLIC_PAGES}
 
     id: so.Mapped[str] = so.mapped_column(sa.String(255), primary_key=True)
     type: so.Mapped[str] = so.mapped_column(sa.String(100))

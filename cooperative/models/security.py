@@ -7,6 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
+from .pages import NOT_ON_PUBLIC_PAGES
 from .types import UTCDateTime, utcnow
 
 
@@ -15,6 +16,7 @@ class TwoFactor(db.Model):
     for (a code is never accepted twice). Pending until confirmed with a first code."""
 
     __tablename__ = "two_factor"
+    __table_args__ = {"info": NOT_ON_PUBLIC_PAGES}
 
     user_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
@@ -41,6 +43,7 @@ class RecoveryCode(db.Model):
     once, when it is made)."""
 
     __tablename__ = "recovery_codes"
+    __table_args__ = {"info": NOT_ON_PUBLIC_PAGES}
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(
@@ -62,6 +65,7 @@ class AuditEntry(db.Model):
     """
 
     __tablename__ = "audit_log"
+    __table_args__ = {"info": NOT_ON_PUBLIC_PAGES}
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)

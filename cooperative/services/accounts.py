@@ -17,7 +17,6 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from ..extensions import db
 from ..models import User, new_session_key, normalise_email, utcnow
 from ..models.accounts import password_matches
-from ..page_cache import UNSHOWN_CHANGE
 from .mail import external_url, queue_mail
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600
@@ -48,12 +47,11 @@ def user_for_session(session_id: str) -> User | None:
 def log_out_everywhere(user: User) -> None:
     """End every session and remember-me cookie of `user`, on every device.
 
-    One UPDATE that says it changes nothing a public page shows, so logging out keeps
-    the public pages in memory (a password change goes through `User.set_password`).
+    One UPDATE of `session_key`, which no public page shows, so logging out keeps the
+    public pages in memory (a password change goes through `User.set_password`).
     """
     db.session.execute(
         sa.update(User).where(User.id == user.id).values(session_key=new_session_key()),
-        execution_options=UNSHOWN_CHANGE,
     )
 
 

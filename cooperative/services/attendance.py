@@ -42,7 +42,6 @@ from ..models import (
     User,
     utcnow,
 )
-from ..page_cache import UNSHOWN_CHANGE
 from . import audit
 from .mail import external_url, queue_mail
 from .registration import (
@@ -756,7 +755,7 @@ def _set_check_in(update: sa.Update, action: str, by: User, now: datetime) -> li
     log), return those ids."""
     changed = db.session.execute(
         update.returning(Attendee.id, Attendee.registration_id),
-        execution_options={"synchronize_session": False, **UNSHOWN_CHANGE},
+        execution_options={"synchronize_session": False},
     ).all()
     ids = [row.id for row in changed]
     _record(ids, action, by, now)

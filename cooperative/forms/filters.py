@@ -3,15 +3,17 @@ change nothing).
 
 A person's typing is forgiven: `filters` holds the values tidied (spaces collapsed, control
 characters dropped, cut at TEXT_MAX), and the page explains values it does not know. A
-program is told: `validate()` refuses, with a message in English for the API, what the
-tidying would have had to change or drop.
+program is told: `validate()` refuses, with a message in English for the API, text longer
+than TEXT_MAX or with a control character (as it was sent) and a period it does not know.
 """
 
 import re
 
 from wtforms import Form, StringField, ValidationError
+from wtforms.validators import Length
 
 from ..services.event_list import PERIOD_DAYS, EventFilters
+from .fields import strip
 
 TEXT_MAX = 200
 # PostgreSQL cannot compare text with a NUL character in it; no filter needs any of these.
@@ -25,13 +27,25 @@ def tidy(value: str | None) -> str:
     return " ".join(_CONTROL_CHARACTERS.sub(" ", value or "").split())[:TEXT_MAX]
 
 
-def plain_text(form, field) -> None:
-    """Refuses text longer than TEXT_MAX or with a control character, as it was sent."""
-    raw = field.raw_data[0] if field.raw_data else ""
+def _too_long(name: str) -> str:
+    return f"{name} must be at most {TEXT_MAX} characters"
+
+
+def text_refusal(name: str, raw: str) -> str | None:
+    """Why the text `raw`, sent as the parameter `name`, is refused (longer than TEXT_MAX,
+    or with a control character), in English; None when it is not."""
     if len(raw) > TEXT_MAX:
-        raise ValidationError(f"{field.name} must be at most {TEXT_MAX} characters")
+        return _too_long(name)
     if _CONTROL_CHARACTERS.search(raw):
-        raise ValidationError(f"{field.name} must not contain control characters")
+        return f"{name} must not contain control characters"
+    return None
+
+
+def plain_text(form, field) -> None:
+    """Refuses (`text_refusal`) the text as it was sent."""
+    message = text_refusal(field.name, field.raw_data[0] if field.raw_data else "")
+    if message:
+        raise ValidationError(message)
 
 
 def known_period(form, field) -> None:
@@ -40,23 +54,31 @@ def known_period(form, field) -> None:
         raise ValidationError(f"{field.name} must be one of {', '.join(PERIOD_DAYS)}")
 
 
+def filter_text(name: str, *validators) -> StringField:
+    """A text filter sent as `name`, refused as `text_refusal` says, then by `validators`."""
+    return StringField(
+        filters=[strip],
+        validators=[Length(max=TEXT_MAX, message=_too_long(name)), plain_text, *validators],
+    )
+
+
 class EventFilterForm(Form):
-    """`?q=&domain=&collective=&period=`: the filters of the event list, its calendar feed
+    """`?collective=&domain=&q=&period=`: the filters of the event list, its calendar feed
     and the API's event list (see `services.event_list.matching_events`)."""
 
-    collective = StringField(filters=[tidy], validators=[plain_text])
-    domain = StringField(filters=[tidy], validators=[plain_text])
-    q = StringField(filters=[tidy], validators=[plain_text])
-    period = StringField(filters=[tidy], validators=[plain_text, known_period])
+    collective = filter_text("collective")
+    domain = filter_text("domain")
+    q = filter_text("q")
+    period = filter_text("period", known_period)
 
     @property
     def filters(self) -> EventFilters:
         """What was asked for, tidied; an empty value means "any"."""
         return EventFilters(
-            domain=self.domain.data,
-            collective=self.collective.data,
-            q=self.q.data,
-            period=self.period.data,
+            domain=tidy(self.domain.data),
+            collective=tidy(self.collective.data),
+            q=tidy(self.q.data),
+            period=tidy(self.period.data),
         )
 
     def first_error(self) -> str | None:

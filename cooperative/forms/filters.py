@@ -22,9 +22,15 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 PLAIN_TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
 
 
+def spaced(value: str | None) -> str:
+    """The text with each control character as a space: a NUL between two words must not
+    join them into another slug or word."""
+    return _CONTROL_CHARACTERS.sub(" ", value or "")
+
+
 def tidy(value: str | None) -> str:
-    """The text without control characters, its spaces collapsed, at most TEXT_MAX long."""
-    return " ".join(_CONTROL_CHARACTERS.sub(" ", value or "").split())[:TEXT_MAX]
+    """The text's words with one space between them, at most TEXT_MAX characters."""
+    return " ".join((value or "").split())[:TEXT_MAX]
 
 
 def _too_long(name: str) -> str:
@@ -57,7 +63,7 @@ def known_period(form, field) -> None:
 def filter_text(name: str, *validators) -> StringField:
     """A text filter sent as `name`, refused as `text_refusal` says, then by `validators`."""
     return StringField(
-        filters=[strip],
+        filters=[spaced, strip],
         validators=[Length(max=TEXT_MAX, message=_too_long(name)), plain_text, *validators],
     )
 

@@ -32,8 +32,8 @@ from ..services import collectives as directory
 from ..services.collectives import CollectiveFilters
 from ..services.event_list import count_events, filtered_events
 from . import api_models as answers
-from .api_document import LIMIT_DEFAULT, document
-from .api_models import LIMIT_MAX, OFFSET_MAX
+from .api_document import document
+from .api_models import LIMIT_DEFAULT, LIMIT_MAX, OFFSET_MAX
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

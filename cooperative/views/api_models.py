@@ -18,6 +18,7 @@ from ..models import DIETS
 from ..services import collectives as directory
 from ..services.mail import external_url
 
+LIMIT_DEFAULT = 50
 LIMIT_MAX = 200
 OFFSET_MAX = 1_000_000
 

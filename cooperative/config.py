@@ -150,6 +150,8 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "BABEL_DEFAULT_LOCALE": "nl",
+        # The cooperative's one time zone: pages, mails, calendar files and the API
+        # (i18n.local_zone reads it through Flask-Babel).
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "cooperative" / "translations"),
         "WTF_CSRF_TIME_LIMIT": None,

@@ -6,9 +6,10 @@ choice in a cookie; a logged-in person's own language comes next.
 
 from datetime import datetime
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, has_request_context, request
-from flask_babel import format_date, format_time, get_locale
+from flask_babel import format_date, format_time, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -80,6 +81,14 @@ def switch_language_url(lang: str) -> str:
 WEEKDAY_DATE = "EEEE d MMMM y"  # maandag 14 december 2026 / Monday 14 December 2026
 DATE = "d MMMM y"  # 14 december 2026 / 14 December 2026
 TIME = "HH:mm"  # 12:00, 19:30
+
+
+def local_zone() -> ZoneInfo:
+    """The cooperative's time zone, the one setting `BABEL_DEFAULT_TIMEZONE`
+    (Europe/Amsterdam) that Flask-Babel formats every date and time in. As a zoneinfo zone:
+    it also builds wall-clock times (`datetime.combine(day, time(19, 30), local_zone())`),
+    which Flask-Babel's pytz zone gets wrong. Needs the app."""
+    return ZoneInfo(str(get_timezone()))
 
 
 def weekday_date(value: datetime) -> str:

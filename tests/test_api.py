@@ -475,3 +475,51 @@ def test_real_responses_match_the_document(client, launch, document):
         schema = response["content"]["application/json"]["schema"]
         assert_keys_match(document, schema, body, url, set())
         validate_against(document, schema, body)
+
+
+# --- The filters of the event list page ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # Every word, each in the title, summary, description or venue.
+        ("?q=buurthuis", ["open-huis", "buurtdiner", "oogstfeest", "zonnepanelen"]),
+        ("?q=dak+zonne", ["zonnepanelen"]),
+        ("?q=zonne+lokaal", ["buurtdiner"]),
+        ("?q=zonne+oogst", []),
+        ("?period=today", []),
+        ("?period=week", ["open-huis", "buurtdiner", "oogstfeest", "zonnepanelen"]),
+        ("?period=month&domain=voedsel", ["oogstfeest"]),
+        ("?period=", ["open-huis", "buurtdiner", "oogstfeest", "zonnepanelen"]),
+    ],
+)
+def test_the_list_has_the_filters_of_the_event_page(client, program, query, expected):
+    body = get_json(client, f"/api/v1/events{query}")
+    assert slugs(body) == expected
+    assert body["count"] == len(expected)
+    # The site's event list shows the same events, in the same order.
+    page = client.get(f"/events{query}").get_data(as_text=True)
+    shown = re.findall(r'href="/events/([a-z0-9-]+)"', page)
+    assert list(dict.fromkeys(shown)) == expected
+
+
+@pytest.mark.parametrize("period", ["soon", "year", "x" * 201])
+def test_an_unknown_period_is_refused(client, program, period):
+    response = client.get(f"/api/v1/events?period={period}")
+    assert response.status_code == 400
+    message = response.get_json()["error"]
+    assert message in (
+        "period must be one of today, week, month",
+        "period must be at most 200 characters",
+    )
+
+
+def test_the_document_offers_the_periods_of_the_event_page(document):
+    parameters = document["components"]["parameters"]
+    assert parameters["period"]["schema"]["enum"] == ["today", "week", "month"]
+    listed = {
+        follow(document, p)[0]["name"]
+        for p in document["paths"]["/api/v1/events"]["get"]["parameters"]
+    }
+    assert listed == {"collective", "domain", "q", "period", "limit", "offset"}

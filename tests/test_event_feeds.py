@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from icalendar import Calendar
 
+from cooperative import create_app
+from cooperative.extensions import db
 from cooperative.models import EventStatus
 from cooperative.services.registration import PersonChoice
 from tests.factories import (
@@ -215,3 +217,26 @@ def test_a_hostile_title_cannot_leave_the_script_element(client, app):
     assert "<script>alert(1)" not in html
     assert len(LD_RE.findall(html)) == 1
     assert structured_data(client, "gevaarlijk")["name"] == title
+
+
+def test_the_time_zone_is_one_setting(app, database_url, events):
+    """BABEL_DEFAULT_TIMEZONE alone decides the time zone of the calendar and the API."""
+    london = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "BASE_URL": "http://localhost",
+            "BABEL_DEFAULT_TIMEZONE": "Europe/London",
+            "PAGE_CACHE_BYTES": 0,
+        }
+    )
+    client = london.test_client()
+    calendar = calendar_of(client.get("/events.ics"))
+    assert [str(zone["tzid"]) for zone in calendar.walk("VTIMEZONE")] == ["Europe/London"]
+    start = vevents(calendar)["Zonnepanelen avond"]["dtstart"]
+    assert start.params["TZID"] == "Europe/London"
+    assert (start.dt.hour, start.dt.minute) == (18, 30)
+    event = client.get("/api/v1/events/zonnepanelen").get_json()
+    assert event["starts_at"].endswith("T18:30:00+00:00")
+    with london.app_context():
+        db.engine.dispose()

@@ -12,7 +12,7 @@ from wtforms.validators import Length
 
 import cooperative.forms
 import cooperative.views
-from cooperative.forms.fields import EuroField, strip
+from cooperative.forms.fields import EuroField, page_number, strip
 
 # Parsed into a number by the field itself: more than a few digits is no amount at all.
 PARSED = (EuroField,)
@@ -55,3 +55,27 @@ def test_every_text_field_is_cleaned_and_limited(unbound):
 def test_the_forms_are_found():
     names = {form.__qualname__ for form in all_forms()}
     assert {"RegistrationForm", "PersonForm", "WalkInForm", "PlanForm", "LoginForm"} <= names
+
+
+@pytest.mark.parametrize(
+    ("raw", "maximum", "page"),
+    [
+        (None, None, 1),
+        ("", 50, 1),
+        ("3", 50, 3),
+        (" 2 ", 50, 2),
+        ("0", 50, 1),
+        ("-1", 50, 1),
+        ("+2", 50, 1),
+        ("1.5", 50, 1),
+        ("abc", 50, 1),
+        ("\u0663", 50, 1),  # an Arabic 3: a digit, but not one a link writes
+        ("\u00b2", 50, 1),
+        ("51", 50, 50),
+        ("9" * 5000, 50, 50),  # longer than int() reads
+        ("9" * 5000, None, 10**9),
+        ("70", None, 70),
+    ],
+)
+def test_one_page_number_parser_for_every_list(raw, maximum, page):
+    assert page_number(raw, maximum) == page

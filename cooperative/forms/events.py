@@ -9,7 +9,6 @@ already taken, meals people signed up for).
 """
 
 import re
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -37,7 +36,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..i18n import DIET_LABELS
+from ..i18n import DIET_LABELS, local_zone
 from ..models import DIETS, Event, PaymentMode
 from ..services.events import SLUG_MAX_LENGTH, EventPlan, MealPlan
 from ..services.registration import PWYC_MAX_CENTS
@@ -45,7 +44,6 @@ from ..slugs import slug_is_valid
 from .fields import AmountRequired, EuroField, strip
 from .registration import MultiCheckboxField
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # However many meals a request posts, no more are read.
 MAX_MEALS = 12
 MAX_PARTY_SIZE = 20
@@ -80,7 +78,7 @@ def amsterdam_time(label, required: bool = False, description=None) -> DateTimeL
     return DateTimeLocalField(
         label,
         format=DATETIME_FORMATS,
-        tz=AMSTERDAM,
+        tz=local_zone,  # read when the form is, from the app's setting
         validators=validators,
         description=description or _l("Amsterdam time, for example 2030-06-12 17:30."),
         invalid_value_message=_l("Please write a day and time, for example 2030-06-12 17:30."),

@@ -98,3 +98,18 @@ def show_refusal(form, refusal: Refused, default: str | None = None) -> None:
             field.errors = [*field.errors, refusal.message]
             return
     form.form_errors.append(refusal.message)
+
+
+# More digits than any list has pages; int() of a longer string is never tried.
+_PAGE_DIGITS_MAX = 9
+
+
+def page_number(raw: str | None, maximum: int | None = None) -> int:
+    """`?page=N` as a page number, for every paged list: a whole number of at least 1
+    (ASCII digits, spaces around them allowed). Never refuses: anything else counts as 1,
+    and a number above `maximum` counts as `maximum`."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()):
+        return 1
+    page = max(int(raw), 1) if len(raw) <= _PAGE_DIGITS_MAX else 10**_PAGE_DIGITS_MAX
+    return page if maximum is None else min(page, maximum)

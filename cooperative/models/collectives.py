@@ -66,6 +66,14 @@ class Collective(db.Model):
     def __repr__(self) -> str:
         return f"<Collective {self.slug}>"
 
+    @classmethod
+    def in_domain(cls, slug: str) -> sa.ColumnElement[bool]:
+        """SQL for "works in the domain `slug`": as its primary domain or as another one.
+        The one home of that rule, for the directory, the event list and the API."""
+        return sa.or_(
+            cls.primary_domain.has(Domain.slug == slug), cls.domains.any(Domain.slug == slug)
+        )
+
 
 class CollectiveRole(db.Model):
     """A person who may manage a collective and its events."""

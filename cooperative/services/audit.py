@@ -13,12 +13,12 @@ cancelled (and refunded) by an organiser, also by cancelling the whole event.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
+from ..i18n import local_zone
 from ..models import Attendee, AuditEntry, Registration, User, utcnow
 
 ACTIONS = {
@@ -34,7 +34,6 @@ ACTIONS = {
     "registration.refund": _l("Cancelled and refunded by an organiser"),
     "registration.event_cancelled": _l("Cancelled with the event"),
 }
-LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 
 
 def _plain(values: dict | None) -> dict | None:
@@ -134,7 +133,7 @@ class AuditFilters:
 
 
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time(), LOCAL_TIME)
+    return datetime.combine(day, time(), local_zone())
 
 
 def _subject_matches(words: str):

@@ -1,6 +1,7 @@
 """Calendar files (RFC 5545) for events: one event, or a feed people subscribe to.
 
-Times are written in Europe/Amsterdam with its VTIMEZONE, so calendars show the wall-clock
+Times are written in the cooperative's time zone (`local_zone`, Europe/Amsterdam) with its
+VTIMEZONE, so calendars show the wall-clock
 time of the evening whatever zone the reader is in. UIDs are stable: the same event keeps
 its UID in every file and feed, so a calendar updates it instead of adding a copy.
 """
@@ -8,23 +9,22 @@ its UID in every file and feed, so a calendar updates it instead of adding a cop
 from collections.abc import Iterable
 from functools import cache
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from icalendar import Calendar, Timezone
 from icalendar import Event as CalendarEvent
 
+from ..i18n import local_zone
 from ..models import Event, EventStatus, utcnow
 from .mail import external_url
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
 
 @cache
-def _amsterdam_vtimezone() -> bytes:
-    """Amsterdam's VTIMEZONE as written in a file, worked out from the zone database once
-    (it takes milliseconds, and every confirmation e-mail carries a calendar file)."""
-    return Timezone.from_tzid("Europe/Amsterdam").to_ical()
+def _vtimezone(tzid: str) -> Timezone:
+    """The VTIMEZONE of the zone `tzid`, worked out from the zone database once per process
+    (it takes milliseconds, and every confirmation e-mail carries a calendar file). Only
+    ever written out, never changed, so every calendar may hold the same one."""
+    return Timezone.from_tzid(tzid)
 
 
 def event_uid(event: Event) -> str:
@@ -36,8 +36,9 @@ def _vevent(event: Event) -> CalendarEvent:
     entry = CalendarEvent()
     entry.add("uid", event_uid(event))
     entry.add("dtstamp", utcnow())
-    entry.add("dtstart", event.starts_at.astimezone(AMSTERDAM))
-    entry.add("dtend", event.ends_at.astimezone(AMSTERDAM))
+    zone = local_zone()
+    entry.add("dtstart", event.starts_at.astimezone(zone))
+    entry.add("dtend", event.ends_at.astimezone(zone))
     entry.add("summary", event.title)
     description = "\n\n".join(part for part in (event.summary, event.description) if part)
     url = external_url("events.show", slug=event.slug)
@@ -58,17 +59,18 @@ def _vevent(event: Event) -> CalendarEvent:
 
 
 def event_calendar(events: Iterable[Event], name: str = "MeentCoop") -> bytes:
-    """An iCalendar file with `events`, their times in Amsterdam time with a VTIMEZONE."""
+    """An iCalendar file with `events`, their times in local time with its VTIMEZONE."""
+    events = list(events)
+    tzid = local_zone().key
     calendar = Calendar()
     calendar.add("prodid", "-//MeentCoop//cooperative//NL")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", "Europe/Amsterdam")
+    calendar.add("x-wr-timezone", tzid)
+    if events:
+        # Before the events whose times refer to it.
+        calendar.add_component(_vtimezone(tzid))
     for event in events:
         calendar.add_component(_vevent(event))
-    # The VTIMEZONE goes before the first event. Any text in the file has its line breaks
-    # escaped, so only a component starts a line with BEGIN:VEVENT.
-    return calendar.to_ical().replace(
-        b"\r\nBEGIN:VEVENT\r\n", b"\r\n" + _amsterdam_vtimezone() + b"BEGIN:VEVENT\r\n", 1
-    )
+    return calendar.to_ical()

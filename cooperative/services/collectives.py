@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
+from ..forms.fields import page_number
 from ..models import (
     Collective,
     CollectiveRole,
@@ -29,15 +30,21 @@ from ..models import (
 )
 from ..refusals import Refused
 from ..slugs import free_slug, slug_taken
+from .event_list import every_word_in
 from .mail import external_url, queue_mail
 
 PAGE_SIZE = 24
 PAGE_MAX = 100
 QUERY_MAX_LENGTH = 200
-QUERY_MAX_WORDS = 10
 PAST_EVENTS_SHOWN = 10
 FEED_PAST_EVENTS = 50
 SLUG_MAX_LENGTH = 80
+SEARCHED_COLUMNS = (
+    Collective.name,
+    Collective.summary,
+    Collective.description,
+    Collective.neighbourhood,
+)
 # PostgreSQL cannot compare text with a NUL character in it; no filter needs any of these.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -55,8 +62,7 @@ class CollectiveFilters:
 
     Empty means "any". Values are kept as given (trimmed, control characters removed), so an
     unknown domain or neighbourhood finds nothing and the page can say why. `page` is how
-    many pages of cards are shown (the "more" button adds one); anything but a whole number
-    from 1 to PAGE_MAX counts as 1.
+    many pages of cards are shown (the "more" button adds one), read by `page_number`.
     """
 
     domain: str = ""
@@ -67,13 +73,11 @@ class CollectiveFilters:
     @classmethod
     def from_args(cls, args: MultiDict) -> "CollectiveFilters":
         """The filters in a query string; anything else in it is ignored."""
-        raw_page = args.get("page", "")
-        page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() else 1
         return cls(
             domain=_clean(args.get("domain", ""), 40),
             neighbourhood=_clean(args.get("neighbourhood", ""), 80),
             q=_clean(args.get("q", ""), QUERY_MAX_LENGTH),
-            page=page if 1 <= page <= PAGE_MAX else 1,
+            page=page_number(args.get("page"), PAGE_MAX),
         )
 
     @property
@@ -116,28 +120,10 @@ def _matching(filters: CollectiveFilters, with_domain: bool = True) -> list:
     """
     clauses = [Collective.is_published]
     if with_domain and filters.domain:
-        clauses.append(
-            sa.or_(
-                Collective.primary_domain.has(Domain.slug == filters.domain),
-                Collective.domains.any(Domain.slug == filters.domain),
-            )
-        )
+        clauses.append(Collective.in_domain(filters.domain))
     if filters.neighbourhood:
         clauses.append(Collective.neighbourhood == filters.neighbourhood)
-    for word in filters.q.split()[:QUERY_MAX_WORDS]:
-        clauses.append(
-            sa.or_(
-                *(
-                    column.icontains(word, autoescape=True)
-                    for column in (
-                        Collective.name,
-                        Collective.summary,
-                        Collective.description,
-                        Collective.neighbourhood,
-                    )
-                )
-            )
-        )
+    clauses.extend(every_word_in(filters.q, SEARCHED_COLUMNS))
     return clauses
 
 

@@ -5,11 +5,11 @@ today so the demo is always current. Running it twice adds nothing.
 """
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..i18n import local_zone
 from ..models import (
     Collective,
     CollectiveRole,
@@ -23,8 +23,6 @@ from ..models import (
     User,
     utcnow,
 )
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 DOMAINS = [
     ("energie", "Energie", "Energy"),
@@ -222,7 +220,7 @@ DEMO_ACCOUNTS = [
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     """A wall-clock time in Amsterdam on `day`, as an aware datetime."""
-    return datetime.combine(day, time(hour, minute), tzinfo=AMSTERDAM)
+    return datetime.combine(day, time(hour, minute), tzinfo=local_zone())
 
 
 def _events(today: date) -> list[dict]:
@@ -318,7 +316,7 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
 
     Demo data from an older version gets what it lacks too: a demo account its missing
     collectives, a demo event without a host its host. Nothing else is changed."""
-    today = today or utcnow().astimezone(AMSTERDAM).date()
+    today = today or utcnow().astimezone(local_zone()).date()
     added = {"domains": 0, "collectives": 0, "plans": 0, "users": 0, "events": 0}
 
     domains = {d.slug: d for d in db.session.scalars(sa.select(Domain))}

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
-from ..forms.fields import show_refusal
+from ..forms.fields import page_number, show_refusal
 from ..forms.membership import (
     BankTransferForm,
     DecisionForm,
@@ -136,7 +136,7 @@ def _filter_form() -> MemberFilterForm:
 def members():
     """Every membership, searchable and filtered by status, plan and neighbourhood."""
     form = _filter_form()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     rows = db.session.scalars(
         _member_query(form).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
     ).all()

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..forms.audit import AuditFilterForm
+from ..forms.fields import page_number
 from ..money import format_euros
 from ..services import audit
 from .decorators import admin_required
@@ -60,13 +61,12 @@ def index():
         (str(person.id), person.name or person.email) for person in audit.actors()
     ]
     valid = form.validate()
-    page = request.args.get("page", 1, type=int) or 1
     filters = audit.AuditFilters(
         actor_id=int(form.actor.data) if form.actor.data and not form.actor.errors else None,
         subject=form.subject.data if not form.subject.errors else "",
         since=form.since.data if not form.since.errors else None,
         until=form.until.data if not form.until.errors else None,
-        page=max(min(page, 100_000), 1),
+        page=page_number(request.args.get("page"), 100_000),
     )
     entries, more = audit.entries(filters, PAGE_SIZE)
     return render_template(

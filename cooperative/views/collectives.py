@@ -25,12 +25,12 @@ from flask_login import current_user, login_required
 from ..extensions import db, htmx, limiter
 from ..forms.collectives import CollectiveForm, SuggestionForm
 from ..forms.fields import show_refusal
-from ..i18n import current_locale
+from ..i18n import current_locale, local_zone
 from ..models import Collective
 from ..page_cache import cached_page
 from ..refusals import Refused
 from ..services import collectives as directory
-from ..services.calendar import AMSTERDAM, event_calendar
+from ..services.calendar import event_calendar
 from ..services.collectives import PAGE_SIZE, CollectiveFilters
 from ..services.mail import external_url
 
@@ -172,7 +172,7 @@ def collective_structured_data(collective: Collective, upcoming=()) -> dict:
                 "@type": "Event",
                 "name": event.title,
                 "url": external_url("events.show", slug=event.slug),
-                "startDate": event.starts_at.astimezone(AMSTERDAM).isoformat(timespec="seconds"),
+                "startDate": event.starts_at.astimezone(local_zone()).isoformat(timespec="seconds"),
             }
             for event in upcoming
         ]

@@ -1,22 +1,20 @@
 """Public event pages."""
 
-import re
-from dataclasses import asdict, dataclass
-from datetime import datetime, time, timedelta
-
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.datastructures import MultiDict
 
 from ..extensions import db, htmx
+from ..forms.fields import page_number
+from ..forms.filters import EventFilterForm
 from ..forms.registration import RegistrationForm
-from ..i18n import current_locale
+from ..i18n import current_locale, local_zone
 from ..models import Collective, Domain, Event, EventStatus, utcnow
 from ..money import format_amount
 from ..page_cache import cached_page, keep_until
-from ..services.calendar import AMSTERDAM, event_calendar
+from ..services.calendar import event_calendar
+from ..services.event_list import PERIOD_DAYS, EventFilters, count_events, filtered_events
 from ..services.mail import external_url
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -24,125 +22,12 @@ bp = Blueprint("events", __name__, url_prefix="/events")
 
 # --- The event list and its feed: one set of filters for both ------------------------------
 
-# How many days from the start of today (in Amsterdam) each period covers.
-PERIOD_DAYS = {"today": 1, "week": 7, "month": 31}
-QUERY_MAX_LENGTH = 200
 # The list shows this many events a page; "Show more events" adds a page.
 PAGE_SIZE = 24
 # `?page=` above this shows this many pages: no request loads more than PAGE_MAX * PAGE_SIZE.
 PAGE_MAX = 50
 LIST_TARGET = "event-list"
 MORE_TARGET = "event-cards"
-QUERY_MAX_WORDS = 10
-# PostgreSQL cannot compare text with a NUL character in it; no filter needs any of these.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _clean(value: str, limit: int) -> str:
-    return " ".join(_CONTROL_CHARACTERS.sub(" ", value).split())[:limit]
-
-
-@dataclass(frozen=True)
-class EventFilters:
-    """What a person asked the event list for: `?domain=&collective=&q=&period=`.
-
-    Empty means "any". Values are kept as given (trimmed, control characters removed, the
-    search cut at QUERY_MAX_LENGTH characters), so an unknown slug or period simply finds
-    nothing and the page can say why.
-    """
-
-    domain: str = ""
-    collective: str = ""
-    q: str = ""
-    period: str = ""
-
-    @classmethod
-    def from_args(cls, args: MultiDict) -> "EventFilters":
-        """The filters in a query string; anything else in it is ignored."""
-        return cls(
-            domain=_clean(args.get("domain", ""), 80),
-            collective=_clean(args.get("collective", ""), 80),
-            q=_clean(args.get("q", ""), QUERY_MAX_LENGTH),
-            period=_clean(args.get("period", ""), 20),
-        )
-
-    @property
-    def active(self) -> bool:
-        return any(asdict(self).values())
-
-    def as_args(self) -> dict[str, str]:
-        """The filters that are set, for a link that keeps them."""
-        return {name: value for name, value in asdict(self).items() if value}
-
-
-def filtered_events(filters: EventFilters, now: datetime | None = None) -> sa.Select:
-    """Upcoming published events that match `filters`, soonest first, hosts and meals loaded.
-
-    The filters are those of `matching_events`. The list page and the calendar feed both
-    use this; the list takes one page of it at a time, the feed all of it.
-    """
-    return matching_events(filters, now).options(
-        sa.orm.joinedload(Event.collective), sa.orm.selectinload(Event.meal_options)
-    )
-
-
-def count_events(filters: EventFilters, now: datetime | None = None) -> int:
-    """How many upcoming published events match `filters`, all pages together (one query)."""
-    query = matching_events(filters, now).order_by(None)
-    return db.session.scalar(query.with_only_columns(sa.func.count(Event.id)))
-
-
-def matching_events(filters: EventFilters, now: datetime | None = None) -> sa.Select:
-    """Upcoming published events that match `filters`, soonest first, nothing else loaded.
-
-    - domain: the host collective has that domain, as its primary domain or another one;
-    - collective: the host collective's slug;
-    - q: every word appears in the title, summary, description or venue, in any case
-      (ILIKE on PostgreSQL; on SQLite LIKE, which ignores the case of A-Z only);
-    - period: `today`, `week` (7 days) or `month` (31 days), counted in whole days in
-      Amsterdam from the start of today; an event counts when it starts before the end.
-    An unknown period matches nothing.
-    """
-    now = now or utcnow()
-    query = Event.upcoming(now)
-    if filters.domain:
-        has_domain = sa.or_(
-            Collective.primary_domain.has(Domain.slug == filters.domain),
-            Collective.domains.any(Domain.slug == filters.domain),
-        )
-        query = query.where(Event.collective.has(sa.and_(Collective.is_published, has_domain)))
-    if filters.collective:
-        query = query.where(
-            Event.collective.has(
-                sa.and_(Collective.is_published, Collective.slug == filters.collective)
-            )
-        )
-    for word in filters.q.split()[:QUERY_MAX_WORDS]:
-        query = query.where(
-            sa.or_(
-                *(
-                    column.icontains(word, autoescape=True)
-                    for column in (Event.title, Event.summary, Event.description, Event.venue)
-                )
-            )
-        )
-    if filters.period:
-        days = PERIOD_DAYS.get(filters.period)
-        if days is None:
-            return query.where(sa.false())
-        today = now.astimezone(AMSTERDAM).date()
-        until = datetime.combine(today + timedelta(days=days), time(0), tzinfo=AMSTERDAM)
-        query = query.where(Event.starts_at < until)
-    return query
-
-
-def page_number(args: MultiDict) -> int:
-    """`?page=N`: how many pages of events the list shows. Anything but a whole number of
-    at least 1 counts as 1; a number above PAGE_MAX counts as PAGE_MAX."""
-    raw = args.get("page", "").strip()
-    if not (raw.isascii() and raw.isdigit()):
-        return 1
-    return min(max(int(raw), 1), PAGE_MAX)
 
 
 def _unknown_filters(filters: EventFilters, domains, collectives) -> list[str]:
@@ -168,8 +53,8 @@ def index():
     ones too, gets the whole page. Unknown filter values give an empty, explained list, never
     an error. A fixed number of queries, whatever the number of events.
     """
-    filters = EventFilters.from_args(request.args)
-    page = page_number(request.args)
+    filters = EventFilterForm(request.args).filters
+    page = page_number(request.args.get("page"), PAGE_MAX)
     more_only = bool(htmx) and htmx.target == MORE_TARGET
     now = utcnow()
     offset = (page - 1) * PAGE_SIZE if more_only else 0
@@ -212,7 +97,7 @@ def index():
 
 def feed():
     """The upcoming events as a calendar people subscribe to, with the list's filters."""
-    filters = EventFilters.from_args(request.args)
+    filters = EventFilterForm(request.args).filters
     events = db.session.scalars(filtered_events(filters)).all()
     return Response(
         event_calendar(events, name=_feed_name(filters)),
@@ -280,14 +165,15 @@ def event_structured_data(event: Event) -> dict:
     Needs the event's host and meals loaded; the template turns it into JSON with `tojson`.
     """
     url = external_url("events.show", slug=event.slug)
+    zone = local_zone()
     data = {
         "@context": "https://schema.org",
         "@type": "Event",
         "name": event.title,
         "description": event.description or event.summary,
         "url": url,
-        "startDate": event.starts_at.astimezone(AMSTERDAM).isoformat(timespec="seconds"),
-        "endDate": event.ends_at.astimezone(AMSTERDAM).isoformat(timespec="seconds"),
+        "startDate": event.starts_at.astimezone(zone).isoformat(timespec="seconds"),
+        "endDate": event.ends_at.astimezone(zone).isoformat(timespec="seconds"),
         "eventStatus": SCHEMA
         + ("EventCancelled" if event.status == EventStatus.CANCELLED else "EventScheduled"),
         "eventAttendanceMode": SCHEMA + "OfflineEventAttendanceMode",
@@ -324,7 +210,7 @@ def event_structured_data(event: Event) -> dict:
                 "priceCurrency": "EUR",
             }
         if meal.signup_deadline is not None:
-            offer["validThrough"] = meal.signup_deadline.astimezone(AMSTERDAM).isoformat(
+            offer["validThrough"] = meal.signup_deadline.astimezone(zone).isoformat(
                 timespec="seconds"
             )
         offers.append(offer)

@@ -1,0 +1,94 @@
+"""GET forms that filter a public list, read from the query string (no CSRF token: they
+change nothing).
+
+A person's typing is forgiven: `filters` holds the values tidied (spaces collapsed, control
+characters dropped, cut at TEXT_MAX), and the page explains values it does not know. A
+program is told: `validate()` refuses, with a message in English for the API, text longer
+than TEXT_MAX or with a control character (as it was sent) and a period it does not know.
+"""
+
+import re
+
+from wtforms import Form, StringField, ValidationError
+from wtforms.validators import Length
+
+from ..services.event_list import PERIOD_DAYS, EventFilters
+from .fields import strip
+
+TEXT_MAX = 200
+# PostgreSQL cannot compare text with a NUL character in it; no filter needs any of these.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# The same rule as a JSON Schema pattern, for the API's document.
+PLAIN_TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
+
+
+def spaced(value: str | None) -> str:
+    """The text with each control character as a space: a NUL between two words must not
+    join them into another slug or word."""
+    return _CONTROL_CHARACTERS.sub(" ", value or "")
+
+
+def tidy(value: str | None) -> str:
+    """The text's words with one space between them, at most TEXT_MAX characters."""
+    return " ".join((value or "").split())[:TEXT_MAX]
+
+
+def _too_long(name: str) -> str:
+    return f"{name} must be at most {TEXT_MAX} characters"
+
+
+def text_refusal(name: str, raw: str) -> str | None:
+    """Why the text `raw`, sent as the parameter `name`, is refused (longer than TEXT_MAX,
+    or with a control character), in English; None when it is not."""
+    if len(raw) > TEXT_MAX:
+        return _too_long(name)
+    if _CONTROL_CHARACTERS.search(raw):
+        return f"{name} must not contain control characters"
+    return None
+
+
+def plain_text(form, field) -> None:
+    """Refuses (`text_refusal`) the text as it was sent."""
+    message = text_refusal(field.name, field.raw_data[0] if field.raw_data else "")
+    if message:
+        raise ValidationError(message)
+
+
+def known_period(form, field) -> None:
+    """Refuses a period that is not one of PERIOD_DAYS."""
+    if field.data and field.data not in PERIOD_DAYS:
+        raise ValidationError(f"{field.name} must be one of {', '.join(PERIOD_DAYS)}")
+
+
+def filter_text(name: str, *validators) -> StringField:
+    """A text filter sent as `name`, refused as `text_refusal` says, then by `validators`."""
+    return StringField(
+        filters=[spaced, strip],
+        validators=[Length(max=TEXT_MAX, message=_too_long(name)), plain_text, *validators],
+    )
+
+
+class EventFilterForm(Form):
+    """`?collective=&domain=&q=&period=`: the filters of the event list, its calendar feed
+    and the API's event list (see `services.event_list.matching_events`)."""
+
+    collective = filter_text("collective")
+    domain = filter_text("domain")
+    q = filter_text("q")
+    period = filter_text("period", known_period)
+
+    @property
+    def filters(self) -> EventFilters:
+        """What was asked for, tidied; an empty value means "any"."""
+        return EventFilters(
+            domain=tidy(self.domain.data),
+            collective=tidy(self.collective.data),
+            q=tidy(self.q.data),
+            period=tidy(self.period.data),
+        )
+
+    def first_error(self) -> str | None:
+        """After `validate()`: the message of the first refused field, or None."""
+        for messages in self.errors.values():
+            return messages[0]
+        return None

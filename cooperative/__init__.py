@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, errors, i18n, money, page_cache, performance, request_limits, security
 from .config import PROJECT_ROOT, from_environment
 from .extensions import babel, csrf, db, htmx, limiter, login_manager
+from .services import stripe_calls
 
 
 def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
@@ -28,8 +29,8 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
     if config:
         app.config.update(config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # Writers queue behind the one holding the write lock (see lock_event) for up to
-        # 30 seconds instead of failing at once.
+        # Writers queue behind the one holding the write lock for up to 30 seconds
+        # instead of failing at once (lock_event waits LOCK_TIMEOUT_SECONDS at most).
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
             "connect_args": {"timeout": 30},
@@ -100,6 +101,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
     performance.init_app(app)
     page_cache.init_app(app)
     cli.init_app(app)
+    stripe_calls.init_app(app)
     errors.init_app(app)  # last: see its docstring
     return app
 

@@ -1,0 +1,93 @@
+"""Locking an event's row: the one way to serialise changes to who holds a seat.
+
+`lock_event` holds the event's row until the transaction ends, so whatever counts and
+then writes (seats, meals, the waiting list) sees every other such change before or
+after it, never half of one. A lock is waited for at most LOCK_TIMEOUT_SECONDS: then
+`LockTimeout` is raised and the visitor gets a "busy, try again" page (errors.py), not
+a 500 and not a request that hangs. As in pretix (`base/services/locking.py`), a lock
+is refused outside a transaction, where it would end as soon as it was taken.
+
+Nothing slow happens while a lock is held: no call to Stripe or to a mail server. Those
+are recorded in the transaction (the outbox, `services/stripe_calls.py`) and made after
+the commit.
+"""
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import exc as sa_exc
+
+from .extensions import db
+from .models import Event
+
+# PostgreSQL's SQLSTATE for "lock_not_available" (a lock_timeout ran out).
+PG_LOCK_NOT_AVAILABLE = "55P03"
+
+
+class LockTimeout(Exception):
+    """Someone else held the event for longer than LOCK_TIMEOUT_SECONDS: try again."""
+
+
+class NotInTransaction(RuntimeError):
+    """`lock_event` was called where no transaction would keep the lock."""
+
+
+def lock_event(event: Event) -> None:
+    """Hold `event`'s row until the transaction ends; others who lock it wait meanwhile.
+
+    PostgreSQL: `SELECT ... FOR UPDATE` under `SET LOCAL lock_timeout`. SQLite has no
+    row locks: a write to the row takes the database's write lock (every writer waits
+    until commit), waited for under a busy timeout of the same length.
+
+    Refuses (NotInTransaction) on a connection that commits each statement on its own
+    (AUTOCOMMIT), where the lock would end as soon as it was taken; a session otherwise
+    begins its transaction on first use, and the lock lasts until its commit or
+    rollback. Raises LockTimeout when the lock is not had within LOCK_TIMEOUT_SECONDS
+    (the transaction must then be rolled back; errors.py does that for a request).
+    """
+    connection = db.session.connection()
+    if not connection.in_transaction() or _commits_each_statement(connection):
+        raise NotInTransaction("lock_event outside a transaction would end at once")
+    timeout_ms = int(current_app.config["LOCK_TIMEOUT_SECONDS"] * 1000)
+    try:
+        if connection.dialect.name == "sqlite":
+            _lock_sqlite(connection, event, timeout_ms)
+        else:
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {timeout_ms}")
+            connection.execute(sa.select(Event.id).where(Event.id == event.id).with_for_update())
+    except sa_exc.OperationalError as error:
+        if is_lock_timeout(error):
+            raise LockTimeout(str(error.orig)) from error
+        raise
+
+
+def _commits_each_statement(connection: sa.Connection) -> bool:
+    """Whether the driver's connection is in autocommit mode (asked without a query)."""
+    driver = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite":
+        return driver.isolation_level is None
+    return bool(getattr(driver, "autocommit", False))
+
+
+def _lock_sqlite(connection: sa.Connection, event: Event, timeout_ms: int) -> None:
+    """Take SQLite's write lock by writing the event's row, waiting at most `timeout_ms`;
+    other writes keep their longer busy timeout."""
+    usual_ms = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {timeout_ms}")
+    try:
+        connection.execute(
+            sa.update(Event).where(Event.id == event.id).values(id=Event.id),
+            execution_options={"synchronize_session": False},
+        )
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(usual_ms)}")
+
+
+def is_lock_timeout(error: BaseException) -> bool:
+    """Whether a database error says a lock was waited for too long (PostgreSQL's
+    lock_timeout, SQLite's "database is locked")."""
+    if isinstance(error, LockTimeout):
+        return True
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlstate", None) == PG_LOCK_NOT_AVAILABLE:
+        return True
+    return "database is locked" in str(original or "")

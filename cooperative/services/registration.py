@@ -1,8 +1,10 @@
 """Registering a party for an event: seats, meals, prices, the waiting list, cancelling.
 
 Every workflow here that can change who holds a seat first locks the event row
-(`lock_event`), then counts and writes inside the same transaction, so two people can
-never take the last seat at once. The caller commits; these functions only flush.
+(`locking.lock_event`), then counts and writes inside the same transaction, so two people
+can never take the last seat at once. Nothing here calls Stripe while the lock is held:
+refunds and closed Checkout pages are recorded (`stripe_calls`) and made after the
+commit. The caller commits; these functions only flush.
 """
 
 import hmac

@@ -13,7 +13,7 @@ the commit.
 """
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import exc as sa_exc
 
 from .extensions import db
@@ -21,6 +21,8 @@ from .models import Event
 
 # PostgreSQL's SQLSTATE for "lock_not_available" (a lock_timeout ran out).
 PG_LOCK_NOT_AVAILABLE = "55P03"
+# Where a pooled SQLite connection remembers the busy timeout it has.
+BUSY_TIMEOUT_MS = "busy_timeout_ms"
 
 
 class LockTimeout(Exception):
@@ -34,24 +36,25 @@ class NotInTransaction(RuntimeError):
 def lock_event(event: Event) -> None:
     """Hold `event`'s row until the transaction ends; others who lock it wait meanwhile.
 
-    PostgreSQL: `SELECT ... FOR UPDATE` under `SET LOCAL lock_timeout`. SQLite has no
-    row locks: a write to the row takes the database's write lock (every writer waits
-    until commit), waited for under a busy timeout of the same length.
+    PostgreSQL: `SELECT ... FOR UPDATE` under `SET LOCAL lock_timeout`
+    (LOCK_TIMEOUT_SECONDS). SQLite has no row locks: a write to the row takes the
+    database's write lock, which every writer on the site queues for until commit, so
+    it is waited for as long as any write: SQLITE_BUSY_TIMEOUT_SECONDS.
 
     Refuses (NotInTransaction) on a connection that commits each statement on its own
     (AUTOCOMMIT), where the lock would end as soon as it was taken; a session otherwise
     begins its transaction on first use, and the lock lasts until its commit or
-    rollback. Raises LockTimeout when the lock is not had within LOCK_TIMEOUT_SECONDS
-    (the transaction must then be rolled back; errors.py does that for a request).
+    rollback. Raises LockTimeout when the lock is not had in time (the
+    transaction must then be rolled back; errors.py does that for a request).
     """
     connection = db.session.connection()
     if not connection.in_transaction() or _commits_each_statement(connection):
         raise NotInTransaction("lock_event outside a transaction would end at once")
-    timeout_ms = int(current_app.config["LOCK_TIMEOUT_SECONDS"] * 1000)
     try:
         if connection.dialect.name == "sqlite":
-            _lock_sqlite(connection, event, timeout_ms)
+            _lock_sqlite(connection, event)
         else:
+            timeout_ms = int(current_app.config["LOCK_TIMEOUT_SECONDS"] * 1000)
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {timeout_ms}")
             connection.execute(sa.select(Event.id).where(Event.id == event.id).with_for_update())
     except sa_exc.OperationalError as error:
@@ -68,18 +71,39 @@ def _commits_each_statement(connection: sa.Connection) -> bool:
     return bool(getattr(driver, "autocommit", False))
 
 
-def _lock_sqlite(connection: sa.Connection, event: Event, timeout_ms: int) -> None:
-    """Take SQLite's write lock by writing the event's row, waiting at most `timeout_ms`;
-    other writes keep their longer busy timeout."""
-    usual_ms = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-    connection.exec_driver_sql(f"PRAGMA busy_timeout = {timeout_ms}")
-    try:
-        connection.execute(
-            sa.update(Event).where(Event.id == event.id).values(id=Event.id),
-            execution_options={"synchronize_session": False},
-        )
-    finally:
-        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(usual_ms)}")
+def _lock_sqlite(connection: sa.Connection, event: Event) -> None:
+    """Take SQLite's write lock by writing the event's row, waiting at most
+    SQLITE_BUSY_TIMEOUT_SECONDS (set on each connection when it opens; again here only
+    when the setting changed since)."""
+    wanted_ms = busy_timeout_ms(current_app.config)
+    info = connection.connection.info
+    if info.get(BUSY_TIMEOUT_MS) != wanted_ms:
+        _set_busy_timeout(connection.connection.dbapi_connection, info, wanted_ms)
+    connection.execute(sa.update(Event).where(Event.id == event.id).values(id=Event.id))
+
+
+def busy_timeout_ms(config) -> int:
+    return int(config["SQLITE_BUSY_TIMEOUT_SECONDS"] * 1000)
+
+
+def _set_busy_timeout(dbapi_connection, info: dict, milliseconds: int) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {milliseconds}")
+    cursor.close()
+    info[BUSY_TIMEOUT_MS] = milliseconds
+
+
+def init_app(app: Flask) -> None:
+    """On SQLite, every connection waits up to SQLITE_BUSY_TIMEOUT_SECONDS for the
+    database's write lock (every writer queues for it) instead of failing at once."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+
+    def on_connect(dbapi_connection, record) -> None:
+        _set_busy_timeout(dbapi_connection, record.info, busy_timeout_ms(app.config))
+
+    with app.app_context():
+        sa.event.listen(db.engine, "connect", on_connect)
 
 
 def is_lock_timeout(error: BaseException) -> bool:

@@ -115,4 +115,5 @@ class StripeCall(db.Model):
 
     __table_args__ = (
         sa.Index("ix_stripe_calls_status_next_attempt_at", "status", "next_attempt_at"),
+        {"info": NOT_ON_PUBLIC_PAGES},
     )

@@ -7,9 +7,20 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, errors, i18n, money, page_cache, performance, request_limits, security
+from . import (
+    cli,
+    errors,
+    i18n,
+    locking,
+    money,
+    page_cache,
+    performance,
+    request_limits,
+    security,
+)
 from .config import PROJECT_ROOT, from_environment
 from .extensions import babel, csrf, db, htmx, limiter, login_manager
+from .services import stripe_calls
 
 
 def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
@@ -27,19 +38,13 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
     app.config.from_mapping(from_environment(app.instance_path))
     if config:
         app.config.update(config)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # Writers queue behind the one holding the write lock (see lock_event) for up to
-        # 30 seconds instead of failing at once.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-            "connect_args": {"timeout": 30},
-        }
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     db.init_app(app)
+    locking.init_app(app)  # SQLite: writers queue for the write lock (busy timeout)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             sa.event.listen(db.engine, "connect", _write_ahead_log)
@@ -100,6 +105,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
     performance.init_app(app)
     page_cache.init_app(app)
     cli.init_app(app)
+    stripe_calls.init_app(app)
     errors.init_app(app)  # last: see its docstring
     return app
 

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from .extensions import db
 from .models import User, normalise_email, utcnow
-from .services import demo, mail, registration
+from .services import demo, mail, registration, stripe_calls
 
 coop = AppGroup("coop", help="Cooperative commands: demo data, mail, accounts.")
 
@@ -40,6 +40,21 @@ def send_mail_command(loop: bool, interval: float) -> None:
         sent, failed = mail.send_pending()
         if sent or failed or not loop:
             click.echo(f"Sent {sent}, failed {failed}.")
+        if not loop:
+            return
+        time.sleep(interval)
+
+
+@coop.command("send-stripe")
+@click.option("--loop", is_flag=True, help="Keep running, checking again and again.")
+@click.option("--interval", default=60.0, show_default=True, help="Seconds between checks.")
+def send_stripe_command(loop: bool, interval: float) -> None:
+    """Make the refunds and Checkout closings at Stripe that are due: those Stripe did not
+    take right after the commit that decided them (run it from cron every few minutes)."""
+    while True:
+        sent, failed = stripe_calls.send_due()
+        if sent or failed or not loop:
+            click.echo(f"Stripe calls: sent {sent}, failed {failed}.")
         if not loop:
             return
         time.sleep(interval)

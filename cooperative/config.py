@@ -106,6 +106,11 @@ def from_environment(instance_path: str) -> dict:
             if method.strip()
         ],
         "STRIPE_TIMEOUT_SECONDS": float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "15")),
+        # How long a request waits for an event someone else has locked (locking.py)
+        # before it answers "busy, try again": on PostgreSQL the event's row; on SQLite
+        # the database's one write lock, which every writer queues for.
+        "LOCK_TIMEOUT_SECONDS": float(os.environ.get("LOCK_TIMEOUT_SECONDS", "3")),
+        "SQLITE_BUSY_TIMEOUT_SECONDS": float(os.environ.get("SQLITE_BUSY_TIMEOUT_SECONDS", "30")),
         # How long unpaid seats are held: while paying online, and after a promotion.
         "PAYMENT_HOLD_MINUTES": int(os.environ.get("PAYMENT_HOLD_MINUTES", "30")),
         "PROMOTION_HOLD_HOURS": int(os.environ.get("PROMOTION_HOLD_HOURS", "24")),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db, htmx, login_manager
+from .locking import LockTimeout, is_lock_timeout
 from .security import OtherSiteRefused
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,9 @@ log = logging.getLogger(__name__)
 # What SQLAlchemy raises when the database cannot be reached: the connection lost, the
 # server down, the pool exhausted.
 UNREACHABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+# When to try again: after a lock waited for too long (busy), or the database being away.
+BUSY_RETRY_SECONDS = 5
+UNAVAILABLE_RETRY_SECONDS = 60
 # Set in a session's `info` once it committed: what the request sent is saved.
 COMMITTED = "committed"
 
@@ -44,32 +48,40 @@ def render_server_error(error: Exception):
 
 def render_database_unavailable(error: Exception):
     """A 503 when the database cannot be reached (connection lost, server down, pool
-    exhausted): undo the half-done transaction, so nothing is half-written, and ask the
-    visitor to try again in a minute."""
+    exhausted), or a lock was waited for too long: undo the half-done transaction, so
+    nothing is half-written, and ask the visitor to try again."""
     _discard_transaction()
-    return database_unavailable(error)
+    return database_unavailable(error, busy=is_lock_timeout(error))
 
 
-def database_unavailable(error: Exception) -> Response:
-    """The answer while the database is away: 503 with Retry-After, as JSON under the API
-    and as the site's page in the visitor's language elsewhere. Never raises a database
-    error itself: a page that cannot load who is logged in is shown as to a visitor."""
+def render_busy(error: LockTimeout):
+    """A 503 when an event stayed locked by others for LOCK_TIMEOUT_SECONDS: nothing is
+    saved; "try again in a few seconds", never a 500."""
+    _discard_transaction()
+    return database_unavailable(error, busy=True)
+
+
+def database_unavailable(error: Exception, busy: bool = False) -> Response:
+    """The answer while the database is away (or, `busy`, while what the request needs is
+    locked by others): 503 with Retry-After, as JSON under the API and as the site's page
+    in the visitor's language elsewhere. Never raises a database error itself: a page
+    that cannot load who is logged in is shown as to a visitor."""
     if request.blueprint == "api":
         from .views.api import open_data_headers
 
-        response = jsonify(error="service unavailable")
+        response = jsonify(error="busy, try again" if busy else "service unavailable")
         response = open_data_headers(response)
     else:
         try:
-            page = render_template("errors/error.html", error=error, code=503)
+            page = render_template("errors/error.html", error=error, code=503, busy=busy)
         except sa_exc.SQLAlchemyError:
             _discard_transaction()
             g._login_user = login_manager.anonymous_user()
-            page = render_template("errors/error.html", error=error, code=503)
+            page = render_template("errors/error.html", error=error, code=503, busy=busy)
         response = make_response(page)
         _discard_transaction()
     response.status_code = 503
-    response.headers["Retry-After"] = "60"
+    response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS if busy else UNAVAILABLE_RETRY_SECONDS)
     return response
 
 
@@ -149,5 +161,6 @@ def init_app(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, render_error)
     app.register_error_handler(500, render_server_error)
+    app.register_error_handler(LockTimeout, render_busy)
     for unreachable in UNREACHABLE:
         app.register_error_handler(unreachable, render_database_unavailable)

@@ -344,7 +344,7 @@ class FakeStripe:
     ``api_key``, ``api_version``, ``webhook_timeout`` (seconds), ``deliver_webhooks`` (False:
     events wait in ``pending_events``), ``payment_outcome`` ("paid", "async_success",
     "async_failure"), ``hold_async_payments`` (True: delayed payments wait for
-    ``settle_async()``).
+    ``settle_async()``); methods ``timeout_next_requests`` and ``answer_after`` slow the API.
 
     What happened (read them directly): ``sessions``, ``payment_intents``, ``charges``,
     ``refunds`` (dicts by id, the JSON objects), ``requests`` (ApiRequest), ``events`` (every
@@ -393,6 +393,7 @@ class FakeStripe:
             self._awaiting_settlement: dict[str, str] = {}
             self._idempotent: dict[str, tuple] = {}
             self._delays: list[float] = []
+            self._slow: tuple[float, str] = (0.0, "")
 
     def start(self) -> FakeStripe:
         """Serve on a free port of 127.0.0.1 in a background thread; returns self."""
@@ -444,6 +445,13 @@ class FakeStripe:
         """
         with self._lock:
             self._delays.extend([seconds] * n)
+
+    def answer_after(self, seconds: float, path: str = "/v1/") -> None:
+        """Make every API request whose path starts with ``path`` wait ``seconds`` before it
+        is handled, until ``answer_after(0)``: a slow Stripe (a client that gives up first
+        does not know whether it happened, as with ``timeout_next_requests``)."""
+        with self._lock:
+            self._slow = (seconds, path)
 
     def pay(self, session_id: str, outcome: str | None = None) -> str | None:
         """Do what the "Pay" button does; returns where the customer is sent (None if nowhere).
@@ -722,6 +730,9 @@ class FakeStripe:
         with self._lock:
             self.requests.append(record)
             delay = self._delays.pop(0) if self._delays else 0
+            slow_seconds, slow_path = self._slow
+            if not delay and slow_seconds and request.path.startswith(slow_path):
+                delay = slow_seconds
         if delay and self._stopping.wait(delay):
             error = StripeError("The fake Stripe is shutting down.", status=503, type="api_error")
             return answer(503, error.body())

@@ -31,7 +31,15 @@ from .membership import (
 )
 from .outbox import OutboxMessage, OutboxStatus
 from .pages import PageVersion
-from .payments import Payment, PaymentProvider, PaymentStatus, StripeEvent
+from .payments import (
+    Payment,
+    PaymentProvider,
+    PaymentStatus,
+    StripeCall,
+    StripeCallKind,
+    StripeCallStatus,
+    StripeEvent,
+)
 from .security import AuditEntry, RecoveryCode, TwoFactor
 from .types import utcnow
 
@@ -64,6 +72,9 @@ __all__ = [
     "RecoveryCode",
     "Registration",
     "RegistrationStatus",
+    "StripeCall",
+    "StripeCallKind",
+    "StripeCallStatus",
     "StripeEvent",
     "SuggestionStatus",
     "TwoFactor",

@@ -1,4 +1,5 @@
-"""Payments for registrations and memberships, and the Stripe webhooks already seen."""
+"""Payments for registrations and memberships, the Stripe webhooks already seen, and the
+calls to Stripe waiting to be made."""
 
 import enum
 from datetime import datetime
@@ -70,3 +71,49 @@ class StripeEvent(db.Model):
     id: so.Mapped[str] = so.mapped_column(sa.String(255), primary_key=True)
     type: so.Mapped[str] = so.mapped_column(sa.String(100))
     received_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class StripeCallKind(enum.StrEnum):
+    REFUND = "refund"
+    EXPIRE_CHECKOUT = "expire_checkout"
+
+
+class StripeCallStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class StripeCall(db.Model):
+    """A change to make at Stripe (a refund, closing a Checkout page), recorded in the
+    transaction that decided it and made after its commit (services/stripe_calls.py).
+
+    The idempotency key makes a call sent twice (a retry after a lost answer, two
+    workers) happen once at Stripe. A refund's amount is already counted in the
+    payment's `refunded_cents`.
+    """
+
+    __tablename__ = "stripe_calls"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    payment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("payments.id", ondelete="CASCADE"), index=True
+    )
+    kind: so.Mapped[StripeCallKind] = so.mapped_column(StrEnumType(StripeCallKind))
+    amount_cents: so.Mapped[int | None]
+    idempotency_key: so.Mapped[str] = so.mapped_column(sa.String(255))
+    status: so.Mapped[StripeCallStatus] = so.mapped_column(
+        StrEnumType(StripeCallStatus), default=StripeCallStatus.PENDING
+    )
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    last_error: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    payment: so.Mapped[Payment] = so.relationship()
+
+    __table_args__ = (
+        sa.Index("ix_stripe_calls_status_next_attempt_at", "status", "next_attempt_at"),
+        {"info": NOT_ON_PUBLIC_PAGES},
+    )

@@ -15,6 +15,7 @@ from flask_babel import lazy_ngettext
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..locking import lock_event
 from ..models import (
     HOLDING,
     Attendee,
@@ -31,7 +32,7 @@ from ..refusals import Refused
 from ..slugs import free_slug, slug_taken
 from .mail import external_url, queue_mail
 from .registration import (
-    lock_event,
+    check_stripe_answers,
     meals_taken,
     promote_waitlist,
     refund_everything,
@@ -263,25 +264,20 @@ def cancel_event(event: Event, now: datetime | None = None) -> list[Registration
 
     With the event locked: the event becomes cancelled; each registration that was not
     cancelled yet (also those on the waiting list) is cancelled, with its attendees, and
-    nobody is promoted. What was paid online is refunded through Stripe (raises
-    PaymentUnavailable, changing nothing, when Stripe does not answer); a registration
-    paid at the door keeps its payment state, so the organisers can pay it back. Returns
-    the registrations cancelled. Refuses an event that is cancelled already.
+    nobody is promoted. What was paid online is refunded through Stripe after the commit
+    (raises PaymentUnavailable, changing nothing, when Stripe does not answer before the
+    event is locked); a registration paid at the door keeps its payment state, so the
+    organisers can pay it back. Returns the registrations cancelled. Refuses an event
+    that is cancelled already.
     """
     now = now or utcnow()
+    check_stripe_answers(_active_registrations(event), now, always=True)
     lock_event(event)
     db.session.refresh(event)
     if event.status == EventStatus.CANCELLED:
         raise Refused(_l("This event is cancelled already."))
     event.status = EventStatus.CANCELLED
-    active = db.session.scalars(
-        sa.select(Registration)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-        .order_by(Registration.id)
-    ).all()
+    active = _active_registrations(event)
     for registration in active:
         refund_everything(registration, now)
         registration.status = RegistrationStatus.CANCELLED
@@ -304,6 +300,17 @@ def cancel_event(event: Event, now: datetime | None = None) -> list[Registration
             events_url=external_url("events.index"),
         )
     return active
+
+
+def _active_registrations(event: Event) -> list[Registration]:
+    return db.session.scalars(
+        sa.select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+        .order_by(Registration.id)
+    ).all()
 
 
 @dataclass

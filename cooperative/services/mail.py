@@ -2,8 +2,8 @@
 
 `queue_mail` writes a message to the outbox in the caller's transaction, so the change and
 its e-mail are committed together or not at all. `send_pending` (the `coop send-mail`
-worker) delivers them over SMTP, or, without `MAIL_SERVER`, writes them to
-`instance/mail/` and the log so a developer sees them.
+worker) delivers them over SMTP, at least once (see there), or, without `MAIL_SERVER`,
+writes them to `instance/mail/` and the log so a developer sees them.
 """
 
 import base64
@@ -23,6 +23,8 @@ from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, Registration, utcnow
 
 MAX_ATTEMPTS = 8
+# How long a claimed message is left to the worker sending it before another tries.
+CLAIM_MINUTES = 5
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -191,49 +193,32 @@ def retry_delay(attempts: int) -> timedelta:
 def send_pending(batch_size: int = 50) -> tuple[int, int]:
     """Deliver the messages that are due; return (sent, failed) counts.
 
-    Commits after each message, so a crash never sends one twice. A failure is recorded
-    with its error and retried later with a growing delay; after MAX_ATTEMPTS the message
-    is marked failed and left for a person to look at. Several workers may run at once:
-    on PostgreSQL each skips the rows another has locked.
+    Each message is claimed, sent and marked in three commits, so no lock is held while
+    the mail server answers. Several workers may run at once: only the one whose claim
+    finds the message still due sends it, so two workers never send one message twice.
+    A worker that crashes between sending and marking leaves its message claimed for
+    CLAIM_MINUTES; then it is sent again: a message is delivered at least once, and
+    only such a crash sends it twice. A failure is recorded with its error and retried
+    later with a growing delay; after MAX_ATTEMPTS the message is marked failed and left
+    for a person to look at.
     """
-    now = utcnow()
-    due = (
+    due = db.session.scalars(
         sa.select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= utcnow(),
+        )
         .order_by(OutboxMessage.id)
         .limit(batch_size)
-    )
+    ).all()
+    db.session.commit()
     sent = failed = 0
     transport = _transport()
     try:
-        for message_id in db.session.scalars(due).all():
-            message = db.session.scalars(
-                sa.select(OutboxMessage)
-                .where(
-                    OutboxMessage.id == message_id,
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                )
-                .with_for_update(skip_locked=True)
-            ).first()
+        for message_id in due:
+            message = _claim(message_id)
             if message is None:  # another worker has it
-                db.session.rollback()
                 continue
-            # Claim it: SQLite ignores SKIP LOCKED, so a second worker may have read the
-            # same row; only the one whose update still finds it pending sends it.
-            claimed = db.session.execute(
-                sa.update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == message.id,
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.attempts == message.attempts,
-                )
-                .values(attempts=OutboxMessage.attempts + 1)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if not claimed:
-                db.session.rollback()
-                continue
-            db.session.refresh(message)
             try:
                 email = build_email(message)
             except ValueError as error:  # a message that can never be sent: set it aside
@@ -260,3 +245,25 @@ def send_pending(batch_size: int = 50) -> tuple[int, int]:
     finally:
         transport.close()
     return sent, failed
+
+
+def _claim(message_id: int) -> OutboxMessage | None:
+    """Take a due message for this worker (committed): counts the attempt and keeps
+    other workers away for CLAIM_MINUTES. None when it is no longer due: another worker
+    claimed or sent it."""
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(
+            attempts=OutboxMessage.attempts + 1,
+            next_attempt_at=now + timedelta(minutes=CLAIM_MINUTES),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return db.session.get(OutboxMessage, message_id) if claimed else None

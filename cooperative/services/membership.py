@@ -41,7 +41,7 @@ from ..models import (
 )
 from ..money import format_euros
 from ..refusals import Refused
-from . import payments
+from . import payments, stripe_calls
 from .mail import external_url, queue_mail
 
 YEAR = timedelta(days=365)
@@ -290,11 +290,11 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
         _mail(membership, "membership_renewed")
     else:
         if payment.provider == PaymentProvider.STRIPE:
-            payments.refund(payment, payment.amount_cents)
+            stripe_calls.refund(payment, payment.amount_cents)  # after the commit
         db.session.flush()
     for other in _payments(membership, PaymentStatus.OPEN, PaymentProvider.STRIPE):
         if other.id != payment.id:
-            payments.expire_checkout(other)
+            stripe_calls.expire_checkout(other)
             other.status = PaymentStatus.EXPIRED
 
 

@@ -162,14 +162,23 @@ def checkout_url(payment: Payment) -> str | None:
 
 
 def expire_checkout(payment: Payment) -> None:
-    """Close `payment`'s session at Stripe so it can no longer be paid (best effort)."""
+    """Close `payment`'s session at Stripe now so it can no longer be paid (best effort).
+
+    Calls Stripe at once: not while a lock is held (use `stripe_calls.expire_checkout`)."""
     if not payment.stripe_checkout_session_id:
         return
     try:
-        stripe_client().v1.checkout.sessions.expire(payment.stripe_checkout_session_id)
+        close_checkout(payment.stripe_checkout_session_id)
     except stripe.StripeError as error:
         # Already complete or expired; a payment that still arrives is refunded.
         log.info("Could not expire session %s: %s", payment.stripe_checkout_session_id, error)
+
+
+def close_checkout(session_id: str, idempotency_key: str | None = None) -> None:
+    """Ask Stripe to expire Checkout Session `session_id`. Raises stripe.StripeError (also
+    when the session is complete or expired already)."""
+    options = {"idempotency_key": idempotency_key} if idempotency_key else {}
+    stripe_client().v1.checkout.sessions.expire(session_id, options=options)
 
 
 def fetch_session(session_id: str):
@@ -204,26 +213,59 @@ def sync_checkout(payment: Payment) -> None:
 
 
 def refund(payment: Payment, amount_cents: int) -> None:
-    """Give `amount_cents` of a paid online payment back. Raises PaymentUnavailable."""
-    amount_cents = min(amount_cents, payment.amount_cents - payment.refunded_cents)
+    """Give `amount_cents` of a paid online payment back now. Raises PaymentUnavailable.
+
+    Calls Stripe at once: not while a lock is held (use `stripe_calls.refund` there)."""
+    amount_cents = refundable_cents(payment, amount_cents)
     if amount_cents <= 0:
         return
     if payment.provider == PaymentProvider.STRIPE:
         try:
-            stripe_client().v1.refunds.create(
-                params={
-                    "payment_intent": payment.stripe_payment_intent_id,
-                    "amount": amount_cents,
-                    "metadata": {"payment_id": str(payment.id)},
-                },
-                options={"idempotency_key": f"refund-{payment.id}-{payment.refunded_cents}"},
-            )
+            create_refund(payment, amount_cents, refund_key(payment))
         except stripe.StripeError as error:
             log.warning("Stripe refused a refund of payment %s: %s", payment.id, error)
             raise PaymentUnavailable(str(error)) from error
+    count_refund(payment, amount_cents)
+
+
+def refundable_cents(payment: Payment, amount_cents: int) -> int:
+    """At most what is left of `payment` to give back."""
+    return min(amount_cents, payment.amount_cents - payment.refunded_cents)
+
+
+def refund_key(payment: Payment) -> str:
+    """The idempotency key of `payment`'s next refund: one per amount refunded before."""
+    return f"refund-{payment.id}-{payment.refunded_cents}"
+
+
+def count_refund(payment: Payment, amount_cents: int) -> None:
+    """Note `amount_cents` of `payment` as given back; all of it makes it refunded."""
     payment.refunded_cents += amount_cents
     if payment.refunded_cents >= payment.amount_cents:
         payment.status = PaymentStatus.REFUNDED
+
+
+def create_refund(payment: Payment, amount_cents: int, idempotency_key: str) -> None:
+    """Ask Stripe to refund `amount_cents` of `payment`. Raises stripe.StripeError."""
+    stripe_client().v1.refunds.create(
+        params={
+            "payment_intent": payment.stripe_payment_intent_id,
+            "amount": amount_cents,
+            "metadata": {"payment_id": str(payment.id)},
+        },
+        options={"idempotency_key": idempotency_key},
+    )
+
+
+def check_stripe_answers(payment: Payment) -> None:
+    """Ask Stripe for `payment`'s payment intent; raises PaymentUnavailable when Stripe
+    does not answer. Asked before a lock is taken to record a refund, so that nothing
+    is cancelled while Stripe is away (the refund itself is made after the commit)."""
+    try:
+        stripe_client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
+    except stripe.StripeError as error:
+        log.warning("Stripe does not answer before a refund of payment %s: %s", payment.id, error)
+        raise PaymentUnavailable(str(error)) from error
 
 
 def handle_webhook(payload: bytes, signature: str | None) -> str:

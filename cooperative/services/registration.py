@@ -1,8 +1,10 @@
 """Registering a party for an event: seats, meals, prices, the waiting list, cancelling.
 
 Every workflow here that can change who holds a seat first locks the event row
-(`lock_event`), then counts and writes inside the same transaction, so two people can
-never take the last seat at once. The caller commits; these functions only flush.
+(`locking.lock_event`), then counts and writes inside the same transaction, so two people
+can never take the last seat at once. Nothing here calls Stripe while the lock is held:
+refunds and closed Checkout pages are recorded (`stripe_calls`) and made after the
+commit. The caller commits; these functions only flush.
 """
 
 import hmac
@@ -17,6 +19,7 @@ from flask_babel import force_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
+from ..locking import lock_event
 from ..models import (
     HOLDING,
     Attendee,
@@ -34,7 +37,7 @@ from ..models import (
 )
 from ..money import format_euros
 from ..refusals import Refused
-from . import payments, tickets
+from . import payments, stripe_calls, tickets
 from .calendar import event_calendar
 from .mail import external_url, queue_mail
 
@@ -98,21 +101,6 @@ def find_attendee(ticket: str) -> Attendee | None:
     ):
         return None
     return attendee
-
-
-def lock_event(event: Event) -> None:
-    """Hold the event's row until the transaction ends; other registrations wait.
-
-    PostgreSQL: `SELECT ... FOR UPDATE`. SQLite has no row locks: a write to the row takes
-    the database's write lock, which serialises every writer until commit.
-    """
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(
-            sa.update(Event).where(Event.id == event.id).values(id=Event.id),
-            execution_options={"synchronize_session": False},
-        )
-    else:
-        db.session.execute(sa.select(Event.id).where(Event.id == event.id).with_for_update())
 
 
 def seats_taken(event: Event) -> int:
@@ -454,10 +442,12 @@ def cancel(
 
     What was paid online is refunded until the event's refund deadline, or always when an
     organiser cancels (raises PaymentUnavailable, changing nothing, when Stripe does not
-    answer); an unfinished online payment is closed.
+    answer); an unfinished online payment is closed. Stripe is asked to refund and close
+    after the commit, never while the event is locked.
     """
     now = now or utcnow()
     _check_changeable(registration, now)
+    check_stripe_answers([registration], now, always=by_organiser)
     lock_event(registration.event)
     held = registration.status in HOLDING
     _refund(registration, registration.amount_paid_cents, now, always=by_organiser)
@@ -478,7 +468,8 @@ def cancel(
 def cancel_attendee(attendee: Attendee, now: datetime | None = None) -> None:
     """Cancel one person of a party; the last one cancels the party. Frees their seat.
 
-    Their part of an online payment is refunded until the event's refund deadline.
+    Their part of an online payment is refunded until the event's refund deadline (raises
+    PaymentUnavailable, changing nothing, when Stripe does not answer).
     """
     now = now or utcnow()
     registration = attendee.registration
@@ -488,6 +479,8 @@ def cancel_attendee(attendee: Attendee, now: datetime | None = None) -> None:
     if len(registration.active_attendees) == 1:
         cancel(registration, now)
         return
+    if registration.payment_state == PaymentState.PAID:
+        check_stripe_answers([registration], now)
     lock_event(registration.event)
     attendee.cancelled_at = now
     registration.amount_due_cents = sum(
@@ -568,40 +561,67 @@ def _payments_of(registration: Registration, status: PaymentStatus) -> list[Paym
     ).all()
 
 
-def _refund(
+def _refunds(
     registration: Registration, amount_cents: int, now: datetime, always: bool = False
-) -> None:
-    """Give back up to `amount_cents` of what was paid online, until the refund deadline
-    (or `always`, when an organiser decides).
+) -> list[tuple[Payment, int]]:
+    """The online payments to give back up to `amount_cents` from, latest first, with the
+    part of each: until the refund deadline (or `always`, when an organiser decides).
 
-    Money paid at the door is the organisers' to give back; nothing happens here for it.
+    Money paid at the door is the organisers' to give back; it is not in here.
     """
     if amount_cents <= 0 or (now >= registration.event.refund_deadline and not always):
-        return
+        return []
+    parts = []
     for payment in reversed(_payments_of(registration, PaymentStatus.PAID)):
         if payment.provider != PaymentProvider.STRIPE:
             continue  # cash: the organisers give it back by hand
         part = min(amount_cents, payment.amount_cents - payment.refunded_cents)
         if part <= 0:
             continue
-        payments.refund(payment, part)
-        registration.amount_paid_cents -= part
+        parts.append((payment, part))
         amount_cents -= part
+    return parts
+
+
+def _refund(
+    registration: Registration, amount_cents: int, now: datetime, always: bool = False
+) -> None:
+    """Give back up to `amount_cents` of what was paid online (see `_refunds`); Stripe is
+    asked after the commit."""
+    for payment, part in _refunds(registration, amount_cents, now, always):
+        stripe_calls.refund(payment, part)
+        registration.amount_paid_cents -= part
     if registration.amount_paid_cents <= 0 and registration.payment_state == PaymentState.PAID:
         registration.payment_state = PaymentState.REFUNDED
 
 
+def check_stripe_answers(
+    registrations: list[Registration], now: datetime, always: bool = False
+) -> None:
+    """Before the event is locked: when any of `registrations` gets money back through
+    Stripe, ask Stripe whether it answers. Raises PaymentUnavailable when it does not, so
+    nothing is cancelled while Stripe is away; a refund recorded once it answers is
+    made after the commit (and tried again by `coop send-stripe` if Stripe goes away
+    just then)."""
+    for registration in registrations:
+        refunds = _refunds(registration, registration.amount_paid_cents, now, always)
+        if refunds:
+            payments.check_stripe_answers(refunds[0][0])
+            return
+
+
 def refund_everything(registration: Registration, now: datetime | None = None) -> None:
     """Refund all a party paid online and close its unfinished payment pages: for an
-    event that does not go ahead. Raises PaymentUnavailable when Stripe does not answer."""
+    event that does not go ahead. Stripe is asked after the commit."""
     _refund(registration, registration.amount_paid_cents, now or utcnow(), always=True)
     _close_open_payments(registration)
 
 
 def _close_open_payments(registration: Registration) -> None:
-    """Close the registration's unfinished Checkout pages: they can no longer be paid."""
+    """Close the registration's unfinished Checkout pages: they can no longer be paid
+    (at Stripe after the commit)."""
     for payment in _payments_of(registration, PaymentStatus.OPEN):
-        payments.expire_checkout(payment)
+        stripe_calls.expire_checkout(payment)
         payment.status = PaymentStatus.EXPIRED
 
 
@@ -667,8 +687,8 @@ def payment_succeeded(payment: Payment) -> None:
     """A registration's online payment arrived: confirm the party, once, and e-mail it.
 
     A payment that comes after its hold expired confirms the party if its seats are still
-    free; otherwise (or when it is not owed at all) it is refunded and the person told.
-    Nobody pays for a seat they do not get.
+    free; otherwise (or when it is not owed at all) it is refunded (after the commit)
+    and the person told. Nobody pays for a seat they do not get.
     """
     registration = payment.registration
     event = registration.event
@@ -683,13 +703,13 @@ def payment_succeeded(payment: Payment) -> None:
         registration.status = RegistrationStatus.PENDING_PAYMENT
         registration.cancelled_at = None
     if registration.status != RegistrationStatus.PENDING_PAYMENT:
-        payments.refund(payment, payment.amount_cents)
+        stripe_calls.refund(payment, payment.amount_cents)
         db.session.flush()
         _mail(registration, "registration_refunded", amount=payment.amount_cents)
         return
     excess = payment.amount_cents - registration.amount_open_cents
     if excess > 0:  # a person left the party while this page was being paid
-        payments.refund(payment, excess)
+        stripe_calls.refund(payment, excess)
     registration.amount_paid_cents += payment.amount_cents - max(excess, 0)
     registration.status = RegistrationStatus.CONFIRMED
     registration.payment_state = PaymentState.PAID

@@ -1,0 +1,202 @@
+"""Refunds and closed Checkout pages, made at Stripe after the commit that decided them.
+
+A cancellation decides to refund, or to close a Checkout page, while it holds the
+event's lock. Calling Stripe there would keep every registration for the event (on
+SQLite: every write on the site) waiting for as long as Stripe takes. So the decision
+is recorded as a `StripeCall` row in the same transaction (`refund`, `expire_checkout`),
+like a mail in the outbox, and made after the commit: by the same process right after
+it commits (an `after_commit` hook, in a session of its own), and, when Stripe is away
+then, by `coop send-stripe` later, with a growing delay between tries.
+
+Each call is claimed, made and marked in separate commits. A crash between making and
+marking leaves it to be made again after CLAIM_SECONDS: its idempotency key (the one
+the code always sent) makes Stripe do it once.
+"""
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+import stripe
+
+from ..extensions import db
+from ..models import (
+    Payment,
+    PaymentProvider,
+    StripeCall,
+    StripeCallKind,
+    StripeCallStatus,
+    utcnow,
+)
+from . import payments
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# How long a claimed call is left to the process that claimed it before another tries.
+CLAIM_SECONDS = 300
+# The calls a session recorded, sent once it commits.
+RECORDED = "stripe_calls_recorded"
+# Stripe's answers worth trying again: it was away, busy, or the key was wrong.
+RETRY_STATUSES = {401, 409, 429}
+
+
+def refund(payment: Payment, amount_cents: int) -> StripeCall | None:
+    """Give `amount_cents` of a paid online payment back, after the commit.
+
+    The payment counts it as refunded now; the refund is made at Stripe once the
+    caller's transaction commits (never while its lock is held). Nothing is recorded
+    for nothing left to give back, nor for money not paid through Stripe.
+    """
+    amount_cents = payments.refundable_cents(payment, amount_cents)
+    if amount_cents <= 0:
+        return None
+    call = None
+    if payment.provider == PaymentProvider.STRIPE:
+        call = _record(
+            StripeCall(
+                payment=payment,
+                kind=StripeCallKind.REFUND,
+                amount_cents=amount_cents,
+                idempotency_key=payments.refund_key(payment),
+            )
+        )
+    payments.count_refund(payment, amount_cents)
+    return call
+
+
+def expire_checkout(payment: Payment) -> StripeCall | None:
+    """Close `payment`'s Checkout page at Stripe after the commit (best effort: a page
+    paid meanwhile is refunded when its payment arrives)."""
+    if not payment.stripe_checkout_session_id:
+        return None
+    return _record(
+        StripeCall(
+            payment=payment,
+            kind=StripeCallKind.EXPIRE_CHECKOUT,
+            idempotency_key=f"expire-{payment.stripe_checkout_session_id}",
+        )
+    )
+
+
+def _record(call: StripeCall) -> StripeCall:
+    db.session.add(call)
+    db.session.info.setdefault(RECORDED, []).append(call)
+    return call
+
+
+def send_due(batch_size: int = 50) -> tuple[int, int]:
+    """Make the calls that are due (for `coop send-stripe`); return (sent, failed) counts,
+    failed counting those left for a later try too."""
+    due = db.session.scalars(
+        sa.select(StripeCall.id)
+        .where(
+            StripeCall.status == StripeCallStatus.PENDING, StripeCall.next_attempt_at <= utcnow()
+        )
+        .order_by(StripeCall.id)
+        .limit(batch_size)
+    ).all()
+    db.session.commit()
+    sent = failed = 0
+    for call_id in due:
+        done = send(db.session, call_id)
+        sent += done is True
+        failed += done is False
+    return sent, failed
+
+
+def send(session: so.Session, call_id: int) -> bool | None:
+    """Claim, make and mark one call, each step committed in `session`.
+
+    Returns True when Stripe took it, False when it failed (tried again later, or after
+    MAX_ATTEMPTS or a refusal set aside for the treasurer, logged as an error), None when
+    it is not due or another process has it.
+    """
+    now = utcnow()
+    claimed = session.execute(
+        sa.update(StripeCall)
+        .where(
+            StripeCall.id == call_id,
+            StripeCall.status == StripeCallStatus.PENDING,
+            StripeCall.next_attempt_at <= now,
+        )
+        .values(
+            attempts=StripeCall.attempts + 1,
+            next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    if not claimed:
+        return None
+    call = session.get(StripeCall, call_id)
+    try:
+        _make(call)
+    except stripe.StripeError as error:
+        _failed(call, error)
+        session.commit()
+        return False
+    call.status = StripeCallStatus.SENT
+    call.sent_at = utcnow()
+    session.commit()
+    return True
+
+
+def _make(call: StripeCall) -> None:
+    """The call itself. Raises stripe.StripeError; a page that cannot be closed because
+    it is complete or expired already needs nothing more."""
+    payment = call.payment
+    if call.kind == StripeCallKind.REFUND:
+        payments.create_refund(payment, call.amount_cents, call.idempotency_key)
+        return
+    try:
+        payments.close_checkout(payment.stripe_checkout_session_id, call.idempotency_key)
+    except stripe.InvalidRequestError as error:
+        log.info("Could not expire session %s: %s", payment.stripe_checkout_session_id, error)
+
+
+def _failed(call: StripeCall, error: stripe.StripeError) -> None:
+    call.last_error = f"{type(error).__name__}: {error}"[:2000]
+    status = error.http_status
+    if (status is None or status >= 500 or status in RETRY_STATUSES) and (
+        call.attempts < MAX_ATTEMPTS
+    ):
+        call.next_attempt_at = utcnow() + retry_delay(call.attempts)
+        log.warning("Stripe call %s (%s) will be tried again: %s", call.id, call.kind, error)
+        return
+    call.status = StripeCallStatus.FAILED
+    log.error(
+        "Stripe call %s (%s of payment %s) failed for good, a person must look: %s",
+        call.id,
+        call.kind,
+        call.payment_id,
+        error,
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait 1, 2, 4, ... minutes between tries, at most six hours."""
+    return min(timedelta(minutes=2 ** (attempts - 1)), timedelta(hours=6))
+
+
+def _send_committed(session: so.Session) -> None:
+    """After a commit: make the calls it recorded, in a session of its own (this one can
+    run no SQL now). Never raises: what is not sent now is sent by `coop send-stripe`.
+    Calls recorded in a transaction rolled back meanwhile have no identity: skipped."""
+    recorded = session.info.pop(RECORDED, [])
+    ids = [state.identity[0] for state in map(sa.inspect, recorded) if state.identity]
+    if not ids:
+        return
+    try:
+        with so.Session(db.engine) as own:
+            for call_id in ids:
+                send(own, call_id)
+    except Exception:  # the commit stands; the worker tries again
+        log.exception("Stripe calls %s were not sent after the commit", ids)
+
+
+def init_app(app) -> None:
+    """Send the calls a transaction recorded once it commits."""
+    if not sa.event.contains(db.session, "after_commit", _send_committed):
+        sa.event.listen(db.session, "after_commit", _send_committed)

@@ -8,7 +8,6 @@ English `,` and a decimal point; lines end in CRLF. No cell runs as a formula.
 import csv
 import io
 from collections.abc import Iterable
-from decimal import Decimal
 
 from flask import Response
 
@@ -28,12 +27,6 @@ def _dutch() -> bool:
     return current_locale() == "nl"
 
 
-def amount(cents: int) -> str:
-    """Euro cents as a plain number a spreadsheet adds up: `4,50` in Dutch, `4.50` in English."""
-    text = f"{Decimal(cents) / 100:.2f}"
-    return text.replace(".", ",") if _dutch() else text
-
-
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -44,7 +37,7 @@ def csv_response(filename: str, headers: list[str], rows: Iterable[Iterable]) ->
     """A CSV download named `filename`: `headers` (in the reader's language) then `rows`.
 
     Text cells are made safe (`csv_safe`), None is an empty cell; give amounts as
-    `amount(cents)`, so they follow the language's decimal mark.
+    `money.format_amount(cents)`, so they follow the language's decimal mark.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if _dutch() else ",", lineterminator="\r\n")

@@ -5,13 +5,13 @@ from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from ..i18n import DIET_LABELS, in_diet_order
 from ..models import Event
 from ..services.attendance import WalkIn
-from .fields import strip
-from .registration import MultiCheckboxField, parse_euros
+from .fields import EuroField, strip
+from .registration import MultiCheckboxField
 
 
 class WalkInForm(FlaskForm):
@@ -27,10 +27,8 @@ class WalkInForm(FlaskForm):
     diet_note = StringField(
         _l("Note for the kitchen"), filters=[strip], validators=[Optional(), Length(max=300)]
     )
-    paid = StringField(
+    paid = EuroField(
         _l("Paid at the door"),
-        filters=[strip],
-        validators=[Length(max=20)],
         description=_l("The amount they paid just now, like 5,00. Leave empty if they pay later."),
     )
 
@@ -42,10 +40,6 @@ class WalkInForm(FlaskForm):
         diets = in_diet_order(diet for option in event.meal_options for diet in option.diets)
         self.diets.choices = [SelectChoice(diet, DIET_LABELS.get(diet, diet)) for diet in diets]
 
-    def validate_paid(self, field) -> None:
-        if field.data and not parse_euros(field.data):
-            raise ValidationError(_l("Please write an amount in euros, like 4,50."))
-
     def walk_in(self) -> WalkIn:
         """The walk-in as typed, for `add_walk_in`."""
         value = self.meal.data or ""
@@ -56,7 +50,7 @@ class WalkInForm(FlaskForm):
             else None,
             diets=list(self.diets.data or []),
             diet_note=self.diet_note.data or "",
-            paid_cents=parse_euros(self.paid.data) if self.paid.data else None,
+            paid_cents=self.paid.data,
         )
 
 

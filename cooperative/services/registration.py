@@ -56,10 +56,6 @@ class PersonChoice:
     diet_note: str = ""
 
 
-# The attendance modules still catch this name; it goes when they catch `Refused`.
-RegistrationRefused = Refused
-
-
 class AlreadyRegistered(Exception):
     """This e-mail address already has an active registration for the event."""
 

@@ -4,7 +4,6 @@ transfers, CSV), membership plans and domains. Collectives live in `admin_collec
 Admins only: others get 403, whoever is not logged in is sent to the log-in page.
 """
 
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _

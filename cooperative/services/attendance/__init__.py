@@ -31,7 +31,6 @@ from .lists import (
     people,
 )
 from .messages import AUDIENCES, recipients, send_message
-from .refusal import AttendanceRefused
 from .summary import MealCount, Summary, summary
 from .tickets import find_ticket, parse_ticket, short_code
 from .walk_ins import WalkIn, add_walk_in
@@ -41,7 +40,6 @@ __all__ = [
     "PAGE_SIZE",
     "SHOW_CHOICES",
     "AttendanceFilters",
-    "AttendanceRefused",
     "DoorChange",
     "MealCount",
     "PartyPage",

@@ -24,9 +24,9 @@ from ...models import (
     User,
     utcnow,
 )
+from ...refusals import Refused
 from .. import audit
 from .lists import PartyRow, party_row
-from .refusal import AttendanceRefused
 
 
 def may_check_in(user: User, event: Event) -> bool:
@@ -144,7 +144,7 @@ def check_in(
     when the event has no such person.
 
     Nobody in `changed` when they were checked in already (by this or another volunteer),
-    which is harmless. Refuses (AttendanceRefused) a person on the waiting list or whose
+    which is harmless. Refuses (Refused) a person on the waiting list or whose
     place is cancelled.
     """
     changed = _mark_checked_in(event, Attendee.id == attendee_id, by, now or utcnow())
@@ -153,7 +153,7 @@ def check_in(
     if person is None:
         return None
     if not changed and (person.checked_in_at is None or person.cancelled_at is not None):
-        raise AttendanceRefused(_why_not(person))
+        raise Refused(_why_not(person))
     return DoorChange(changed, row, person)
 
 
@@ -173,7 +173,7 @@ def check_in_party(
 ) -> DoorChange | None:
     """Check in everyone of the party `registration_id` of `event` who is not checked in
     yet (nobody in `changed` when they all were already); None when the event has no such
-    party. Refuses (AttendanceRefused) a party on the waiting list or cancelled."""
+    party. Refuses (Refused) a party on the waiting list or cancelled."""
     changed = _mark_checked_in(
         event, Attendee.registration_id == registration_id, by, now or utcnow()
     )
@@ -181,11 +181,9 @@ def check_in_party(
     if row is None:
         return None
     if not changed and row.registration.status == RegistrationStatus.WAITLISTED:
-        raise AttendanceRefused(
-            _l("This party is on the waiting list: they have no place to check in.")
-        )
+        raise Refused(_l("This party is on the waiting list: they have no place to check in."))
     if not changed and row.registration.status == RegistrationStatus.CANCELLED:
-        raise AttendanceRefused(_l("This registration is cancelled: nobody can be checked in."))
+        raise Refused(_l("This registration is cancelled: nobody can be checked in."))
     return DoorChange(changed, row)
 
 

@@ -6,7 +6,6 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
-from ...i18n import money
 from ...models import (
     Payment,
     PaymentProvider,
@@ -17,9 +16,10 @@ from ...models import (
     User,
     utcnow,
 )
+from ...money import format_euros
+from ...refusals import Refused
 from .. import audit
 from ..registration import lock_event
-from .refusal import AttendanceRefused
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def record_door_payment(
 
     `expected_open_cents` is what the form showed as still to pay: when that is no longer
     so (the same tap sent twice, or the party changed meanwhile) nothing is recorded and
-    None is returned. With the event locked. Refuses (AttendanceRefused on `amount`) an
+    None is returned. With the event locked. Refuses (Refused on `amount`) an
     amount that is not a positive euro amount or is more than is still to pay, and (on
     `event`) a party that is not confirmed or owes nothing.
     """
@@ -64,11 +64,11 @@ def record_door_payment(
     lock_event(registration.event)
     db.session.refresh(registration)
     if registration.status == RegistrationStatus.PENDING_PAYMENT:
-        raise AttendanceRefused(
+        raise Refused(
             _l("This party is paying online. Their seats are held until the payment is done.")
         )
     if registration.status != RegistrationStatus.CONFIRMED:
-        raise AttendanceRefused(_l("Only a party with a place can pay at the door."))
+        raise Refused(_l("Only a party with a place can pay at the door."))
     open_cents = registration.amount_open_cents
     before = audit.snapshot(registration, "amount_paid_cents", "payment_state")
     if expected_open_cents is not None and expected_open_cents != open_cents:
@@ -76,12 +76,12 @@ def record_door_payment(
     if open_cents <= 0:
         if expected_open_cents is not None:
             return None
-        raise AttendanceRefused(_l("This party has nothing left to pay."))
+        raise Refused(_l("This party has nothing left to pay."))
     if amount_cents is None or amount_cents <= 0:
-        raise AttendanceRefused(_l("Please write an amount in euros, like 4,50."), field="amount")
+        raise Refused(_l("Please write an amount in euros, like 4,50."), field="amount")
     if amount_cents > open_cents:
-        raise AttendanceRefused(
-            _l("Only %(amount)s is still to pay.", amount=money(open_cents)), field="amount"
+        raise Refused(
+            _l("Only %(amount)s is still to pay.", amount=format_euros(open_cents)), field="amount"
         )
     payment = add_door_payment(registration, amount_cents, by, now)
     audit.record(

@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
 from ...models import HOLDING, Event, OutboxMessage, Registration, RegistrationStatus, User, utcnow
+from ...refusals import Refused
 from ..mail import external_url, queue_mail
-from .refusal import AttendanceRefused
 
 log = logging.getLogger(__name__)
 
@@ -45,22 +45,22 @@ def send_message(
     """E-mail the organisers' message, through the outbox, to every party of `audience`
     (see `recipients`), each in their own language; returns how many parties it goes to.
 
-    Refuses (AttendanceRefused) an unknown audience, one without anybody, an empty
+    Refuses (Refused) an unknown audience, one without anybody, an empty
     subject or message, and the same message sent again within a few minutes (a double
     click).
     """
     now = now or utcnow()
     if audience not in AUDIENCES:
-        raise AttendanceRefused(_l("Please choose who gets the message."), field="audience")
+        raise Refused(_l("Please choose who gets the message."), field="audience")
     # One line: a line break in a subject would break the e-mail's header.
     subject, body = " ".join(subject.split()), body.strip()
     if not subject:
-        raise AttendanceRefused(_l("Please write a subject."), field="subject")
+        raise Refused(_l("Please write a subject."), field="subject")
     if not body:
-        raise AttendanceRefused(_l("Please write your message."), field="body")
+        raise Refused(_l("Please write your message."), field="body")
     parties = recipients(event, audience)
     if not parties:
-        raise AttendanceRefused(_l("Nobody would get this message."), field="audience")
+        raise Refused(_l("Nobody would get this message."), field="audience")
     full_subject = message_subject(event, subject)
     sent_before = db.session.scalar(
         sa.select(OutboxMessage.id)
@@ -72,9 +72,7 @@ def send_message(
         .limit(1)
     )
     if sent_before is not None:
-        raise AttendanceRefused(
-            _l("This message was sent a few minutes ago already."), field="subject"
-        )
+        raise Refused(_l("This message was sent a few minutes ago already."), field="subject")
     for registration in parties:
         queue_mail(
             registration.contact_email,

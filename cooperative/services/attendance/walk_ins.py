@@ -8,7 +8,6 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
-from ...i18n import money
 from ...models import (
     Attendee,
     Event,
@@ -19,16 +18,16 @@ from ...models import (
     User,
     utcnow,
 )
+from ...money import format_euros
+from ...refusals import Refused
 from .. import audit, places
 from ..registration import (
     PWYC_MAX_CENTS,
-    RegistrationRefused,
     lock_event,
     meal_price,
     new_secret,
 )
 from .door import add_door_payment
-from .refusal import AttendanceRefused
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ def add_walk_in(
     Walk-ins may come after registration closed and after the event started, and a meal's
     sign-up deadline does not stop them: only the seats and meals left do. Their price is
     the event's (a pay-what-you-can meal costs what they pay, within its range, or the
-    suggested amount). With the event locked. Refuses (AttendanceRefused) an event that is
+    suggested amount). With the event locked. Refuses (Refused) an event that is
     cancelled or not published, an empty name, a meal or diet not offered, a full event
     or meal, and a payment that is not a positive amount or is more than they owe.
     """
@@ -61,33 +60,27 @@ def add_walk_in(
     lock_event(event)
     db.session.refresh(event)
     if event.status == EventStatus.CANCELLED:
-        raise AttendanceRefused(_l("This event is cancelled."))
+        raise Refused(_l("This event is cancelled."))
     if event.status != EventStatus.PUBLISHED:
-        raise AttendanceRefused(_l("Publish the event before people can come in."))
+        raise Refused(_l("Publish the event before people can come in."))
     name = walk_in.name.strip()[:120]
     if not name:
-        raise AttendanceRefused(_l("Please fill in their name."), field="name")
+        raise Refused(_l("Please fill in their name."), field="name")
     options = {option.id: option for option in event.meal_options}
     option = None
     if walk_in.meal_option_id is not None:
         option = options.get(walk_in.meal_option_id)
         if option is None:
-            raise AttendanceRefused(_l("Please choose one of the meals offered."), field="meal")
+            raise Refused(_l("Please choose one of the meals offered."), field="meal")
         if set(walk_in.diets) - set(option.diets):
-            raise AttendanceRefused(
-                _l("Please choose from the diets this meal offers."), field="diets"
-            )
+            raise Refused(_l("Please choose from the diets this meal offers."), field="diets")
     places.count_afresh(event)
     if not places.seats_fit(event, 1):
-        raise AttendanceRefused(
-            _l("The event is full: all %(count)d seats are taken.", count=event.capacity)
-        )
+        raise Refused(_l("The event is full: all %(count)d seats are taken.", count=event.capacity))
     if option is not None and places.meal_short(event, Counter([option.id])) is not None:
-        raise AttendanceRefused(
-            _l("No meals of “%(meal)s” are left.", meal=option.name), field="meal"
-        )
+        raise Refused(_l("No meals of “%(meal)s” are left.", meal=option.name), field="meal")
     if walk_in.paid_cents is not None and walk_in.paid_cents <= 0:
-        raise AttendanceRefused(_l("Please write an amount in euros, like 4,50."), field="paid")
+        raise Refused(_l("Please write an amount in euros, like 4,50."), field="paid")
 
     meal_cents = 0
     if option is not None:
@@ -96,13 +89,13 @@ def add_walk_in(
             chosen = walk_in.paid_cents - event.ticket_price_cents
         try:
             meal_cents = meal_price(option, chosen)
-        except RegistrationRefused as refusal:
-            raise AttendanceRefused(
+        except Refused as refusal:
+            raise Refused(
                 _l(
                     "For the meal they can pay from %(min)s to %(max)s, plus %(entry)s entry.",
-                    min=money(option.pwyc_min_cents),
-                    max=money(PWYC_MAX_CENTS),
-                    entry=money(event.ticket_price_cents),
+                    min=format_euros(option.pwyc_min_cents),
+                    max=format_euros(PWYC_MAX_CENTS),
+                    entry=format_euros(event.ticket_price_cents),
                 )
                 if event.ticket_price_cents
                 else refusal.message,
@@ -111,9 +104,9 @@ def add_walk_in(
     due = event.ticket_price_cents + meal_cents
     if walk_in.paid_cents is not None and walk_in.paid_cents > due:
         if due == 0:
-            raise AttendanceRefused(_l("They have nothing to pay."), field="paid")
-        raise AttendanceRefused(
-            _l("They owe %(amount)s: the amount paid cannot be more.", amount=money(due)),
+            raise Refused(_l("They have nothing to pay."), field="paid")
+        raise Refused(
+            _l("They owe %(amount)s: the amount paid cannot be more.", amount=format_euros(due)),
             field="paid",
         )
     registration = Registration(

@@ -9,8 +9,9 @@ from flask_login import current_user
 
 from ...extensions import db, htmx
 from ...models import Attendee, Event, Registration
+from ...refusals import Refused
 from ...services import attendance
-from ...services.attendance import AttendanceFilters, AttendanceRefused, PartyRow
+from ...services.attendance import AttendanceFilters, PartyRow
 from ..manage import managed_event
 from . import display
 
@@ -115,7 +116,7 @@ def answer(event: Event, row: PartyRow, message: str, *, error: bool = False):
     return answer
 
 
-def refused(event: Event, refusal: AttendanceRefused, **party):
+def refused(event: Event, refusal: Refused, **party):
     """Undo what the refused action began, and answer with the party (`registration_id=`
     or `attendee_id=`) as it is and why."""
     db.session.rollback()

@@ -8,10 +8,12 @@ from flask_login import current_user
 
 from ...extensions import db
 from ...forms.attendance import MessageForm, WalkInForm
+from ...forms.fields import show_refusal
 from ...i18n import current_locale
 from ...models import Event
+from ...refusals import Refused
 from ...services import attendance
-from ...services.attendance import AttendanceFilters, AttendanceRefused
+from ...services.attendance import AttendanceFilters
 from ...spreadsheets import csv_response
 from . import display
 from .blueprint import bp, door_of_event, list_url, meal_names
@@ -31,18 +33,9 @@ def walk_in(event: Event):
             registration = attendance.add_walk_in(
                 event, form.walk_in(), current_user, locale=current_locale()
             )
-        except AttendanceRefused as refusal:
+        except Refused as refusal:
             db.session.rollback()
-            target = {
-                "name": form.name,
-                "meal": form.meal,
-                "diets": form.diets,
-                "paid": form.paid,
-            }.get(refusal.field)
-            if target is not None:
-                target.errors = [refusal.message]
-            else:
-                form.form_errors.append(refusal.message)
+            show_refusal(form, refusal)
         else:
             name = registration.contact_name
             registration_id = registration.id
@@ -102,9 +95,9 @@ def message(event: Event):
             sent = attendance.send_message(
                 event, form.audience.data, form.subject.data, form.body.data, current_user
             )
-        except AttendanceRefused as refusal:
+        except Refused as refusal:
             db.session.rollback()
-            getattr(form, refusal.field, form.subject).errors = [refusal.message]
+            show_refusal(form, refusal, default="subject")
         else:
             db.session.commit()
             flash(

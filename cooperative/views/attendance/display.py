@@ -1,28 +1,27 @@
 """How the attendance list reads: how a party stands with its money (the template filter
-`payment_words`, also on the ticket and the printed list), amounts to type over, and the
-columns of the CSV file. The service gives numbers and states; the words are here."""
+`payment_words`, also on the ticket and the printed list), and the columns of the CSV
+file. The service gives numbers and states; the words are here."""
 
 from collections.abc import Iterator
-from decimal import Decimal
 from functools import lru_cache
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ...i18n import current_locale, diet_list, money
+from ...i18n import current_locale, diet_list
 from ...models import Event, PaymentState, Registration, RegistrationStatus
+from ...money import format_amount, format_euros
 from ...services.attendance import PartyRow, short_code
-from ...spreadsheets import amount
 
 
 @lru_cache(maxsize=1024)
 def _money_in(cents: int, locale: str) -> str:
-    return money(cents)
+    return format_euros(cents)
 
 
 def _money(cents: int) -> str:
-    """`money(cents)` in the current language, formatted once: a page of the list shows
+    """`format_euros(cents)` in the current language, formatted once: a page of the list shows
     the same few amounts again and again, and babel takes its time over each."""
     return _money_in(cents, current_locale())
 
@@ -53,12 +52,6 @@ def payment_words(row: PartyRow) -> str:
     elif registration.status == RegistrationStatus.CONFIRMED and open_cents:
         parts.append(str(_l("To pay at the door %(amount)s", amount=_money(open_cents))))
     return "; ".join(parts) or str(_l("Nothing to pay"))
-
-
-def typed_euros(cents: int) -> str:
-    """Cents as a plain amount to type over: `4,50` in Dutch, `4.50` in English."""
-    text = f"{Decimal(cents) / 100:.2f}"
-    return text.replace(".", ",") if current_locale() == "nl" else text
 
 
 def status_words(registration: Registration) -> str:
@@ -102,7 +95,7 @@ def csv_rows(event: Event, rows: list[PartyRow], meals: dict[int, str]) -> Itera
                 diet_list(person.diets),
                 person.diet_note,
                 _("Cancelled") if person.cancelled_at else status_words(registration),
-                amount(event.ticket_price_cents + person.meal_price_cents),
+                format_amount(event.ticket_price_cents + person.meal_price_cents),
                 payment_words(row),
                 format_datetime(person.checked_in_at, "yyyy-MM-dd HH:mm")
                 if person.checked_in_at

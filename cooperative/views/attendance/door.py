@@ -7,14 +7,13 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ...extensions import db, htmx
-from ...forms.registration import parse_euros
-from ...i18n import money
 from ...models import Event, Registration
+from ...money import format_amount, format_euros, parse_euros
+from ...refusals import Refused
 from ...services import attendance, audit
 from ...services import payments as payment_service
 from ...services import registration as registrations
-from ...services.attendance import AttendanceFilters, AttendanceRefused
-from . import display
+from ...services.attendance import AttendanceFilters
 from .blueprint import (
     LIST_ID,
     answer,
@@ -87,7 +86,7 @@ def check_in(event: Event, attendee_id: int):
     """Check one person in (tapping twice is harmless)."""
     try:
         done = attendance.check_in(event, attendee_id, current_user)
-    except AttendanceRefused as refusal:
+    except Refused as refusal:
         return refused(event, refusal, attendee_id=attendee_id)
     if done is None:
         abort(404)
@@ -118,7 +117,7 @@ def check_in_party(event: Event, registration_id: int):
     """Check in everyone of a party who is not checked in yet."""
     try:
         done = attendance.check_in_party(event, registration_id, current_user)
-    except AttendanceRefused as refusal:
+    except Refused as refusal:
         return refused(event, refusal, registration_id=registration_id)
     if done is None:
         abort(404)
@@ -176,7 +175,7 @@ def door_payment(event: Event, registration_id: int):
         payment = attendance.record_door_payment(
             registration, amount, current_user, expected_open_cents=expected_cents
         )
-    except AttendanceRefused as refusal:
+    except Refused as refusal:
         if on_page:
             db.session.rollback()
             return _door_page(
@@ -193,7 +192,7 @@ def door_payment(event: Event, registration_id: int):
     else:
         message = _(
             "%(amount)s paid at the door by the party of %(name)s is recorded.",
-            amount=money(payment.amount_cents),
+            amount=format_euros(payment.amount_cents),
             name=name,
         )
     return answer(event, attendance.party_row(event, registration_id), message)
@@ -207,7 +206,7 @@ def _door_page(event: Event, registration: Registration, *, error=None, amount=N
         row=row,
         filters=AttendanceFilters.from_args(request.values),
         error=error,
-        amount=amount if amount is not None else display.typed_euros(row.open_cents),
+        amount=amount if amount is not None else format_amount(row.open_cents),
     ), status
 
 
@@ -239,7 +238,7 @@ def refund(event: Event, registration_id: int):
                 ),
                 503,
             )
-        except registrations.RegistrationRefused as refusal:
+        except Refused as refusal:
             db.session.rollback()
             return _refund_page(event, registration.id, filters, str(refusal.message), 422)
         audit.record(
@@ -256,7 +255,7 @@ def refund(event: Event, registration_id: int):
                 "The registration of %(name)s is cancelled and %(amount)s is refunded online. "
                 "We have e-mailed them.",
                 name=name,
-                amount=money(row.paid_online_cents),
+                amount=format_euros(row.paid_online_cents),
             ),
             "success",
         )

@@ -14,7 +14,6 @@ from .check_in import (
     DoorChange,
     check_in,
     check_in_party,
-    may_check_in,
     undo_check_in,
     undo_party,
 )
@@ -51,7 +50,6 @@ __all__ = [
     "check_in",
     "check_in_party",
     "find_ticket",
-    "may_check_in",
     "page_of",
     "parse_ticket",
     "party_page",

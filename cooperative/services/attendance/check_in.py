@@ -29,14 +29,6 @@ from .. import audit
 from .lists import PartyRow, party_row
 
 
-def may_check_in(user: User, event: Event) -> bool:
-    """Who may use the door of `event`: see its attendance list, check people in, take
-    money, add walk-ins, refund, and message its parties; and who sees the check-in part
-    of its tickets. Its organisers (a role in its host collective) and admins, logged in:
-    those who manage it."""
-    return user.is_authenticated and user.can_manage(event.collective_id)
-
-
 def _of_party(event: Event, *, with_place: bool = False):
     """The person's party is one of `event` (and, `with_place`, holds a place). A correlated
     EXISTS: the database looks up that one party, not every party with a place."""

@@ -1,18 +1,13 @@
-"""The attendance blueprint: who may use it (`door_of_event`), and how an action on a
-party answers (`answer`, `refused`)."""
-
-from functools import wraps
+"""The attendance blueprint, and how an action on a party answers (`answer`, `refused`)."""
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from ...extensions import db, htmx
 from ...models import Attendee, Event, Registration
 from ...refusals import Refused
 from ...services import attendance
 from ...services.attendance import AttendanceFilters, PartyRow
-from ..manage import managed_event
 from . import display
 
 bp = Blueprint("attendance", __name__, url_prefix="/manage")
@@ -21,24 +16,6 @@ LIST_ID = "attendee-list"
 CHECKIN_CHANGED = "checkin-changed"
 
 bp.add_app_template_filter(display.payment_words, "payment_words")
-
-
-# --- Who may check in ---------------------------------------------------------------------
-
-
-def door_of_event(view):
-    """A page at the door of the event `event_id`: 404 when there is none, the log-in page
-    for whoever is not logged in, 403 for whoever may not check in there
-    (`attendance.may_check_in`). The view gets `event` instead of the id."""
-
-    @wraps(view)
-    @managed_event
-    def checked(event: Event, **kwargs):
-        if not attendance.may_check_in(current_user, event):
-            abort(403)
-        return view(event, **kwargs)
-
-    return checked
 
 
 # --- Helpers ------------------------------------------------------------------------------

@@ -5,13 +5,30 @@ from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from ..i18n import DIET_LABELS, in_diet_order
 from ..models import Event
 from ..services.attendance import WalkIn
 from .fields import EuroField, strip
 from .registration import MultiCheckboxField
+
+# WTForms' own message for `Length`, translated by WTForms (so not extracted here).
+_TOO_LONG = "Field cannot be longer than %(max)d characters."
+
+
+class TypedLength:
+    """Refuses text typed longer than `max` characters (as `Length` does, with its
+    message), also in a field whose data is not the text, such as a EuroField's cents."""
+
+    def __init__(self, max: int) -> None:
+        self.max = max
+
+    def __call__(self, form, field) -> None:
+        typed = (field.raw_data or [""])[0] or ""
+        if len(typed) > self.max:
+            field.errors[:] = []
+            raise StopValidation(field.gettext(_TOO_LONG) % {"max": self.max})
 
 
 class WalkInForm(FlaskForm):
@@ -29,6 +46,7 @@ class WalkInForm(FlaskForm):
     )
     paid = EuroField(
         _l("Paid at the door"),
+        validators=[TypedLength(20)],
         description=_l("The amount they paid just now, like 5,00. Leave empty if they pay later."),
     )
 

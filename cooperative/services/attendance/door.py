@@ -6,6 +6,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
+from ...locking import lock_event
 from ...models import (
     Payment,
     PaymentProvider,
@@ -19,7 +20,6 @@ from ...models import (
 from ...money import format_euros
 from ...refusals import Refused
 from .. import audit
-from ..registration import lock_event
 
 log = logging.getLogger(__name__)
 

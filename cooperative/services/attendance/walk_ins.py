@@ -8,6 +8,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
+from ...locking import lock_event
 from ...models import (
     Attendee,
     Event,
@@ -23,7 +24,6 @@ from ...refusals import Refused
 from .. import audit, places
 from ..registration import (
     PWYC_MAX_CENTS,
-    lock_event,
     meal_price,
     new_secret,
 )

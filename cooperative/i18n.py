@@ -124,13 +124,3 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.globals["current_locale"] = current_locale
     app.jinja_env.globals["now"] = utcnow
-
-
-def __getattr__(name: str):
-    # The attendance modules still import `money` from here; `money.format_euros` is its
-    # home. This goes when they import that.
-    if name == "money":
-        from .money import format_euros
-
-        return format_euros
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

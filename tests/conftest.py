@@ -25,7 +25,6 @@ from sqlalchemy.engine import make_url
 
 from cooperative import create_app, page_cache
 from cooperative.extensions import db, limiter
-from tests.factories import make_user  # noqa: F401 - still imported from here by the attendance tests
 from tests.fake_stripe import FakeStripe
 
 # One round of pbkdf2: as cheap as werkzeug's hashes get, still a real salted hash.

@@ -77,10 +77,10 @@ def test_members_list_with_search_filters_and_csv(client, app, auth):
     page = client.get("/admin/members?plan=collectief").get_data(as_text=True)
     assert "Appel Applicant" in page and "Wim West" not in page
 
-    csv = client.get("/admin/members.csv?status=active")
+    csv = client.get("/admin/members.csv?status=active&lang=en")
     assert csv.mimetype == "text/csv"
     lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert lines[0].startswith("number,name,email,plan,status")
+    assert lines[0].startswith("Number,Name,E-mail address,Plan,Status")
     assert len(lines) == 3 and "oost@example.org" in csv.get_data(as_text=True)
 
 

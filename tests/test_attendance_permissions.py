@@ -10,8 +10,14 @@ import sqlalchemy as sa
 from cooperative.extensions import db
 from cooperative.models import Attendee, OutboxMessage, Payment, Registration
 from cooperative.services.registration import PersonChoice
-from tests.conftest import make_user, post_form
-from tests.factories import make_collective, make_event, make_organiser, make_registration
+from tests.conftest import post_form
+from tests.factories import (
+    make_collective,
+    make_event,
+    make_organiser,
+    make_registration,
+    make_user,
+)
 
 ROLES = ("anonymous", "member", "host_organiser", "other_organiser", "admin")
 EMAILS = {

@@ -11,15 +11,15 @@ import sqlalchemy as sa
 from cooperative.extensions import db
 from cooperative.models import AuditEntry, CollectiveRole, Event, User, utcnow
 from cooperative.services import audit
-from tests import test_attendance
+from tests import attendance_fixtures
+from tests.attendance_fixtures import ORGANISER, log_in
 from tests.conftest import post_form
 from tests.factories import make_admin, make_collective, make_user
 from tests.test_admin_members import applicant
-from tests.test_attendance import ORGANISER, log_in
 
 # The door's event and a party that paid online, as the attendance tests build them.
-door = test_attendance.door
-paid = test_attendance.paid
+door = attendance_fixtures.door
+paid = attendance_fixtures.paid
 
 
 def listed(page: str) -> int:

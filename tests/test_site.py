@@ -171,10 +171,10 @@ def test_database_url_from_the_environment(monkeypatch):
     ],
 )
 def test_money_is_written_the_way_the_language_does(app, locale, cents, expected):
-    from cooperative.i18n import money
+    from cooperative.money import format_euros
 
     with app.test_request_context(f"/?lang={locale}"):
-        assert money(cents) == expected
+        assert format_euros(cents) == expected
 
 
 def test_times_are_shown_in_amsterdam_time(app):

@@ -23,10 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..i18n import DIET_LABELS, in_diet_order
 from ..models import Event, utcnow
-from ..money import (
-    format_euros,
-    parse_euros,  # noqa: F401 (views/attendance.py imports it from here)
-)
+from ..money import format_euros
 from ..refusals import Refused
 from ..services.registration import (
     PersonChoice,

@@ -298,7 +298,11 @@ class CheckInRecord(db.Model):
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
 
-def _holding_attendees():
+def places_taken() -> sa.Select:
+    """The one count of places taken: the people, not cancelled, of parties that hold a
+    place (HOLDING: confirmed or paying online). Narrowed to an event it is the seats
+    taken, to a meal option the meals taken; every check of what is left counts this way.
+    """
     return (
         sa.select(sa.func.count(Attendee.id))
         .join(Registration, Attendee.registration_id == Registration.id)
@@ -309,10 +313,10 @@ def _holding_attendees():
 # Counted in the same query that loads an event or meal option, so a list of events costs
 # no query per event.
 Event.seats_taken = so.column_property(
-    _holding_attendees().where(Registration.event_id == Event.id).scalar_subquery(),
+    places_taken().where(Registration.event_id == Event.id).scalar_subquery(),
     deferred=False,
 )
 MealOption.meals_taken = so.column_property(
-    _holding_attendees().where(Attendee.meal_option_id == MealOption.id).scalar_subquery(),
+    places_taken().where(Attendee.meal_option_id == MealOption.id).scalar_subquery(),
     deferred=False,
 )

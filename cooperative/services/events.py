@@ -28,15 +28,15 @@ from ..models import (
     RegistrationStatus,
     utcnow,
 )
+from ..models.events import places_taken
 from ..refusals import Refused
 from ..slugs import free_slug, slug_taken
+from . import places
 from .mail import external_url, queue_mail
 from .registration import (
     check_stripe_answers,
-    meals_taken,
     promote_waitlist,
     refund_everything,
-    seats_taken,
 )
 
 SLUG_MAX_LENGTH = 120
@@ -133,7 +133,9 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
         db.session.add(event)
         taken_seats, taken_meals, in_use = 0, {}, set()
     else:
-        taken_seats, taken_meals = seats_taken(event), meals_taken(event)
+        places.count_afresh(event)
+        taken_seats = event.seats_taken
+        taken_meals = {option.id: option.meals_taken for option in event.meal_options}
         in_use = meal_options_in_use(event)
     if plan.capacity is not None and plan.capacity < taken_seats:
         raise Refused(
@@ -348,14 +350,8 @@ def managed_events(user, now: datetime | None = None) -> tuple[list[EventRow], l
         .scalar_subquery()
     )
     taken = (
-        sa.select(sa.func.count(Attendee.id))
-        .join(Registration, Attendee.registration_id == Registration.id)
-        .where(
-            Registration.event_id == Event.id,
-            Registration.status.in_(HOLDING),
-            Attendee.cancelled_at.is_(None),
-            Attendee.meal_option_id.is_not(None),
-        )
+        places_taken()
+        .where(Registration.event_id == Event.id, Attendee.meal_option_id.is_not(None))
         .scalar_subquery()
     )
     people = (

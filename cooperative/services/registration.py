@@ -37,7 +37,7 @@ from ..models import (
 )
 from ..money import format_euros
 from ..refusals import Refused
-from . import payments, stripe_calls, tickets
+from . import payments, places, stripe_calls, tickets
 from .calendar import event_calendar
 from .mail import external_url, queue_mail
 
@@ -54,10 +54,6 @@ class PersonChoice:
     meal_option_id: int | None = None
     diets: list[str] = field(default_factory=list)
     diet_note: str = ""
-
-
-# The attendance modules still catch this name; it goes when they catch `Refused`.
-RegistrationRefused = Refused
 
 
 class AlreadyRegistered(Exception):
@@ -101,35 +97,6 @@ def find_attendee(ticket: str) -> Attendee | None:
     ):
         return None
     return attendee
-
-
-def seats_taken(event: Event) -> int:
-    """Seats held now by confirmed and unpaid-but-held attendees (counted afresh)."""
-    return db.session.scalar(
-        sa.select(sa.func.count(Attendee.id))
-        .join(Registration, Attendee.registration_id == Registration.id)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status.in_(HOLDING),
-            Attendee.cancelled_at.is_(None),
-        )
-    )
-
-
-def meals_taken(event: Event) -> dict[int, int]:
-    """Meals held now per meal option id (counted afresh)."""
-    rows = db.session.execute(
-        sa.select(Attendee.meal_option_id, sa.func.count(Attendee.id))
-        .join(Registration, Attendee.registration_id == Registration.id)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status.in_(HOLDING),
-            Attendee.cancelled_at.is_(None),
-            Attendee.meal_option_id.is_not(None),
-        )
-        .group_by(Attendee.meal_option_id)
-    )
-    return dict(rows.all())
 
 
 def meal_price(option: MealOption, chosen_cents: int | None) -> int:
@@ -194,52 +161,25 @@ def _check_people(event: Event, people: list[PersonChoice], now: datetime) -> No
             )
 
 
-def _fits(event: Event, people_count: int, meals: dict[int, int]) -> tuple[bool, int | None]:
-    """Whether a party fits the seats and meals left now; also the seats left."""
-    seats_left = None if event.capacity is None else event.capacity - seats_taken(event)
-    if seats_left is not None and people_count > seats_left:
-        return False, max(0, seats_left)
-    taken = meals_taken(event)
-    for option in event.meal_options:
-        wanted = meals.get(option.id, 0)
-        if (
-            wanted
-            and option.capacity is not None
-            and taken.get(option.id, 0) + wanted > (option.capacity)
-        ):
-            return False, seats_left
-    return True, seats_left
-
-
-def _meal_counts(attendees) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    for attendee in attendees:
-        if attendee.meal_option_id is not None:
-            counts[attendee.meal_option_id] = counts.get(attendee.meal_option_id, 0) + 1
-    return counts
-
-
 def _check_meals_left(event: Event, people: list[PersonChoice]) -> None:
     """Refuse a party that wants more of a meal than is left (seats are checked apart),
     counted by the meal options as `register` loaded them under the lock."""
-    wanted = _meal_counts(people)
-    for option in event.meal_options:
-        if option.capacity is None or not wanted.get(option.id):
-            continue
-        left = max(0, option.capacity - option.meals_taken)
-        if wanted[option.id] > left:
-            index = next(i for i, p in enumerate(people) if p.meal_option_id == option.id)
-            raise Refused(
-                lazy_ngettext(
-                    "Only %(num)d meal of “%(meal)s” is left.",
-                    "Only %(num)d meals of “%(meal)s” are left.",
-                    left,
-                    meal=option.name,
-                )
-                if left
-                else _l("“%(meal)s” is full.", meal=option.name),
-                field=f"people-{index}-meal",
-            )
+    option = places.meal_short(event, places.meals_wanted(people))
+    if option is None:
+        return
+    left = option.meals_left
+    index = next(i for i, p in enumerate(people) if p.meal_option_id == option.id)
+    raise Refused(
+        lazy_ngettext(
+            "Only %(num)d meal of “%(meal)s” is left.",
+            "Only %(num)d meals of “%(meal)s” are left.",
+            left,
+            meal=option.name,
+        )
+        if left
+        else _l("“%(meal)s” is full.", meal=option.name),
+        field=f"people-{index}-meal",
+    )
 
 
 def register(
@@ -295,8 +235,7 @@ def register(
         raise AlreadyRegistered(existing)
 
     # Counted by the refresh above, under the lock.
-    seats_left = None if event.capacity is None else event.capacity - event.seats_taken
-    if seats_left is not None and len(people) > seats_left:
+    if not places.seats_fit(event, len(people)):
         if not join_waitlist:
             raise Refused(_l("There are not enough seats left for your party."), field="people")
         status = RegistrationStatus.WAITLISTED
@@ -409,11 +348,14 @@ def promote_waitlist(event: Event) -> list[Registration]:
         )
         .order_by(Registration.id)
     ).all()
+    counted = False
     for registration in waiting:
-        attendees = registration.active_attendees
-        fits, _seats = _fits(event, len(attendees), _meal_counts(attendees))
-        if not fits:
+        if not counted:
+            places.count_afresh(event)
+            counted = True
+        if not places.fits(event, registration.active_attendees):
             continue
+        counted = False  # this party's places are taken now
         registration.status = RegistrationStatus.CONFIRMED
         if registration.amount_due_cents and must_pay_online(event):
             registration.status = RegistrationStatus.PENDING_PAYMENT
@@ -732,8 +674,10 @@ def _can_reinstate(registration: Registration) -> bool:
             Registration.id != registration.id,
         )
     )
-    attendees = registration.active_attendees
-    return other is None and _fits(event, len(attendees), _meal_counts(attendees))[0]
+    if other is not None:
+        return False
+    places.count_afresh(event)
+    return places.fits(event, registration.active_attendees)
 
 
 def payment_failed(payment: Payment, now: datetime | None = None) -> None:

@@ -4,11 +4,8 @@ transfers, CSV), membership plans and domains. Collectives live in `admin_collec
 Admins only: others get 403, whoever is not logged in is sent to the log-in page.
 """
 
-import csv
-import io
-
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -37,7 +34,7 @@ from ..services import audit, payments
 from ..services import membership as memberships
 from ..services.domains import save_domain
 from ..services.plans import PlanDetails, save_plan
-from ..spreadsheets import csv_safe
+from ..spreadsheets import csv_response
 from .decorators import admin_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -158,32 +155,33 @@ def members():
 @bp.get("/members.csv")
 @admin_required
 def members_csv():
-    """The filtered member list as a CSV file (opens in a spreadsheet)."""
+    """The filtered member list as a CSV file (opens in a spreadsheet), made the way every
+    export is (`spreadsheets.csv_response`)."""
     form = _filter_form()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["number", "name", "email", "plan", "status", "neighbourhood", "started", "ends"]
+    headers = [
+        _("Number"),
+        _("Name"),
+        _("E-mail address"),
+        _("Plan"),
+        _("Status"),
+        _("Neighbourhood"),
+        _("Started"),
+        _("Ends"),
+    ]
+    rows = (
+        [
+            membership.number,
+            membership.user.name,
+            membership.user.email,
+            membership.plan.slug,
+            membership.status.value,
+            membership.user.profile.neighbourhood if membership.user.profile else "",
+            membership.started_at.date().isoformat() if membership.started_at else "",
+            membership.ends_at.date().isoformat() if membership.ends_at else "",
+        ]
+        for membership in db.session.scalars(_member_query(form))
     )
-    for membership in db.session.scalars(_member_query(form)):
-        profile = membership.user.profile
-        writer.writerow(
-            [
-                membership.number or "",
-                csv_safe(membership.user.name),
-                csv_safe(membership.user.email),
-                membership.plan.slug,
-                membership.status.value,
-                csv_safe(profile.neighbourhood if profile else ""),
-                membership.started_at.date().isoformat() if membership.started_at else "",
-                membership.ends_at.date().isoformat() if membership.ends_at else "",
-            ]
-        )
-    return Response(
-        "\ufeff" + out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="members.csv"'},
-    )
+    return csv_response("members.csv", headers, rows)
 
 
 def _membership(membership_id: int) -> Membership:

@@ -16,6 +16,7 @@ from ..models import Collective, CollectiveRole, CollectiveSuggestion, Suggestio
 from ..refusals import Refused
 from ..services import audit
 from ..services import collectives as directory
+from ..services import suggestions as suggestion_queue
 from .decorators import admin_required
 
 bp = Blueprint("admin_collectives", __name__, url_prefix="/admin/collectives")
@@ -228,7 +229,7 @@ def accept(suggestion_id: int):
     """Make a draft collective of the suggestion and open it to fill in the rest."""
     suggestion = _suggestion(suggestion_id)
     try:
-        collective = directory.accept_suggestion(suggestion, current_user)
+        collective = suggestion_queue.accept_suggestion(suggestion, current_user)
     except Refused as refusal:
         db.session.rollback()
         flash(str(refusal.message), "error")
@@ -250,7 +251,7 @@ def reject(suggestion_id: int):
     """Take the suggestion out of the queue without making a collective of it."""
     suggestion = _suggestion(suggestion_id)
     try:
-        directory.reject_suggestion(suggestion, current_user)
+        suggestion_queue.reject_suggestion(suggestion, current_user)
     except Refused as refusal:
         db.session.rollback()
         flash(str(refusal.message), "error")

@@ -30,6 +30,7 @@ from ..models import Collective
 from ..page_cache import cached_page
 from ..refusals import Refused
 from ..services import collectives as directory
+from ..services import suggestions as suggestion_queue
 from ..services.calendar import event_calendar
 from ..services.collectives import PAGE_SIZE, CollectiveFilters
 from ..services.mail import external_url
@@ -101,7 +102,7 @@ def suggest():
     form = SuggestionForm()
     form.set_domains(directory.all_domains())
     if form.validate_on_submit():
-        directory.suggest_collective(
+        suggestion_queue.suggest_collective(
             name=form.name.data,
             domain_id=form.domain.data,
             neighbourhood=form.neighbourhood.data or "",

@@ -208,7 +208,10 @@ def _count_up(conn) -> None:
 
 def _forget(conn) -> None:
     """After a rollback: nothing to count. A savepoint's rollback keeps the note (what the
-    transaction wrote before it still commits)."""
+    transaction wrote before it still commits). A lost connection has nothing to forget:
+    its notes go with it, and asking for them would raise."""
+    if conn.invalidated:
+        return
     conn.info.pop(WROTE, None)
     conn.info.pop(CHANGED_SCHEMA, None)
 

@@ -21,6 +21,7 @@ from flask_babel import force_locale
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, Registration, utcnow
+from .queues import claim_due
 
 MAX_ATTEMPTS = 8
 # How long a claimed message is left to the worker sending it before another tries.
@@ -251,19 +252,6 @@ def _claim(message_id: int) -> OutboxMessage | None:
     """Take a due message for this worker (committed): counts the attempt and keeps
     other workers away for CLAIM_MINUTES. None when it is no longer due: another worker
     claimed or sent it."""
-    now = utcnow()
-    claimed = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.next_attempt_at <= now,
-        )
-        .values(
-            attempts=OutboxMessage.attempts + 1,
-            next_attempt_at=now + timedelta(minutes=CLAIM_MINUTES),
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
+    hold = timedelta(minutes=CLAIM_MINUTES)
+    claimed = claim_due(db.session, OutboxMessage, message_id, OutboxStatus.PENDING, hold)
     return db.session.get(OutboxMessage, message_id) if claimed else None

@@ -30,6 +30,7 @@ from ..models import (
     utcnow,
 )
 from . import payments
+from .queues import claim_due
 
 log = logging.getLogger(__name__)
 
@@ -113,21 +114,9 @@ def send(session: so.Session, call_id: int) -> bool | None:
     MAX_ATTEMPTS or a refusal set aside for the treasurer, logged as an error), None when
     it is not due or another process has it.
     """
-    now = utcnow()
-    claimed = session.execute(
-        sa.update(StripeCall)
-        .where(
-            StripeCall.id == call_id,
-            StripeCall.status == StripeCallStatus.PENDING,
-            StripeCall.next_attempt_at <= now,
-        )
-        .values(
-            attempts=StripeCall.attempts + 1,
-            next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS),
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.commit()
+    claimed = claim_due(
+        session, StripeCall, call_id, StripeCallStatus.PENDING, timedelta(seconds=CLAIM_SECONDS)
+    )
     if not claimed:
         return None
     call = session.get(StripeCall, call_id)

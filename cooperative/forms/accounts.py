@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from .fields import email_field, strip
+from .fields import email_field, required_text, strip
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 200
@@ -17,6 +17,12 @@ def password_limit() -> Length:
         max=PASSWORD_MAX_LENGTH,
         message=_l("A password has at most %(count)d characters.", count=PASSWORD_MAX_LENGTH),
     )
+
+
+def password_field(label, message, **kwargs) -> PasswordField:
+    """A password that must be filled in (`message` when it is not), no longer than a new
+    one may be."""
+    return PasswordField(label, validators=[DataRequired(message), password_limit()], **kwargs)
 
 
 def _new_password_fields() -> tuple[PasswordField, PasswordField]:
@@ -47,21 +53,14 @@ def _new_password_fields() -> tuple[PasswordField, PasswordField]:
 
 
 class SignupForm(FlaskForm):
-    name = StringField(
-        _l("Your name"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please fill in your name.")), Length(max=120)],
-    )
+    name = required_text(_l("Your name"), _l("Please fill in your name."), 120)
     email = email_field()
     password, password_confirm = _new_password_fields()
 
 
 class LoginForm(FlaskForm):
     email = email_field()
-    password = PasswordField(
-        _l("Password"),
-        validators=[DataRequired(_l("Please fill in your password.")), password_limit()],
-    )
+    password = password_field(_l("Password"), _l("Please fill in your password."))
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 

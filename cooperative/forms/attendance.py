@@ -3,14 +3,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, StopValidation
+from wtforms.validators import DataRequired, Length, StopValidation
 
 from ..i18n import DIET_LABELS, in_diet_order
 from ..models import Event
 from ..services.attendance import WalkIn
-from .fields import EuroField, strip
+from .fields import EuroField, optional_text, required_text, strip
 from .registration import MultiCheckboxField
 
 # WTForms' own message for `Length`, translated by WTForms (so not extracted here).
@@ -34,16 +34,10 @@ class TypedLength:
 class WalkInForm(FlaskForm):
     """A person who comes in without registering: the meals and diets of `event`."""
 
-    name = StringField(
-        _l("Name"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please fill in their name.")), Length(max=120)],
-    )
+    name = required_text(_l("Name"), _l("Please fill in their name."), 120)
     meal = RadioField(_l("Meal"), default="", validate_choice=False)
     diets = MultiCheckboxField(_l("Diet"), validate_choice=False)
-    diet_note = StringField(
-        _l("Note for the kitchen"), filters=[strip], validators=[Optional(), Length(max=300)]
-    )
+    diet_note = optional_text(_l("Note for the kitchen"), 300)
     paid = EuroField(
         _l("Paid at the door"),
         validators=[TypedLength(20)],
@@ -76,11 +70,7 @@ class MessageForm(FlaskForm):
     """The organisers' message to the parties of an event."""
 
     audience = RadioField(_l("Send to"), default="confirmed", validate_choice=False)
-    subject = StringField(
-        _l("Subject"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please write a subject.")), Length(max=150)],
-    )
+    subject = required_text(_l("Subject"), _l("Please write a subject."), 150)
     body = TextAreaField(
         _l("Message"),
         filters=[strip],

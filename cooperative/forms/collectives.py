@@ -21,10 +21,19 @@ from ..i18n import current_locale
 from ..models import utcnow
 from ..services.collectives import SLUG_MAX_LENGTH, CollectiveDetails
 from ..slugs import slug_is_valid
-from .fields import email_field, strip
+from .fields import (
+    domain_choices,
+    email_field,
+    lower_case,
+    optional_text,
+    required_text,
+    strip,
+)
 from .registration import MultiCheckboxField
 
 FIRST_YEAR = 1800
+_CHOOSE_A_DOMAIN = SelectChoice("", _l("Choose a domain"))
+_NOT_IN_THE_LIST = _l("Please choose a domain from the list.")
 
 
 def _website_or_empty(form, field) -> None:
@@ -45,14 +54,27 @@ def _int_or_none(value):
         return None
 
 
-class CollectiveForm(FlaskForm):
+class _DomainsOffered:
+    """A form whose domains are chosen from those the view offers (`set_domains`)."""
+
+    def _offer(self, domains) -> list[SelectChoice]:
+        """Remember `domains` as the ones offered; their choices in the reader's language."""
+        self._domain_ids = {domain.id for domain in domains}
+        return domain_choices(domains, current_locale())
+
+    def _only_offered(self, domain_ids, message) -> None:
+        """Refuses with `message` a domain that was not offered."""
+        if any(value not in getattr(self, "_domain_ids", set()) for value in domain_ids):
+            raise ValidationError(message)
+
+
+class CollectiveForm(_DomainsOffered, FlaskForm):
     """What a collective's own people edit about it."""
 
-    summary = StringField(
+    summary = optional_text(
         _l("One line about the collective"),
+        300,
         description=_l("Shown on its card in the directory."),
-        filters=[strip],
-        validators=[Length(max=300)],
     )
     description = TextAreaField(
         _l("What the collective does"), filters=[strip], validators=[Length(max=10000)]
@@ -65,12 +87,11 @@ class CollectiveForm(FlaskForm):
     other_domains = MultiCheckboxField(
         _l("Other domains"), coerce=_int_or_none, validate_choice=False
     )
-    neighbourhood = StringField(_l("Neighbourhood"), filters=[strip], validators=[Length(max=80)])
-    legal_form = StringField(
+    neighbourhood = optional_text(_l("Neighbourhood"), 80)
+    legal_form = optional_text(
         _l("Legal form"),
+        80,
         description=_l("For example: cooperative, association, foundation, informal group."),
-        filters=[strip],
-        validators=[Length(max=80)],
     )
     founded_year = IntegerField(
         _l("Founded in (year)"),
@@ -91,20 +112,15 @@ class CollectiveForm(FlaskForm):
 
     def set_domains(self, domains) -> None:
         """Offer `domains` (in the cooperative's order) in the reader's language."""
-        locale = current_locale()
-        self.primary_domain.choices = [SelectChoice("", _l("Choose a domain"))] + [
-            SelectChoice(d.id, d.name(locale)) for d in domains
-        ]
-        self.other_domains.choices = [SelectChoice(d.id, d.name(locale)) for d in domains]
-        self._domain_ids = {d.id for d in domains}
+        choices = self._offer(domains)
+        self.primary_domain.choices = [_CHOOSE_A_DOMAIN, *choices]
+        self.other_domains.choices = choices
 
     def validate_primary_domain(self, field) -> None:
-        if field.data not in getattr(self, "_domain_ids", set()):
-            raise ValidationError(_l("Please choose a domain from the list."))
+        self._only_offered([field.data], _NOT_IN_THE_LIST)
 
     def validate_other_domains(self, field) -> None:
-        if any(value not in getattr(self, "_domain_ids", set()) for value in field.data or []):
-            raise ValidationError(_l("Please choose domains from the list."))
+        self._only_offered(field.data or [], _l("Please choose domains from the list."))
 
     def validate_founded_year(self, field) -> None:
         if field.data is not None and not FIRST_YEAR <= field.data <= utcnow().year:
@@ -148,18 +164,14 @@ class CollectiveForm(FlaskForm):
 class AdminCollectiveForm(CollectiveForm):
     """The admins' form: the name and web address too."""
 
-    name = StringField(
-        _l("Name"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please fill in the collective’s name.")), Length(max=160)],
-    )
+    name = required_text(_l("Name"), _l("Please fill in the collective’s name."), 160)
     slug = StringField(
         _l("Web address"),
         description=_l(
             "The end of the collective’s address, e.g. zonnedak-oost. Leave empty to make "
             "one from the name."
         ),
-        filters=[strip, lambda value: value.lower() if isinstance(value, str) else value],
+        filters=[strip, lower_case],
         validators=[Length(max=80)],
     )
 
@@ -181,16 +193,14 @@ class RoleForm(FlaskForm):
     email = email_field(_l("Their e-mail address"))
 
 
-class SuggestionForm(FlaskForm):
+class SuggestionForm(_DomainsOffered, FlaskForm):
     """Anyone suggests a collective for the directory."""
 
-    name = StringField(
-        _l("Name of the collective"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please fill in the collective’s name.")), Length(max=160)],
+    name = required_text(
+        _l("Name of the collective"), _l("Please fill in the collective’s name."), 160
     )
     domain = SelectField(_l("Domain"), coerce=_int_or_none, validate_choice=False)
-    neighbourhood = StringField(_l("Neighbourhood"), filters=[strip], validators=[Length(max=80)])
+    neighbourhood = optional_text(_l("Neighbourhood"), 80)
     website = StringField(
         _l("Website (if it has one)"),
         filters=[strip],
@@ -209,12 +219,7 @@ class SuggestionForm(FlaskForm):
 
     def set_domains(self, domains) -> None:
         """Offer `domains` in the reader's language."""
-        locale = current_locale()
-        self.domain.choices = [SelectChoice("", _l("Choose a domain"))] + [
-            SelectChoice(d.id, d.name(locale)) for d in domains
-        ]
-        self._domain_ids = {d.id for d in domains}
+        self.domain.choices = [_CHOOSE_A_DOMAIN, *self._offer(domains)]
 
     def validate_domain(self, field) -> None:
-        if field.data not in getattr(self, "_domain_ids", set()):
-            raise ValidationError(_l("Please choose a domain from the list."))
+        self._only_offered([field.data], _NOT_IN_THE_LIST)

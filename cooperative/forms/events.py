@@ -28,7 +28,6 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
-    DataRequired,
     InputRequired,
     Length,
     NumberRange,
@@ -41,7 +40,7 @@ from ..models import DIETS, Event, PaymentMode
 from ..services.events import SLUG_MAX_LENGTH, EventPlan, MealPlan
 from ..services.registration import PWYC_MAX_CENTS
 from ..slugs import slug_is_valid
-from .fields import AmountRequired, EuroField, strip
+from .fields import AmountRequired, EuroField, lower_case, optional_text, required_text, strip
 from .registration import MultiCheckboxField
 
 # However many meals a request posts, no more are read.
@@ -99,24 +98,29 @@ class WholeNumberField(IntegerField):
             raise ValueError(_l("Please write a whole number, like 40.")) from error
 
 
+def count_field(label) -> "WholeNumberField":
+    """How many seats or meals there are: 1 or more, or empty for no limit."""
+    return WholeNumberField(
+        label, description=_l("Leave empty for no limit."), validators=[Optional(), *COUNT_RANGE]
+    )
+
+
+def price_field(label, message, **kwargs) -> EuroField:
+    """A price in euros, 0 by default; left empty, it is refused with `message`."""
+    return EuroField(label, default=0, validators=[AmountRequired(message)], **kwargs)
+
+
 class MealForm(Form):
     """One meal: its name, price or pay-what-you-can range, capacity, deadline and diets."""
 
     id = HiddenField(filters=[strip], validators=[Length(max=20)])
-    name = StringField(
+    name = required_text(
         _l("Name of the meal"),
-        filters=[strip],
+        _l("Please give the meal a name."),
+        160,
         description=_l("For example: Dinner from 17:30."),
-        validators=[
-            DataRequired(_l("Please give the meal a name.")),
-            Length(max=160),
-        ],
     )
-    price = EuroField(
-        _l("Price per meal"),
-        default=0,
-        validators=[AmountRequired(_l("Please fill in a price; 0 makes the meal free."))],
-    )
+    price = price_field(_l("Price per meal"), _l("Please fill in a price; 0 makes the meal free."))
     pay_what_you_can = BooleanField(_l("Pay what you can: people choose what they pay"))
     pwyc_min = EuroField(
         _l("Lowest amount"),
@@ -126,11 +130,7 @@ class MealForm(Form):
         _l("Suggested amount"),
         description=_l("In euros, for example 6. Leave empty to suggest the price."),
     )
-    capacity = WholeNumberField(
-        _l("Number of meals"),
-        description=_l("Leave empty for no limit."),
-        validators=[Optional(), *COUNT_RANGE],
-    )
+    capacity = count_field(_l("Number of meals"))
     signup_deadline = amsterdam_time(
         _l("Sign up for the meal before"),
         description=_l("Optional. Amsterdam time, for example 2030-06-12 12:00."),
@@ -187,55 +187,35 @@ class EventForm(FlaskForm):
     """An event with its meals. `collectives` are the (id, name) pairs the person may host
     under; `allow_no_host` adds "no host collective" (admins)."""
 
-    title = StringField(
-        _l("Title"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please give the event a title.")), Length(max=200)],
-    )
+    title = required_text(_l("Title"), _l("Please give the event a title."), 200)
     slug = StringField(
         _l("Web address"),
-        filters=[strip, lambda value: value.lower() if isinstance(value, str) else value],
+        filters=[strip, lower_case],
         description=_l(
             "The last part of the event’s link: lower-case letters, digits and hyphens. "
             "Leave empty to make it from the title."
         ),
         validators=[Optional(), Length(max=120)],
     )
-    summary = StringField(
-        _l("Summary"),
-        filters=[strip],
-        description=_l("One sentence for the list of events."),
-        validators=[Optional(), Length(max=300)],
+    summary = optional_text(
+        _l("Summary"), 300, description=_l("One sentence for the list of events.")
     )
     description = TextAreaField(
         _l("Description"), filters=[strip], validators=[Optional(), Length(max=20_000)]
     )
     starts_at = amsterdam_time(_l("Starts"), required=True)
     ends_at = amsterdam_time(_l("Ends"), required=True)
-    venue = StringField(
-        _l("Venue"),
-        filters=[strip],
-        description=_l("For example: Buurthuis De Meent."),
-        validators=[Optional(), Length(max=160)],
-    )
-    address = StringField(_l("Address"), filters=[strip], validators=[Optional(), Length(max=300)])
+    venue = optional_text(_l("Venue"), 160, description=_l("For example: Buurthuis De Meent."))
+    address = optional_text(_l("Address"), 300)
     collective_id = SelectField(_l("Hosted by"), validate_choice=False)
-    audience = StringField(
-        _l("For whom"),
-        filters=[strip],
-        description=_l("For example: everyone, of all ages."),
-        validators=[Optional(), Length(max=200)],
+    audience = optional_text(
+        _l("For whom"), 200, description=_l("For example: everyone, of all ages.")
     )
-    capacity = WholeNumberField(
-        _l("Number of seats"),
-        description=_l("Leave empty for no limit."),
-        validators=[Optional(), *COUNT_RANGE],
-    )
-    ticket_price = EuroField(
+    capacity = count_field(_l("Number of seats"))
+    ticket_price = price_field(
         _l("Entry price per person"),
-        default=0,
+        _l("Please fill in a price; 0 means free entry."),
         description=_l("In euros, for example 2,50. 0 means free entry."),
-        validators=[AmountRequired(_l("Please fill in a price; 0 means free entry."))],
     )
     payment_mode = RadioField(
         _l("How people pay"),

@@ -4,7 +4,8 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, FieldList, FormField, StringField
-from wtforms.validators import DataRequired, Email, Length, StopValidation
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional, StopValidation
 
 from ..money import format_amount, parse_euros
 from ..refusals import Refused
@@ -14,6 +15,11 @@ def strip(value):
     """Drop the spaces people type around a value, and any NUL character: nobody types
     one, and PostgreSQL cannot store it (a 500 there, a stray byte on SQLite)."""
     return value.replace("\x00", "").strip() if isinstance(value, str) else value
+
+
+def lower_case(value):
+    """Lower-case what is typed, for the web-address part of a page (`slug`)."""
+    return value.lower() if isinstance(value, str) else value
 
 
 # What Stripe names a Checkout Session (`cs_test_a1B2...`, `cs_live_...`).
@@ -37,6 +43,39 @@ def email_field(label=None) -> EmailField:
             Length(max=254),
         ],
     )
+
+
+def required_text(label, message, max_length: int, **kwargs) -> StringField:
+    """A line of text that must be filled in (`message` when it is not), spaces around it
+    dropped, at most `max_length` characters."""
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[DataRequired(message), Length(max=max_length)],
+        **kwargs,
+    )
+
+
+def optional_text(label, max_length: int, **kwargs) -> StringField:
+    """A line of text that may be left empty, spaces around it dropped, at most
+    `max_length` characters."""
+    return StringField(
+        label, filters=[strip], validators=[Optional(), Length(max=max_length)], **kwargs
+    )
+
+
+def names_in_both_languages(max_length: int) -> tuple[StringField, StringField]:
+    """The Dutch and the English name of a thing the site shows in both languages
+    (`name_nl`, `name_en`), both required, at most `max_length` characters."""
+    return (
+        required_text(_l("Name in Dutch"), _l("Please fill in the Dutch name."), max_length),
+        required_text(_l("Name in English"), _l("Please fill in the English name."), max_length),
+    )
+
+
+def domain_choices(domains, locale: str) -> list[SelectChoice]:
+    """The `domains` as choices by id, named in `locale`, in the order given."""
+    return [SelectChoice(domain.id, domain.name(locale)) for domain in domains]
 
 
 class EuroField(StringField):

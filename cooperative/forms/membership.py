@@ -5,7 +5,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    PasswordField,
     RadioField,
     SelectField,
     StringField,
@@ -16,9 +15,17 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..models import PlanPeriod, Visibility
 from ..slugs import SLUG_RE
-from .accounts import _new_password_fields, password_limit
+from .accounts import _new_password_fields, password_field
 from .events import WholeNumberField
-from .fields import AmountRequired, EuroField, email_field, strip
+from .fields import (
+    AmountRequired,
+    EuroField,
+    domain_choices,
+    email_field,
+    names_in_both_languages,
+    required_text,
+    strip,
+)
 from .registration import MultiCheckboxField
 
 VISIBILITY_CHOICES = [
@@ -80,31 +87,32 @@ def _visibility() -> RadioField:
     )
 
 
+def _about(label, description) -> TextAreaField:
+    """A few sentences on the profile, at most 1000 characters; may be left empty."""
+    return TextAreaField(
+        label,
+        description=description,
+        filters=[strip],
+        validators=[Length(max=1000, message=_l("Please keep it under 1000 characters."))],
+    )
+
+
 class ProfileForm(FlaskForm):
     """The profile as one plain form; each field can also be saved on its own."""
 
     display_name = _display_name()
     neighbourhood = _neighbourhood()
-    bio = TextAreaField(
-        _l("About you"),
-        description=_l("A few sentences. You may leave it empty."),
-        filters=[strip],
-        validators=[Length(max=1000, message=_l("Please keep it under 1000 characters."))],
-    )
+    bio = _about(_l("About you"), _l("A few sentences. You may leave it empty."))
     interests = _interests()
-    offer = TextAreaField(
+    offer = _about(
         _l("What I can offer"),
-        description=_l("Skills, time or things you could share with other members."),
-        filters=[strip],
-        validators=[Length(max=1000, message=_l("Please keep it under 1000 characters."))],
+        _l("Skills, time or things you could share with other members."),
     )
     visibility = _visibility()
     newsletter = BooleanField(_l("Send me the newsletter"))
 
     def set_domains(self, domains, locale: str) -> None:
-        self.interests.choices = [
-            SelectChoice(domain.id, domain.name(locale)) for domain in domains
-        ]
+        self.interests.choices = domain_choices(domains, locale)
 
 
 class JoinForm(FlaskForm):
@@ -129,40 +137,26 @@ class JoinForm(FlaskForm):
     )
 
     def set_domains(self, domains, locale: str) -> None:
-        self.interests.choices = [
-            SelectChoice(domain.id, domain.name(locale)) for domain in domains
-        ]
+        self.interests.choices = domain_choices(domains, locale)
 
 
 class EmailChangeForm(FlaskForm):
     new_email = email_field(_l("New e-mail address"))
     # Its own id: the password form on the same page has a field named "password" too.
-    password = PasswordField(
-        _l("Your password"),
-        id="email_password",
-        validators=[DataRequired(_l("Please fill in your password.")), password_limit()],
+    password = password_field(
+        _l("Your password"), _l("Please fill in your password."), id="email_password"
     )
 
 
 class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField(
-        _l("Your current password"),
-        validators=[
-            DataRequired(_l("Please fill in your current password.")),
-            password_limit(),
-        ],
+    current_password = password_field(
+        _l("Your current password"), _l("Please fill in your current password.")
     )
     password, password_confirm = _new_password_fields()
 
 
 class DeleteAccountForm(FlaskForm):
-    password = PasswordField(
-        _l("Your password"),
-        validators=[
-            DataRequired(_l("Please fill in your password to confirm.")),
-            password_limit(),
-        ],
-    )
+    password = password_field(_l("Your password"), _l("Please fill in your password to confirm."))
 
 
 class DecisionForm(FlaskForm):
@@ -183,22 +177,13 @@ class BankTransferForm(FlaskForm):
 
 
 class PlanForm(FlaskForm):
-    slug = StringField(
+    slug = required_text(
         _l("Short name for addresses"),
+        _l("Please fill in a short name."),
+        40,
         description=_l("Lower-case letters, digits and hyphens, e.g. lid."),
-        filters=[strip],
-        validators=[DataRequired(_l("Please fill in a short name.")), Length(max=40)],
     )
-    name_nl = StringField(
-        _l("Name in Dutch"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please fill in the Dutch name.")), Length(max=120)],
-    )
-    name_en = StringField(
-        _l("Name in English"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please fill in the English name.")), Length(max=120)],
-    )
+    name_nl, name_en = names_in_both_languages(120)
     description_nl = TextAreaField(
         _l("Description in Dutch"), filters=[strip], validators=[Length(max=2000)]
     )
@@ -228,16 +213,7 @@ class PlanForm(FlaskForm):
 
 class DomainForm(FlaskForm):
     slug = PlanForm.slug
-    name_nl = StringField(
-        _l("Name in Dutch"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please fill in the Dutch name.")), Length(max=80)],
-    )
-    name_en = StringField(
-        _l("Name in English"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please fill in the English name.")), Length(max=80)],
-    )
+    name_nl, name_en = names_in_both_languages(80)
     position = WholeNumberField(_l("Order on the page"), default=0, validators=[Optional()])
 
     validate_slug = PlanForm.validate_slug

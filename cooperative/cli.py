@@ -36,13 +36,7 @@ def seed_demo_command() -> None:
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between checks.")
 def send_mail_command(loop: bool, interval: float) -> None:
     """Deliver the e-mails waiting in the outbox."""
-    while True:
-        sent, failed = mail.send_pending()
-        if sent or failed or not loop:
-            click.echo(f"Sent {sent}, failed {failed}.")
-        if not loop:
-            return
-        time.sleep(interval)
+    _send_waiting(mail.send_pending, "Sent {sent}, failed {failed}.", loop, interval)
 
 
 @coop.command("send-stripe")
@@ -51,10 +45,18 @@ def send_mail_command(loop: bool, interval: float) -> None:
 def send_stripe_command(loop: bool, interval: float) -> None:
     """Make the refunds and Checkout closings at Stripe that are due: those Stripe did not
     take right after the commit that decided them (run it from cron every few minutes)."""
+    _send_waiting(
+        stripe_calls.send_due, "Stripe calls: sent {sent}, failed {failed}.", loop, interval
+    )
+
+
+def _send_waiting(send, report: str, loop: bool, interval: float) -> None:
+    """Send what waits with `send` (it answers sent, failed) and say so with `report`;
+    with `loop`, again every `interval` seconds, quiet when there was nothing to send."""
     while True:
-        sent, failed = stripe_calls.send_due()
+        sent, failed = send()
         if sent or failed or not loop:
-            click.echo(f"Stripe calls: sent {sent}, failed {failed}.")
+            click.echo(report.format(sent=sent, failed=failed))
         if not loop:
             return
         time.sleep(interval)

@@ -117,6 +117,22 @@ def snapshot(thing, *names: str) -> dict:
     return _plain({name: getattr(thing, name) for name in names})
 
 
+def record_registration(
+    actor: User, action: str, registration: Registration, before: dict | None, *names: str, at=None
+) -> AuditEntry:
+    """Add one entry: `actor` did `action` to `registration` (and so to its account, if
+    it has one), changing `before` into the registration's `names` as they are now."""
+    return record(
+        actor,
+        action,
+        subject_user_id=registration.user_id,
+        registration_id=registration.id,
+        before=before,
+        after=snapshot(registration, *names),
+        at=at,
+    )
+
+
 # --- Reading -------------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from ..models import (
 )
 from ..refusals import Refused
 from ..slugs import free_slug, slug_taken
+from .details import copy_details
 from .event_list import every_word_in
 
 PAGE_SIZE = 24
@@ -347,6 +348,18 @@ class CollectiveDetails:
     other_domain_ids: tuple[int, ...] = ()
 
 
+# The details `update_collective` copies as they are; the domains it checks first.
+_COPIED_DETAILS = (
+    "summary",
+    "description",
+    "legal_form",
+    "neighbourhood",
+    "website",
+    "contact_email",
+    "founded_year",
+)
+
+
 def collective_slug(name: str) -> str:
     """A slug made from `name` that no collective has yet (`-2`, `-3`... added)."""
     return free_slug(Collective.slug, name, SLUG_MAX_LENGTH, "collective")
@@ -358,13 +371,7 @@ def update_collective(collective: Collective, details: CollectiveDetails) -> Col
     primary = domains.get(details.primary_domain_id)
     if primary is None:
         raise Refused(_l("Please choose a domain from the list."), "primary_domain")
-    collective.summary = details.summary
-    collective.description = details.description
-    collective.legal_form = details.legal_form
-    collective.neighbourhood = details.neighbourhood
-    collective.website = details.website
-    collective.contact_email = details.contact_email
-    collective.founded_year = details.founded_year
+    copy_details(collective, details, _COPIED_DETAILS)
     collective.primary_domain = primary
     collective.domains = [
         domains[i] for i in details.other_domain_ids if i in domains and i != primary.id

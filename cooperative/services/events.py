@@ -32,6 +32,7 @@ from ..models.events import places_taken
 from ..refusals import Refused
 from ..slugs import free_slug, slug_taken
 from . import places
+from .details import copy_details
 from .mail import external_url, queue_mail
 from .registration import (
     check_stripe_answers,
@@ -40,6 +41,30 @@ from .registration import (
 )
 
 SLUG_MAX_LENGTH = 120
+
+# What `save_event` copies from the plan as it is, and the times it copies in UTC.
+_EVENT_FIELDS = (
+    "title",
+    "summary",
+    "description",
+    "venue",
+    "address",
+    "collective_id",
+    "audience",
+    "capacity",
+    "ticket_price_cents",
+    "max_party_size",
+    "payment_mode",
+)
+_EVENT_TIMES = (
+    "starts_at",
+    "ends_at",
+    "refund_until",
+    "registration_opens_at",
+    "registration_closes_at",
+)
+_MEAL_FIELDS = ("name", "price_cents", "pwyc_min_cents", "pwyc_suggested_cents", "capacity")
+_MEAL_TIMES = ("signup_deadline",)
 
 
 @dataclass
@@ -185,12 +210,8 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
                 field=f"meals-{position}-capacity",
             )
         option = option or MealOption()
-        option.name = meal.name
-        option.price_cents = meal.price_cents
-        option.pwyc_min_cents = meal.pwyc_min_cents
-        option.pwyc_suggested_cents = meal.pwyc_suggested_cents
-        option.capacity = meal.capacity
-        option.signup_deadline = _utc(meal.signup_deadline)
+        copy_details(option, meal, _MEAL_FIELDS)
+        copy_details(option, meal, _MEAL_TIMES, _utc)
         option.diets = list(meal.diets)
         option.position = position
         options.append(option)
@@ -206,22 +227,8 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
         )
 
     event.slug = slug
-    event.title = plan.title
-    event.summary = plan.summary
-    event.description = plan.description
-    event.starts_at = _utc(plan.starts_at)
-    event.ends_at = _utc(plan.ends_at)
-    event.venue = plan.venue
-    event.address = plan.address
-    event.collective_id = plan.collective_id
-    event.audience = plan.audience
-    event.capacity = plan.capacity
-    event.ticket_price_cents = plan.ticket_price_cents
-    event.max_party_size = plan.max_party_size
-    event.payment_mode = plan.payment_mode
-    event.refund_until = _utc(plan.refund_until)
-    event.registration_opens_at = _utc(plan.registration_opens_at)
-    event.registration_closes_at = _utc(plan.registration_closes_at)
+    copy_details(event, plan, _EVENT_FIELDS)
+    copy_details(event, plan, _EVENT_TIMES, _utc)
     event.meal_options = options
     try:
         db.session.flush()

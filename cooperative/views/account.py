@@ -35,6 +35,7 @@ from ..services import payments, privacy, profiles
 from ..services.calendar import event_calendar
 from ..services.collectives import all_domains
 from .auth import stay_logged_in
+from .going_back import roll_back_to
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -132,13 +133,12 @@ def pay():
     try:
         url = memberships.start_payment(membership)
     except Refused as refusal:
-        db.session.rollback()
-        flash(str(refusal.message), "info")
-        return redirect(url_for("account.index"), code=303)
+        return roll_back_to(url_for("account.index"), refusal.message, "info")
     except payments.PaymentUnavailable:
-        db.session.rollback()
-        flash(_("Paying online does not work right now. Please try again in a moment."), "error")
-        return redirect(url_for("account.index"), code=303)
+        return roll_back_to(
+            url_for("account.index"),
+            _("Paying online does not work right now. Please try again in a moment."),
+        )
     db.session.commit()
     return redirect(url, code=303)
 
@@ -171,23 +171,24 @@ def _wants_fragment() -> bool:
 @login_required
 def profile_field(name: str):
     """One profile field as it shows on the account page (htmx: back from editing)."""
-    _check_field(name)
-    if not _wants_fragment():
-        return redirect(url_for("account.index", _anchor=f"profile-{name}"))
-    return render_template(
-        "account/_profile_field.html", form=_filled_profile_form(), name=name, editing=False
-    )
+    return _field_in_place(name, False, url_for("account.index", _anchor=f"profile-{name}"))
 
 
 @bp.get("/profile/<name>/edit")
 @login_required
 def edit_profile_field(name: str):
     """One profile field as a small form, in place (htmx); else the whole profile form."""
+    return _field_in_place(name, True, url_for("account.profile", _anchor=f"{name}"))
+
+
+def _field_in_place(name: str, editing: bool, elsewhere: str):
+    """The profile field `name` drawn in place for htmx, shown or as a small form
+    (`editing`); any other request is sent to `elsewhere`. 404 for an unknown field."""
     _check_field(name)
     if not _wants_fragment():
-        return redirect(url_for("account.profile", _anchor=f"{name}"))
+        return redirect(elsewhere)
     return render_template(
-        "account/_profile_field.html", form=_filled_profile_form(), name=name, editing=True
+        "account/_profile_field.html", form=_filled_profile_form(), name=name, editing=editing
     )
 
 

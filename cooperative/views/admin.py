@@ -316,30 +316,30 @@ def plan(plan_id: int | None = None):
             obj=plan,
             data={"fee": plan.fee_cents, "period": plan.period.value},
         )
-    if form.validate_on_submit():
-        details = PlanDetails(
-            slug=form.slug.data,
-            name_nl=form.name_nl.data,
-            name_en=form.name_en.data,
-            description_nl=form.description_nl.data,
-            description_en=form.description_en.data,
-            fee_cents=form.fee.data,
-            period=PlanPeriod(form.period.data),
-            needs_approval=form.needs_approval.data,
-            is_active=form.is_active.data,
-            position=form.position.data,
-        )
-        try:
-            save_plan(plan, details)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("The plan is saved."), "success")
-            return redirect(url_for("admin.plans"), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin/plan.html", form=form, plan=plan), status
+    return _form_page(
+        form,
+        lambda: save_plan(plan, _plan_details(form)),
+        _("The plan is saved."),
+        "admin.plans",
+        "admin/plan.html",
+        plan=plan,
+    )
+
+
+def _plan_details(form: PlanForm) -> PlanDetails:
+    """The plan as typed, for the plans service."""
+    return PlanDetails(
+        slug=form.slug.data,
+        name_nl=form.name_nl.data,
+        name_en=form.name_en.data,
+        description_nl=form.description_nl.data,
+        description_en=form.description_en.data,
+        fee_cents=form.fee.data,
+        period=PlanPeriod(form.period.data),
+        needs_approval=form.needs_approval.data,
+        is_active=form.is_active.data,
+        position=form.position.data,
+    )
 
 
 # --- domains -------------------------------------------------------------------------
@@ -362,17 +362,31 @@ def domain(domain_id: int | None = None):
     if domain_id and domain is None:
         abort(404)
     form = DomainForm(obj=domain) if request.method != "POST" else DomainForm()
+    return _form_page(
+        form,
+        lambda: save_domain(
+            domain, form.slug.data, form.name_nl.data, form.name_en.data, form.position.data
+        ),
+        _("The domain is saved."),
+        "admin.domains",
+        "admin/domain.html",
+        domain=domain,
+    )
+
+
+def _form_page(form, save, saved: str, back: str, template: str, **context):
+    """The page of an admin form that saves one thing: when it is posted and valid, call
+    `save`, commit, flash `saved` and redirect to the endpoint `back`; a refusal is
+    shown on the form. The page is drawn with 422 after a post that saved nothing."""
     if form.validate_on_submit():
         try:
-            save_domain(
-                domain, form.slug.data, form.name_nl.data, form.name_en.data, form.position.data
-            )
+            save()
         except Refused as refusal:
             db.session.rollback()
             show_refusal(form, refusal)
         else:
             db.session.commit()
-            flash(_("The domain is saved."), "success")
-            return redirect(url_for("admin.domains"), code=303)
+            flash(saved, "success")
+            return redirect(url_for(back), code=303)
     status = 422 if form.is_submitted() else 200
-    return render_template("admin/domain.html", form=form, domain=domain), status
+    return render_template(template, form=form, **context), status

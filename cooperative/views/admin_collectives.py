@@ -7,6 +7,7 @@ Admins only: others get 403, whoever is not logged in is sent to the log-in page
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
@@ -18,6 +19,7 @@ from ..services import audit
 from ..services import collectives as directory
 from ..services import suggestions as suggestion_queue
 from .decorators import admin_required
+from .going_back import roll_back_to
 
 bp = Blueprint("admin_collectives", __name__, url_prefix="/admin/collectives")
 
@@ -117,21 +119,22 @@ def edit(collective_id: int):
 @admin_required
 def publish(collective_id: int):
     """Show the collective in the directory, the API and the feeds."""
-    collective = _collective(collective_id)
-    directory.set_published(collective, True)
-    db.session.commit()
-    flash(_("%(name)s is published.", name=collective.name), "success")
-    return redirect(url_for("admin_collectives.edit", collective_id=collective.id), code=303)
+    return _set_published(collective_id, True, _l("%(name)s is published."))
 
 
 @bp.post("/<int:collective_id>/unpublish")
 @admin_required
 def unpublish(collective_id: int):
     """Take the collective out of the directory, the API and the feeds."""
+    return _set_published(collective_id, False, _l("%(name)s is no longer published."))
+
+
+def _set_published(collective_id: int, published: bool, message):
+    """Publish the collective or take it back, and say so with `message` (its `name`)."""
     collective = _collective(collective_id)
-    directory.set_published(collective, False)
+    directory.set_published(collective, published)
     db.session.commit()
-    flash(_("%(name)s is no longer published.", name=collective.name), "success")
+    flash(message % {"name": collective.name}, "success")
     return redirect(url_for("admin_collectives.edit", collective_id=collective.id), code=303)
 
 
@@ -231,9 +234,7 @@ def accept(suggestion_id: int):
     try:
         collective = suggestion_queue.accept_suggestion(suggestion, current_user)
     except Refused as refusal:
-        db.session.rollback()
-        flash(str(refusal.message), "error")
-        return redirect(url_for("admin_collectives.suggestions"), code=303)
+        return roll_back_to(url_for("admin_collectives.suggestions"), refusal.message)
     db.session.commit()
     flash(
         _(

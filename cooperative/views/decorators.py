@@ -20,30 +20,27 @@ from ..extensions import db
 from ..models import Event
 
 
-def admin_required(view):
-    """Only for admins: others get 403."""
+def _only_if(may: str, view):
+    """`view` for the logged-in people whose `User.<may>` is true; others get 403."""
 
     @wraps(view)
     @login_required
     def checked(*args, **kwargs):
-        if not current_user.is_admin:
+        if not getattr(current_user, may):
             abort(403)
         return view(*args, **kwargs)
 
     return checked
+
+
+def admin_required(view):
+    """Only for admins: others get 403."""
+    return _only_if("is_admin", view)
 
 
 def organiser_required(view):
     """Only for people who organise for a collective, and admins: others get 403."""
-
-    @wraps(view)
-    @login_required
-    def checked(*args, **kwargs):
-        if not current_user.manages_events:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return checked
+    return _only_if("manages_events", view)
 
 
 def organiser_of(event: Event) -> bool:

@@ -21,6 +21,7 @@ from ..services import events as event_service
 from ..services.payments import PaymentUnavailable
 from .buttons import submitted_action
 from .decorators import managed_event, organiser_required
+from .going_back import roll_back_to
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -166,9 +167,7 @@ def publish_event(event: Event):
     try:
         published = event_service.publish(event)
     except Refused as refusal:
-        db.session.rollback()
-        flash(str(refusal.message), "error")
-        return redirect(url_for("manage.edit_event", event_id=event.id), code=303)
+        return roll_back_to(url_for("manage.edit_event", event_id=event.id), refusal.message)
     db.session.commit()
     if published:
         flash(_("The event is published: everyone can see it and register."), "success")
@@ -198,27 +197,23 @@ def cancel_event(event: Event):
         try:
             cancelled = event_service.cancel_event(event)
         except Refused as refusal:
-            db.session.rollback()
-            flash(str(refusal.message), "error")
-            return redirect(url_for("manage.events"), code=303)
+            return roll_back_to(url_for("manage.events"), refusal.message)
         except PaymentUnavailable:
-            db.session.rollback()
-            flash(
+            return roll_back_to(
+                url_for("manage.cancel_event", event_id=event.id),
                 _(
                     "The online payments could not be refunded right now, so the event is "
                     "not cancelled yet. Please try again in a moment."
                 ),
-                "error",
             )
-            return redirect(url_for("manage.cancel_event", event_id=event.id), code=303)
         for registration in cancelled:
-            audit.record(
+            audit.record_registration(
                 current_user,
                 "registration.event_cancelled",
-                subject_user_id=registration.user_id,
-                registration_id=registration.id,
-                before=before.get(registration.id),
-                after=audit.snapshot(registration, "status", "payment_state"),
+                registration,
+                before.get(registration.id),
+                "status",
+                "payment_state",
             )
         db.session.commit()
         flash(

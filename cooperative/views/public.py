@@ -16,6 +16,7 @@ from ..refusals import Refused
 from ..services import collectives, payments, profiles, retention
 from ..services import membership as memberships
 from ..services.collectives import all_domains
+from .going_back import roll_back_to
 
 bp = Blueprint("public", __name__)
 
@@ -108,9 +109,7 @@ def _join(plan: MembershipPlan, form: JoinForm, pay_by: str):
     try:
         membership = memberships.join(current_user, plan)
     except Refused as refusal:
-        db.session.rollback()
-        flash(str(refusal.message), "error")
-        return redirect(url_for("account.index"), code=303)
+        return roll_back_to(url_for("account.index"), refusal.message)
     if plan.fee_cents and pay_by == PAY_BANK:
         memberships.ask_for_transfer(membership)
     db.session.commit()
@@ -118,15 +117,13 @@ def _join(plan: MembershipPlan, form: JoinForm, pay_by: str):
         try:
             url = memberships.start_payment(membership)
         except payments.PaymentUnavailable:
-            db.session.rollback()
-            flash(
+            return roll_back_to(
+                url_for("account.index"),
                 _(
                     "Paying online does not work right now. Please try again from your "
                     "account page in a moment, or pay by bank transfer."
                 ),
-                "error",
             )
-            return redirect(url_for("account.index"), code=303)
         db.session.commit()
         return redirect(url, code=303)
     if membership.status == "active":

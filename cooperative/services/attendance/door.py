@@ -84,13 +84,13 @@ def record_door_payment(
             _l("Only %(amount)s is still to pay.", amount=format_euros(open_cents)), field="amount"
         )
     payment = add_door_payment(registration, amount_cents, by, now)
-    audit.record(
+    audit.record_registration(
         by,
         "registration.door_payment",
-        subject_user_id=registration.user_id,
-        registration_id=registration.id,
-        before=before,
-        after=audit.snapshot(registration, "amount_paid_cents", "payment_state"),
+        registration,
+        before,
+        "amount_paid_cents",
+        "payment_state",
         at=now,
     )
     db.session.flush()

@@ -22,27 +22,23 @@ def _split_token(token: str) -> tuple[int, str] | None:
     return (int(match.group(1)), match.group(2)) if match else None
 
 
-def find_registration(token: str) -> Registration | None:
-    """The registration of a private link, or None. The secret is compared in constant time."""
+def _find(model, token: str, secret_of):
+    """The `model` row a token (`<id>-<secret>`) names, or None when there is none or its
+    secret (`secret_of(row)`) is another. The secret is compared in constant time."""
     parts = _split_token(token)
     if parts is None:
         return None
-    registration = db.session.get(Registration, parts[0])
-    if registration is None or not hmac.compare_digest(
-        registration.manage_token.encode(), parts[1].encode()
-    ):
+    row = db.session.get(model, parts[0])
+    if row is None or not hmac.compare_digest(secret_of(row).encode(), parts[1].encode()):
         return None
-    return registration
+    return row
+
+
+def find_registration(token: str) -> Registration | None:
+    """The registration of a private link, or None. The secret is compared in constant time."""
+    return _find(Registration, token, lambda registration: registration.manage_token)
 
 
 def find_attendee(ticket: str) -> Attendee | None:
     """The attendee of a ticket code, or None. The secret is compared in constant time."""
-    parts = _split_token(ticket)
-    if parts is None:
-        return None
-    attendee = db.session.get(Attendee, parts[0])
-    if attendee is None or not hmac.compare_digest(
-        attendee.ticket_code.encode(), parts[1].encode()
-    ):
-        return None
-    return attendee
+    return _find(Attendee, ticket, lambda attendee: attendee.ticket_code)

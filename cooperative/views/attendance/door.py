@@ -3,6 +3,7 @@ party, money paid at the door, and cancelling with a refund."""
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
@@ -88,13 +89,9 @@ def check_in(event: Event, attendee_id: int):
         done = attendance.check_in(event, attendee_id, current_user)
     except Refused as refusal:
         return refused(event, refusal, attendee_id=attendee_id)
-    if done is None:
-        abort(404)
-    if done.changed:
-        message = _("%(name)s is checked in.", name=done.person.name)
-    else:
-        message = _("%(name)s was checked in already.", name=done.person.name)
-    return answer(event, done.row, message)
+    return _answer_person(
+        event, done, _l("%(name)s is checked in."), _l("%(name)s was checked in already.")
+    )
 
 
 @bp.post("/events/<int:event_id>/attendees/<int:attendee_id>/undo")
@@ -102,13 +99,18 @@ def check_in(event: Event, attendee_id: int):
 def undo(event: Event, attendee_id: int):
     """Take back one person's check-in."""
     done = attendance.undo_check_in(event, attendee_id, current_user)
+    return _answer_person(
+        event, done, _l("The check-in of %(name)s is undone."), _l("%(name)s was not checked in.")
+    )
+
+
+def _answer_person(event: Event, done, changed, unchanged):
+    """Answer a check-in of one person, or its undo: 404 when the event has no such
+    person; the message `changed` or `unchanged` (with the person's `name`) as it did."""
     if done is None:
         abort(404)
-    if done.changed:
-        message = _("The check-in of %(name)s is undone.", name=done.person.name)
-    else:
-        message = _("%(name)s was not checked in.", name=done.person.name)
-    return answer(event, done.row, message)
+    message = changed if done.changed else unchanged
+    return answer(event, done.row, message % {"name": done.person.name})
 
 
 @bp.post("/events/<int:event_id>/parties/<int:registration_id>/check-in")
@@ -241,13 +243,14 @@ def refund(event: Event, registration_id: int):
         except Refused as refusal:
             db.session.rollback()
             return _refund_page(event, registration.id, filters, str(refusal.message), 422)
-        audit.record(
+        audit.record_registration(
             current_user,
             "registration.refund",
-            subject_user_id=registration.user_id,
-            registration_id=registration.id,
-            before=before,
-            after=audit.snapshot(registration, "status", "payment_state", "amount_paid_cents"),
+            registration,
+            before,
+            "status",
+            "payment_state",
+            "amount_paid_cents",
         )
         db.session.commit()
         flash(

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and bound to the app in `create_app`."""
 
+from flask import current_app
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -30,3 +31,9 @@ csrf = CSRFProtect()
 babel = Babel()
 htmx = HTMX()
 limiter = Limiter(key_func=get_remote_address)
+
+
+def configured_limit(name: str):
+    """A rate limit for `limiter.limit`, read from the app's config `name` at each request
+    (so every app, and every test, sets its own)."""
+    return lambda: current_app.config[name]

@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, decode_cookie, login_user, logout_user
 
-from ..extensions import db, limiter
+from ..extensions import configured_limit, db, limiter
 from ..forms.accounts import ConfirmForm, LoginForm, ResetPasswordForm, ResetRequestForm, SignupForm
 from ..i18n import current_locale
 from ..models import User
@@ -49,16 +49,9 @@ def stay_logged_in(user: User) -> None:
     login_user(user, remember=remembered)
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _reset_limit() -> str:
-    return current_app.config["RESET_RATE_LIMIT"]
-
-
-def _signup_limit() -> str:
-    return current_app.config["SIGNUP_RATE_LIMIT"]
+_login_limit = configured_limit("LOGIN_RATE_LIMIT")
+_reset_limit = configured_limit("RESET_RATE_LIMIT")
+_signup_limit = configured_limit("SIGNUP_RATE_LIMIT")
 
 
 @bp.route("/signup", methods=["GET", "POST"])

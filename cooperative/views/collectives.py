@@ -11,7 +11,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -22,7 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db, htmx, limiter
+from ..extensions import configured_limit, db, htmx, limiter
 from ..forms.collectives import CollectiveForm, SuggestionForm
 from ..forms.fields import show_refusal
 from ..i18n import current_locale, local_zone
@@ -91,12 +90,8 @@ def index():
 # --- Suggesting a collective -----------------------------------------------------------------
 
 
-def _suggestion_limit() -> str:
-    return current_app.config["SUGGESTION_RATE_LIMIT"]
-
-
 @bp.route("/suggest", methods=["GET", "POST"])
-@limiter.limit(_suggestion_limit, methods=["POST"])
+@limiter.limit(configured_limit("SUGGESTION_RATE_LIMIT"), methods=["POST"])
 def suggest():
     """Anyone suggests a collective; it waits for the admins, who get an e-mail."""
     form = SuggestionForm()

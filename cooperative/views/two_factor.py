@@ -7,7 +7,6 @@ import time
 import segno
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,7 +19,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user
 from markupsafe import Markup
 
-from ..extensions import db, limiter
+from ..extensions import configured_limit, db, limiter
 from ..forms.accounts import ConfirmForm, TwoFactorCodeForm, TwoFactorDisableForm
 from ..models import User
 from ..services import two_factor
@@ -31,8 +30,7 @@ PENDING = "two_factor_login"
 PENDING_SECONDS = 600
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+_login_limit = configured_limit("LOGIN_RATE_LIMIT")
 
 
 def _pending_user_key() -> str:

@@ -307,10 +307,8 @@ def plans():
 @admin_required
 def plan(plan_id: int | None = None):
     """Create or change a plan. A plan in use is closed, never deleted."""
-    plan = db.session.get(MembershipPlan, plan_id) if plan_id else None
-    if plan_id and plan is None:
-        abort(404)
     form = PlanForm()
+    plan = _to_change(MembershipPlan, plan_id)
     if not form.is_submitted() and plan is not None:
         form.process(
             obj=plan,
@@ -358,9 +356,7 @@ def domains():
 @admin_required
 def domain(domain_id: int | None = None):
     """Create or rename a domain."""
-    domain = db.session.get(Domain, domain_id) if domain_id else None
-    if domain_id and domain is None:
-        abort(404)
+    domain = _to_change(Domain, domain_id)
     form = DomainForm(obj=domain) if request.method != "POST" else DomainForm()
     return _form_page(
         form,
@@ -372,6 +368,12 @@ def domain(domain_id: int | None = None):
         "admin/domain.html",
         domain=domain,
     )
+
+
+def _to_change(model, row_id: int | None):
+    """The `model` row `row_id` a form changes, or None to make a new one; 404 for an
+    id that has none."""
+    return db.get_or_404(model, row_id) if row_id else None
 
 
 def _form_page(form, save, saved: str, back: str, template: str, **context):

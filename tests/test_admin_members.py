@@ -203,6 +203,21 @@ def test_plans_and_domains_are_made_and_changed(client, app, auth):
         assert db.session.scalar(sa.select(sa.func.count(Domain.id))) == 1
 
 
+def test_an_unknown_plan_or_domain_is_404_and_nothing_is_made(client, app, auth):
+    with app.app_context():
+        make_admin()
+    auth.login("admin@example.org")
+    plan = {"slug": "lid", "name_nl": "Lid", "name_en": "Member", "fee": "0", "period": "once"}
+    domain = {"slug": "cultuur", "name_nl": "Cultuur", "name_en": "Culture"}
+    assert client.get("/admin/plans/999").status_code == 404
+    assert client.get("/admin/domains/999").status_code == 404
+    assert post_form(client, "/admin/plans/999", plan).status_code == 404
+    assert post_form(client, "/admin/domains/999", domain).status_code == 404
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(MembershipPlan.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Domain.id))) == 0
+
+
 def test_the_member_search_takes_percent_and_underscore_as_typed(client, app, auth):
     with app.app_context():
         make_admin()

@@ -472,7 +472,7 @@ def test_edit_names_and_diets(client, app, event):
             _event(event), people=[PersonChoice("Ada", event["dinner"], ["vegan"])]
         )
         token, ada = registration.token, registration.attendees[0].id
-    prefix = f"attendee-{ada}-"
+    prefix = "people-0-"
     response = post_form(
         client,
         f"/r/{token}/edit",

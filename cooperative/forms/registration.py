@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
-    Form,
     FormField,
     RadioField,
     SelectMultipleField,
@@ -31,7 +30,7 @@ from ..services.registration import (
     price_cents,
     takes_online_payment,
 )
-from .fields import EuroField, email_field, strip
+from .fields import EuroField, email_field, show_refusal, strip
 
 # However many rows a request posts, no more are read: a guard, not the party limit.
 MAX_ROWS = 20
@@ -43,7 +42,14 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PersonForm(Form):
+class PersonForm(FlaskForm):
+    """One person of a party (`people-0-name`, ...), in a list of subforms: it speaks the
+    page's language as its form does (a plain `Form` would say WTForms' own messages, such
+    as "Field cannot be longer than 120 characters.", in English)."""
+
+    class Meta:
+        csrf = False  # the page's one CSRF token is checked by the form around it
+
     name = StringField(
         _l("Name"),
         filters=[strip],
@@ -238,12 +244,83 @@ class RegistrationForm(FlaskForm):
         return [error for error in self.people.errors if not isinstance(error, dict)]
 
 
-class PersonEditForm(FlaskForm):
-    """One person on the private page's edit form (`attendee-<id>-name`, ...): the same
-    fields, cleaning and limits as when registering, read with the form's prefix."""
+class PersonChangeForm(PersonForm):
+    """One person on the private page's edit form: the register form's person, less the
+    meal, which is chosen when registering and not changed here."""
 
-    class Meta:
-        csrf = False  # the page's one CSRF token is checked for the whole request
+    meal = None
 
-    name = PersonForm.name
-    diet_note = PersonForm.diet_note
+
+class PartyChangeForm(FlaskForm):
+    """The private page's edit form: each person's name, and their diets and note for the
+    kitchen while their meal's sign-up is open (`people-0-name`, ... as when registering).
+
+    The people are the registration's active attendees, in order. A person's diets are
+    those their meal offers; the registration service checks them again. What can no
+    longer be changed (diets and note after the meal's deadline) is not read from the
+    request: it stays as stored. A form posted for another party than the one now
+    registered (someone cancelled meanwhile) is drawn again from the database and refused.
+    """
+
+    people = FieldList(FormField(PersonChangeForm), max_entries=MAX_ROWS)
+
+    def __init__(self, registration, *args, **kwargs) -> None:
+        self.attendees = registration.active_attendees
+        self.now = utcnow()
+        stored = [
+            {"name": a.name, "diets": list(a.diets), "diet_note": a.diet_note}
+            for a in self.attendees
+        ]
+        super().__init__(*args, data={"people": stored}, **kwargs)
+        self.party_changed = len(self.people) != len(self.attendees)
+        if self.party_changed:
+            self.people.process(None, stored)
+        for entry, attendee in self.party:
+            self._offer_diets(entry.form, attendee)
+
+    def _offer_diets(self, person: PersonChangeForm, attendee) -> None:
+        option = attendee.meal_option
+        if option is None:
+            return
+        person.diets.label.text = f"{person.diets.label.text} ({option.name})"
+        person.diets.choices = [
+            SelectChoice(diet, DIET_LABELS.get(diet, diet)) for diet in in_diet_order(option.diets)
+        ]
+        if not self.diets_open(attendee):
+            person.diets.description = _l(
+                "The meal’s sign-up has closed: diets can no longer be changed."
+            )
+            person.diets.data = list(attendee.diets)
+            person.diet_note.data = attendee.diet_note
+
+    def diets_open(self, attendee) -> bool:
+        """Whether this person's diets and note can still be changed (their meal's sign-up
+        is open); False for a person without a meal."""
+        option = attendee.meal_option
+        return option is not None and option.signup_open(self.now)
+
+    def locked_diets(self, attendee) -> set[str]:
+        """The diets that cannot be ticked or unticked now: all, after the meal's deadline."""
+        option = attendee.meal_option
+        return set() if option is None or self.diets_open(attendee) else set(option.diets)
+
+    @property
+    def party(self) -> list:
+        """Each person's subform with the attendee it changes."""
+        return list(zip(self.people, self.attendees, strict=True))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.party_changed:
+            self.form_errors.append(
+                _l("Your party has changed since you opened this page. Please check it again.")
+            )
+        return valid and not self.party_changed
+
+    def show_refusal(self, entry, refusal: Refused) -> None:
+        """Put the service's refusal about one person next to that person's field, or above
+        the form when it names none of them."""
+        if refusal.field in ("name", "diets", "diet_note"):
+            show_refusal(entry.form, refusal)
+        elif refusal.message not in self.form_errors:  # said once, not once per person
+            self.form_errors.append(refusal.message)

@@ -18,11 +18,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from werkzeug.datastructures import MultiDict
 
 from ..extensions import db, htmx, limiter
 from ..forms.fields import checkout_session_id, show_refusal
-from ..forms.registration import PersonEditForm
+from ..forms.registration import PartyChangeForm
 from ..i18n import clock_time, current_locale
 from ..models import Attendee, EventStatus, Payment, Registration, RegistrationStatus
 from ..refusals import Refused
@@ -271,32 +270,28 @@ def forget(token: str):
 def edit(token: str):
     """Change the names of the party, and diets until each meal's deadline.
 
-    Each person's fields are read by `PersonEditForm`, cleaned and limited as when
+    The party is read by `PartyChangeForm`, each person cleaned and limited as when
     registering. Refuses (422, nothing saved, what was typed kept, the message next to its
-    field) an empty or too long name or note, and what the service refuses.
+    field) an empty or too long name or note, what the service refuses, and a form for a
+    party that has changed since it was opened.
     """
     registration = _registration_or_404(token)
-    errors: dict[str, str] = {}  # an input's name (or "event") -> what is wrong with it
+    form = PartyChangeForm(registration)
+    refused = False
     if request.method == "POST":
-        for attendee in registration.active_attendees:
-            prefix = f"attendee-{attendee.id}"
-            person = PersonEditForm(request.form, prefix=prefix)
-            if not person.validate():
-                errors.update(
-                    {f"{prefix}-{name}": found[0] for name, found in person.errors.items()}
-                )
+        refused = not form.validate()
+        for entry, attendee in [] if form.party_changed else form.party:
+            if entry.errors:
                 continue
+            person = entry.form
             try:
                 registrations.update_attendee(
-                    attendee,
-                    person.name.data,
-                    request.form.getlist(f"{prefix}-diets"),
-                    person.diet_note.data or "",
+                    attendee, person.name.data, person.diets.data or [], person.diet_note.data or ""
                 )
             except Refused as refusal:
-                about = refusal.field if refusal.field in ("name", "diets", "diet_note") else None
-                errors[f"{prefix}-{about}" if about else "event"] = refusal.message
-        if not errors:
+                form.show_refusal(entry, refusal)
+                refused = True
+        if not refused:
             db.session.commit()
             flash(_("Your changes are saved."), "success")
             return redirect(url_for("registrations.manage", token=token), code=303)
@@ -305,14 +300,9 @@ def edit(token: str):
         "registrations/edit.html",
         registration=registration,
         event=registration.event,
-        errors=errors,
-        form_values=_as_typed(request.form) if request.method == "POST" else None,
-    ), (422 if errors else 200)
-
-
-def _as_typed(form: MultiDict) -> MultiDict:
-    """What was posted, to show again: as typed, less any NUL character."""
-    return MultiDict([(key, value.replace("\x00", "")) for key, value in form.items(multi=True)])
+        form=form,
+        refused=refused,
+    ), (422 if refused else 200)
 
 
 def ticket_qr(attendee: Attendee) -> Markup:

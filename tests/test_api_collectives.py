@@ -144,3 +144,42 @@ def test_the_openapi_document_describes_both(client):
 def test_cors_and_json_errors(client, world):
     response = client.get("/api/v1/collectives")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        # At the edge: 200 characters are read, 201 are refused, for each text filter.
+        ("domain=" + "d" * 201, "domain must be at most 200 characters"),
+        ("neighbourhood=" + "n" * 201, "neighbourhood must be at most 200 characters"),
+        ("q=zon%00dak", "q must not contain control characters"),
+        ("q=zon%7Fdak", "q must not contain control characters"),
+        ("neighbourhood=Oost%09", "neighbourhood must not contain control characters"),
+        # The first refused filter is named, in the form's order.
+        ("q=%00&domain=" + "d" * 201, "domain must be at most 200 characters"),
+    ],
+)
+def test_bad_text_filters_are_refused_with_the_apis_error(client, world, query, message):
+    response = client.get(f"/api/v1/collectives?{query}")
+    assert response.status_code == 400
+    assert response.get_json() == {"error": message}
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("name", ["domain", "neighbourhood", "q"])
+def test_a_text_filter_of_200_characters_is_read(client, world, name):
+    response = client.get(f"/api/v1/collectives?{name}={'x' * 200}")
+    assert response.status_code == 200
+    assert response.get_json()["collectives"] == []
+
+
+def test_spaces_around_a_filter_do_not_count_as_on_the_directory_page(client, world):
+    body = client.get("/api/v1/collectives?neighbourhood=+Oost+&q=+daken++").get_json()
+    assert slugs(body) == ["zonnedak"]
+    page = client.get("/collectives?neighbourhood=+Oost+&q=+daken++").get_data(as_text=True)
+    assert 'href="/collectives/zonnedak"' in page and 'href="/collectives/woongroep"' not in page
+
+
+def test_the_directory_page_forgives_what_the_api_refuses(client, world):
+    response = client.get("/collectives?q=zon%00nedak&neighbourhood=" + "n" * 300)
+    assert response.status_code == 200

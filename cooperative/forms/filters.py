@@ -1,5 +1,5 @@
 """GET forms that filter a public list, read from the query string (no CSRF token: they
-change nothing).
+change nothing): one per list, shared by its page, its feeds and the API.
 
 A person's typing is forgiven: `filters` holds the values tidied (spaces collapsed, control
 characters dropped, cut at TEXT_MAX), and the page explains values it does not know. A
@@ -12,6 +12,7 @@ import re
 from wtforms import Form, StringField, ValidationError
 from wtforms.validators import Length
 
+from ..services.collectives import CollectiveFilters
 from ..services.event_list import PERIOD_DAYS, EventFilters
 from .fields import strip
 
@@ -68,7 +69,17 @@ def filter_text(name: str, *validators) -> StringField:
     )
 
 
-class EventFilterForm(Form):
+class FilterForm(Form):
+    """A list's filters; after `validate()`, `first_error` says what a program is told."""
+
+    def first_error(self) -> str | None:
+        """After `validate()`: the message of the first refused field, or None."""
+        for messages in self.errors.values():
+            return messages[0]
+        return None
+
+
+class EventFilterForm(FilterForm):
     """`?collective=&domain=&q=&period=`: the filters of the event list, its calendar feed
     and the API's event list (see `services.event_list.matching_events`)."""
 
@@ -87,8 +98,21 @@ class EventFilterForm(Form):
             period=tidy(self.period.data),
         )
 
-    def first_error(self) -> str | None:
-        """After `validate()`: the message of the first refused field, or None."""
-        for messages in self.errors.values():
-            return messages[0]
-        return None
+
+class CollectiveFilterForm(FilterForm):
+    """`?domain=&neighbourhood=&q=`: the filters of the directory of collectives and the
+    API's list of collectives (see `services.collectives.find_collectives`)."""
+
+    domain = filter_text("domain")
+    neighbourhood = filter_text("neighbourhood")
+    q = filter_text("q")
+
+    @property
+    def filters(self) -> CollectiveFilters:
+        """What was asked for, tidied; an empty value means "any". The page (the directory's
+        `?page=`, read by `page_number`) is the first."""
+        return CollectiveFilters(
+            domain=tidy(self.domain.data),
+            neighbourhood=tidy(self.neighbourhood.data),
+            q=tidy(self.q.data),
+        )

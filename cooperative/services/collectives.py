@@ -6,16 +6,13 @@ whatever the number of collectives and events: the directory, the home page and 
 rely on that.
 """
 
-import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
-from ..forms.fields import page_number
 from ..models import (
     Collective,
     CollectiveRole,
@@ -33,7 +30,6 @@ from .event_list import every_word_in
 
 PAGE_SIZE = 24
 PAGE_MAX = 100
-QUERY_MAX_LENGTH = 200
 PAST_EVENTS_SHOWN = 10
 FEED_PAST_EVENTS = 50
 SLUG_MAX_LENGTH = 80
@@ -43,14 +39,6 @@ SEARCHED_COLUMNS = (
     Collective.description,
     Collective.neighbourhood,
 )
-# PostgreSQL cannot compare text with a NUL character in it; no filter needs any of these.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _clean(value: str, limit: int) -> str:
-    return " ".join(_CONTROL_CHARACTERS.sub(" ", value).split())[:limit]
-
-
 # --- Finding collectives -------------------------------------------------------------------
 
 
@@ -58,25 +46,16 @@ def _clean(value: str, limit: int) -> str:
 class CollectiveFilters:
     """What a person asked the directory for: `?domain=&neighbourhood=&q=&page=`.
 
-    Empty means "any". Values are kept as given (trimmed, control characters removed), so an
-    unknown domain or neighbourhood finds nothing and the page can say why. `page` is how
-    many pages of cards are shown (the "more" button adds one), read by `page_number`.
+    Empty means "any". Read from the query string by `forms.filters.CollectiveFilterForm`,
+    values tidied but kept (an unknown domain or neighbourhood finds nothing and the page
+    can say why). `page` is how many pages of cards are shown (the "more" button adds one),
+    read by `page_number`.
     """
 
     domain: str = ""
     neighbourhood: str = ""
     q: str = ""
     page: int = 1
-
-    @classmethod
-    def from_args(cls, args: MultiDict) -> "CollectiveFilters":
-        """The filters in a query string; anything else in it is ignored."""
-        return cls(
-            domain=_clean(args.get("domain", ""), 40),
-            neighbourhood=_clean(args.get("neighbourhood", ""), 80),
-            q=_clean(args.get("q", ""), QUERY_MAX_LENGTH),
-            page=page_number(args.get("page"), PAGE_MAX),
-        )
 
     @property
     def active(self) -> bool:

@@ -12,7 +12,8 @@ Choices the brief left open, written down here:
   finds nothing: its page is not public either.
 - Error messages are in English, not translated: they are read by programmers.
 - The event list has the filters of the site's event list (`EventFilterForm`, one query in
-  `services/event_list.py`), refused with a 400 where the page would have forgiven them.
+  `services/event_list.py`), refused with a 400 where the page would have forgiven them;
+  the list of collectives likewise has the directory's (`CollectiveFilterForm`).
 - Text search lowers case with the database's `lower()`: on SQLite that folds only A-Z.
 - What is answered and what the document says come from one source, the models in
   `api_models.py`; the document is put together in `api_document.py`.
@@ -25,11 +26,10 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from ..extensions import db
-from ..forms.filters import EventFilterForm, text_refusal
+from ..forms.filters import CollectiveFilterForm, EventFilterForm
 from ..models import Event, EventStatus
 from ..page_cache import cached_page
 from ..services import collectives as directory
-from ..services.collectives import CollectiveFilters
 from ..services.event_list import count_events, filtered_events
 from . import api_models as answers
 from .api_document import document
@@ -58,22 +58,6 @@ def whole_number(name: str, default: int, maximum: int) -> int:
     if not _WHOLE_NUMBER.fullmatch(raw) or int(raw) > maximum:
         raise BadParameter(f"{name} must be a whole number from 0 to {maximum}")
     return int(raw)
-
-
-def text(name: str) -> str | None:
-    """The parameter `name` as text, or None when absent or empty.
-
-    Refuses (BadParameter) what the filter forms refuse (`forms.filters.text_refusal`): text
-    longer than TEXT_MAX characters or with control characters (PostgreSQL cannot even
-    compare a NUL character).
-    """
-    raw = request.args.get(name, "")
-    if raw == "":
-        return None
-    message = text_refusal(name, raw)
-    if message:
-        raise BadParameter(message)
-    return raw
 
 
 def paging() -> tuple[int, int]:
@@ -136,9 +120,10 @@ def collectives():
     """Published collectives by name, filtered by domain, neighbourhood and text, and paged;
     400 for bad parameters. A fixed number of queries."""
     limit, offset = paging()
-    filters = CollectiveFilters(
-        domain=text("domain") or "", neighbourhood=text("neighbourhood") or "", q=text("q") or ""
-    )
+    form = CollectiveFilterForm(request.args)
+    if not form.validate():
+        raise BadParameter(form.first_error())
+    filters = form.filters
     count = directory.count_collectives(filters)
     page = []
     if limit and offset < count:

@@ -103,7 +103,11 @@ PARAMETERS = {
         "domain",
         "Only collectives working in the domain with this slug (their main domain or another).",
     ),
-    "neighbourhood": _query("neighbourhood", "Only collectives in exactly this neighbourhood."),
+    "neighbourhood": _query(
+        "neighbourhood",
+        "Only collectives in exactly this neighbourhood; spaces around and between its words "
+        "are tidied (` Oost ` is `Oost`).",
+    ),
     "collective_q": _query(
         "q",
         "Only collectives with every word of this text (the first 10) in their name, "

@@ -5,6 +5,7 @@ A collective that is not published is shown to admins only (its page, with a not
 everyone else gets 404, also its own people. Lists, counts and feeds never show drafts.
 """
 
+from dataclasses import replace
 from functools import wraps
 
 from flask import (
@@ -23,7 +24,8 @@ from flask_login import current_user, login_required
 
 from ..extensions import configured_limit, db, htmx, limiter
 from ..forms.collectives import CollectiveForm, SuggestionForm
-from ..forms.fields import show_refusal
+from ..forms.fields import page_number, show_refusal
+from ..forms.filters import CollectiveFilterForm
 from ..i18n import current_locale, local_zone
 from ..models import Collective
 from ..page_cache import cached_page
@@ -31,7 +33,7 @@ from ..refusals import Refused
 from ..services import collectives as directory
 from ..services import suggestions as suggestion_queue
 from ..services.calendar import event_calendar
-from ..services.collectives import PAGE_SIZE, CollectiveFilters
+from ..services.collectives import PAGE_MAX, PAGE_SIZE
 from ..services.mail import external_url
 
 bp = Blueprint("collectives", __name__, url_prefix="/collectives")
@@ -56,7 +58,10 @@ def index():
     page of cards. Unknown filter values give an empty, explained list, never an error.
     A fixed number of queries, whatever the number of collectives and events.
     """
-    filters = CollectiveFilters.from_args(request.args)
+    filters = replace(
+        CollectiveFilterForm(request.args).filters,
+        page=page_number(request.args.get("page"), PAGE_MAX),
+    )
     more_only = bool(htmx) and htmx.target == MORE_TARGET
     offset = (filters.page - 1) * PAGE_SIZE if more_only else 0
     found = directory.count_collectives(filters)

@@ -167,3 +167,19 @@ def test_rows_beyond_the_party_do_not_reach_the_database(client, app, party):
     page = page_of(response)
     assert "Your party has changed" in page and "people-2-name" not in page
     assert stored(app, ada)[0] == "Ada"
+
+
+def test_the_register_form_says_its_persons_limits_in_the_pages_language(client, app, party):
+    """The same person subform: WTForms' own messages in Dutch there too."""
+    response = post_form(
+        client,
+        "/events/buurtdiner/register?lang=nl",
+        {
+            "contact_name": "Cas",
+            "contact_email": "cas@example.org",
+            "people-0-name": "C" * 121,
+            "submit": "register",
+        },
+    )
+    assert response.status_code == 422
+    assert 'id="people-0-name-error">Veld mag niet langer zijn dan 120' in page_of(response)

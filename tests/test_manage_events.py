@@ -968,3 +968,16 @@ def test_more_seats_let_the_waiting_list_in(app, client, auth, world):
     assert response.status_code == 303
     with app.app_context():
         assert db.session.get(Registration, waiting_id).status == RegistrationStatus.CONFIRMED
+
+
+def test_a_meals_limits_are_said_in_the_pages_language(app, client, auth, world):
+    """The meal subform speaks Dutch on a Dutch page, also WTForms' own length message."""
+    log_in(client, auth, "host_organiser")
+    data = event_data(world.host_id, **{"meals-0-name": "M" * 161, "meals-0-price": "0"})
+
+    response = post_form(client, "/manage/events/new?lang=nl", data)
+
+    assert response.status_code == 422
+    assert 'id="meals-0-name-error">Veld mag niet langer zijn dan 160' in page_of(response)
+    with app.app_context():
+        assert event_count() == 0

@@ -17,7 +17,6 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -40,7 +39,15 @@ from ..models import DIETS, Event, PaymentMode
 from ..services.events import SLUG_MAX_LENGTH, EventPlan, MealPlan
 from ..services.registration import PWYC_MAX_CENTS
 from ..slugs import slug_is_valid
-from .fields import AmountRequired, EuroField, lower_case, optional_text, required_text, strip
+from .fields import (
+    AmountRequired,
+    EuroField,
+    SubForm,
+    lower_case,
+    optional_text,
+    required_text,
+    strip,
+)
 from .registration import MultiCheckboxField
 
 # However many meals a request posts, no more are read.
@@ -110,7 +117,7 @@ def price_field(label, message, **kwargs) -> EuroField:
     return EuroField(label, default=0, validators=[AmountRequired(message)], **kwargs)
 
 
-class MealForm(Form):
+class MealForm(SubForm):
     """One meal: its name, price or pay-what-you-can range, capacity, deadline and diets."""
 
     id = HiddenField(filters=[strip], validators=[Length(max=20)])

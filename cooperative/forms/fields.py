@@ -3,12 +3,22 @@
 import re
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import EmailField, FieldList, FormField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, StopValidation
 
 from ..money import format_amount, parse_euros
 from ..refusals import Refused
+
+
+class SubForm(FlaskForm):
+    """One entry of a list of subforms (a person of a party, a meal of an event): it speaks
+    the page's language as its form does (a plain WTForms `Form` says WTForms' own messages,
+    such as "Field cannot be longer than 120 characters.", in English)."""
+
+    class Meta:
+        csrf = False  # the page's one CSRF token is checked by the form around it
 
 
 def strip(value):

@@ -30,7 +30,7 @@ from ..services.registration import (
     price_cents,
     takes_online_payment,
 )
-from .fields import EuroField, email_field, show_refusal, strip
+from .fields import EuroField, SubForm, email_field, show_refusal, strip
 
 # However many rows a request posts, no more are read: a guard, not the party limit.
 MAX_ROWS = 20
@@ -42,13 +42,8 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PersonForm(FlaskForm):
-    """One person of a party (`people-0-name`, ...), in a list of subforms: it speaks the
-    page's language as its form does (a plain `Form` would say WTForms' own messages, such
-    as "Field cannot be longer than 120 characters.", in English)."""
-
-    class Meta:
-        csrf = False  # the page's one CSRF token is checked by the form around it
+class PersonForm(SubForm):
+    """One person of a party (`people-0-name`, ...)."""
 
     name = StringField(
         _l("Name"),

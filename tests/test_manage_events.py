@@ -980,4 +980,4 @@ def test_a_meals_limits_are_said_in_the_pages_language(app, client, auth, world)
     assert response.status_code == 422
     assert 'id="meals-0-name-error">Veld mag niet langer zijn dan 160' in page_of(response)
     with app.app_context():
-        assert event_count() == 0
+        assert event_count() == 1  # only the world's event

@@ -17,7 +17,7 @@ from cooperative.models import (
     StripeCallStatus,
     utcnow,
 )
-from tests.conftest import post_form
+from tests.conftest import deliver_webhook, post_form
 from tests.test_locking import calls, wait_for
 from tests.test_membership_stripe import (
     admin_client,
@@ -29,7 +29,14 @@ from tests.test_membership_stripe import (
     yearly_plan,
 )
 from tests.test_membership_stripe import payments_of as membership_payments
-from tests.test_payments import event, payments_of, register, registration, session_of
+from tests.test_payments import (
+    event,
+    only_event,
+    payments_of,
+    register,
+    registration,
+    session_of,
+)
 
 __all__ = ["approval_plan", "event", "yearly_plan"]  # fixtures
 
@@ -294,3 +301,44 @@ def test_no_stripe_call_is_recorded_for_a_rejection_stripe_does_not_answer(
     assert reject(admin_client(app), ada_id).status_code == 422
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(StripeCall.id))) == 0
+
+
+# --- a webhook whose amount is not ours -------------------------------------------------
+
+
+def test_a_refund_for_an_amount_not_ours_that_stripe_misses_is_made_later(
+    client, app, runner, fake_stripe, event, monkeypatch
+):
+    """The webhook's refund of a session that took another amount is recorded with the
+    webhook's commit, not made under its write: Stripe timing out on it answers 200 (no
+    redelivery needed) and `coop send-stripe` gives the money back later, once."""
+    session_id = session_of(register(client, event, "Ada"))
+    fake_stripe.sessions[session_id]["amount_total"] = 500
+    fake_stripe.pay(session_id)
+    completed = only_event(fake_stripe, "checkout.session.completed")
+    monkeypatch.setitem(app.config, "STRIPE_TIMEOUT_SECONDS", 0.3)
+    fake_stripe.answer_after(1.0, "/v1/refunds")
+
+    answer = deliver_webhook(client, fake_stripe, completed)
+
+    assert answer.status_code == 200
+    assert answer.json["outcome"] == "refunded: Stripe's amount differs from ours"
+    held = registration(app)
+    assert held.status == RegistrationStatus.PENDING_PAYMENT and held.amount_paid_cents == 0
+    [payment] = payments_of(app, held.id)
+    assert payment.status == PaymentStatus.REFUNDED
+    [call] = calls(app)
+    assert (call.status, call.amount_cents, call.idempotency_key) == (
+        StripeCallStatus.PENDING,
+        500,
+        f"refund-mismatch-{session_id}",
+    )
+
+    fake_stripe.answer_after(0)
+    wait_for(lambda: len(fake_stripe.refunds) == 1)
+    with app.app_context():
+        db.session.get(StripeCall, call.id).next_attempt_at = utcnow()
+        db.session.commit()
+    assert "sent 1, failed 0" in runner.invoke(args=["coop", "send-stripe"]).output
+    [refund] = fake_stripe.refunds.values()
+    assert refund["amount"] == 500

@@ -256,8 +256,11 @@ def _outcome(session) -> str:
 
 def _refund_mismatch(payment: Payment, session) -> None:
     """Give back everything Stripe took for a session whose amount or currency is not our
-    row's, and log it for the treasurer: nothing is confirmed for it. Once: a row already
-    refunded is left alone. Raises PaymentUnavailable when Stripe refuses the refund."""
+    row's (at Stripe after the commit, `stripe_calls`), and log it for the treasurer:
+    nothing is confirmed for it. Once: a row already refunded is left alone."""
+    # Imported here: stripe_calls uses this module.
+    from . import stripe_calls
+
     log.error(
         "Payment %s: Stripe says %s %s for session %s, we expected %s %s; refunding it",
         payment.id,
@@ -269,19 +272,7 @@ def _refund_mismatch(payment: Payment, session) -> None:
     )
     if payment.status == PaymentStatus.REFUNDED:
         return
-    try:
-        stripe_client().v1.refunds.create(
-            params={
-                "payment_intent": payment.stripe_payment_intent_id,
-                "metadata": {"payment_id": str(payment.id), "reason": "amount mismatch"},
-            },
-            options={"idempotency_key": f"refund-mismatch-{session.id}"},
-        )
-    except stripe.StripeError as error:
-        log.warning("Stripe refused a refund of payment %s: %s", payment.id, error)
-        raise PaymentUnavailable(str(error)) from error
-    payment.status = PaymentStatus.REFUNDED
-    payment.refunded_cents = payment.amount_cents
+    stripe_calls.refund_taken(payment, session.amount_total or 0, f"refund-mismatch-{session.id}")
 
 
 def _settle(payment: Payment, paid: bool) -> None:

@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -381,15 +382,27 @@ def test_stripe_timing_out_keeps_the_hold_and_a_retry_works(
     fake_stripe.timeout_next_requests(2, 2.0)  # the SDK tries twice
 
     response = register(client, event, "Ada")
+    timed_out = time.monotonic()
     assert response.status_code == 303 and response.headers["Location"].startswith("/r/")
     page = client.get(response.headers["Location"] + "?lang=en").get_data(as_text=True)
     assert "Online payment does not work right now." in page
     held = registration(app)
     assert held.status == RegistrationStatus.PENDING_PAYMENT
-    assert payments_of(app, held.id) == []
+    # Nothing paid: the payment waits, committed without a page, for the retry.
+    [pending] = payments_of(app, held.id)
+    assert (pending.status, pending.stripe_checkout_session_id) == (PaymentStatus.OPEN, None)
+    assert fake_stripe.payment_intents == {}
 
     retry = post_form(client, f"/r/{held.token}/pay")
     assert session_of(retry) in fake_stripe.sessions
+    [payment] = payments_of(app, held.id)
+    assert (payment.id, payment.stripe_checkout_session_id) == (pending.id, session_of(retry))
+    # The requests Stripe got before it timed out are carried out late: with the retry's
+    # idempotency key, they give back the retry's session, not a second one.
+    time.sleep(max(0.0, timed_out + 2.5 - time.monotonic()))
+    assert list(fake_stripe.sessions) == [session_of(retry)]
+    keys = {r.headers["idempotency-key"] for r in fake_stripe.requests}
+    assert len(keys) == 1
 
 
 def test_both_ways_lets_the_person_choose_the_door(client, app, fake_stripe, event):

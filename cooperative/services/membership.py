@@ -41,7 +41,7 @@ from ..models import (
 )
 from ..money import format_euros
 from ..refusals import Refused
-from . import payments, stripe_calls
+from . import checkout, payments, stripe_calls
 from .mail import external_url, queue_mail
 
 YEAR = timedelta(days=365)
@@ -196,34 +196,33 @@ def renewal_due(membership: Membership, now: datetime | None = None) -> bool:
     )
 
 
-def start_payment(membership: Membership, now: datetime | None = None) -> str:
-    """The address of a Stripe Checkout page where the member pays what they owe.
+def start_payment(membership: Membership, now: datetime | None = None) -> checkout.Checkout:
+    """The Checkout page where the member pays what they owe, to be made once the
+    pending payment is committed (see `services/checkout.py`).
 
-    Refuses when nothing is owed; raises payments.PaymentUnavailable
-    when Stripe does not answer.
+    Refuses when nothing is owed; raises payments.PaymentUnavailable when Stripe does
+    not answer about an open page. Flushes.
     """
     now = now or utcnow()
     amount = amount_due(membership)
     if amount <= 0:
         raise Refused(_l("There is nothing to pay for your membership now."))
-    for payment in _payments(membership, PaymentStatus.OPEN, PaymentProvider.STRIPE):
-        url = payments.checkout_url(payment)
-        if url and payment.amount_cents == amount:
-            return url
-        payment.status = PaymentStatus.EXPIRED
     user = membership.user
     with force_locale(user.locale):
         name = str(_l("Membership: %(plan)s", plan=membership.plan.name(user.locale)))
-    payment = payments.new_payment(amount, name, membership=membership)
     account_url = external_url("account.index")
-    return payments.start_checkout(
-        payment,
-        [payments.LineItem(name, amount)],
+    return checkout.prepare(
+        _payments(membership, PaymentStatus.OPEN, PaymentProvider.STRIPE),
+        amount,
+        [checkout.LineItem(name, amount)],
+        description=name,
         customer_email=user.email,
         locale=user.locale,
         success_url=account_url + "?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=account_url + "?checkout=cancelled",
         pay_before=now + timedelta(hours=23),
+        now=now,
+        membership=membership,
     )
 
 
@@ -374,8 +373,11 @@ def reject(membership: Membership, admin: User, reason: str) -> None:
     """An admin turns down a membership with a reason, which is e-mailed to the person.
 
     A fee paid online for this application is refunded (not the fees of earlier years,
-    when a former member applied again). Refuses without a reason, for one's own
-    membership, or one not waiting for a decision.
+    when a former member applied again) and its unfinished Checkout pages closed, both
+    at Stripe after the commit (`stripe_calls`, retried by `coop send-stripe`). Refuses
+    without a reason, for one's own membership, or one not waiting for a decision;
+    raises PaymentUnavailable, before anything is written, when there is a refund to
+    make and Stripe does not answer.
     """
     if not reason.strip():
         raise Refused(_l("Please give a reason: the person will read it."), "reason")
@@ -386,17 +388,25 @@ def reject(membership: Membership, admin: User, reason: str) -> None:
         MembershipStatus.PENDING_PAYMENT,
     ):
         raise Refused(_l("This membership is not waiting for a decision."))
+    applied_at = membership.privacy_accepted_at
+    refunds = [
+        payment
+        for payment in _payments(membership, PaymentStatus.PAID)
+        if applied_at is None or payment.paid_at is None or payment.paid_at >= applied_at
+    ]
+    online = [p for p in refunds if p.provider == PaymentProvider.STRIPE]
+    if online:
+        # Asked before anything is written: nothing is rejected while Stripe is away.
+        payments.check_stripe_answers(online[0])
     membership.status = MembershipStatus.CANCELLED
     # A former member who applied again keeps the day they left.
     membership.left_at = membership.left_at or utcnow()
     membership.decided_by_id = admin.id
     membership.decision_note = reason.strip()
-    applied_at = membership.privacy_accepted_at
-    for payment in _payments(membership, PaymentStatus.PAID):
-        if applied_at is None or payment.paid_at is None or payment.paid_at >= applied_at:
-            payments.refund(payment, payment.amount_cents - payment.refunded_cents)
+    for payment in refunds:
+        stripe_calls.refund(payment, payment.amount_cents - payment.refunded_cents)
     for payment in _payments(membership, PaymentStatus.OPEN):
-        payments.expire_checkout(payment)
+        stripe_calls.expire_checkout(payment)
         payment.status = PaymentStatus.EXPIRED
     db.session.flush()
     _mail(membership, "membership_rejected")

@@ -6,11 +6,11 @@ answer (its payload could be old, or signed by someone who got hold of the secre
 is the person coming back from the Checkout page. Both fetch the session from Stripe and
 arrive at `settle_session`, which checks amount and currency against our own row and then
 lets the thing paid for settle it, once: whichever comes second finds it settled.
+Pages are made in `checkout.py`; refunds and closed pages are sent after the commit by
+`stripe_calls.py`: no call to Stripe is made while a transaction holds a write.
 """
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import stripe
@@ -18,13 +18,10 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Payment, PaymentProvider, PaymentStatus, StripeEvent, utcnow
+from ..models import Payment, PaymentStatus, StripeEvent, utcnow
 
 log = logging.getLogger(__name__)
 
-# Stripe takes Checkout Sessions that expire between 30 minutes and 24 hours from now.
-SESSION_MIN = timedelta(minutes=30, seconds=30)
-SESSION_MAX = timedelta(hours=23, minutes=59)
 # Events that make us ask Stripe how a Checkout Session stands; others are acknowledged.
 SESSION_EVENTS = "checkout.session."
 PAID_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
@@ -51,15 +48,6 @@ class WebhookRefused(Exception):
     """A webhook without a valid signature, or with a body that is not a Stripe event."""
 
 
-@dataclass
-class LineItem:
-    """One line on the Checkout page: "2 × Diner vanaf 17:30, € 5,00"."""
-
-    name: str
-    unit_amount_cents: int
-    quantity: int = 1
-
-
 def online_payments_enabled() -> bool:
     """Whether Stripe is configured: a secret key and a webhook secret."""
     config = current_app.config
@@ -77,101 +65,6 @@ def stripe_client() -> stripe.StripeClient:
         http_client=stripe.RequestsClient(timeout=config["STRIPE_TIMEOUT_SECONDS"]),
         **options,
     )
-
-
-def new_payment(amount_cents: int, description: str, **paid_for) -> Payment:
-    """An open online payment of `amount_cents` for a registration or a membership."""
-    payment = Payment(
-        provider=PaymentProvider.STRIPE,
-        status=PaymentStatus.OPEN,
-        amount_cents=amount_cents,
-        currency="EUR",
-        description=description[:300],
-        **paid_for,
-    )
-    db.session.add(payment)
-    db.session.flush()
-    return payment
-
-
-def start_checkout(
-    payment: Payment,
-    line_items: list[LineItem],
-    *,
-    customer_email: str,
-    locale: str,
-    success_url: str,
-    cancel_url: str,
-    pay_before: datetime,
-) -> str:
-    """Create the Checkout Session for `payment` and return the address of its page.
-
-    The session expires at `pay_before` (kept within Stripe's limits). Raises
-    PaymentUnavailable when Stripe does not answer or refuses; nothing is charged then.
-    """
-    total = sum(item.unit_amount_cents * item.quantity for item in line_items)
-    if total != payment.amount_cents:
-        raise ValueError(f"line items add up to {total}, the payment is {payment.amount_cents}")
-    now = utcnow()
-    expires_at = min(max(pay_before, now + SESSION_MIN), now + SESSION_MAX)
-    metadata = {"payment_id": str(payment.id)}
-    try:
-        session = stripe_client().v1.checkout.sessions.create(
-            params={
-                "mode": "payment",
-                "allowed_payment_method_types": current_app.config["STRIPE_PAYMENT_METHODS"],
-                "line_items": [
-                    {
-                        "quantity": item.quantity,
-                        "price_data": {
-                            "currency": "eur",
-                            "unit_amount": item.unit_amount_cents,
-                            "product_data": {"name": item.name[:250]},
-                        },
-                    }
-                    for item in line_items
-                ],
-                "customer_email": customer_email,
-                "locale": locale if locale in ("nl", "en") else "auto",
-                "client_reference_id": f"payment-{payment.id}",
-                "metadata": metadata,
-                "payment_intent_data": {"metadata": metadata},
-                "success_url": success_url,
-                "cancel_url": cancel_url,
-                "expires_at": int(expires_at.timestamp()),
-            },
-            options={"idempotency_key": f"payment-{payment.id}-{int(now.timestamp())}"},
-        )
-    except stripe.StripeError as error:
-        log.warning("Stripe refused or did not answer a Checkout Session: %s", error)
-        raise PaymentUnavailable(str(error)) from error
-    payment.stripe_checkout_session_id = session.id
-    payment.expires_at = expires_at
-    return session.url
-
-
-def checkout_url(payment: Payment) -> str | None:
-    """The page of `payment`'s session while it can still be paid, else None."""
-    if not payment.stripe_checkout_session_id:
-        return None
-    try:
-        session = stripe_client().v1.checkout.sessions.retrieve(payment.stripe_checkout_session_id)
-    except stripe.StripeError as error:
-        raise PaymentUnavailable(str(error)) from error
-    return session.url if session.status == "open" else None
-
-
-def expire_checkout(payment: Payment) -> None:
-    """Close `payment`'s session at Stripe now so it can no longer be paid (best effort).
-
-    Calls Stripe at once: not while a lock is held (use `stripe_calls.expire_checkout`)."""
-    if not payment.stripe_checkout_session_id:
-        return
-    try:
-        close_checkout(payment.stripe_checkout_session_id)
-    except stripe.StripeError as error:
-        # Already complete or expired; a payment that still arrives is refunded.
-        log.info("Could not expire session %s: %s", payment.stripe_checkout_session_id, error)
 
 
 def close_checkout(session_id: str, idempotency_key: str | None = None) -> None:
@@ -210,22 +103,6 @@ def sync_checkout(payment: Payment) -> None:
         return
     if session is not None:
         settle_session(session)
-
-
-def refund(payment: Payment, amount_cents: int) -> None:
-    """Give `amount_cents` of a paid online payment back now. Raises PaymentUnavailable.
-
-    Calls Stripe at once: not while a lock is held (use `stripe_calls.refund` there)."""
-    amount_cents = refundable_cents(payment, amount_cents)
-    if amount_cents <= 0:
-        return
-    if payment.provider == PaymentProvider.STRIPE:
-        try:
-            create_refund(payment, amount_cents, refund_key(payment))
-        except stripe.StripeError as error:
-            log.warning("Stripe refused a refund of payment %s: %s", payment.id, error)
-            raise PaymentUnavailable(str(error)) from error
-    count_refund(payment, amount_cents)
 
 
 def refundable_cents(payment: Payment, amount_cents: int) -> int:
@@ -379,8 +256,11 @@ def _outcome(session) -> str:
 
 def _refund_mismatch(payment: Payment, session) -> None:
     """Give back everything Stripe took for a session whose amount or currency is not our
-    row's, and log it for the treasurer: nothing is confirmed for it. Once: a row already
-    refunded is left alone. Raises PaymentUnavailable when Stripe refuses the refund."""
+    row's (at Stripe after the commit, `stripe_calls`), and log it for the treasurer:
+    nothing is confirmed for it. Once: a row already refunded is left alone."""
+    # Imported here: stripe_calls uses this module.
+    from . import stripe_calls
+
     log.error(
         "Payment %s: Stripe says %s %s for session %s, we expected %s %s; refunding it",
         payment.id,
@@ -392,19 +272,7 @@ def _refund_mismatch(payment: Payment, session) -> None:
     )
     if payment.status == PaymentStatus.REFUNDED:
         return
-    try:
-        stripe_client().v1.refunds.create(
-            params={
-                "payment_intent": payment.stripe_payment_intent_id,
-                "metadata": {"payment_id": str(payment.id), "reason": "amount mismatch"},
-            },
-            options={"idempotency_key": f"refund-mismatch-{session.id}"},
-        )
-    except stripe.StripeError as error:
-        log.warning("Stripe refused a refund of payment %s: %s", payment.id, error)
-        raise PaymentUnavailable(str(error)) from error
-    payment.status = PaymentStatus.REFUNDED
-    payment.refunded_cents = payment.amount_cents
+    stripe_calls.refund_taken(payment, session.amount_total or 0, f"refund-mismatch-{session.id}")
 
 
 def _settle(payment: Payment, paid: bool) -> None:

@@ -1,7 +1,8 @@
 """Refunds and closed Checkout pages, made at Stripe after the commit that decided them.
 
 A cancellation decides to refund, or to close a Checkout page, while it holds the
-event's lock. Calling Stripe there would keep every registration for the event (on
+event's lock (a membership's rejection, and a webhook whose amount is not ours, while
+they hold a write). Calling Stripe there would keep every registration for the event (on
 SQLite: every write on the site) waiting for as long as Stripe takes. So the decision
 is recorded as a `StripeCall` row in the same transaction (`refund`, `expire_checkout`),
 like a mail in the outbox, and made after the commit: by the same process right after
@@ -24,6 +25,7 @@ from ..extensions import db
 from ..models import (
     Payment,
     PaymentProvider,
+    PaymentStatus,
     StripeCall,
     StripeCallKind,
     StripeCallStatus,
@@ -64,6 +66,24 @@ def refund(payment: Payment, amount_cents: int) -> StripeCall | None:
             )
         )
     payments.count_refund(payment, amount_cents)
+    return call
+
+
+def refund_taken(payment: Payment, amount_cents: int, idempotency_key: str) -> StripeCall | None:
+    """Give back all that Stripe took for `payment` (`amount_cents`, Stripe's own amount,
+    which is not ours), after the commit; the payment counts as refunded in full."""
+    call = None
+    if amount_cents > 0:
+        call = _record(
+            StripeCall(
+                payment=payment,
+                kind=StripeCallKind.REFUND,
+                amount_cents=amount_cents,
+                idempotency_key=idempotency_key,
+            )
+        )
+    payment.status = PaymentStatus.REFUNDED
+    payment.refunded_cents = payment.amount_cents
     return call
 
 

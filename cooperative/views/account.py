@@ -35,6 +35,7 @@ from ..services import payments, privacy, profiles
 from ..services.calendar import event_calendar
 from ..services.collectives import all_domains
 from .auth import stay_logged_in
+from .checkout import go_to_checkout
 from .going_back import roll_back_to
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -131,7 +132,7 @@ def pay():
         flash(_("Paying online is not possible here. Please pay by bank transfer."), "error")
         return redirect(url_for("account.index"), code=303)
     try:
-        url = memberships.start_payment(membership)
+        url = go_to_checkout(lambda: memberships.start_payment(membership))
     except Refused as refusal:
         return roll_back_to(url_for("account.index"), refusal.message, "info")
     except payments.PaymentUnavailable:
@@ -139,7 +140,6 @@ def pay():
             url_for("account.index"),
             _("Paying online does not work right now. Please try again in a moment."),
         )
-    db.session.commit()
     return redirect(url, code=303)
 
 

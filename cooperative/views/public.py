@@ -16,6 +16,7 @@ from ..refusals import Refused
 from ..services import collectives, payments, profiles, retention
 from ..services import membership as memberships
 from ..services.collectives import all_domains
+from .checkout import go_to_checkout
 from .going_back import roll_back_to
 
 bp = Blueprint("public", __name__)
@@ -115,7 +116,7 @@ def _join(plan: MembershipPlan, form: JoinForm, pay_by: str):
     db.session.commit()
     if plan.fee_cents and pay_by == PAY_ONLINE:
         try:
-            url = memberships.start_payment(membership)
+            url = go_to_checkout(lambda: memberships.start_payment(membership))
         except payments.PaymentUnavailable:
             return roll_back_to(
                 url_for("account.index"),
@@ -124,7 +125,8 @@ def _join(plan: MembershipPlan, form: JoinForm, pay_by: str):
                     "account page in a moment, or pay by bank transfer."
                 ),
             )
-        db.session.commit()
+        except Refused as refusal:
+            return roll_back_to(url_for("account.index"), refusal.message, "info")
         return redirect(url, code=303)
     if membership.status == "active":
         flash(

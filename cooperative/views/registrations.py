@@ -28,6 +28,7 @@ from ..refusals import Refused
 from ..services import attendance, payments, privacy, tickets
 from ..services import registration as registrations
 from .buttons import submitted_action
+from .checkout import go_to_checkout
 from .decorators import organiser_of
 from .events import published_event, registration_form, render_event
 
@@ -105,7 +106,7 @@ def _checkout(registration: Registration):
     a button to try again.
     """
     try:
-        url = registrations.start_payment(registration)
+        url = go_to_checkout(lambda: registrations.start_payment(registration))
     except payments.PaymentUnavailable:
         db.session.rollback()
         flash(
@@ -121,7 +122,6 @@ def _checkout(registration: Registration):
         db.session.rollback()
         flash(str(refusal.message), "error")
         return _go(url_for("registrations.manage", token=registration.token))
-    db.session.commit()
     return _go(url)
 
 

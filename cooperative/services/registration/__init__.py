@@ -5,7 +5,8 @@ Every workflow here that can change who holds a seat first locks the event row
 (`locking.lock_event`), then counts and writes inside the same transaction, so two people
 can never take the last seat at once. Nothing here calls Stripe while the lock is held:
 refunds and closed Checkout pages are recorded (`stripe_calls`) and made after the
-commit. The caller commits; these functions only flush.
+commit, and a Checkout page is made once its pending payment is committed
+(`services/checkout.py`). The caller commits; these functions only flush.
 """
 
 from .changes import cancel, cancel_attendee, update_attendee

@@ -17,20 +17,20 @@ from ...models import (
     utcnow,
 )
 from ...refusals import Refused
-from .. import payments, places, stripe_calls
+from .. import checkout, places, stripe_calls
 from ..mail import external_url
 from .notices import notify
 from .refunds import close_open_payments, payments_of
 from .signup import promote_waitlist
 
 
-def _line_items(registration: Registration) -> list[payments.LineItem]:
+def _line_items(registration: Registration) -> list[checkout.LineItem]:
     """What the Checkout page lists: entry tickets, then each meal at its price."""
     people = registration.active_attendees
     items = []
     if registration.event.ticket_price_cents:
         items.append(
-            payments.LineItem(
+            checkout.LineItem(
                 str(_l("Entry: %(title)s", title=registration.event.title)),
                 registration.event.ticket_price_cents,
                 len(people),
@@ -41,44 +41,40 @@ def _line_items(registration: Registration) -> list[payments.LineItem]:
         if person.meal_option is not None and person.meal_price_cents:
             key = (person.meal_option.name, person.meal_price_cents)
             meals[key] = meals.get(key, 0) + 1
-    items += [payments.LineItem(name, price, count) for (name, price), count in meals.items()]
+    items += [checkout.LineItem(name, price, count) for (name, price), count in meals.items()]
     return items
 
 
-def start_payment(registration: Registration, now: datetime | None = None) -> str:
-    """The address of the Checkout page where a held registration pays what it owes.
+def start_payment(registration: Registration, now: datetime | None = None) -> checkout.Checkout:
+    """The Checkout page where a held registration pays what it owes, to be made once
+    the pending payment is committed (see `services/checkout.py`).
 
-    An open page is reused; otherwise a new payment and page are made. Refuses
-    when the registration is not waiting for a payment or its hold
-    is over; raises payments.PaymentUnavailable when Stripe does not answer.
+    An open page is reused; a payment whose page Stripe did not make is tried again;
+    otherwise a new payment is added. Refuses when the registration is not waiting for
+    a payment or its hold is over; raises payments.PaymentUnavailable when Stripe does
+    not answer about an open page. Flushes.
     """
     now = now or utcnow()
     if registration.status != RegistrationStatus.PENDING_PAYMENT or (
         registration.hold_expires_at and registration.hold_expires_at <= now
     ):
         raise Refused(_l("This registration is not waiting for a payment."), field="event")
-    for payment in payments_of(registration, PaymentStatus.OPEN):
-        url = payments.checkout_url(payment)
-        if url and payment.amount_cents == registration.amount_open_cents:
-            return url
-        payment.status = PaymentStatus.EXPIRED
     event = registration.event
-    payment = payments.new_payment(
-        registration.amount_open_cents,
-        f"{event.title}: {registration.contact_name}",
-        registration=registration,
-    )
     manage_url = external_url("registrations.manage", token=registration.token)
     with force_locale(registration.locale):
         items = _line_items(registration)
-    return payments.start_checkout(
-        payment,
+    return checkout.prepare(
+        payments_of(registration, PaymentStatus.OPEN),
+        registration.amount_open_cents,
         items,
+        description=f"{event.title}: {registration.contact_name}",
         customer_email=registration.contact_email,
         locale=registration.locale,
         success_url=manage_url + "?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=manage_url + "?checkout=cancelled",
         pay_before=registration.hold_expires_at or now,
+        now=now,
+        registration=registration,
     )
 
 

@@ -183,7 +183,7 @@ def paid(app, client, fake_stripe):
     )
     session_id = response.headers["Location"].rsplit("/", 1)[1]
     fake_stripe.pay(session_id)
-    deliver_webhook(client, fake_stripe, fake_stripe.pending_events[-1])
+    deliver_webhook(client, fake_stripe, fake_stripe.held_events("checkout.session.completed")[-1])
     with app.app_context():
         party = db.session.scalar(sa.select(Registration))
         assert party.payment_state == PaymentState.PAID

@@ -550,6 +550,13 @@ class FakeStripe:
             time.sleep(0.005)
         return True
 
+    def held_events(self, type: str) -> list[dict]:
+        """The events of this type held back (not delivered), once the ones queued are in:
+        events go out from a thread, so a test asking at once could miss the newest."""
+        self.wait_for_deliveries()
+        with self._lock:
+            return [event for event in self.pending_events if event["type"] == type]
+
     def events_of_type(self, type: str) -> list[dict]:
         """The events created so far with this type (delivered or not)."""
         with self._lock:

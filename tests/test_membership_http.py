@@ -113,7 +113,7 @@ def test_paying_on_stripe_makes_a_member_by_webhook_and_the_return_page(
     assert membership_of(app).status == MembershipStatus.PENDING_PAYMENT
 
     success = fake_stripe.pay(session_id)
-    [event] = [e for e in fake_stripe.pending_events if e["type"] == "checkout.session.completed"]
+    [event] = fake_stripe.held_events("checkout.session.completed")
     assert deliver_webhook(client, fake_stripe, event).status_code == 200
     membership = membership_of(app)
     assert membership.status == MembershipStatus.ACTIVE and membership.number == 1

@@ -80,11 +80,7 @@ def pay(client, fake_stripe, session_id: str) -> str:
 
 
 def only_event(fake_stripe, kind: str, session_id: str) -> dict:
-    [event] = [
-        e
-        for e in fake_stripe.pending_events
-        if e["type"] == kind and e["data"]["object"]["id"] == session_id
-    ]
+    [event] = [e for e in fake_stripe.held_events(kind) if e["data"]["object"]["id"] == session_id]
     return event
 
 

@@ -84,7 +84,7 @@ def mails(app, to="ada@example.org") -> list[str]:
 
 
 def only_event(fake, kind: str) -> dict:
-    [event] = [e for e in fake.pending_events if e["type"] == kind]
+    [event] = fake.held_events(kind)
     return event
 
 
@@ -327,7 +327,7 @@ def test_a_late_payment_for_seats_now_taken_is_refunded(client, app, runner, fak
 def paid_registration(client, app, fake_stripe, event, *names) -> Registration:
     session_id = session_of(register(client, event, *names))
     fake_stripe.pay(session_id)
-    deliver_webhook(client, fake_stripe, fake_stripe.pending_events[-1])
+    deliver_webhook(client, fake_stripe, fake_stripe.held_events("checkout.session.completed")[-1])
     paid = registration(app)
     assert paid.payment_state == PaymentState.PAID
     return paid

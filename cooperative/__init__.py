@@ -63,9 +63,11 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
 
     from .views import (
         account,
+        account_register,
         admin,
         admin_audit,
         admin_collectives,
+        admin_register,
         api,
         attendance,
         auth,
@@ -83,7 +85,9 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         public.bp,
         auth.bp,
         account.bp,
+        account_register.bp,
         admin.bp,
+        admin_register.bp,
         events.bp,
         registrations.bp,
         collectives.bp,

@@ -91,17 +91,23 @@ def membership_reminders_command() -> None:
 def purge_command(days: int | None) -> None:
     """Remove personal data that is no longer needed (daily): guests' names, addresses and
     e-mails some days after their event, sent e-mails after OUTBOX_KEEP_DAYS, and former
-    members' profiles FORMER_MEMBER_DATA_DAYS after they left (the member register stays)."""
+    members' profiles FORMER_MEMBER_DATA_DAYS after they left (the member register stays
+    REGISTER_KEEP_YEARS after they left, then goes)."""
     from .services import retention
 
     guests = retention.purge_guests(days)
     mails = retention.purge_mail()
     former = retention.purge_former_members()
+    register = retention.purge_register()
     db.session.commit()
     click.echo(f"Removed the personal data of {guests} guest registrations.")
     click.echo(
         f"Removed the profiles of {former} former members who left more than "
         f"{retention.former_member_data_days()} days ago."
+    )
+    click.echo(
+        f"Removed {register} member register entries of people who left more than "
+        f"{retention.register_keep_years()} years ago."
     )
     click.echo(
         f"Removed {mails} e-mails sent or given up on more than "

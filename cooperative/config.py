@@ -117,6 +117,13 @@ def from_environment(instance_path: str) -> dict:
         # Yearly memberships: the reminder before the end, the grace after it.
         "MEMBERSHIP_REMINDER_DAYS": int(os.environ.get("MEMBERSHIP_REMINDER_DAYS", "14")),
         "MEMBERSHIP_GRACE_DAYS": int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "30")),
+        # The member register (services/register.py): a cancellation takes effect this many
+        # weeks after it was received and then, when LEAVE_AT_YEAR_END is on, at the end of
+        # the financial year (month-day); entries are kept this many years after leaving.
+        "MEMBERSHIP_NOTICE_WEEKS": int(os.environ.get("MEMBERSHIP_NOTICE_WEEKS", "4")),
+        "MEMBERSHIP_LEAVE_AT_YEAR_END": _flag("MEMBERSHIP_LEAVE_AT_YEAR_END", True),
+        "FINANCIAL_YEAR_END": os.environ.get("FINANCIAL_YEAR_END", "12-31"),
+        "REGISTER_KEEP_YEARS": int(os.environ.get("REGISTER_KEEP_YEARS", "10")),
         # Guests' names and addresses are removed this many days after their event.
         "GUEST_DATA_DAYS": int(os.environ.get("GUEST_DATA_DAYS", "90")),
         # What a former member filled in is removed this long after they left (two years).

@@ -17,6 +17,17 @@ from cooperative.models import (
 from cooperative.services import registration as registrations
 
 
+# A name and address the member register accepts, as the join form posts it.
+ADDRESS = {
+    "registered_name": "Ada Lovelace",
+    "street": "Javastraat",
+    "house_number": "12-2",
+    "postcode": "1094 HB",
+    "city": "Amsterdam",
+    "country": "NL",
+}
+
+
 def make_domain(slug: str = "energie", name_nl: str = "Energie", name_en: str = "Energy", **kw):
     domain = Domain(slug=slug, name_nl=name_nl, name_en=name_en, **kw)
     db.session.add(domain)

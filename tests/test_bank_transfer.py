@@ -13,7 +13,17 @@ from cooperative.services import membership as memberships
 from tests.conftest import AuthActions, body_of, post_form
 from tests.factories import make_admin, make_plan, make_user
 
-JOIN_DATA = {"display_name": "Ada L.", "visibility": "members", "privacy": "y"}
+JOIN_DATA = {
+    "display_name": "Ada L.",
+    "visibility": "members",
+    "privacy": "y",
+    "registered_name": "Ada Lovelace",
+    "street": "Javastraat",
+    "house_number": "12-2",
+    "postcode": "1094 HB",
+    "city": "Amsterdam",
+    "country": "NL",
+}
 IBAN = "NL91 ABNA 0417 1643 00"
 
 

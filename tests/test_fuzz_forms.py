@@ -402,6 +402,13 @@ def test_join_form(app, client, joiner, data):
                 "newsletter": st.sampled_from([None, "y"]),
                 "privacy": st.sampled_from(["y", "y", None]),
                 "pay_by": st.sampled_from(["online", "bank_transfer", None]),
+                "registered_name": text_like("Ada Lovelace"),
+                "street": text_like("Javastraat"),
+                "house_number": text_like("12-2"),
+                "postcode": st.sampled_from(["1094 HB", "1094hb", "0094 HB", "1094 SS", "", None]),
+                "city": text_like("Amsterdam"),
+                "country": st.sampled_from(["NL", "BE", "XX", None]),
+                "email_notices": st.sampled_from([None, "y"]),
             },
             {"interests": st.sampled_from(["0", "-1", "abc", "99999999999999999999"])},
         )

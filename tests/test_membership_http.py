@@ -11,6 +11,12 @@ from tests.factories import make_domain, make_plan, make_user
 
 JOIN_DATA = {
     "display_name": "Ada L.",
+    "registered_name": "Ada Lovelace",
+    "street": "Javastraat",
+    "house_number": "12-2",
+    "postcode": "1094 HB",
+    "city": "Amsterdam",
+    "country": "NL",
     "neighbourhood": "Oost",
     "visibility": "members",
     "privacy": "y",

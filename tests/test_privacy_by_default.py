@@ -24,7 +24,7 @@ from cooperative.models.membership import profile_interests
 from cooperative.services import demo
 from cooperative.services import membership as memberships
 from tests.conftest import AuthActions, post_form
-from tests.factories import make_admin, make_domain, make_member, make_plan, make_user
+from tests.factories import ADDRESS, make_admin, make_domain, make_member, make_plan, make_user
 from tests.test_retention import places_holding
 
 PASSWORD = "correct horse battery"
@@ -50,7 +50,7 @@ def test_the_join_form_leaves_the_profile_unlisted_until_the_member_chooses(clie
     assert checked(page, "visibility") == ["hidden"]
 
     # Submitted as the browser sends it: the ticked choice goes with it.
-    data = {"display_name": "Ada Nieuw", "privacy": "y", "visibility": "hidden"}
+    data = {"display_name": "Ada Nieuw", "privacy": "y", "visibility": "hidden", **ADDRESS}
     assert post_form(client, "/join/lid", data).status_code == 303
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == "resident@example.org"))

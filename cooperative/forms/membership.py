@@ -26,6 +26,7 @@ from .fields import (
     required_text,
     strip,
 )
+from .register import AddressFields, EmailNoticesFields
 from .registration import MultiCheckboxField
 
 VISIBILITY_CHOICES = [
@@ -115,8 +116,9 @@ class ProfileForm(FlaskForm):
         self.interests.choices = domain_choices(domains, locale)
 
 
-class JoinForm(FlaskForm):
-    """Joining a plan: the profile basics, the privacy statement, and how to pay."""
+class JoinForm(AddressFields, EmailNoticesFields, FlaskForm):
+    """Joining a plan: the profile basics, the name and address for the member register
+    (issue 15), the consent to notices by e-mail, the privacy statement, how to pay."""
 
     display_name = _display_name()
     neighbourhood = _neighbourhood()

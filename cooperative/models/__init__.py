@@ -22,6 +22,7 @@ from .events import (
     RegistrationStatus,
 )
 from .membership import (
+    LeavingWay,
     Membership,
     MembershipPlan,
     MembershipStatus,
@@ -55,6 +56,7 @@ __all__ = [
     "Domain",
     "Event",
     "EventStatus",
+    "LeavingWay",
     "MealOption",
     "Membership",
     "MembershipPlan",

@@ -1,7 +1,7 @@
 """Membership of the cooperative, and the profile a member shows to others."""
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -21,6 +21,15 @@ class MembershipStatus(enum.StrEnum):
     ACTIVE = "active"
     LAPSED = "lapsed"
     CANCELLED = "cancelled"
+
+
+class LeavingWay(enum.StrEnum):
+    """How a membership ended, as the member register records it."""
+
+    CANCELLED_BY_MEMBER = "by_member"
+    ENDED_BY_COOPERATIVE = "by_cooperative"
+    DECEASED = "deceased"
+    LAPSED = "lapsed"
 
 
 class Visibility(enum.StrEnum):
@@ -59,13 +68,19 @@ class MembershipPlan(db.Model):
 
 
 class Membership(db.Model):
-    """One person's membership under one plan, from joining to lapsing or cancelling."""
+    """One person's membership under one plan, from joining to lapsing or cancelling.
+
+    It is also the person's entry in the member register (art. 2:61 BW): the name and
+    address as registered, the admission and its decision, the leaving and its way. The
+    entry outlives the account (`user_id` becomes NULL when the account is deleted) and
+    is purged REGISTER_KEEP_YEARS after leaving (`services.retention.purge_register`).
+    """
 
     __tablename__ = "memberships"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    user_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    user_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     plan_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("membership_plans.id"))
     number: so.Mapped[int | None] = so.mapped_column(unique=True)
@@ -82,8 +97,29 @@ class Membership(db.Model):
     privacy_accepted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     renewal_reminded_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # --- the member register (services.register) ---
+    registered_name: so.Mapped[str] = so.mapped_column(
+        sa.String(200), default="", server_default=""
+    )
+    street: so.Mapped[str] = so.mapped_column(sa.String(120), default="", server_default="")
+    house_number: so.Mapped[str] = so.mapped_column(sa.String(20), default="", server_default="")
+    postcode: so.Mapped[str] = so.mapped_column(sa.String(16), default="", server_default="")
+    city: so.Mapped[str] = so.mapped_column(sa.String(80), default="", server_default="")
+    # ISO 3166 code of the country, "NL" unless the member lives elsewhere.
+    country: so.Mapped[str] = so.mapped_column(sa.String(2), default="NL", server_default="NL")
+    # The day of admission: the first day as a member, kept when a yearly plan renews.
+    admitted_on: so.Mapped[date | None] = so.mapped_column(sa.Date)
+    admission_letter_sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Consent to official notices (e.g. the call to the general meeting) by e-mail
+    # (art. 2:41 lid 5 BW); None: they get a letter.
+    email_notices_consent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # A cancellation in writing: received, acknowledged, and the day it takes effect.
+    cancellation_received_on: so.Mapped[date | None] = so.mapped_column(sa.Date)
+    cancellation_acknowledged_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    leaves_on: so.Mapped[date | None] = so.mapped_column(sa.Date)
+    leaving_way: so.Mapped[LeavingWay | None] = so.mapped_column(StrEnumType(LeavingWay))
 
-    user: so.Mapped["User"] = so.relationship(  # noqa: F821
+    user: so.Mapped["User | None"] = so.relationship(  # noqa: F821
         back_populates="memberships", foreign_keys=[user_id]
     )
     plan: so.Mapped[MembershipPlan] = so.relationship()

@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import (
+    LeavingWay,
     Membership,
     MembershipPlan,
     MembershipStatus,
@@ -41,8 +42,9 @@ from ..models import (
 )
 from ..money import format_euros
 from ..refusals import Refused
-from . import checkout, payments, stripe_calls
+from . import checkout, payments, register, stripe_calls
 from .mail import external_url, queue_mail
+from .register_letters import admission_letter
 
 YEAR = timedelta(days=365)
 # Any fixed number: the key of the advisory lock that member numbers are given under.
@@ -99,12 +101,20 @@ def ensure_profile(user: User) -> Profile:
     return user.profile
 
 
-def join(user: User, plan: MembershipPlan, now: datetime | None = None) -> Membership:
+def join(
+    user: User,
+    plan: MembershipPlan,
+    now: datetime | None = None,
+    *,
+    address: register.Address | None = None,
+    email_notices: bool = False,
+) -> Membership:
     """Start a membership of `plan` for `user`, who has accepted the privacy statement.
 
     A free plan without approval is active at once (number and welcome e-mail); a free
     plan with approval waits for an admin; a plan with a fee waits for the payment.
-    Refuses a plan that is closed, or a person who is already a member or on their way.
+    Refuses a plan that is closed, or a person who is already a member or on their way;
+    and a bad `address` for the member register (`register.checked_address`).
     """
     now = now or utcnow()
     if not plan.is_active:
@@ -121,6 +131,12 @@ def join(user: User, plan: MembershipPlan, now: datetime | None = None) -> Membe
     membership.decided_by_id = None
     membership.decision_note = ""
     membership.renewal_reminded_at = None
+    # --- issue 15, the member register: the address and the consent, before the
+    # welcome letter is written ---
+    if address is not None:
+        register.save_address(membership, address)
+    membership.registered_name = membership.registered_name or user.name
+    register.set_email_notices(membership, email_notices, now)
     if plan.fee_cents > 0:
         membership.status = MembershipStatus.PENDING_PAYMENT
         db.session.flush()
@@ -284,6 +300,7 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
             membership.ends_at = now + YEAR
         membership.status = MembershipStatus.ACTIVE
         membership.left_at = None
+        membership.leaving_way = None  # issue 15: a lapsed member is back
         membership.renewal_reminded_at = None
         db.session.flush()
         _mail(membership, "membership_renewed")
@@ -304,7 +321,9 @@ def payment_failed(payment: Payment) -> None:
 
 
 def activate(membership: Membership, now: datetime | None = None) -> None:
-    """Make a membership active: a member number if it has none, dates, a welcome e-mail."""
+    """Make a membership active: a member number if it has none, dates, a welcome e-mail
+    with the written admission (member number and day of admission, and the letter as
+    a PDF), recorded as sent."""
     now = now or utcnow()
     membership.status = MembershipStatus.ACTIVE
     membership.left_at = None
@@ -313,8 +332,17 @@ def activate(membership: Membership, now: datetime | None = None) -> None:
     membership.started_at = now
     membership.ends_at = now + YEAR if membership.plan.period == PlanPeriod.YEARLY else None
     membership.renewal_reminded_at = None
+    # --- issue 15, the member register: a (new) admission, in writing ---
+    if membership.admitted_on is None or membership.leaving_way is not None:
+        membership.admitted_on = register.today(now)
+    for leaving in ("leaving_way", "leaves_on", "cancellation_received_on"):
+        setattr(membership, leaving, None)
+    membership.cancellation_acknowledged_at = None
     db.session.flush()
-    _mail(membership, "membership_welcome")
+    if membership.user is not None:
+        membership.admission_letter_sent_at = now
+        letter = admission_letter(membership, membership.user.locale)
+        _mail(membership, "membership_welcome", attachments=[letter])
 
 
 def _next_number(membership: Membership) -> int:
@@ -441,6 +469,7 @@ def send_reminders_and_lapse(now: datetime | None = None) -> tuple[int, int]:
     ).all():
         membership.status = MembershipStatus.LAPSED
         membership.left_at = now
+        membership.leaving_way = LeavingWay.LAPSED
         lapsed += 1
         db.session.flush()
         _mail(membership, "membership_lapsed")
@@ -448,6 +477,7 @@ def send_reminders_and_lapse(now: datetime | None = None) -> tuple[int, int]:
         yearly_active.where(
             Membership.ends_at <= now + reminder_lead(),
             Membership.renewal_reminded_at.is_(None),
+            Membership.leaves_on.is_(None),  # issue 15: no reminder after a cancellation
         )
     ).all():
         if membership.plan.fee_cents <= 0:
@@ -458,6 +488,7 @@ def send_reminders_and_lapse(now: datetime | None = None) -> tuple[int, int]:
         reminded += 1
         db.session.flush()
         _mail(membership, "membership_reminder")
+    register.end_after_notice(now)  # issue 15: cancellations whose notice has run out
     return reminded, lapsed
 
 
@@ -472,14 +503,18 @@ SUBJECTS = {
 }
 
 
-def _mail(membership: Membership, template: str) -> None:
-    """E-mail the member, in their own language, about their membership."""
+def _mail(membership: Membership, template: str, attachments=()) -> None:
+    """E-mail the member, in their own language, about their membership (nothing for a
+    register entry whose account was deleted: the admin writes them a letter)."""
     user = membership.user
+    if user is None:
+        return
     queue_mail(
         user.email,
         SUBJECTS[template](),
         template,
         user.locale,
+        attachments=attachments,
         user=user,
         membership=membership,
         plan_name=membership.plan.name(user.locale),

@@ -26,6 +26,7 @@ from ..models import (
     Domain,
     Event,
     Membership,
+    MembershipStatus,
     OutboxMessage,
     OutboxStatus,
     Payment,
@@ -262,6 +263,19 @@ def export(user: User) -> dict:
                 "privacy_accepted_at": _when(membership.privacy_accepted_at),
                 "renewal_reminded_at": _when(membership.renewal_reminded_at),
                 "created_at": _when(membership.created_at),
+                "registered_name": membership.registered_name,
+                "address": {
+                    "street": membership.street,
+                    "house_number": membership.house_number,
+                    "postcode": membership.postcode,
+                    "city": membership.city,
+                    "country": membership.country,
+                },
+                "admitted_on": _when(membership.admitted_on),
+                "email_notices_consent_at": _when(membership.email_notices_consent_at),
+                "cancellation_received_on": _when(membership.cancellation_received_on),
+                "leaves_on": _when(membership.leaves_on),
+                "leaving_way": membership.leaving_way.value if membership.leaving_way else None,
             }
             for membership in memberships
         ],
@@ -314,8 +328,14 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
 
     Coming registrations are cancelled (seats freed, the waiting list promoted, refunds
     as for any cancellation), then every registration is anonymised; payments stay as
-    amounts without a name; memberships, profile, roles and the account are deleted,
-    and mails already sent to the address are removed from the outbox.
+    amounts without a name; profile, roles and the account are deleted, and mails
+    already sent to the address are removed from the outbox.
+
+    The member register outlives the account (art. 2:61 BW): a membership that was ever
+    admitted (a member number) or decided on (an application turned down) stays, cut
+    from the account, with what the register holds (name and address as registered,
+    the dates, the decision); the consent to e-mail goes with the address. An open
+    application nobody decided on yet is deleted.
     Raises Refused for a wrong password; registrations.PaymentUnavailable may come
     from a refund Stripe does not answer (nothing is changed then).
     """
@@ -351,7 +371,7 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
             sa.update(model).where(column == user.id).values({column.key: None}),
             execution_options={"synchronize_session": False},
         )
-    db.session.execute(sa.delete(Membership).where(Membership.user_id == user.id))
+    _keep_register_entries(user)
     db.session.execute(
         sa.delete(OutboxMessage).where(
             OutboxMessage.to_address == address, OutboxMessage.status != OutboxStatus.PENDING
@@ -359,6 +379,33 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     )
     db.session.delete(user)
     db.session.flush()
+
+
+def _keep_register_entries(user: User) -> None:
+    """Cut the account's memberships from it, keeping the register (see `delete_account`)."""
+    undecided = sa.and_(
+        Membership.number.is_(None),
+        Membership.status.in_(
+            (MembershipStatus.PENDING_PAYMENT, MembershipStatus.PENDING_APPROVAL)
+        ),
+    )
+    db.session.execute(
+        sa.delete(Membership).where(Membership.user_id == user.id, undecided),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        sa.update(Membership)
+        .where(Membership.user_id == user.id)
+        .values(
+            user_id=None,
+            registered_name=sa.case(
+                (Membership.registered_name == "", user.name), else_=Membership.registered_name
+            ),
+            email_notices_consent_at=None,
+            renewal_reminded_at=None,
+        ),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def forget_guest(registration: Registration, now: datetime | None = None) -> None:

@@ -8,6 +8,9 @@
 - Former members (lapsed, or turned down): what they filled in for the membership goes
   `FORMER_MEMBER_DATA_DAYS` (730, two years) after they left; the member register stays
   (see `purge_former_members`).
+- The member register: an entry (and an application turned down) is kept
+  `REGISTER_KEEP_YEARS` (10) after the member left (art. 2:61 BW), then deleted
+  (`purge_register`).
 
 Services flush; the caller commits.
 """
@@ -24,6 +27,7 @@ from ..models import (
     MembershipStatus,
     OutboxMessage,
     OutboxStatus,
+    Payment,
     Registration,
     User,
     utcnow,
@@ -44,6 +48,38 @@ def outbox_keep_days() -> int:
 def former_member_data_days() -> int:
     """How many days after leaving a former member's profile and notes are kept."""
     return current_app.config["FORMER_MEMBER_DATA_DAYS"]
+
+
+def register_keep_years() -> int:
+    """How many years after leaving a member register entry is kept."""
+    return current_app.config["REGISTER_KEEP_YEARS"]
+
+
+def purge_register(years: int | None = None, now: datetime | None = None) -> int:
+    """Delete the register entries and turned-down applications of people who left more
+    than `years` (REGISTER_KEEP_YEARS) ago; return how many. Their payments stay as
+    amounts without a link (the books have their own, shorter, term). An entry of a
+    current member, or one without a day of leaving, is never deleted."""
+    now = now or utcnow()
+    keep = register_keep_years() if years is None else years
+    cutoff = now - timedelta(days=365 * keep + keep // 4)  # leap days included
+    old = sa.select(Membership.id).where(
+        Membership.status.in_((MembershipStatus.LAPSED, MembershipStatus.CANCELLED)),
+        Membership.left_at.is_not(None),
+        Membership.left_at < cutoff,
+    )
+    ids = list(db.session.scalars(old))
+    if not ids:
+        return 0
+    db.session.execute(
+        sa.update(Payment).where(Payment.membership_id.in_(ids)).values(membership_id=None),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        sa.delete(Membership).where(Membership.id.in_(ids)),
+        execution_options={"synchronize_session": False},
+    )
+    return len(ids)
 
 
 def purge_guests(days: int | None = None, now: datetime | None = None) -> int:
@@ -121,6 +157,8 @@ def purge_former_members(days: int | None = None, now: datetime | None = None) -
     purged = 0
     for membership in rows:
         user = membership.user
+        if user is None:  # the account was deleted: only the register is left
+            continue
         if user.profile is None and not membership.decision_note and not user.pending_email:
             continue  # nothing left to remove (an earlier purge)
         user.profile = None  # the profile and its interests are deleted (delete-orphan)

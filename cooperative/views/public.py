@@ -8,12 +8,13 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
+from ..forms.fields import show_refusal
 from ..forms.membership import PAY_BANK, PAY_ONLINE, JoinForm
 from ..i18n import current_locale
 from ..models import Event, MembershipPlan
 from ..page_cache import cached_page
 from ..refusals import Refused
-from ..services import collectives, payments, profiles, retention
+from ..services import collectives, payments, profiles, register, retention
 from ..services import membership as memberships
 from ..services.collectives import all_domains
 from .checkout import go_to_checkout
@@ -85,7 +86,11 @@ def join_plan(slug: str):
     online = payments.online_payments_enabled()
     form = JoinForm()
     form.set_domains(all_domains(), current_locale())
+    form.set_countries()  # issue 15: the address for the member register
     if not form.is_submitted():
+        if existing is not None:  # a former member: the address they had
+            form.process(formdata=None, obj=existing)
+        form.registered_name.data = form.registered_name.data or current_user.name
         profile = current_user.profile
         form.display_name.data = profile.display_name if profile else current_user.name
         if profile is not None:
@@ -96,19 +101,41 @@ def join_plan(slug: str):
         form.pay_by.data = PAY_ONLINE if online else PAY_BANK
     if form.validate_on_submit():
         pay_by = form.pay_by.data if online else PAY_BANK
+        address = _register_address(form)
         if plan.fee_cents and pay_by not in (PAY_ONLINE, PAY_BANK):
             form.pay_by.errors.append(_("Please choose how you would like to pay."))
-        else:
-            return _join(plan, form, pay_by)
+        elif address is not None:
+            return _join(plan, form, pay_by, address)
     status = 422 if form.is_submitted() else 200
     return render_template("public/join_plan.html", plan=plan, form=form, online=online), status
 
 
-def _join(plan: MembershipPlan, form: JoinForm, pay_by: str):
+def _register_address(form: JoinForm) -> register.Address | None:
+    """The address as the member register keeps it, or None with the refusal on the form
+    (issue 15)."""
+    try:
+        return register.checked_address(
+            register.Address(
+                form.registered_name.data,
+                form.street.data,
+                form.house_number.data,
+                form.postcode.data,
+                form.city.data,
+                form.country.data,
+            )
+        )
+    except Refused as refusal:
+        show_refusal(form, refusal)
+        return None
+
+
+def _join(plan: MembershipPlan, form: JoinForm, pay_by: str, address: register.Address):
     """Save the profile basics, start the membership, and send the person on."""
     profiles.save_profile(current_user, **{name: form[name].data for name in JOIN_PROFILE_FIELDS})
     try:
-        membership = memberships.join(current_user, plan)
+        membership = memberships.join(
+            current_user, plan, address=address, email_notices=form.email_notices.data
+        )
     except Refused as refusal:
         return roll_back_to(url_for("account.index"), refusal.message)
     if plan.fee_cents and pay_by == PAY_BANK:

@@ -1,0 +1,158 @@
+"""Forms for the member register: the address (at joining and on the account page), the
+consent to official notices by e-mail, cancelling, and the admins' forms (a letter
+received, an end recorded, the search, the import)."""
+
+from babel import Locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from ..i18n import current_locale
+from ..models import LeavingWay
+from .fields import strip
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """Every country by its two-letter code, named in the reader's language; the
+    Netherlands first."""
+    territories = Locale.parse(current_locale()).territories
+    countries = sorted(
+        (code, name) for code, name in territories.items() if len(code) == 2 and code.isalpha()
+    )
+    countries.sort(key=lambda pair: pair[1])
+    netherlands = [pair for pair in countries if pair[0] == "NL"]
+    return netherlands + [pair for pair in countries if pair[0] != "NL"]
+
+
+class AddressFields:
+    """The name and address for the member register, shared by the join form and the
+    address form. The postcode's pattern is checked by `services.register`."""
+
+    registered_name = StringField(
+        _l("Full name"),
+        description=_l("Your first name(s) and surname, as the member register holds them."),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please fill in your full name.")),
+            Length(max=200, message=_l("Please keep it under 200 characters.")),
+        ],
+    )
+    street = StringField(
+        _l("Street"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please fill in your street.")),
+            Length(max=120, message=_l("Please keep it under 120 characters.")),
+        ],
+    )
+    house_number = StringField(
+        _l("House number"),
+        description=_l("With any letter or addition, e.g. 12-2 or 7A."),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please fill in your house number.")),
+            Length(max=20, message=_l("Please keep it under 20 characters.")),
+        ],
+    )
+    postcode = StringField(
+        _l("Postcode"),
+        description=_l("In the Netherlands four digits and two letters, e.g. 1011 AB."),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please fill in your postcode.")),
+            Length(max=16, message=_l("Please keep it under 16 characters.")),
+        ],
+    )
+    city = StringField(
+        _l("Town or city"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please fill in your town or city.")),
+            Length(max=80, message=_l("Please keep it under 80 characters.")),
+        ],
+    )
+    country = SelectField(
+        _l("Country"),
+        default="NL",
+        validators=[InputRequired(_l("Please choose a country."))],
+    )
+
+    def set_countries(self) -> None:
+        self.country.choices = country_choices()
+
+
+class EmailNoticesFields:
+    """The consent to official notices by e-mail (art. 2:41 lid 5 BW)."""
+
+    email_notices = BooleanField(
+        _l(
+            "Send me official notices, such as the invitation to the general meeting, "
+            "by e-mail instead of by post"
+        ),
+        description=_l("You can withdraw this at any time on your account page."),
+    )
+
+
+class AddressForm(AddressFields, FlaskForm):
+    """The member's name and address in the register (account page)."""
+
+
+class EmailNoticesForm(EmailNoticesFields, FlaskForm):
+    """Give or withdraw the consent to official notices by e-mail."""
+
+
+class CancelForm(FlaskForm):
+    """A member cancels their membership: the confirmation is the signature."""
+
+    confirm = BooleanField(
+        _l("Yes, I cancel my membership"),
+        validators=[DataRequired(_l("Please tick the box to confirm that you cancel."))],
+    )
+
+
+class CancellationLetterForm(FlaskForm):
+    """An admin records a cancellation letter that arrived by post."""
+
+    received_on = DateField(
+        _l("Letter received on"),
+        validators=[InputRequired(_l("Please fill in the day the letter arrived."))],
+    )
+
+
+class EndMembershipForm(FlaskForm):
+    """An admin records an end that needs no notice."""
+
+    way = SelectField(
+        _l("How did the membership end?"),
+        choices=[
+            (LeavingWay.ENDED_BY_COOPERATIVE.value, _l("ended by the cooperative")),
+            (LeavingWay.DECEASED.value, _l("deceased")),
+        ],
+        validators=[InputRequired(_l("Please choose how the membership ended."))],
+    )
+    on = DateField(
+        _l("Ended on"), validators=[InputRequired(_l("Please fill in the day it ended."))]
+    )
+
+
+class RegisterSearchForm(FlaskForm):
+    """The search above the register (a GET form, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        _l("Search number, name or address"), filters=[strip], validators=[Length(max=200)]
+    )
+
+
+class ImportForm(FlaskForm):
+    """An admin uploads a CSV file of members; a dry run first."""
+
+    file = FileField(
+        _l("CSV file with the members"),
+        validators=[FileRequired(_l("Please choose a CSV file."))],
+    )
+    dry_run = BooleanField(_l("Only check the file (dry run): import nothing"), default=True)

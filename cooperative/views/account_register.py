@@ -1,0 +1,111 @@
+"""A member's own entry in the member register: their address, their consent to
+official notices by e-mail, and cancelling their membership in writing."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms.fields import show_refusal
+from ..forms.register import AddressForm, CancelForm, EmailNoticesForm
+from ..i18n import long_date
+from ..models import Membership, MembershipStatus
+from ..refusals import Refused
+from ..services import register
+from ..services.membership import current_membership
+
+bp = Blueprint("account_register", __name__, url_prefix="/account")
+
+
+def _membership() -> Membership:
+    """The person's membership; 404 for whoever never joined."""
+    membership = current_membership(current_user)
+    if membership is None:
+        abort(404)
+    return membership
+
+
+@bp.route("/address", methods=["GET", "POST"])
+@login_required
+def address():
+    """My name and address in the member register."""
+    membership = _membership()
+    form = AddressForm(obj=membership) if not AddressForm().is_submitted() else AddressForm()
+    form.set_countries()
+    if form.validate_on_submit():
+        try:
+            register.save_address(
+                membership,
+                register.Address(
+                    form.registered_name.data,
+                    form.street.data,
+                    form.house_number.data,
+                    form.postcode.data,
+                    form.city.data,
+                    form.country.data,
+                ),
+            )
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("Your address is saved."), "success")
+            return redirect(url_for("account.index", _anchor="register-title"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("register/address.html", form=form), status
+
+
+@bp.post("/notices")
+@login_required
+def notices():
+    """Give or withdraw my consent to official notices by e-mail."""
+    membership = _membership()
+    form = EmailNoticesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    register.set_email_notices(membership, form.email_notices.data)
+    db.session.commit()
+    if form.email_notices.data:
+        flash(_("You will get official notices by e-mail."), "success")
+    else:
+        flash(_("You will get official notices by post."), "success")
+    return redirect(url_for("account.index", _anchor="register-title"), code=303)
+
+
+@bp.route("/membership/cancel", methods=["GET", "POST"])
+@login_required
+def cancel():
+    """Cancel my membership in writing: the day it ends first, then a confirmation.
+    The acknowledgement is e-mailed at once."""
+    membership = _membership()
+    if membership.status != MembershipStatus.ACTIVE or membership.leaves_on is not None:
+        return redirect(url_for("account.index"), code=303)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            ends = register.cancel(membership)
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "We have received your cancellation. Your membership ends on %(date)s. "
+                    "We have sent you a confirmation by e-mail.",
+                    date=long_date(ends),
+                ),
+                "success",
+            )
+            return redirect(url_for("account.index", _anchor="register-title"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return (
+        render_template(
+            "register/cancel.html",
+            form=form,
+            membership=membership,
+            ends_on=register.notice_end_date(register.today()),
+        ),
+        status,
+    )

@@ -1,0 +1,247 @@
+"""The member register for admins: the list (searchable, paged, printable, as CSV), the
+letter list of members who get official notices by post (labels, CSV), one entry with
+the cancellation letters and ends to record, and importing members from a CSV file.
+
+Admins only: others get 403, whoever is not logged in is sent to the log-in page.
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..forms.fields import page_number, show_refusal
+from ..forms.register import (
+    CancellationLetterForm,
+    EndMembershipForm,
+    ImportForm,
+    RegisterSearchForm,
+)
+from ..i18n import long_date
+from ..models import LeavingWay, Membership
+from ..refusals import Refused
+from ..services import register, register_import
+from ..spreadsheets import csv_response
+from .decorators import admin_required
+
+bp = Blueprint("admin_register", __name__, url_prefix="/admin")
+
+PAGE_SIZE = 50
+
+
+def _day(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def _left_on(membership: Membership) -> str:
+    return _day(membership.left_at.date()) if membership.left_at and membership.leaving_way else ""
+
+
+def _search_form() -> RegisterSearchForm:
+    form = RegisterSearchForm(request.args)
+    form.validate()
+    return form
+
+
+def _search(form: RegisterSearchForm) -> str:
+    return form.q.data if form.q.data and not form.q.errors else ""
+
+
+@bp.get("/register")
+@admin_required
+def index():
+    """The member register: every member ever admitted, by number; searchable, paged."""
+    form = _search_form()
+    page = page_number(request.args.get("page"))
+    rows = db.session.scalars(
+        register.register_query(_search(form)).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    entries = rows[:PAGE_SIZE]
+    return render_template(
+        "register/index.html",
+        form=form,
+        entries=entries,
+        shares=register.shares_held(entries),
+        more=len(rows) > PAGE_SIZE,
+        page=page,
+    )
+
+
+@bp.get("/register/print")
+@admin_required
+def printable():
+    """The whole register on A4, to print, file or show (the fields the law asks for)."""
+    entries = db.session.scalars(register.register_query()).all()
+    return render_template(
+        "register/print.html", entries=entries, shares=register.shares_held(entries)
+    )
+
+
+@bp.get("/register.csv")
+@admin_required
+def register_csv():
+    """The register as a CSV file: only the fields the law asks for (art. 2:61 BW)."""
+    entries = db.session.scalars(register.register_query()).all()
+    shares = register.shares_held(entries)
+    headers = [
+        _("Member number"),
+        _("Name"),
+        _("Street"),
+        _("House number"),
+        _("Postcode"),
+        _("Town or city"),
+        _("Country"),
+        _("Date of admission"),
+        _("Admission decided by the board"),
+        _("Shares held"),
+        _("Date of leaving"),
+        _("Way of leaving"),
+    ]
+    rows = (
+        [
+            entry.number,
+            entry.registered_name,
+            entry.street,
+            entry.house_number,
+            entry.postcode,
+            entry.city,
+            entry.country,
+            _day(entry.admitted_on),
+            _("yes") if entry.decided_by_id or entry.decision_note else _("no"),
+            shares[entry.id],
+            _left_on(entry),
+            register.leaving_way_label(entry.leaving_way),
+        ]
+        for entry in entries
+    )
+    return csv_response("member-register.csv", headers, rows)
+
+
+@bp.get("/register/letters")
+@admin_required
+def letters():
+    """Address labels for the members who get official notices by post, to print."""
+    entries = db.session.scalars(register.letter_list_query()).all()
+    return render_template("register/letters.html", entries=entries)
+
+
+@bp.get("/register/letters.csv")
+@admin_required
+def letters_csv():
+    """The letter list as a CSV file (for a mail merge)."""
+    entries = db.session.scalars(register.letter_list_query()).all()
+    headers = [
+        _("Member number"),
+        _("Name"),
+        _("Street"),
+        _("House number"),
+        _("Postcode"),
+        _("Town or city"),
+        _("Country"),
+    ]
+    rows = (
+        [e.number, e.registered_name, e.street, e.house_number, e.postcode, e.city, e.country]
+        for e in entries
+    )
+    return csv_response("letter-list.csv", headers, rows)
+
+
+def _entry(membership_id: int) -> Membership:
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.number is None:
+        abort(404)
+    return membership
+
+
+def _render_entry(membership: Membership, status: int = 200, **forms):
+    return (
+        render_template(
+            "register/entry.html",
+            entry=membership,
+            shares=register.shares_held([membership])[membership.id],
+            letter_form=forms.get("letter_form") or CancellationLetterForm(formdata=None),
+            end_form=forms.get("end_form") or EndMembershipForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.get("/register/<int:membership_id>")
+@admin_required
+def entry(membership_id: int):
+    """One entry of the register, with what to record about leaving."""
+    return _render_entry(_entry(membership_id))
+
+
+@bp.post("/register/<int:membership_id>/cancellation")
+@admin_required
+def cancellation(membership_id: int):
+    """Record a cancellation letter received by post; the acknowledgement goes at once."""
+    membership = _entry(membership_id)
+    form = CancellationLetterForm()
+    if form.validate_on_submit():
+        try:
+            ends = register.cancel(membership, form.received_on.data)
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal, default="received_on")
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The cancellation is recorded: the membership ends on %(date)s.",
+                    date=long_date(ends),
+                ),
+                "success",
+            )
+            return redirect(url_for("admin_register.entry", membership_id=membership.id), code=303)
+    return _render_entry(_entry(membership_id), 422, letter_form=form)
+
+
+@bp.post("/register/<int:membership_id>/end")
+@admin_required
+def end(membership_id: int):
+    """Record an end without notice: by the cooperative, or the member died."""
+    membership = _entry(membership_id)
+    form = EndMembershipForm()
+    if form.validate_on_submit():
+        try:
+            register.end_membership(membership, LeavingWay(form.way.data), form.on.data)
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal, default="on")
+        else:
+            db.session.commit()
+            flash(_("The end of the membership is recorded."), "success")
+            return redirect(url_for("admin_register.entry", membership_id=membership.id), code=303)
+    return _render_entry(_entry(membership_id), 422, end_form=form)
+
+
+@bp.route("/register/import", methods=["GET", "POST"])
+@admin_required
+def import_members():
+    """Import members from a CSV file: a dry run lists every row it would refuse and why;
+    an import adds every row or, when one is refused, none."""
+    form = ImportForm()
+    report = None
+    if form.validate_on_submit():
+        try:
+            report = register_import.import_members(form.file.data.read(), form.dry_run.data)
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal, default="file")
+        else:
+            if report.ok and not form.dry_run.data:
+                db.session.commit()
+                flash(
+                    _("%(count)s members are imported into the register.", count=report.imported),
+                    "success",
+                )
+                return redirect(url_for("admin_register.index"), code=303)
+            db.session.rollback()
+    status = 422 if form.is_submitted() and (report is None or not report.ok) else 200
+    return render_template("register/import.html", form=form, report=report), status
+
+
+@bp.app_template_global()
+def leaving_way_label(way) -> str:
+    return register.leaving_way_label(way)

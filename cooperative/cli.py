@@ -115,6 +115,37 @@ def purge_command(days: int | None) -> None:
     )
 
 
+@coop.command("import-members")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only check the file: list what would be refused.")
+def import_members_command(path: Path, dry_run: bool) -> None:
+    """Import the member register from the CSV file PATH (columns: see the README).
+
+    Every row is checked first; when one is refused nothing is imported, and each refused
+    row is listed with its line and why (exit code 1)."""
+    from .refusals import Refused
+    from .services import register_import
+
+    try:
+        report = register_import.import_members(path.read_bytes(), dry_run=dry_run)
+    except Refused as refusal:
+        db.session.rollback()
+        raise click.ClickException(str(refusal.message)) from None
+    for line, message in report.refusals:
+        click.echo(f"line {line}: {message}")
+    if not report.ok:
+        db.session.rollback()
+        raise click.ClickException(
+            f"{len(report.refusals)} of {report.rows} rows refused: nothing imported."
+        )
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Dry run: all {report.rows} rows can be imported; nothing imported.")
+        return
+    db.session.commit()
+    click.echo(f"Imported {report.imported} members.")
+
+
 @coop.command("create-admin")
 @click.argument("email")
 @click.option("--name", prompt=True, help="The admin's name.")

@@ -16,7 +16,6 @@ from cooperative.models import (
 )
 from cooperative.services import registration as registrations
 
-
 # A name and address the member register accepts, as the join form posts it.
 ADDRESS = {
     "registered_name": "Ada Lovelace",

@@ -7,23 +7,29 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..i18n import current_locale
 from ..models import LeavingWay
 from .fields import strip
 
+# Regions Babel names with two letters that are no country to live in.
+NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO"}
 
-def country_choices() -> list[tuple[str, str]]:
+
+def country_choices() -> list[SelectChoice]:
     """Every country by its two-letter code, named in the reader's language; the
     Netherlands first."""
     territories = Locale.parse(current_locale()).territories
     countries = sorted(
-        (code, name) for code, name in territories.items() if len(code) == 2 and code.isalpha()
+        (code, name)
+        for code, name in territories.items()
+        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
     )
     countries.sort(key=lambda pair: pair[1])
-    netherlands = [pair for pair in countries if pair[0] == "NL"]
-    return netherlands + [pair for pair in countries if pair[0] != "NL"]
+    countries.sort(key=lambda pair: pair[0] != "NL")  # stable: the rest stays by name
+    return [SelectChoice(code, name) for code, name in countries]
 
 
 class AddressFields:
@@ -127,8 +133,8 @@ class EndMembershipForm(FlaskForm):
     way = SelectField(
         _l("How did the membership end?"),
         choices=[
-            (LeavingWay.ENDED_BY_COOPERATIVE.value, _l("ended by the cooperative")),
-            (LeavingWay.DECEASED.value, _l("deceased")),
+            SelectChoice(LeavingWay.ENDED_BY_COOPERATIVE.value, _l("ended by the cooperative")),
+            SelectChoice(LeavingWay.DECEASED.value, _l("deceased")),
         ],
         validators=[InputRequired(_l("Please choose how the membership ended."))],
     )

@@ -16,7 +16,7 @@ from ..forms.register import (
     ImportForm,
     RegisterSearchForm,
 )
-from ..i18n import long_date
+from ..i18n import local_zone, long_date
 from ..models import LeavingWay, Membership
 from ..refusals import Refused
 from ..services import register, register_import
@@ -33,7 +33,9 @@ def _day(value) -> str:
 
 
 def _left_on(membership: Membership) -> str:
-    return _day(membership.left_at.date()) if membership.left_at and membership.leaving_way else ""
+    if not (membership.left_at and membership.leaving_way):
+        return ""
+    return _day(membership.left_at.astimezone(local_zone()).date())
 
 
 def _search_form() -> RegisterSearchForm:

@@ -8,6 +8,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from .extensions import db
 from .models import User, normalise_email, utcnow
@@ -127,16 +128,18 @@ def import_members_command(path: Path, dry_run: bool) -> None:
     from .services import register_import
 
     try:
-        report = register_import.import_members(path.read_bytes(), dry_run=dry_run)
+        with force_locale("en"):  # as every other line this command prints
+            report = register_import.import_members(path.read_bytes(), dry_run=dry_run)
     except Refused as refusal:
         db.session.rollback()
-        raise click.ClickException(str(refusal.message)) from None
+        with force_locale("en"):
+            raise click.ClickException(str(refusal.message)) from None
     for line, message in report.refusals:
         click.echo(f"line {line}: {message}")
     if not report.ok:
         db.session.rollback()
         raise click.ClickException(
-            f"{len(report.refusals)} of {report.rows} rows refused: nothing imported."
+            f"Nothing imported: {len(report.refusals)} refusals in {report.rows} rows."
         )
     if dry_run:
         db.session.rollback()

@@ -97,7 +97,7 @@ def test_every_bad_row_is_listed_and_nothing_is_imported(app, runner, tmp_path):
     for line, reason in expected.items():
         assert f"line {line}: " in out and reason in out, (line, reason, out)
     assert "line 2:" not in out and "line 14:" not in out
-    assert "12 of 14 rows refused: nothing imported." in out
+    assert "Nothing imported: 12 refusals in 14 rows." in out
     with app.app_context():
         assert counts() == before
 

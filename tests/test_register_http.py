@@ -11,7 +11,14 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from cooperative.extensions import db
-from cooperative.models import LeavingWay, Membership, MembershipPlan, MembershipStatus, User
+from cooperative.models import (
+    AuditEntry,
+    LeavingWay,
+    Membership,
+    MembershipPlan,
+    MembershipStatus,
+    User,
+)
 from cooperative.services import mail, register
 from cooperative.services import membership as memberships
 from tests.conftest import body_of, post_form
@@ -343,6 +350,9 @@ def test_an_admin_records_a_letter_and_an_end(client, app, auth, smtp_server):
         other = db.session.get(Membership, other_id)
         assert other.status == MembershipStatus.CANCELLED
         assert other.leaving_way == LeavingWay.ENDED_BY_COOPERATIVE
+    with app.app_context():
+        actions = db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
+        assert actions == ["membership.cancellation", "membership.end"]
     # Once ended, there is nothing left to record.
     again = post_form(
         client,

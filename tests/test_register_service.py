@@ -269,3 +269,17 @@ def test_the_purge_keeps_entries_ten_years_after_leaving_then_deletes_them(app, 
         assert set(db.session.scalars(sa.select(Membership.id))) == kept_ids
         assert db.session.scalars(sa.select(Payment)).one().membership_id is None
         assert retention.purge_register(years=0) == 1  # the recent one, with no term left
+
+
+def test_a_cancellation_without_an_account_is_not_acknowledged_by_e_mail(app):
+    with app.app_context():
+        membership = joined()
+        privacy.delete_account(membership.user, "correct horse battery")
+        db.session.commit()
+        db.session.expire_all()
+        entry = db.session.scalars(sa.select(Membership)).one()
+        mails = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)))
+        register.cancel(entry, register.today() - timedelta(days=1))
+        assert entry.cancellation_received_on is not None
+        assert entry.cancellation_acknowledged_at is None  # the admin writes a letter
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == mails

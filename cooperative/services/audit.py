@@ -25,6 +25,8 @@ ACTIONS = {
     "membership.approve": _l("Membership approved"),
     "membership.reject": _l("Membership rejected"),
     "membership.bank_transfer": _l("Bank transfer recorded"),
+    "membership.cancellation": _l("Cancellation letter recorded"),
+    "membership.end": _l("End of membership recorded"),
     "role.add": _l("Role in a collective given"),
     "role.remove": _l("Role in a collective taken away"),
     "attendee.check_in": _l("Checked in"),

@@ -173,9 +173,9 @@ def cancel(
     membership.cancellation_received_on = received_on
     membership.leaves_on = notice_end_date(received_on)
     membership.leaving_way = LeavingWay.CANCELLED_BY_MEMBER
-    membership.cancellation_acknowledged_at = now
     db.session.flush()
-    _acknowledge(membership)
+    if _acknowledge(membership):
+        membership.cancellation_acknowledged_at = now
     mark_shares_for_repayment(membership, now)
     if membership.leaves_on <= today(now):
         _end(membership, membership.leaves_on)
@@ -231,10 +231,11 @@ def end_after_notice(now: datetime | None = None) -> int:
     return len(rows)
 
 
-def _acknowledge(membership: Membership) -> None:
+def _acknowledge(membership: Membership) -> bool:
+    """E-mail the acknowledgement; False when there is no account to e-mail."""
     user = membership.user
     if user is None:
-        return  # no account, no address: the admin sends the letter by post
+        return False  # no account, no address: the admin sends the letter by post
     queue_mail(
         user.email,
         _l("We have received your cancellation"),
@@ -245,6 +246,7 @@ def _acknowledge(membership: Membership) -> None:
         membership=membership,
         account_url=external_url("account.index"),
     )
+    return True
 
 
 # --- the register as a list ----------------------------------------------------------

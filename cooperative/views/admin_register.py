@@ -7,6 +7,7 @@ Admins only: others get 403, whoever is not logged in is sent to the log-in page
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..extensions import db
 from ..forms.fields import page_number, show_refusal
@@ -19,7 +20,7 @@ from ..forms.register import (
 from ..i18n import local_zone, long_date
 from ..models import LeavingWay, Membership
 from ..refusals import Refused
-from ..services import register, register_import
+from ..services import audit, register, register_import
 from ..spreadsheets import csv_response
 from .decorators import admin_required
 
@@ -154,6 +155,22 @@ def _entry(membership_id: int) -> Membership:
     return membership
 
 
+LEAVING = ("status", "cancellation_received_on", "leaves_on", "leaving_way", "left_at")
+
+
+def _audit(membership: Membership, action: str, before: dict) -> None:
+    """Log what an admin recorded about a member who still has an account (an entry
+    without one is about nobody the log can name)."""
+    if membership.user_id is not None:
+        audit.record(
+            current_user,
+            action,
+            subject_user_id=membership.user_id,
+            before=before,
+            after=audit.snapshot(membership, *LEAVING),
+        )
+
+
 def _render_entry(membership: Membership, status: int = 200, **forms):
     return (
         render_template(
@@ -181,12 +198,14 @@ def cancellation(membership_id: int):
     membership = _entry(membership_id)
     form = CancellationLetterForm()
     if form.validate_on_submit():
+        before = audit.snapshot(membership, *LEAVING)
         try:
             ends = register.cancel(membership, form.received_on.data)
         except Refused as refusal:
             db.session.rollback()
             show_refusal(form, refusal, default="received_on")
         else:
+            _audit(membership, "membership.cancellation", before)
             db.session.commit()
             flash(
                 _(
@@ -206,12 +225,14 @@ def end(membership_id: int):
     membership = _entry(membership_id)
     form = EndMembershipForm()
     if form.validate_on_submit():
+        before = audit.snapshot(membership, *LEAVING)
         try:
             register.end_membership(membership, LeavingWay(form.way.data), form.on.data)
         except Refused as refusal:
             db.session.rollback()
             show_refusal(form, refusal, default="on")
         else:
+            _audit(membership, "membership.end", before)
             db.session.commit()
             flash(_("The end of the membership is recorded."), "success")
             return redirect(url_for("admin_register.entry", membership_id=membership.id), code=303)

@@ -283,3 +283,48 @@ def test_a_cancellation_without_an_account_is_not_acknowledged_by_e_mail(app):
         assert entry.cancellation_received_on is not None
         assert entry.cancellation_acknowledged_at is None  # the admin writes a letter
         assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == mails
+
+
+def test_joining_again_after_leaving_is_a_new_admission_with_the_same_number(app):
+    with app.app_context():
+        membership = joined()
+        register.end_membership(membership, LeavingWay.ENDED_BY_COOPERATIVE, date(2026, 1, 5))
+        db.session.commit()
+        user = membership.user
+        later = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+        again = memberships.join(user, membership.plan, later, address=ADDRESS)
+        assert again.id == membership.id and again.number == 1
+        assert again.admitted_on == date(2026, 9, 1)
+        assert (again.leaving_way, again.leaves_on, again.status) == (
+            None,
+            None,
+            MembershipStatus.ACTIVE,
+        )
+
+
+def test_a_lapsed_member_who_pays_is_no_longer_recorded_as_left(app):
+    with app.app_context():
+        membership = joined(plan=make_plan("jaar", fee_cents=2500, period="yearly"))
+        admin = make_admin()
+        memberships.record_bank_transfer(membership, 2500, admin)
+        memberships.send_reminders_and_lapse(membership.ends_at + timedelta(days=31))
+        assert membership.leaving_way == LeavingWay.LAPSED
+        memberships.record_bank_transfer(membership, 2500, admin)
+        assert membership.status == MembershipStatus.ACTIVE and membership.leaving_way is None
+
+
+def test_the_daily_job_handles_entries_without_an_account(app):
+    with app.app_context():
+        membership = joined(plan=make_plan("jaar", fee_cents=2500, period="yearly"))
+        memberships.record_bank_transfer(membership, 2500, make_admin())
+        db.session.commit()
+        ends_at, membership_id = membership.ends_at, membership.id
+        privacy.delete_account(membership.user, "correct horse battery")
+        db.session.commit()
+        mails = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)))
+        memberships.send_reminders_and_lapse(ends_at - timedelta(days=3))
+        assert memberships.send_reminders_and_lapse(ends_at + timedelta(days=31)) == (0, 1)
+        entry = db.session.get(Membership, membership_id)
+        assert (entry.status, entry.leaving_way) == (MembershipStatus.LAPSED, LeavingWay.LAPSED)
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == mails
+        assert retention.purge_former_members(days=0) == 0  # nothing but the register left

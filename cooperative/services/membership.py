@@ -44,7 +44,6 @@ from ..money import format_euros
 from ..refusals import Refused
 from . import checkout, payments, register, stripe_calls
 from .mail import external_url, queue_mail
-from .register_letters import admission_letter
 
 YEAR = timedelta(days=365)
 # Any fixed number: the key of the advisory lock that member numbers are given under.
@@ -131,12 +130,7 @@ def join(
     membership.decided_by_id = None
     membership.decision_note = ""
     membership.renewal_reminded_at = None
-    # --- issue 15, the member register: the address and the consent, before the
-    # welcome letter is written ---
-    if address is not None:
-        register.save_address(membership, address)
-    membership.registered_name = membership.registered_name or user.name
-    register.set_email_notices(membership, email_notices, now)
+    register.enter(membership, user, address, email_notices, now)  # issue 15
     if plan.fee_cents > 0:
         membership.status = MembershipStatus.PENDING_PAYMENT
         db.session.flush()
@@ -332,17 +326,9 @@ def activate(membership: Membership, now: datetime | None = None) -> None:
     membership.started_at = now
     membership.ends_at = now + YEAR if membership.plan.period == PlanPeriod.YEARLY else None
     membership.renewal_reminded_at = None
-    # --- issue 15, the member register: a (new) admission, in writing ---
-    if membership.admitted_on is None or membership.leaving_way is not None:
-        membership.admitted_on = register.today(now)
-    for leaving in ("leaving_way", "leaves_on", "cancellation_received_on"):
-        setattr(membership, leaving, None)
-    membership.cancellation_acknowledged_at = None
+    letters = register.admit(membership, now)  # issue 15: the admission in writing
     db.session.flush()
-    if membership.user is not None:
-        membership.admission_letter_sent_at = now
-        letter = admission_letter(membership, membership.user.locale)
-        _mail(membership, "membership_welcome", attachments=[letter])
+    _mail(membership, "membership_welcome", attachments=letters)
 
 
 def _next_number(membership: Membership) -> int:

@@ -30,7 +30,7 @@ from ..i18n import local_zone
 from ..models import LeavingWay, Membership, MembershipStatus, User, utcnow
 from ..refusals import Refused
 from .mail import external_url, queue_mail
-from .register_letters import cancellation_letter
+from .register_letters import admission_letter, cancellation_letter
 
 # A Dutch postcode: four digits (the first not 0), then two letters; "1234AB",
 # "1234 ab" and "1234  AB" are all written as "1234 AB".
@@ -124,6 +124,37 @@ def set_email_notices(membership: Membership, consent: bool, now: datetime | Non
         )
     else:
         membership.email_notices_consent_at = None
+
+
+def enter(
+    membership: Membership,
+    user: User,
+    address: Address | None,
+    email_notices: bool,
+    now: datetime | None = None,
+) -> None:
+    """What joining writes in the register, before any letter: the address (refused as
+    in `checked_address`), the name (the account's when none is given) and the consent
+    to notices by e-mail."""
+    if address is not None:
+        save_address(membership, address)
+    membership.registered_name = membership.registered_name or user.name
+    set_email_notices(membership, email_notices, now)
+
+
+def admit(membership: Membership, now: datetime | None = None) -> list[dict]:
+    """A membership becomes active: the day of admission (a new one after leaving), any
+    leaving forgotten, and the letter of admission (a PDF, for the welcome e-mail),
+    recorded as sent. No letter without an account to send it to."""
+    now = now or utcnow()
+    if membership.admitted_on is None or membership.leaving_way is not None:
+        membership.admitted_on = today(now)
+    membership.leaving_way = membership.leaves_on = None
+    membership.cancellation_received_on = membership.cancellation_acknowledged_at = None
+    if membership.user is None:
+        return []
+    membership.admission_letter_sent_at = now
+    return [admission_letter(membership, membership.user.locale)]
 
 
 # --- leaving -------------------------------------------------------------------------

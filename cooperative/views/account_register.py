@@ -1,7 +1,7 @@
 """A member's own entry in the member register: their address, their consent to
 official notices by e-mail, and cancelling their membership in writing."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -30,7 +30,7 @@ def _membership() -> Membership:
 def address():
     """My name and address in the member register."""
     membership = _membership()
-    form = AddressForm(obj=membership) if not AddressForm().is_submitted() else AddressForm()
+    form = AddressForm() if request.method == "POST" else AddressForm(obj=membership)
     form.set_countries()
     if form.validate_on_submit():
         try:

@@ -140,13 +140,24 @@ def pages_of(role: str, site) -> list[str]:
     account = ["/account/", "/account/profile", "/account/registrations", "/account/delete"]
     own = {
         "visitor": ["/auth/login", "/auth/signup", "/auth/reset"],
-        "member": [*account, "/members/", f"/members/{site['member']}"],
+        "member": [
+            *account,
+            "/account/address",
+            "/account/membership/cancel",
+            "/members/",
+            f"/members/{site['member']}",
+        ],
         "organiser": [*account, *door(site)],
         "admin": [
             *account,
             *door(site),
             "/admin/members",
             f"/admin/members/{site['membership']}",
+            "/admin/register",
+            f"/admin/register/{site['membership']}",
+            "/admin/register/print",
+            "/admin/register/letters",
+            "/admin/register/import",
             "/admin/plans",
             f"/admin/plans/{site['plan']}",
             "/admin/collectives",

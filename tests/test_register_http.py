@@ -313,6 +313,12 @@ def test_the_letter_list_holds_members_without_consent(client, app, auth):
     assert "Poststraat" in page and "Mailstraat" not in page and "AMSTERDAM" in page
     sheet = client.get("/admin/register/letters.csv").get_data(as_text=True)
     assert "Poststraat" in sheet and "Mailstraat" not in sheet
+    with app.app_context():
+        entry = entry_of("post@example.org")
+        entry.street = ""
+        db.session.commit()
+    page = client.get("/admin/register/letters?lang=en").get_data(as_text=True)
+    assert "No address in the register (member 1)" in page
 
 
 def test_an_admin_records_a_letter_and_an_end(client, app, auth, smtp_server):

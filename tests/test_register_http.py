@@ -69,6 +69,13 @@ def test_joining_registers_the_address_normalised_and_the_consent(client, app, a
         assert entry.email_notices_consent_at is not None
 
 
+def test_the_privacy_statement_says_how_long_the_register_is_kept(client):
+    page = client.get("/join/privacy?lang=en").get_data(as_text=True)
+    assert "It is kept 10 years after you leave, also when you delete your account" in page
+    dutch = client.get("/join/privacy?lang=nl").get_data(as_text=True)
+    assert "Het blijft 10 jaar bewaard" in dutch
+
+
 def test_a_bad_postcode_at_joining_is_422_with_the_typing_kept(client, app, auth):
     with app.app_context():
         make_plan()

@@ -157,3 +157,23 @@ def test_the_upload_page_checks_then_imports(client, app, auth):
     )
     assert without_file.status_code == 422
     assert "Please choose a CSV file." in without_file.get_data(as_text=True)
+
+
+def test_checking_a_file_takes_the_same_queries_for_many_rows(app, count_queries):
+    from cooperative.services import register_import
+
+    def file_of(rows: int) -> bytes:
+        lines = [
+            f"{n};Lid {n};Straat;{n};1011 AB;Amsterdam;;2020-01-01;lid;lid{n}@example.org;;"
+            for n in range(1, rows + 1)
+        ]
+        return (HEADER + "\n".join(lines) + "\n").encode()
+
+    with app.app_context():
+        make_plan()
+        with count_queries as counted:
+            assert register_import.import_members(file_of(3), dry_run=True).ok
+        few = counted.count
+        with count_queries as counted:
+            assert register_import.import_members(file_of(40), dry_run=True).ok
+        assert counted.count == few

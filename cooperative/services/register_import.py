@@ -136,12 +136,8 @@ def read_members(data: bytes, now: datetime | None = None) -> tuple[ImportReport
             row = _check_row(line, cells, plans, now)
             if row.number in taken_numbers or row.number in numbers:
                 raise Refused(_l("Member number %(number)s is used twice.", number=row.number))
-            if row.email:
-                if row.email in emails:
-                    raise Refused(
-                        _l("The e-mail address %(email)s is used twice.", email=row.email)
-                    )
-                _check_account(row.email)
+            if row.email and row.email in emails:
+                raise Refused(_l("The e-mail address %(email)s is used twice.", email=row.email))
         except Refused as refusal:
             report.refusals.append((line, str(refusal.message)))
             continue
@@ -149,6 +145,19 @@ def read_members(data: bytes, now: datetime | None = None) -> tuple[ImportReport
         if row.email:
             emails.add(row.email)
         rows.append(row)
+    # One query for every address: those whose account is a member, or applying, already.
+    members = set(
+        db.session.scalars(
+            sa.select(User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(User.email.in_(emails))
+        )
+    )
+    for row in [row for row in rows if row.email in members]:
+        message = _l("%(email)s has a membership already.", email=row.email)
+        report.refusals.append((row.line, str(message)))
+        rows.remove(row)
+    report.refusals.sort()
     if report.rows == 0:
         report.refusals.append((1, str(_l("The file has no members under its header row."))))
     return report, rows
@@ -198,15 +207,6 @@ def _check_row(line: int, cells: dict, plans: dict, now: datetime) -> _Row:
     if language not in ("nl", "en"):
         raise Refused(_l("The language is nl or en, not %(value)s.", value=language))
     return _Row(line, int(number), address, admitted_on, plan, email, notices in YES, language)
-
-
-def _check_account(email: str) -> None:
-    """Refuses an address whose account is a member, or applying, already."""
-    has_membership = db.session.scalar(
-        sa.select(Membership.id).join(Membership.user).where(User.email == email).limit(1)
-    )
-    if has_membership is not None:
-        raise Refused(_l("%(email)s has a membership already.", email=email))
 
 
 def import_members(data: bytes, dry_run: bool = False, now: datetime | None = None) -> ImportReport:

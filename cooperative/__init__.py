@@ -67,6 +67,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         admin,
         admin_audit,
         admin_collectives,
+        admin_dues,  # issue 15
         admin_register,
         api,
         attendance,
@@ -74,6 +75,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         collectives,
         events,
         manage,
+        mandate,  # issue 15
         members,
         payments,
         public,
@@ -99,6 +101,8 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         api.bp,
         payments.bp,
         two_factor.bp,
+        mandate.bp,  # issue 15: /account/mandate
+        admin_dues.bp,  # issue 15: /admin/dues
     ):
         app.register_blueprint(blueprint)
 

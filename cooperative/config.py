@@ -69,6 +69,22 @@ def bank_iban() -> str:
         raise RuntimeError(f"BANK_IBAN is not a valid IBAN: {error}") from error
 
 
+def sepa_creditor_id() -> str:
+    """The cooperative's SEPA creditor identifier (`SEPA_CREDITOR_ID`, issue 15), compact;
+    empty when not set. Refuses (RuntimeError) one whose shape or check digits are wrong."""
+    value = os.environ.get("SEPA_CREDITOR_ID", "").strip()
+    if not value:
+        return ""
+    from .sepa_ids import InvalidIdentifier, checked_creditor_id
+
+    try:
+        return checked_creditor_id(value)
+    except InvalidIdentifier as error:
+        raise RuntimeError(
+            f"SEPA_CREDITOR_ID is not a valid creditor identifier: {error}"
+        ) from error
+
+
 def from_environment(instance_path: str) -> dict:
     """Return the app's settings read from the environment.
 
@@ -97,6 +113,14 @@ def from_environment(instance_path: str) -> dict:
         # Where members transfer their fee: shown on the account page and e-mailed.
         "BANK_IBAN": bank_iban(),
         "BANK_ACCOUNT_NAME": os.environ.get("BANK_ACCOUNT_NAME", "").strip(),
+        # Issue 15, dues by SEPA direct debit: who collects (name, creditor identifier,
+        # BIC of BANK_IBAN if the bank wants it) and how many days ahead members are told.
+        "SEPA_CREDITOR_NAME": os.environ.get(
+            "SEPA_CREDITOR_NAME", os.environ.get("BANK_ACCOUNT_NAME", "MeentCoop")
+        ).strip(),
+        "SEPA_CREDITOR_ID": sepa_creditor_id(),
+        "SEPA_CREDITOR_BIC": os.environ.get("SEPA_CREDITOR_BIC", "").strip(),
+        "SEPA_PRENOTIFICATION_DAYS": int(os.environ.get("SEPA_PRENOTIFICATION_DAYS", "14")),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),

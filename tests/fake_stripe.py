@@ -35,14 +35,18 @@ Where it is as strict as Stripe:
 - A session's ``url`` is null once it is no longer open; its ``payment_intent`` is null until it
   is completed.
 
+SEPA Direct Debit (setup-mode sessions, SetupIntents, mandates, payment intents on a saved
+``sepa_debit`` method, disputes) lives in ``tests/fake_stripe_sepa.py``, mixed into FakeStripe.
+
 Webhooks: every event is signed as Stripe signs them (``Stripe-Signature: t=...,v1=...``, HMAC
-SHA-256 of ``"{t}.{body}"``), so ``stripe.Webhook.construct_event`` accepts them. Only
-``checkout.session.*`` events are sent (``completed``, ``async_payment_succeeded``,
-``async_payment_failed``, ``expired``). Events caused by the checkout page or by the helper
-methods are delivered before the page answers / the method returns. Events caused by an API
-call (expiring a session) are delivered in the background just after the answer, as Stripe
-does; call ``wait_for_deliveries()`` before asserting on them. When ``webhook_url`` is None or
-``deliver_webhooks`` is False, events wait in ``pending_events``.
+SHA-256 of ``"{t}.{body}"``), so ``stripe.Webhook.construct_event`` accepts them. Besides
+the SEPA ones, only ``checkout.session.*`` events are sent (``completed``,
+``async_payment_succeeded``, ``async_payment_failed``, ``expired``). Events caused by the
+checkout page or by the helper methods are delivered before the page answers / the method
+returns. Events caused by an API call (expiring a session) are delivered in the background
+just after the answer, as Stripe does; call ``wait_for_deliveries()`` before asserting on
+them. When ``webhook_url`` is None or ``deliver_webhooks`` is False, events wait in
+``pending_events``.
 """
 
 from __future__ import annotations
@@ -84,6 +88,8 @@ from stripe.params.checkout import (
 )
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.fake_stripe_sepa import SepaDebitMixin
 
 PAYMENT_OUTCOMES = ("paid", "async_success", "async_failure")
 MINIMUM_CHARGE = {"eur": 50, "usd": 50, "gbp": 30}
@@ -337,7 +343,7 @@ class _PageError(Exception):
         self.status, self.title, self.message, self.back = status, title, message, back
 
 
-class FakeStripe:
+class FakeStripe(SepaDebitMixin):
     """A fake Stripe API, checkout page and webhook sender on 127.0.0.1 (see the module doc).
 
     Controls (plain attributes, also after ``start()``): ``webhook_url``, ``webhook_secret``,
@@ -394,6 +400,7 @@ class FakeStripe:
             self._idempotent: dict[str, tuple] = {}
             self._delays: list[float] = []
             self._slow: tuple[float, str] = (0.0, "")
+            self._reset_sepa()  # setup sessions, mandates, SEPA debits (fake_stripe_sepa)
 
     def start(self) -> FakeStripe:
         """Serve on a free port of 127.0.0.1 in a background thread; returns self."""
@@ -621,6 +628,8 @@ class FakeStripe:
     def _pay(self, session_id: str, outcome: str) -> str | None:
         if outcome not in PAYMENT_OUTCOMES:
             raise ValueError(f"payment outcome must be one of {PAYMENT_OUTCOMES}")
+        if self.sessions.get(session_id, {}).get("mode") == "setup":
+            return self._complete_setup(session_id)
         with self._lock:
             session = self.sessions.get(session_id)
             if session is None:
@@ -804,6 +813,7 @@ class FakeStripe:
             ("POST", r"/v1/refunds", RefundCreateParams, self._create_refund),
             ("GET", r"/v1/refunds/([^/]+)", RefundRetrieveParams, self._get_refund),
             ("GET", r"/v1/refunds", RefundListParams, self._list_refunds),
+            *self._sepa_routes(),
         ]
         for route_method, pattern, param_type, handler in routes:
             match = re.fullmatch(pattern, path)
@@ -833,6 +843,8 @@ class FakeStripe:
         return result
 
     def _session_view(self, session: dict, params: dict) -> dict:
+        if session["mode"] == "setup":
+            return self._setup_session_view(session, params)
         return self._expanded(
             session,
             params,
@@ -855,6 +867,8 @@ class FakeStripe:
     def _create_session(self, params, request_info):
         if not params.get("mode"):
             raise _missing("mode")
+        if params["mode"] == "setup":
+            return self._create_setup_session(params, request_info)
         if params["mode"] != "payment":
             raise StripeError(
                 f"The fake Stripe only models mode=payment, not mode={params['mode']}.",
@@ -1155,6 +1169,8 @@ class FakeStripe:
                 raise _PageError(404, "Not found", "This checkout page does not exist.")
             if session["status"] != "open":
                 raise self._closed_page(session)
+            if session["mode"] == "setup":
+                return self._setup_page(session)
             session = copy.deepcopy(session)
             items = copy.deepcopy(self._line_items[session_id])
         currency = session["currency"]

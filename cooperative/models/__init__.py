@@ -42,6 +42,14 @@ from .payments import (
     StripeEvent,
 )
 from .security import AuditEntry, RecoveryCode, TwoFactor
+from .sepa import (  # issue 15: dues by SEPA direct debit
+    Collection,
+    CollectionRun,
+    CollectionStatus,
+    MandateKind,
+    MandateStatus,
+    SepaMandate,
+)
 from .types import utcnow
 
 __all__ = [
@@ -53,11 +61,16 @@ __all__ = [
     "Collective",
     "CollectiveRole",
     "CollectiveSuggestion",
+    "Collection",
+    "CollectionRun",
+    "CollectionStatus",
     "Domain",
     "Event",
     "EventStatus",
     "LeavingWay",
     "MealOption",
+    "MandateKind",
+    "MandateStatus",
     "Membership",
     "MembershipPlan",
     "MembershipStatus",
@@ -74,6 +87,7 @@ __all__ = [
     "RecoveryCode",
     "Registration",
     "RegistrationStatus",
+    "SepaMandate",
     "StripeCall",
     "StripeCallKind",
     "StripeCallStatus",

@@ -16,6 +16,7 @@ class PaymentProvider(enum.StrEnum):
     STRIPE = "stripe"
     DOOR = "door"
     BANK_TRANSFER = "bank_transfer"
+    SEPA_DEBIT = "sepa_debit"  # issue 15: dues collected under our own mandate
 
 
 class PaymentStatus(enum.StrEnum):
@@ -76,6 +77,7 @@ class StripeEvent(db.Model):
 class StripeCallKind(enum.StrEnum):
     REFUND = "refund"
     EXPIRE_CHECKOUT = "expire_checkout"
+    SEPA_DEBIT = "sepa_debit"  # issue 15: a payment intent debiting a saved mandate
 
 
 class StripeCallStatus(enum.StrEnum):

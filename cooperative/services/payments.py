@@ -159,6 +159,11 @@ def handle_webhook(payload: bytes, signature: str | None) -> str:
     event = verified_event(payload, signature)
     if db.session.get(StripeEvent, event.id) is not None:
         return "duplicate"
+    # Issue 15: mandates given in setup mode, dues debited and disputed (sepa_stripe).
+    from . import sepa_stripe
+
+    if sepa_stripe.concerns(event):
+        return sepa_stripe.handle_event(event)
     session = None
     if event.type.startswith(SESSION_EVENTS):
         # Asked before anything is locked: no lock waits on Stripe's answer.

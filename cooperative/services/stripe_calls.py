@@ -101,6 +101,19 @@ def expire_checkout(payment: Payment) -> StripeCall | None:
     )
 
 
+def debit(payment: Payment) -> StripeCall:
+    """Issue 15: debit `payment` (a collection's dues) under its mandate at Stripe, after
+    the commit (`sepa_stripe.create_debit`)."""
+    return _record(
+        StripeCall(
+            payment=payment,
+            kind=StripeCallKind.SEPA_DEBIT,
+            amount_cents=payment.amount_cents,
+            idempotency_key=f"debit-{payment.id}",
+        )
+    )
+
+
 def _record(call: StripeCall) -> StripeCall:
     db.session.add(call)
     db.session.info.setdefault(RECORDED, []).append(call)
@@ -156,6 +169,11 @@ def _make(call: StripeCall) -> None:
     """The call itself. Raises stripe.StripeError; a page that cannot be closed because
     it is complete or expired already needs nothing more."""
     payment = call.payment
+    if call.kind == StripeCallKind.SEPA_DEBIT:  # issue 15: dues under a mandate
+        from . import sepa_stripe
+
+        sepa_stripe.create_debit(call)
+        return
     if call.kind == StripeCallKind.REFUND:
         payments.create_refund(payment, call.amount_cents, call.idempotency_key)
         return

@@ -1,0 +1,71 @@
+"""Forms for dues by direct debit: a member's mandate, the admin's dues run and results."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from .fields import strip
+
+
+class MandateForm(FlaskForm):
+    """The cooperative's own mandate: IBAN, holder, and the member's explicit consent.
+    The IBAN itself is checked by the service (schwifty)."""
+
+    account_holder = StringField(
+        _l("Name of the account holder"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please give the name of the account holder.")),
+            Length(max=70, message=_l("The name can be at most 70 characters.")),
+        ],
+    )
+    iban = StringField(
+        _l("IBAN"),
+        description=_l("For example NL91 ABNA 0417 1643 00."),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please give your IBAN.")),
+            Length(max=42, message=_l("An IBAN has at most 34 letters and digits.")),
+        ],
+    )
+    consent = BooleanField(
+        _l("I give this mandate and agree to the text above."),
+        validators=[InputRequired(_l("Please tick the box to give the mandate."))],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that needs only the CSRF token (start at Stripe, end a mandate, make a
+    file, send due debits, mark all paid)."""
+
+
+class DuesRunForm(FlaskForm):
+    """When the dues of a run are debited."""
+
+    debit_date = DateField(
+        _l("Debit date"),
+        validators=[InputRequired(_l("Please give a date, e.g. 2027-03-01."))],
+    )
+
+
+RESULTS = [
+    ("paid", _l("Paid")),
+    ("failed", _l("Failed")),
+    ("reversed", _l("Reversed by the member's bank")),
+]
+
+
+class CollectionResultForm(FlaskForm):
+    """What the bank reported for one collection."""
+
+    result = SelectField(
+        _l("Result"),
+        choices=RESULTS,
+        validators=[InputRequired(_l("Choose what the bank reported."))],
+    )
+    reason = TextAreaField(
+        _l("Reason (from the bank)"),
+        filters=[strip],
+        validators=[Length(max=500, message=_l("Please keep it under 500 characters."))],
+    )

@@ -1,0 +1,183 @@
+"""The admins' dues by direct debit: runs with their collections and totals, a new run,
+the bank's collection file, debits sent to Stripe, and each collection's result."""
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..forms.fields import show_refusal
+from ..forms.sepa import CollectionResultForm, ConfirmForm, DuesRunForm
+from ..models import Collection, CollectionRun
+from ..refusals import Refused
+from ..services import sepa, sepa_file, sepa_stripe
+from .decorators import admin_required
+
+bp = Blueprint("admin_dues", __name__, url_prefix="/admin/dues")
+
+
+def _render_index(form: DuesRunForm, status: int = 200):
+    return (
+        render_template(
+            "sepa/admin_dues.html",
+            runs=sepa.runs(),
+            totals=sepa.run_totals(),
+            form=form,
+            confirm_form=ConfirmForm(formdata=None),
+            earliest=sepa.earliest_debit_date(),
+            creditor=sepa.creditor(),
+        ),
+        status,
+    )
+
+
+@bp.get("")
+@admin_required
+def index():
+    """Every dues run with its totals per status, and the form for a new run."""
+    form = DuesRunForm(formdata=None)
+    form.debit_date.data = sepa.earliest_debit_date()
+    return _render_index(form)
+
+
+@bp.post("")
+@admin_required
+def run():
+    """Start a dues run for a debit date: 422 with the date kept when refused."""
+    form = DuesRunForm()
+    if form.validate_on_submit():
+        try:
+            made = sepa.run_dues(form.debit_date.data, current_user)
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal, default="debit_date")
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(count)s collections are made; the members are told by e-mail.",
+                    count=len(made.collections),
+                ),
+                "success",
+            )
+            return redirect(url_for("admin_dues.show", run_id=made.id), code=303)
+    return _render_index(form, 422)
+
+
+@bp.post("/stripe")
+@admin_required
+def submit_stripe():
+    """Send Stripe the debits whose date has come (the daily job does it too)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    count = sepa_stripe.submit_due()
+    db.session.commit()
+    flash(_("%(count)s debits are sent to Stripe.", count=count), "success")
+    return redirect(url_for("admin_dues.index"), code=303)
+
+
+def _run(run_id: int) -> CollectionRun:
+    found = db.session.get(CollectionRun, run_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _render_run(found: CollectionRun, status: int = 200, forms: dict | None = None):
+    collections = sepa.collections_of(found)
+    forms = forms or {}
+    return (
+        render_template(
+            "sepa/admin_run.html",
+            run=found,
+            collections=collections,
+            totals=sepa.run_totals().get(found.id, {}),
+            result_forms={
+                c.id: forms.get(c.id) or CollectionResultForm(formdata=None, prefix=f"c{c.id}")
+                for c in collections
+            },
+            confirm_form=ConfirmForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.get("/<int:run_id>")
+@admin_required
+def show(run_id: int):
+    """One run: its collections, their status and results, its file."""
+    return _render_run(_run(run_id))
+
+
+@bp.post("/<int:run_id>/file")
+@admin_required
+def make_file(run_id: int):
+    """Make the run's pain.008 file for the bank; its collections are then submitted."""
+    found = _run(run_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        count = sepa_file.make_file(found)
+    except Refused as refusal:
+        db.session.commit()  # collections no longer owed stay cancelled
+        flash(str(refusal.message), "error")
+        return redirect(url_for("admin_dues.show", run_id=found.id), code=303)
+    db.session.commit()
+    flash(_("The file holds %(count)s collections. Download it for your bank.", count=count))
+    return redirect(url_for("admin_dues.show", run_id=found.id), code=303)
+
+
+@bp.get("/<int:run_id>/pain008.xml")
+@admin_required
+def download(run_id: int):
+    """The run's collection file as it was made (404 before it is made)."""
+    found = _run(run_id)
+    if found.file_xml is None:
+        abort(404)
+    return Response(
+        found.file_xml,
+        mimetype="application/xml",
+        headers={
+            "Content-Disposition": f'attachment; filename="{found.message_id}.xml"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.post("/<int:run_id>/paid")
+@admin_required
+def all_paid(run_id: int):
+    """The bank debited the whole file: every submitted collection of it is paid."""
+    found = _run(run_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        count = sepa.record_all_paid(found)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(str(refusal.message), "error")
+        return redirect(url_for("admin_dues.show", run_id=found.id), code=303)
+    db.session.commit()
+    flash(_("%(count)s collections are marked paid.", count=count), "success")
+    return redirect(url_for("admin_dues.show", run_id=found.id), code=303)
+
+
+@bp.post("/collections/<int:collection_id>")
+@admin_required
+def result(collection_id: int):
+    """Record one collection's result: 422 with the choice kept when refused."""
+    collection = db.session.get(Collection, collection_id)
+    if collection is None:
+        abort(404)
+    form = CollectionResultForm(prefix=f"c{collection.id}")
+    if form.validate_on_submit():
+        try:
+            sepa.record_result(collection, form.result.data, form.reason.data)
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal, default="result")
+        else:
+            db.session.commit()
+            flash(_("The result is recorded."), "success")
+            return redirect(url_for("admin_dues.show", run_id=collection.run_id), code=303)
+    return _render_run(_run(collection.run_id), 422, {collection.id: form})

@@ -1,0 +1,133 @@
+"""A member's SEPA mandate for their yearly dues: give it (the cooperative's own, or
+through Stripe), see it and its collections, end it. Each person sees only their own."""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms.fields import checkout_session_id, show_refusal
+from ..forms.sepa import ConfirmForm, MandateForm
+from ..models import Collection, MandateKind
+from ..refusals import Refused
+from ..services import membership as memberships
+from ..services import payments, sepa, sepa_stripe
+
+bp = Blueprint("mandate", __name__, url_prefix="/account/mandate")
+
+
+@bp.get("")
+@login_required
+def show():
+    """The member's mandate, or the form to give one with the mandate text.
+
+    Coming back from Stripe (`session_id`), it asks Stripe how the setup stands first."""
+    session_id = checkout_session_id(request.args.get("session_id", ""))
+    if session_id:
+        membership = memberships.current_membership(current_user)
+        try:
+            session = sepa_stripe.fetch_setup(session_id)
+        except payments.PaymentUnavailable:
+            session = None
+        # Only a session made for this person's own membership is kept here.
+        if (
+            session is not None
+            and membership is not None
+            and (session.metadata or {}).get("membership_id") == str(membership.id)
+        ):
+            sepa_stripe.settle_setup(session)
+            db.session.commit()
+        return redirect(url_for("mandate.show"), code=303)
+    if request.args.get("checkout") == "cancelled":
+        flash(_("You have not given a mandate. You can do so whenever you like."), "info")
+        return redirect(url_for("mandate.show"), code=303)
+    return _render(MandateForm(formdata=None))
+
+
+def _render(form: MandateForm, status: int = 200):
+    membership = memberships.current_membership(current_user)
+    mandate = sepa.active_mandate(membership)
+    collections = []
+    if membership is not None:
+        collections = list(
+            db.session.scalars(
+                sa.select(Collection)
+                .where(Collection.membership_id == membership.id)
+                .order_by(Collection.debit_date.desc())
+                .limit(10)
+            )
+        )
+    return (
+        render_template(
+            "sepa/mandate.html",
+            membership=membership,
+            mandate=mandate,
+            may_give=membership is not None and membership.status in sepa.MANDATE_STATES,
+            collections=collections,
+            route=sepa.route(),
+            creditor=sepa.creditor(),
+            form=form,
+            confirm_form=ConfirmForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.post("")
+@login_required
+def give():
+    """Give the cooperative's own mandate: 422 with the typing kept when refused."""
+    form = MandateForm()
+    if form.validate_on_submit():
+        try:
+            sepa.give_mandate(
+                memberships.current_membership(current_user),
+                form.iban.data,
+                form.account_holder.data,
+                form.consent.data,
+            )
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("Thank you: your mandate is given. We sent you a copy."), "success")
+            return redirect(url_for("mandate.show"), code=303)
+    return _render(form, 422)
+
+
+@bp.post("/stripe")
+@login_required
+def start_stripe():
+    """Go to Stripe to give the mandate there (when Stripe is configured)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if sepa.route() != MandateKind.STRIPE:
+        abort(404)
+    try:
+        url = sepa_stripe.start_setup(memberships.current_membership(current_user))
+    except Refused as refusal:
+        form = MandateForm(formdata=None)
+        form.form_errors.append(refusal.message)
+        return _render(form, 422)
+    except payments.PaymentUnavailable:
+        flash(_("Direct debit through Stripe does not work right now. Please try later."), "error")
+        return redirect(url_for("mandate.show"), code=303)
+    return redirect(url, code=303)
+
+
+@bp.post("/end")
+@login_required
+def end():
+    """End the member's own mandate in force: nothing more is debited under it."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    mandate = sepa.active_mandate(memberships.current_membership(current_user))
+    if mandate is None:
+        flash(_("You have no mandate in force."), "info")
+        return redirect(url_for("mandate.show"), code=303)
+    sepa.end_mandate(mandate)
+    db.session.commit()
+    flash(_("Your mandate has ended. We will not debit your account any more."), "success")
+    return redirect(url_for("mandate.show"), code=303)

@@ -25,11 +25,11 @@ from cooperative.refusals import Refused
 from cooperative.sepa_ids import InvalidIdentifier, checked_creditor_id
 from cooperative.services import membership as memberships
 from cooperative.services import sepa, sepa_file
+from tests import sepa_fixtures
 from tests.factories import make_plan, make_user
 from tests.sepa_fixtures import (
     FEE,
     MEMBER_IBAN,
-    creditor,  # noqa: F401 - a fixture
     debit_day,
     last_body,
     subjects,
@@ -38,6 +38,8 @@ from tests.sepa_fixtures import (
 )
 
 YEAR = timedelta(days=365)
+
+creditor = sepa_fixtures.creditor
 
 
 def due_member(email: str, debit_date, mandate: bool = True, offset=timedelta(0)):
@@ -101,9 +103,7 @@ def test_no_consent_no_holder_or_no_membership_is_refused(app, creditor):
             sepa.give_mandate(membership, MEMBER_IBAN, "Ada", True)
 
 
-def test_one_mandate_at_a_time_and_a_new_one_after_ending_gets_the_next_reference(
-    app, creditor
-):
+def test_one_mandate_at_a_time_and_a_new_one_after_ending_gets_the_next_reference(app, creditor):
     with app.app_context():
         membership = yearly_member("ada@example.org", utcnow() + YEAR)
         first = with_mandate(membership)
@@ -164,9 +164,7 @@ def test_the_prenotification_days_are_a_setting(app, creditor, monkeypatch):
         assert len(sepa.run_dues(debit_day(now, 20), now=now).collections) == 1
 
 
-def test_only_members_due_by_the_debit_date_with_a_mandate_in_force_are_collected(
-    app, creditor
-):
+def test_only_members_due_by_the_debit_date_with_a_mandate_in_force_are_collected(app, creditor):
     with app.app_context():
         now = utcnow()
         day = debit_day(now)

@@ -25,11 +25,6 @@ SCHEMA_WITHOUT_BIC = "pain.008.001.08"
 SCHEMA_WITH_BIC = "pain.008.001.02"
 
 
-def message_id(run: CollectionRun) -> str:
-    """The file's message id (at most 35 characters, unique per run)."""
-    return f"MEENT-DUES-RUN-{run.id:06d}"
-
-
 def make_file(run: CollectionRun, now: datetime | None = None) -> int:
     """Make the run's collection file, mark its collections submitted and keep the file;
     returns how many collections it holds.
@@ -60,8 +55,8 @@ def make_file(run: CollectionRun, now: datetime | None = None) -> int:
     if not sending:
         db.session.flush()
         raise Refused(_l("No collection in this run is left to send to the bank."))
-    run.file_xml = render(run, sending, creditor).decode()
-    run.message_id = message_id(run)
+    xml, run.message_id = render(run, sending, creditor)
+    run.file_xml = xml.decode()
     run.file_made_at = now
     for collection in sending:
         collection.status = CollectionStatus.SUBMITTED
@@ -70,9 +65,10 @@ def make_file(run: CollectionRun, now: datetime | None = None) -> int:
     return len(sending)
 
 
-def render(run: CollectionRun, collections, creditor: sepa.Creditor) -> bytes:
-    """The pain.008 XML of `collections` (validated against its schema by sepaxml, which
-    raises sepaxml.validation.ValidationError for a file the schema refuses)."""
+def render(run: CollectionRun, collections, creditor: sepa.Creditor) -> tuple[bytes, str]:
+    """The pain.008 XML of `collections` and its message id (made by sepaxml from the
+    time and a random part). Validated against its schema by sepaxml, which raises
+    sepaxml.validation.ValidationError for a file the schema refuses."""
     config = {
         "name": creditor.name,
         "IBAN": compact(creditor.iban),
@@ -85,7 +81,6 @@ def render(run: CollectionRun, collections, creditor: sepa.Creditor) -> bytes:
         config["BIC"] = creditor.bic
         schema = SCHEMA_WITH_BIC
     document = SepaDD(config, schema=schema, clean=True)
-    document.msg_id = message_id(run)
     for collection in collections:
         mandate = collection.mandate
         membership = collection.membership
@@ -102,7 +97,7 @@ def render(run: CollectionRun, collections, creditor: sepa.Creditor) -> bytes:
                 "endtoend_id": collection.end_to_end_id,
             }
         )
-    return document.export(validate=True)
+    return document.export(validate=True), document.msg_id
 
 
 def description(member_number: int | None, debit_date: date) -> str:

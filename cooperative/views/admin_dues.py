@@ -134,11 +134,12 @@ def download(run_id: int):
     found = _run(run_id)
     if found.file_xml is None:
         abort(404)
+    filename = f"pain008-{found.debit_date.isoformat()}-{found.id}.xml"
     return Response(
         found.file_xml,
         mimetype="application/xml",
         headers={
-            "Content-Disposition": f'attachment; filename="{found.message_id}.xml"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-store",
         },
     )

@@ -192,6 +192,20 @@ EXPECTED: dict[str, dict] = {
     "admin_collectives.suggestions": ADMINS,
     "admin_collectives.accept": ADMINS,
     "admin_collectives.reject": ADMINS,
+    # Issue 15: dues by direct debit. No run exists in the world: its pages are 404.
+    "admin_dues.index": ADMINS,
+    "admin_dues.run": ADMINS,
+    "admin_dues.submit_stripe": ADMINS,
+    "admin_dues.show": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "admin_dues.make_file": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "admin_dues.download": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "admin_dues.all_paid": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "admin_dues.result": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "mandate.show": LOGGED_IN,
+    "mandate.give": LOGGED_IN,
+    "mandate.end": LOGGED_IN,
+    # No Stripe configured here: the Stripe route is not offered.
+    "mandate.start_stripe": row(LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     # Stripe's webhook: no Stripe configured here, so it refuses everyone alike.
     "payments.stripe_webhook": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
 }
@@ -298,6 +312,8 @@ def url_values(endpoint: str, arguments, world) -> dict:
         "collective_id": world.collective_id,
         "role_id": world.role_id,
         "suggestion_id": world.suggestion_id,
+        "run_id": 1,  # issue 15: no dues run in this world
+        "collection_id": 1,
         "user_id": world.member_id,
         "ticket": world.ticket,
         "name": "neighbourhood",

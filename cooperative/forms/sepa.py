@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from .fields import strip
@@ -50,9 +51,9 @@ class DuesRunForm(FlaskForm):
 
 
 RESULTS = [
-    ("paid", _l("Paid")),
-    ("failed", _l("Failed")),
-    ("reversed", _l("Reversed by the member's bank")),
+    SelectChoice("paid", _l("Paid")),
+    SelectChoice("failed", _l("Failed")),
+    SelectChoice("reversed", _l("Reversed by the member's bank")),
 ]
 
 

@@ -54,6 +54,15 @@ def with_mandate(membership: Membership, iban: str = MEMBER_IBAN, now=None) -> S
     return mandate
 
 
+def due_member(email: str, debit_date, mandate: bool = True, offset=timedelta(0)):
+    """A yearly member whose dues fall due exactly on `debit_date` (plus `offset`)."""
+    ends_at = sepa.start_of(debit_date) + timedelta(days=14) + offset
+    membership = yearly_member(email, ends_at)
+    if mandate:
+        with_mandate(membership)
+    return membership
+
+
 def debit_day(now: datetime, days: int = 14):
     """The local date `days` after `now`."""
     return sepa.local_today(now) + timedelta(days=days)

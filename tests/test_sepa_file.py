@@ -18,10 +18,10 @@ from tests.sepa_fixtures import (
     CREDITOR_ID,
     MEMBER_IBAN,
     debit_day,
+    due_member,
     with_mandate,
     yearly_member,
 )
-from tests.test_sepa_service import due_member
 
 SCHEMAS = Path(sepaxml.__file__).parent / "schemas"
 

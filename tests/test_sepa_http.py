@@ -19,8 +19,13 @@ from cooperative.services import sepa, sepa_file
 from tests import sepa_fixtures
 from tests.conftest import post_form
 from tests.factories import make_admin, make_user
-from tests.sepa_fixtures import MEMBER_IBAN, debit_day, subjects, with_mandate, yearly_member
-from tests.test_sepa_service import due_member
+from tests.sepa_fixtures import (
+    MEMBER_IBAN,
+    debit_day,
+    due_member,
+    subjects,
+    yearly_member,
+)
 
 creditor = sepa_fixtures.creditor
 YEAR = timedelta(days=365)
@@ -194,9 +199,7 @@ def test_a_debit_date_too_soon_or_not_a_date_is_422_with_the_typing_kept(app, cr
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CollectionRun)) == 0
 
 
-def test_an_admin_runs_the_dues_makes_the_file_and_records_results(
-    app, creditor, count_queries
-):
+def test_an_admin_runs_the_dues_makes_the_file_and_records_results(app, creditor, count_queries):
     client = admin(app)
     with app.app_context():
         day = debit_day(utcnow())
@@ -293,7 +296,8 @@ def test_the_command_runs_the_dues(app, creditor, runner):
         due_member("ada@example.org", debit_day(utcnow()))
         too_soon = (sepa.local_today() + timedelta(days=3)).isoformat()
     result = runner.invoke(args=["coop", "collect-dues", "--debit-date", too_soon])
-    assert result.exit_code != 0 and "vroegste incassodatum" in result.output  # the default language
+    # In the default language, Dutch.
+    assert result.exit_code != 0 and "vroegste incassodatum" in result.output
     result = runner.invoke(args=["coop", "collect-dues"])
     assert result.exit_code == 0, result.output
     assert "1 collections" in result.output

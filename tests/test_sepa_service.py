@@ -31,6 +31,7 @@ from tests.sepa_fixtures import (
     FEE,
     MEMBER_IBAN,
     debit_day,
+    due_member,
     last_body,
     subjects,
     with_mandate,
@@ -40,15 +41,6 @@ from tests.sepa_fixtures import (
 YEAR = timedelta(days=365)
 
 creditor = sepa_fixtures.creditor
-
-
-def due_member(email: str, debit_date, mandate: bool = True, offset=timedelta(0)):
-    """A yearly member whose dues fall due exactly on `debit_date` (plus `offset`)."""
-    ends_at = sepa.start_of(debit_date) + timedelta(days=14) + offset
-    membership = yearly_member(email, ends_at)
-    if mandate:
-        with_mandate(membership)
-    return membership
 
 
 # --- mandates and identifiers -----------------------------------------------------------

@@ -4,14 +4,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from ..sepa_ids import InvalidIdentifier, checked_iban
 from .fields import strip
+
+IBAN_WRONG = _l("This IBAN is not right: please check the country, length and digits.")
 
 
 class MandateForm(FlaskForm):
-    """The cooperative's own mandate: IBAN, holder, and the member's explicit consent.
-    The IBAN itself is checked by the service (schwifty)."""
+    """The cooperative's own mandate: IBAN (checked with schwifty), holder, and the
+    member's explicit consent."""
 
     account_holder = StringField(
         _l("Name of the account holder"),
@@ -34,6 +37,13 @@ class MandateForm(FlaskForm):
         _l("I give this mandate and agree to the text above."),
         validators=[InputRequired(_l("Please tick the box to give the mandate."))],
     )
+
+    def validate_iban(self, field) -> None:
+        """Said at once beside the other mistakes; the service checks it again."""
+        try:
+            checked_iban(field.data)
+        except InvalidIdentifier:
+            raise ValidationError(IBAN_WRONG) from None
 
 
 class ConfirmForm(FlaskForm):

@@ -75,6 +75,12 @@ def start_setup(membership: Membership | None, now: datetime | None = None) -> s
     return session.url
 
 
+def metadata_of(stripe_object) -> dict:
+    """A Stripe object's metadata as a plain dict (empty when it has none)."""
+    metadata = getattr(stripe_object, "metadata", None)
+    return metadata.to_dict() if metadata else {}
+
+
 def fetch_setup(session_id: str):
     """Stripe's own word on a setup session, its SetupIntent and payment method expanded;
     None when Stripe does not know it. Raises PaymentUnavailable when Stripe is away."""
@@ -102,7 +108,8 @@ def settle_setup(session, now: datetime | None = None) -> str:
     intent = session.setup_intent
     if intent is None or isinstance(intent, str) or intent.status != "succeeded":
         return payments.WAITING
-    membership = db.session.get(Membership, int((session.metadata or {}).get("membership_id", 0)))
+    membership_id = metadata_of(session).get("membership_id", "")
+    membership = db.session.get(Membership, int(membership_id)) if membership_id.isdigit() else None
     if membership is None:
         log.warning("Setup session %s names no membership of ours", session.id)
         return payments.UNKNOWN
@@ -248,7 +255,7 @@ def handle_event(event) -> str:
 def _collection_of(intent) -> Collection | None:
     """Our collection of a payment intent fetched from Stripe, or None for one of ours
     that is no collection (a Checkout payment) or one we do not know."""
-    collection_id = (intent.metadata or {}).get("collection_id", "")
+    collection_id = metadata_of(intent).get("collection_id", "")
     if not collection_id.isdigit():
         return None
     collection = db.session.get(Collection, int(collection_id))

@@ -34,7 +34,7 @@ def show():
         if (
             session is not None
             and membership is not None
-            and (session.metadata or {}).get("membership_id") == str(membership.id)
+            and sepa_stripe.metadata_of(session).get("membership_id") == str(membership.id)
         ):
             sepa_stripe.settle_setup(session)
             db.session.commit()

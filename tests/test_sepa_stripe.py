@@ -88,9 +88,7 @@ def debit_today(app, client, fake_stripe):
     return intent
 
 
-def test_a_mandate_given_at_stripe_is_debited_and_renews_the_membership(
-    app, member, fake_stripe
-):
+def test_a_mandate_given_at_stripe_is_debited_and_renews_the_membership(app, member, fake_stripe):
     client, membership_id = member
     session_id = give_mandate_at_stripe(client, fake_stripe)
     created = [r for r in fake_stripe.requests if r.path == "/v1/checkout/sessions"][0].params

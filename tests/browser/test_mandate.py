@@ -1,6 +1,8 @@
 """A member gives a SEPA mandate for their dues (first with a mistake, then right), and an
 admin runs the dues and makes the bank's file; axe-core and a 360 px phone on each page."""
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -51,9 +53,9 @@ def test_a_member_gives_a_mandate_and_an_admin_collects(
     page.locator("form[action='/admin/dues'] button[type=submit]").click()
     expect(page.locator("main table")).to_contain_text("Ada")
     check_page(page)
-    page.locator(f"form[action$='/file'] button").click()
+    page.locator("form[action$='/file'] button").click()
     expect(page.locator("a[href$='/pain008.xml']")).to_be_visible()
     check_page(page)
     with page.expect_download() as download:
         page.locator("a[href$='/pain008.xml']").click()
-    assert b"NL02ABNA0123456789" in open(download.value.path(), "rb").read()
+    assert b"NL02ABNA0123456789" in Path(download.value.path()).read_bytes()

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from cooperative.extensions import db
 from cooperative.models import (
+    AuditEntry,
     Collection,
     CollectionRun,
     CollectionStatus,
@@ -260,9 +261,12 @@ def test_an_admin_runs_the_dues_makes_the_file_and_records_results(app, creditor
             CollectionStatus.FAILED,
             "AC04 account closed",
         )
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "dues.result"))
+        assert entry.subject_user_id == collection.membership.user_id
+        assert (entry.before["status"], entry.after["status"]) == ("submitted", "failed")
         # Time moves to the debit date: the bank debited the rest.
         run = db.session.get(CollectionRun, run_id)
-        assert sepa.record_all_paid(run, now=sepa.start_of(day) + timedelta(hours=9)) == 2
+        assert len(sepa.record_all_paid(run, now=sepa.start_of(day) + timedelta(hours=9))) == 2
         db.session.commit()
     with count_queries as counted:
         client.get(f"/admin/dues/{run_id}?lang=en")

@@ -295,7 +295,7 @@ def test_all_paid_marks_every_submitted_collection_of_the_file(app, creditor):
         db.session.commit()
         with pytest.raises(Refused):
             sepa.record_all_paid(run, now=at(day - timedelta(days=1)))
-        assert sepa.record_all_paid(run, now=at(day)) == 2
+        assert len(sepa.record_all_paid(run, now=at(day))) == 2
         db.session.commit()
         assert {c.status for c in run.collections} == {CollectionStatus.PAID}
 

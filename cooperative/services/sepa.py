@@ -479,19 +479,20 @@ def record_result(collection: Collection, result: str, reason: str = "", now=Non
         raise Refused(_l("Choose what the bank reported."), "result")
 
 
-def record_all_paid(run: CollectionRun, now: datetime | None = None) -> int:
-    """Every submitted collection of the run's file was paid; returns how many. Refuses
+def record_all_paid(run: CollectionRun, now: datetime | None = None) -> list[Collection]:
+    """Every submitted collection of the run's file was paid; returns them. Refuses
     before the debit date."""
     now = now or utcnow()
     if local_today(now) < run.debit_date:
         raise Refused(_l("The debit date has not come yet."))
-    paid = 0
-    for collection in collections_of(run):
-        if collection.status == CollectionStatus.SUBMITTED and (
-            collection.mandate.kind == MandateKind.OWN
-        ):
-            record_paid(collection, now)
-            paid += 1
+    paid = [
+        collection
+        for collection in collections_of(run)
+        if collection.status == CollectionStatus.SUBMITTED
+        and collection.mandate.kind == MandateKind.OWN
+    ]
+    for collection in paid:
+        record_paid(collection, now)
     return paid
 
 

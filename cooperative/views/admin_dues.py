@@ -3,6 +3,7 @@ the bank's collection file, debits sent to Stripe, and each collection's result.
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..extensions import db
@@ -10,7 +11,7 @@ from ..forms.fields import show_refusal
 from ..forms.sepa import CollectionResultForm, ConfirmForm, DuesRunForm
 from ..models import Collection, CollectionRun
 from ..refusals import Refused
-from ..services import sepa, sepa_file, sepa_stripe
+from ..services import audit, sepa, sepa_file, sepa_stripe
 from .decorators import admin_required
 
 bp = Blueprint("admin_dues", __name__, url_prefix="/admin/dues")
@@ -54,9 +55,10 @@ def run():
         else:
             db.session.commit()
             flash(
-                _(
-                    "%(count)s collections are made; the members are told by e-mail.",
-                    count=len(made.collections),
+                ngettext(
+                    "%(num)d collection is made; the member is told by e-mail.",
+                    "%(num)d collections are made; the members are told by e-mail.",
+                    len(made.collections),
                 ),
                 "success",
             )
@@ -72,7 +74,10 @@ def submit_stripe():
         abort(400)
     count = sepa_stripe.submit_due()
     db.session.commit()
-    flash(_("%(count)s debits are sent to Stripe.", count=count), "success")
+    flash(
+        ngettext("%(num)d debit is sent to Stripe.", "%(num)d debits are sent to Stripe.", count),
+        "success",
+    )
     return redirect(url_for("admin_dues.index"), code=303)
 
 
@@ -123,7 +128,13 @@ def make_file(run_id: int):
         flash(str(refusal.message), "error")
         return redirect(url_for("admin_dues.show", run_id=found.id), code=303)
     db.session.commit()
-    flash(_("The file holds %(count)s collections. Download it for your bank.", count=count))
+    flash(
+        ngettext(
+            "The file holds %(num)d collection. Download it for your bank.",
+            "The file holds %(num)d collections. Download it for your bank.",
+            count,
+        )
+    )
     return redirect(url_for("admin_dues.show", run_id=found.id), code=303)
 
 
@@ -153,13 +164,25 @@ def all_paid(run_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        count = sepa.record_all_paid(found)
+        paid = sepa.record_all_paid(found)
     except Refused as refusal:
         db.session.rollback()
         flash(str(refusal.message), "error")
         return redirect(url_for("admin_dues.show", run_id=found.id), code=303)
+    audit.record_many(
+        current_user,
+        "dues.result",
+        [{"subject_user_id": collection.membership.user_id} for collection in paid],
+        before={"status": "submitted"},
+        after={"status": "paid", "run": found.id},
+    )
     db.session.commit()
-    flash(_("%(count)s collections are marked paid.", count=count), "success")
+    flash(
+        ngettext(
+            "%(num)d collection is marked paid.", "%(num)d collections are marked paid.", len(paid)
+        ),
+        "success",
+    )
     return redirect(url_for("admin_dues.show", run_id=found.id), code=303)
 
 
@@ -172,12 +195,20 @@ def result(collection_id: int):
         abort(404)
     form = CollectionResultForm(prefix=f"c{collection.id}")
     if form.validate_on_submit():
+        before = audit.snapshot(collection, "status", "reason", "amount_cents", "end_to_end_id")
         try:
             sepa.record_result(collection, form.result.data, form.reason.data)
         except Refused as refusal:
             db.session.rollback()
             show_refusal(form, refusal, default="result")
         else:
+            audit.record(
+                current_user,
+                "dues.result",
+                subject_user_id=collection.membership.user_id,
+                before=before,
+                after=audit.snapshot(collection, "status", "reason", "settled_at"),
+            )
             db.session.commit()
             flash(_("The result is recorded."), "success")
             return redirect(url_for("admin_dues.show", run_id=collection.run_id), code=303)

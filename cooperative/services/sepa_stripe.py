@@ -27,6 +27,8 @@ from ..models import (
     MandateStatus,
     Membership,
     Payment,
+    PaymentProvider,
+    PaymentStatus,
     SepaMandate,
     StripeCall,
     StripeEvent,
@@ -171,11 +173,15 @@ def submit_due(today: date | None = None, now: datetime | None = None) -> int:
         if not sepa.still_owed(collection):
             sepa.cancel(collection, "not owed any more, or the mandate ended")
             continue
-        payment = payments.new_payment(
-            collection.amount_cents,
-            f"Direct debit {collection.end_to_end_id}",
+        payment = Payment(
+            provider=PaymentProvider.STRIPE,
+            status=PaymentStatus.OPEN,
+            amount_cents=collection.amount_cents,
+            currency="EUR",
+            description=f"Direct debit {collection.end_to_end_id}",
             membership=collection.membership,
         )
+        db.session.add(payment)
         collection.payment = payment
         collection.status = CollectionStatus.SUBMITTED
         collection.submitted_at = now

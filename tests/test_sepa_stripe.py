@@ -204,3 +204,25 @@ def test_a_forged_or_unsigned_event_changes_nothing(app, member, fake_stripe):
     assert response.status_code == 400
     with app.app_context():
         assert db.session.scalar(sa.select(Collection.status)) == CollectionStatus.SUBMITTED
+
+
+def test_two_members_are_debited_with_a_key_each(app, member, fake_stripe):
+    client, _ = member
+    give_mandate_at_stripe(client, fake_stripe)
+    with app.app_context():
+        due_member("bob@example.org", sepa.local_today(), mandate=False)
+    give_mandate_at_stripe(login(app, "bob@example.org"), fake_stripe)
+    with app.app_context():
+        sepa.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
+        db.session.commit()
+        make_admin("admin@example.org")
+    assert post_form(login(app, "admin@example.org"), "/admin/dues/stripe").status_code == 303
+    keys = [
+        r.headers["idempotency-key"]
+        for r in fake_stripe.requests
+        if r.path == "/v1/payment_intents"
+    ]
+    assert len(keys) == 2 and len(set(keys)) == 2
+    assert len(fake_stripe.payment_intents) == 2
+    with app.app_context():
+        assert set(db.session.scalars(sa.select(StripeCall.status))) == {StripeCallStatus.SENT}

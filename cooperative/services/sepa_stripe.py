@@ -182,6 +182,7 @@ def submit_due(today: date | None = None, now: datetime | None = None) -> int:
             membership=collection.membership,
         )
         db.session.add(payment)
+        db.session.flush()  # the payment's id names the debit's idempotency key
         collection.payment = payment
         collection.status = CollectionStatus.SUBMITTED
         collection.submitted_at = now

@@ -10,7 +10,8 @@ What it adds:
   multi-use Mandate and a succeeded SetupIntent, and sends ``checkout.session.completed``
   and ``setup_intent.succeeded``.
 - ``GET /v1/setup_intents/{id}``, ``GET /v1/payment_methods/{id}``, ``GET /v1/mandates/{id}``,
-  ``GET /v1/disputes/{id}``.
+  ``GET /v1/disputes/{id}``; ``POST /v1/payment_methods/{id}/detach``, which makes the
+  method's mandates inactive.
 - ``POST /v1/payment_intents`` for a saved ``sepa_debit`` method, ``confirm`` and
   ``off_session``, as Stripe checks it (the method's customer, an active mandate, at least
   50 cents): the intent is ``processing`` (``payment_intent.processing`` is sent) until the
@@ -29,6 +30,7 @@ from stripe.params import (
     DisputeRetrieveParams,
     MandateRetrieveParams,
     PaymentIntentCreateParams,
+    PaymentMethodDetachParams,
     PaymentMethodRetrieveParams,
     SetupIntentRetrieveParams,
 )
@@ -60,6 +62,12 @@ class SepaDebitMixin:
                 r"/v1/payment_methods/([^/]+)",
                 PaymentMethodRetrieveParams,
                 self._get_method,
+            ),
+            (
+                "POST",
+                r"/v1/payment_methods/([^/]+)/detach",
+                PaymentMethodDetachParams,
+                self._detach_method,
             ),
             ("GET", r"/v1/mandates/([^/]+)", MandateRetrieveParams, self._get_mandate),
             ("GET", r"/v1/disputes/([^/]+)", DisputeRetrieveParams, self._get_dispute),
@@ -313,6 +321,19 @@ class SepaDebitMixin:
     def _get_method(self, params, request_info, method_id):
         method = self._find(self.payment_methods, "payment_method", method_id, "payment_method")
         return self._expanded(method, params, {}), []
+
+    def _detach_method(self, params, request_info, method_id):
+        method = self._find(self.payment_methods, "payment_method", method_id, "payment_method")
+        if method["customer"] is None:
+            raise base.StripeError(
+                f"The payment method {method_id} is not attached to a customer.",
+                code="payment_method_unexpected_state",
+            )
+        method["customer"] = None
+        for mandate in self.mandates.values():
+            if mandate["payment_method"] == method_id:
+                mandate["status"] = "inactive"
+        return copy.deepcopy(method), []
 
     def _get_mandate(self, params, request_info, mandate_id):
         mandate = self._find(self.mandates, "mandate", mandate_id, "mandate")

@@ -310,3 +310,12 @@ def test_the_command_runs_the_dues(app, creditor, runner):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Collection)) == 1
         sepa_file.make_file(db.session.scalar(sa.select(CollectionRun)))
+
+
+def test_the_members_data_export_holds_their_mandate(app, creditor):
+    client, _ = member_client(app)
+    assert give(client).status_code == 303
+    data = client.get("/account/export").get_json()
+    [mandate] = data["direct_debit"]["mandates"]
+    assert (mandate["iban"], mandate["status"]) == (MEMBER_IBAN, "active")
+    assert data["direct_debit"]["collections"] == []

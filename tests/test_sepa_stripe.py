@@ -177,6 +177,8 @@ def test_an_ended_mandate_is_not_debited_and_nothing_goes_to_stripe(app, member,
         sepa.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
         db.session.commit()
     assert post_form(client, "/account/mandate/end").status_code == 303
+    [stripe_mandate] = fake_stripe.mandates.values()
+    assert stripe_mandate["status"] == "inactive"  # ended at Stripe too
     with app.app_context():
         make_admin("admin@example.org")
     assert post_form(login(app, "admin@example.org"), "/admin/dues/stripe").status_code == 303

@@ -38,6 +38,7 @@ from ..models import (
 )
 from ..refusals import Refused
 from . import registration as registrations
+from . import sepa  # issue 15
 from .accounts import _fingerprint, _serializer, find_user
 from .mail import external_url, queue_mail
 
@@ -317,6 +318,8 @@ def export(user: User) -> dict:
             for payment in payment_rows
         ],
         "collectives_i_help_run": [role.collective.name for role in user.collective_roles],
+        # Issue 15: mandates for dues by direct debit, and their collections.
+        "direct_debit": sepa.export_of([membership.id for membership in memberships]),
     }
 
 

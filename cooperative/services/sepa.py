@@ -521,3 +521,42 @@ def mail_member(membership: Membership, template: str, **context) -> None:
         account_url=external_url("account.index"),
         **context,
     )
+
+
+def export_of(membership_ids: list[int]) -> dict:
+    """A person's mandates and collections, for their data export (the whole IBAN too:
+    it is their own)."""
+    mandates = db.session.scalars(
+        sa.select(SepaMandate)
+        .where(SepaMandate.membership_id.in_(membership_ids))
+        .order_by(SepaMandate.id)
+    ).all()
+    collections = db.session.scalars(
+        sa.select(Collection)
+        .where(Collection.membership_id.in_(membership_ids))
+        .order_by(Collection.id)
+    ).all()
+    return {
+        "mandates": [
+            {
+                "reference": mandate.reference,
+                "kind": mandate.kind.value,
+                "status": mandate.status.value,
+                "iban": mandate.iban or f"…{mandate.iban_last4}",
+                "account_holder": mandate.account_holder,
+                "signed_on": mandate.signed_on.isoformat(),
+                "ended_at": mandate.ended_at.isoformat() if mandate.ended_at else None,
+            }
+            for mandate in mandates
+        ],
+        "collections": [
+            {
+                "amount_cents": collection.amount_cents,
+                "debit_date": collection.debit_date.isoformat(),
+                "status": collection.status.value,
+                "reason": collection.reason,
+                "end_to_end_id": collection.end_to_end_id,
+            }
+            for collection in collections
+        ],
+    }

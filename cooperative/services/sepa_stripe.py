@@ -219,6 +219,21 @@ def create_debit(call: StripeCall) -> None:
     payment.stripe_payment_intent_id = intent.id
 
 
+def detach(mandate: SepaMandate) -> None:
+    """After a Stripe mandate ended here (and the commit): detach its payment method at
+    Stripe, which ends the mandate there too. Best effort: a Stripe that does not answer
+    is logged; nothing is debited under an ended mandate anyway."""
+    if mandate.kind != MandateKind.STRIPE or not mandate.stripe_payment_method_id:
+        return
+    try:
+        payments.stripe_client().v1.payment_methods.detach(
+            mandate.stripe_payment_method_id,
+            options={"idempotency_key": f"detach-{mandate.reference}"},
+        )
+    except stripe.StripeError as error:
+        log.warning("Could not detach the payment method of mandate %s: %s", mandate.id, error)
+
+
 # --- webhooks -------------------------------------------------------------------------
 
 

@@ -129,5 +129,6 @@ def end():
         return redirect(url_for("mandate.show"), code=303)
     sepa.end_mandate(mandate)
     db.session.commit()
+    sepa_stripe.detach(mandate)  # after the commit: no write waits on Stripe
     flash(_("Your mandate has ended. We will not debit your account any more."), "success")
     return redirect(url_for("mandate.show"), code=303)

@@ -7,7 +7,7 @@ import click
 from .cli import coop
 from .extensions import db
 from .refusals import Refused
-from .services import sepa, sepa_stripe
+from .services import dues, sepa, sepa_stripe
 
 
 @coop.command("collect-dues")
@@ -23,7 +23,7 @@ def collect_dues_command(debit_date) -> None:
     (run it from cron once a day: a day with nobody owing only sends)."""
     day: date = debit_date.date() if debit_date else sepa.earliest_debit_date()
     try:
-        run = sepa.run_dues(day)
+        run = dues.run_dues(day)
     except Refused as refusal:
         db.session.rollback()
         if refusal.field == "debit_date" and debit_date and day < sepa.earliest_debit_date():

@@ -12,7 +12,7 @@ import xmlschema
 from cooperative.extensions import db
 from cooperative.models import CollectionStatus, utcnow
 from cooperative.refusals import Refused
-from cooperative.services import sepa, sepa_file
+from cooperative.services import dues, sepa, sepa_file
 from tests import sepa_fixtures
 from tests.sepa_fixtures import (
     CREDITOR_ID,
@@ -46,7 +46,7 @@ def test_the_file_is_valid_pain_008_and_holds_each_collection(app, creditor):
         ada = due_member("ada@example.org", day)
         bob = yearly_member("bob@example.org", sepa.start_of(day))
         with_mandate(bob, iban="DE89 3704 0044 0532 0130 00")
-        run = sepa.run_dues(day, now=now)
+        run = dues.run_dues(day, now=now)
         db.session.commit()
         assert sepa_file.make_file(run, now) == 2
         db.session.commit()
@@ -78,7 +78,7 @@ def test_with_a_creditor_bic_the_file_is_valid_pain_008_001_02(app, creditor, mo
     with app.app_context():
         now = utcnow()
         due_member("ada@example.org", debit_day(now))
-        run = sepa.run_dues(debit_day(now), now=now)
+        run = dues.run_dues(debit_day(now), now=now)
         sepa_file.make_file(run, now)
         root = validate(run.file_xml, "pain.008.001.02")
         assert "ABNANL2A" in texts(root, "pain.008.001.02", "BIC")
@@ -88,7 +88,7 @@ def test_no_file_on_or_after_the_debit_date_nor_without_a_creditor(app, creditor
     with app.app_context():
         now = utcnow()
         due_member("ada@example.org", debit_day(now))
-        run = sepa.run_dues(debit_day(now), now=now)
+        run = dues.run_dues(debit_day(now), now=now)
         db.session.commit()
         with pytest.raises(Refused):
             sepa_file.make_file(run, sepa.start_of(run.debit_date))

@@ -16,7 +16,7 @@ from cooperative.models import (
     SepaMandate,
     utcnow,
 )
-from cooperative.services import sepa, sepa_file
+from cooperative.services import dues, sepa, sepa_file
 from tests import sepa_fixtures
 from tests.conftest import post_form
 from tests.factories import make_admin, make_user
@@ -221,7 +221,7 @@ def test_an_admin_runs_the_dues_makes_the_file_and_records_results(app, creditor
     few = counted.count
     with app.app_context():
         due_member("dan@example.org", day)
-        sepa.run_dues(day)
+        dues.run_dues(day)
         db.session.commit()
     index = client.get("/admin/dues?lang=en").get_data(as_text=True)
     assert "€75.00" in index
@@ -266,7 +266,7 @@ def test_an_admin_runs_the_dues_makes_the_file_and_records_results(app, creditor
         assert (entry.before["status"], entry.after["status"]) == ("submitted", "failed")
         # Time moves to the debit date: the bank debited the rest.
         run = db.session.get(CollectionRun, run_id)
-        assert len(sepa.record_all_paid(run, now=sepa.start_of(day) + timedelta(hours=9))) == 2
+        assert len(dues.record_all_paid(run, now=sepa.start_of(day) + timedelta(hours=9))) == 2
         db.session.commit()
     with count_queries as counted:
         client.get(f"/admin/dues/{run_id}?lang=en")
@@ -286,7 +286,7 @@ def test_a_file_refused_comes_back_as_a_message(app, creditor, monkeypatch):
     with app.app_context():
         day = debit_day(utcnow())
         due_member("ada@example.org", day)
-        run_id = sepa.run_dues(day).id
+        run_id = dues.run_dues(day).id
         db.session.commit()
     monkeypatch.setitem(app.config, "SEPA_CREDITOR_ID", "")
     response = post_form(client, f"/admin/dues/{run_id}/file?lang=en", follow_redirects=True)

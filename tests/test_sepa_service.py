@@ -3,6 +3,7 @@ creditor identifier, the pre-notification days, who owes on the debit date, neve
 collections for one member and year, an ended mandate, and results (paid renews the
 membership, failed tells the member, a reversal within 8 weeks puts them back to pay)."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -23,8 +24,8 @@ from cooperative.models import (
 )
 from cooperative.refusals import Refused
 from cooperative.sepa_ids import InvalidIdentifier, checked_creditor_id
+from cooperative.services import dues, sepa, sepa_file
 from cooperative.services import membership as memberships
-from cooperative.services import sepa, sepa_file
 from tests import sepa_fixtures
 from tests.factories import make_plan, make_user
 from tests.sepa_fixtures import (
@@ -138,9 +139,9 @@ def test_the_debit_date_is_at_least_the_prenotification_days_away(app, creditor)
         now = utcnow()
         due_member("ada@example.org", debit_day(now, 14))
         with pytest.raises(Refused) as refused:
-            sepa.run_dues(debit_day(now, 13), now=now)
+            dues.run_dues(debit_day(now, 13), now=now)
         assert refused.value.field == "debit_date"
-        run = sepa.run_dues(debit_day(now, 14), now=now)
+        run = dues.run_dues(debit_day(now, 14), now=now)
         db.session.commit()
         assert len(run.collections) == 1
         assert run.collections[0].prenotified_at == now
@@ -152,8 +153,8 @@ def test_the_prenotification_days_are_a_setting(app, creditor, monkeypatch):
         now = utcnow()
         due_member("ada@example.org", debit_day(now, 20))
         with pytest.raises(Refused):
-            sepa.run_dues(debit_day(now, 19), now=now)
-        assert len(sepa.run_dues(debit_day(now, 20), now=now).collections) == 1
+            dues.run_dues(debit_day(now, 19), now=now)
+        assert len(dues.run_dues(debit_day(now, 20), now=now).collections) == 1
 
 
 def test_only_members_due_by_the_debit_date_with_a_mandate_in_force_are_collected(app, creditor):
@@ -169,7 +170,7 @@ def test_only_members_due_by_the_debit_date_with_a_mandate_in_force_are_collecte
         once_membership = memberships.join(once, make_plan("eenmalig", fee_cents=FEE))
         memberships.activate(once_membership)
         db.session.commit()
-        run = sepa.run_dues(day, now=now)
+        run = dues.run_dues(day, now=now)
         db.session.commit()
         assert [c.membership_id for c in run.collections] == [due.id]
         collection = run.collections[0]
@@ -188,10 +189,10 @@ def test_never_two_collections_for_one_member_and_year(app, creditor):
     with app.app_context():
         now = utcnow()
         membership = due_member("ada@example.org", debit_day(now))
-        sepa.run_dues(debit_day(now), now=now)
+        dues.run_dues(debit_day(now), now=now)
         db.session.commit()
         with pytest.raises(Refused):
-            sepa.run_dues(debit_day(now, 15), now=now)
+            dues.run_dues(debit_day(now, 15), now=now)
         db.session.rollback()
         first = db.session.scalar(sa.select(Collection))
         # The constraint is the last guard, whatever the code above it does.
@@ -216,7 +217,7 @@ def test_an_ended_mandate_cancels_what_was_announced_and_is_not_sent(app, credit
         now = utcnow()
         ada = due_member("ada@example.org", debit_day(now))
         due_member("bob@example.org", debit_day(now))
-        run = sepa.run_dues(debit_day(now), now=now)
+        run = dues.run_dues(debit_day(now), now=now)
         db.session.commit()
         sepa.end_mandate(sepa.active_mandate(ada))
         db.session.commit()
@@ -233,7 +234,7 @@ def test_a_member_who_paid_another_way_is_not_debited(app, creditor):
         now = utcnow()
         ada = due_member("ada@example.org", debit_day(now))
         due_member("bob@example.org", debit_day(now))
-        run = sepa.run_dues(debit_day(now), now=now)
+        run = dues.run_dues(debit_day(now), now=now)
         db.session.commit()
         ada.ends_at = ada.ends_at + YEAR  # a transfer renewed it meanwhile
         db.session.commit()
@@ -251,7 +252,7 @@ def submitted_collection(email: str, days_ago: int = 30):
     run_at = utcnow() - timedelta(days=days_ago)
     day = debit_day(run_at)
     due_member(email, day)
-    run = sepa.run_dues(day, now=run_at)
+    run = dues.run_dues(day, now=run_at)
     sepa_file.make_file(run, run_at)
     db.session.commit()
     return run.collections[0]
@@ -267,8 +268,8 @@ def test_paid_renews_the_membership_once_and_not_before_the_debit_date(app, cred
         membership = collection.membership
         old_end = membership.ends_at
         with pytest.raises(Refused):
-            sepa.record_result(collection, "paid", now=at(collection.debit_date - timedelta(1)))
-        sepa.record_result(collection, "paid", now=at(collection.debit_date))
+            dues.record_result(collection, "paid", now=at(collection.debit_date - timedelta(1)))
+        dues.record_result(collection, "paid", now=at(collection.debit_date))
         db.session.commit()
         assert collection.status == CollectionStatus.PAID
         assert membership.ends_at == old_end + YEAR
@@ -280,7 +281,7 @@ def test_paid_renews_the_membership_once_and_not_before_the_debit_date(app, cred
         assert collection.payment_id == payment.id
         assert subjects("ada@example.org")[-1] == "Your membership is renewed"
         with pytest.raises(Refused):
-            sepa.record_result(collection, "paid", now=at(collection.debit_date))
+            dues.record_result(collection, "paid", now=at(collection.debit_date))
         assert membership.ends_at == old_end + YEAR
 
 
@@ -290,12 +291,12 @@ def test_all_paid_marks_every_submitted_collection_of_the_file(app, creditor):
         day = debit_day(run_at)
         due_member("ada@example.org", day)
         due_member("bob@example.org", day)
-        run = sepa.run_dues(day, now=run_at)
+        run = dues.run_dues(day, now=run_at)
         sepa_file.make_file(run, run_at)
         db.session.commit()
         with pytest.raises(Refused):
-            sepa.record_all_paid(run, now=at(day - timedelta(days=1)))
-        assert len(sepa.record_all_paid(run, now=at(day))) == 2
+            dues.record_all_paid(run, now=at(day - timedelta(days=1)))
+        assert len(dues.record_all_paid(run, now=at(day))) == 2
         db.session.commit()
         assert {c.status for c in run.collections} == {CollectionStatus.PAID}
 
@@ -303,14 +304,14 @@ def test_all_paid_marks_every_submitted_collection_of_the_file(app, creditor):
 def test_failed_tells_the_member_kindly_and_leaves_them_to_pay(app, creditor):
     with app.app_context():
         collection = submitted_collection("ada@example.org")
-        sepa.record_result(collection, "failed", "AM04 insufficient funds", now=utcnow())
+        dues.record_result(collection, "failed", "AM04 insufficient funds", now=utcnow())
         db.session.commit()
         assert collection.status == CollectionStatus.FAILED
         assert collection.reason == "AM04 insufficient funds"
         assert subjects("ada@example.org")[-1] == "Your dues could not be debited"
         assert memberships.amount_due(collection.membership) == FEE
         with pytest.raises(Refused):
-            sepa.record_result(collection, "reversed", now=utcnow())
+            dues.record_result(collection, "reversed", now=utcnow())
 
 
 def test_a_reversal_within_8_weeks_puts_the_member_back_to_pay(app, creditor):
@@ -318,10 +319,10 @@ def test_a_reversal_within_8_weeks_puts_the_member_back_to_pay(app, creditor):
         collection = submitted_collection("ada@example.org")
         membership = collection.membership
         period_end = membership.ends_at
-        sepa.record_result(collection, "paid", now=at(collection.debit_date))
+        dues.record_result(collection, "paid", now=at(collection.debit_date))
         db.session.commit()
         assert memberships.amount_due(membership) == 0
-        sepa.record_result(collection, "reversed", "MD06 refund requested", now=utcnow())
+        dues.record_result(collection, "reversed", "MD06 refund requested", now=utcnow())
         db.session.commit()
         assert collection.status == CollectionStatus.REVERSED
         assert membership.ends_at == period_end
@@ -335,13 +336,13 @@ def test_a_reversal_within_8_weeks_puts_the_member_back_to_pay(app, creditor):
 def test_a_reversal_comes_at_most_8_weeks_after_the_debit_date(app, creditor):
     with app.app_context():
         collection = submitted_collection("ada@example.org", days_ago=100)
-        sepa.record_result(collection, "paid", now=at(collection.debit_date))
+        dues.record_result(collection, "paid", now=at(collection.debit_date))
         db.session.commit()
         with pytest.raises(Refused):
-            sepa.record_result(
+            dues.record_result(
                 collection, "reversed", now=at(collection.debit_date + timedelta(days=57))
             )
-        sepa.record_result(
+        dues.record_result(
             collection, "reversed", now=at(collection.debit_date + timedelta(days=56))
         )
         db.session.commit()
@@ -353,10 +354,42 @@ def test_a_reversal_comes_at_most_8_weeks_after_the_debit_date(app, creditor):
 def test_the_next_collection_under_a_used_mandate_is_recurring(app, creditor):
     with app.app_context():
         collection = submitted_collection("ada@example.org", days_ago=100)
-        sepa.record_result(collection, "paid", now=at(collection.debit_date))
+        dues.record_result(collection, "paid", now=at(collection.debit_date))
         db.session.commit()
         assert collection.sequence_type == "FRST"
         membership = collection.membership
         run_at = membership.ends_at - timedelta(days=30)
-        run = sepa.run_dues(debit_day(run_at, 20), now=run_at)
+        run = dues.run_dues(debit_day(run_at, 20), now=run_at)
         assert run.collections[0].sequence_type == "RCUR"
+
+
+def test_two_runs_at_once_make_one_collection_per_member(app, creditor):
+    with app.app_context():
+        now = utcnow()
+        day = debit_day(now)
+        for name in ("ada", "bob", "cas"):
+            due_member(f"{name}@example.org", day)
+    barrier = threading.Barrier(2)
+    outcomes: list = []
+
+    def run() -> None:
+        barrier.wait(timeout=30)
+        with app.app_context():
+            try:
+                outcomes.append(len(dues.run_dues(day, now=now).collections))
+                db.session.commit()
+            except Refused as refusal:
+                db.session.rollback()
+                outcomes.append(refusal)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes, key=str)[0] == 3
+    assert isinstance(sorted(outcomes, key=str)[1], Refused)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Collection)) == 3

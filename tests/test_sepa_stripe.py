@@ -23,8 +23,8 @@ from cooperative.models import (
     StripeCallStatus,
     utcnow,
 )
+from cooperative.services import dues, sepa
 from cooperative.services import membership as memberships
-from cooperative.services import sepa
 from tests.conftest import deliver_webhook, post_form
 from tests.factories import make_admin
 from tests.sepa_fixtures import FEE, due_member, subjects
@@ -79,7 +79,7 @@ def give_mandate_at_stripe(client, fake_stripe) -> str:
 def debit_today(app, client, fake_stripe):
     """The dues run of 14 days ago comes due: the admin sends the debits to Stripe."""
     with app.app_context():
-        sepa.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
+        dues.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
         db.session.commit()
         make_admin("admin@example.org")
     admin = login(app, "admin@example.org")
@@ -174,7 +174,7 @@ def test_an_ended_mandate_is_not_debited_and_nothing_goes_to_stripe(app, member,
     client, _ = member
     give_mandate_at_stripe(client, fake_stripe)
     with app.app_context():
-        sepa.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
+        dues.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
         db.session.commit()
     assert post_form(client, "/account/mandate/end").status_code == 303
     [stripe_mandate] = fake_stripe.mandates.values()
@@ -215,7 +215,7 @@ def test_two_members_are_debited_with_a_key_each(app, member, fake_stripe):
         due_member("bob@example.org", sepa.local_today(), mandate=False)
     give_mandate_at_stripe(login(app, "bob@example.org"), fake_stripe)
     with app.app_context():
-        sepa.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
+        dues.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
         db.session.commit()
         make_admin("admin@example.org")
     assert post_form(login(app, "admin@example.org"), "/admin/dues/stripe").status_code == 303

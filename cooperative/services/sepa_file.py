@@ -2,7 +2,7 @@
 `sepaxml` and validated against the ISO 20022 schema that sepaxml ships.
 
 The file holds the run's collections under the cooperative's own mandates that may still
-go out (`sepa.still_owed`); the others are cancelled, not sent. Making it marks them
+go out (`dues.still_owed`); the others are cancelled, not sent. Making it marks them
 submitted and keeps the file in the run: the admin downloads it as often as needed and
 gives it to the bank, which debits on the run's debit date. Stripe's mandates are
 debited through Stripe instead (`sepa_stripe`).
@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import CollectionRun, CollectionStatus, MandateKind, utcnow
 from ..refusals import Refused
 from ..sepa_ids import compact
-from . import sepa
+from . import dues, sepa
 
 # pain.008.001.08 takes a file without BICs (IBAN-only, as in the Netherlands since 2016);
 # pain.008.001.02 (which sepaxml wants a creditor BIC for) when a BIC is set.
@@ -42,16 +42,16 @@ def make_file(run: CollectionRun, now: datetime | None = None) -> int:
     if sepa.local_today(now) >= run.debit_date:
         raise Refused(_l("The debit date has come: the bank needs the file before it."))
     sending = []
-    for collection in sepa.collections_of(run):
+    for collection in dues.collections_of(run):
         if (
             collection.status != CollectionStatus.SCHEDULED
             or collection.mandate.kind != MandateKind.OWN
         ):
             continue
-        if sepa.still_owed(collection):
+        if dues.still_owed(collection):
             sending.append(collection)
         else:
-            sepa.cancel(collection, "not owed any more, or the mandate ended")
+            dues.cancel(collection, "not owed any more, or the mandate ended")
     if not sending:
         db.session.flush()
         raise Refused(_l("No collection in this run is left to send to the bank."))

@@ -35,7 +35,7 @@ from ..models import (
     utcnow,
 )
 from ..refusals import Refused
-from . import payments, sepa, stripe_calls
+from . import dues, payments, sepa, stripe_calls
 from .mail import external_url
 
 log = logging.getLogger(__name__)
@@ -170,8 +170,8 @@ def submit_due(today: date | None = None, now: datetime | None = None) -> int:
     ).all()
     submitted = 0
     for collection in due:
-        if not sepa.still_owed(collection):
-            sepa.cancel(collection, "not owed any more, or the mandate ended")
+        if not dues.still_owed(collection):
+            dues.cancel(collection, "not owed any more, or the mandate ended")
             continue
         payment = Payment(
             provider=PaymentProvider.STRIPE,
@@ -311,12 +311,12 @@ def settle_intent(intent, now: datetime | None = None) -> str:
                 collection.amount_cents,
             )
             return payments.MISMATCH
-        sepa.settle_paid(collection, now)
+        dues.settle_paid(collection, now)
         return "payment_intent.succeeded"
     if intent.status in payments.FAILED_INTENT_STATES:
         error = intent.last_payment_error
         reason = (getattr(error, "message", None) or getattr(error, "code", None)) or ""
-        sepa.record_failed(collection, reason, now)
+        dues.record_failed(collection, reason, now)
         return "payment_intent.payment_failed"
     return payments.WAITING
 
@@ -333,7 +333,7 @@ def settle_dispute(dispute, now: datetime | None = None) -> str:
     if collection is None or collection.status != CollectionStatus.PAID:
         return "ignored"
     try:
-        sepa.record_reversal(collection, dispute.reason or "disputed", now)
+        dues.record_reversal(collection, dispute.reason or "disputed", now)
     except Refused as refusal:
         log.error("Dispute %s on collection %s: %s", dispute.id, collection.id, refusal)
         return "refused: " + str(refusal.message)

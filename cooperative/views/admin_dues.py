@@ -11,7 +11,7 @@ from ..forms.fields import show_refusal
 from ..forms.sepa import CollectionResultForm, ConfirmForm, DuesRunForm
 from ..models import Collection, CollectionRun
 from ..refusals import Refused
-from ..services import audit, sepa, sepa_file, sepa_stripe
+from ..services import audit, dues, sepa, sepa_file, sepa_stripe
 from .decorators import admin_required
 
 bp = Blueprint("admin_dues", __name__, url_prefix="/admin/dues")
@@ -21,8 +21,8 @@ def _render_index(form: DuesRunForm, status: int = 200):
     return (
         render_template(
             "sepa/admin_dues.html",
-            runs=sepa.runs(),
-            totals=sepa.run_totals(),
+            runs=dues.runs(),
+            totals=dues.run_totals(),
             form=form,
             confirm_form=ConfirmForm(formdata=None),
             earliest=sepa.earliest_debit_date(),
@@ -48,7 +48,7 @@ def run():
     form = DuesRunForm()
     if form.validate_on_submit():
         try:
-            made = sepa.run_dues(form.debit_date.data, current_user)
+            made = dues.run_dues(form.debit_date.data, current_user)
         except Refused as refusal:
             db.session.rollback()
             show_refusal(form, refusal, default="debit_date")
@@ -89,14 +89,14 @@ def _run(run_id: int) -> CollectionRun:
 
 
 def _render_run(found: CollectionRun, status: int = 200, forms: dict | None = None):
-    collections = sepa.collections_of(found)
+    collections = dues.collections_of(found)
     forms = forms or {}
     return (
         render_template(
             "sepa/admin_run.html",
             run=found,
             collections=collections,
-            totals=sepa.run_totals().get(found.id, {}),
+            totals=dues.run_totals().get(found.id, {}),
             result_forms={
                 c.id: forms.get(c.id) or CollectionResultForm(formdata=None, prefix=f"c{c.id}")
                 for c in collections
@@ -164,7 +164,7 @@ def all_paid(run_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        paid = sepa.record_all_paid(found)
+        paid = dues.record_all_paid(found)
     except Refused as refusal:
         db.session.rollback()
         flash(str(refusal.message), "error")
@@ -197,7 +197,7 @@ def result(collection_id: int):
     if form.validate_on_submit():
         before = audit.snapshot(collection, "status", "reason", "amount_cents", "end_to_end_id")
         try:
-            sepa.record_result(collection, form.result.data, form.reason.data)
+            dues.record_result(collection, form.result.data, form.reason.data)
         except Refused as refusal:
             db.session.rollback()
             show_refusal(form, refusal, default="result")

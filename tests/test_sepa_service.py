@@ -393,3 +393,19 @@ def test_two_runs_at_once_make_one_collection_per_member(app, creditor):
     assert isinstance(sorted(outcomes, key=str)[1], Refused)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Collection)) == 3
+
+
+def test_a_member_told_of_the_debit_gets_no_pay_here_reminder_until_the_mandate_ends(
+    app, creditor
+):
+    with app.app_context():
+        now = utcnow()
+        membership = due_member("ada@example.org", debit_day(now))
+        dues.run_dues(debit_day(now), now=now)
+        db.session.commit()
+        reminder_time = membership.ends_at - timedelta(days=13)
+        assert memberships.send_reminders_and_lapse(reminder_time) == (0, 0)
+        sepa.end_mandate(sepa.active_mandate(membership))
+        db.session.commit()
+        assert memberships.send_reminders_and_lapse(reminder_time) == (1, 0)
+        assert subjects("ada@example.org")[-1] == "Your membership ends soon"

@@ -152,6 +152,8 @@ def _make_run(debit_date: date, owing, admin: User | None, now: datetime) -> Col
             prenotified_at=now,
         )
         db.session.add(collection)
+        # The pre-notification is this year's reminder: no "pay here" e-mail beside it.
+        membership.renewal_reminded_at = now
     db.session.flush()
     return run
 
@@ -292,7 +294,8 @@ def record_reversal(collection: Collection, reason: str, now: datetime | None = 
         payments.count_refund(payment, payment.amount_cents - payment.refunded_cents)
     # Back to before the renewal: the year's end it paid for, owed again.
     membership.ends_at = collection.period_ends_at
-    membership.renewal_reminded_at = None
+    # The friendly message below is the member's reminder (no second one with it).
+    membership.renewal_reminded_at = now
     if (
         membership.status == MembershipStatus.ACTIVE
         and collection.period_ends_at + memberships.grace_period() <= now

@@ -189,6 +189,8 @@ def end_mandate(mandate: SepaMandate, now: datetime | None = None) -> None:
     ):
         collection.status = CollectionStatus.CANCELLED
         collection.reason = "mandate ended"
+        # Not debited after all: the usual renewal reminder (with a payment link) comes.
+        collection.membership.renewal_reminded_at = None
     db.session.flush()
 
 

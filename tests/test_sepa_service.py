@@ -395,9 +395,7 @@ def test_two_runs_at_once_make_one_collection_per_member(app, creditor):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Collection)) == 3
 
 
-def test_a_member_told_of_the_debit_gets_no_pay_here_reminder_until_the_mandate_ends(
-    app, creditor
-):
+def test_a_member_told_of_the_debit_gets_no_pay_here_reminder_until_the_mandate_ends(app, creditor):
     with app.app_context():
         now = utcnow()
         membership = due_member("ada@example.org", debit_day(now))

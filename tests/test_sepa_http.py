@@ -13,6 +13,7 @@ from cooperative.models import (
     CollectionRun,
     CollectionStatus,
     MandateStatus,
+    Membership,
     SepaMandate,
     utcnow,
 )
@@ -319,3 +320,22 @@ def test_the_members_data_export_holds_their_mandate(app, creditor):
     [mandate] = data["direct_debit"]["mandates"]
     assert (mandate["iban"], mandate["status"]) == (MEMBER_IBAN, "active")
     assert data["direct_debit"]["collections"] == []
+
+
+def test_the_account_page_says_when_the_dues_are_debited_instead_of_asking_to_pay(app, creditor):
+    with app.app_context():
+        membership = due_member("ada@example.org", sepa.local_today())  # due now
+        membership_id = membership.id
+    client = login(app, "ada@example.org")
+    assert "To pay: €25.00." in client.get("/account/?lang=en").get_data(as_text=True)
+    with app.app_context():
+        dues.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
+        db.session.commit()
+    page = client.get("/account/?lang=en").get_data(as_text=True)
+    assert "Your dues of €25.00 will be debited on" in page
+    assert "To pay:" not in page
+    with app.app_context():
+        sepa.end_mandate(sepa.active_mandate(db.session.get(Membership, membership_id)))
+        db.session.commit()
+    page = client.get("/account/?lang=en").get_data(as_text=True)
+    assert "will be debited" not in page and "To pay: €25.00." in page

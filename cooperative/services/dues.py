@@ -171,6 +171,22 @@ def _mandates_never_debited(mandate_ids: list[int]) -> set[int]:
     return set(mandate_ids) - used
 
 
+def pending_debit(membership: Membership | None) -> Collection | None:
+    """The membership's collection announced or sent and not yet settled, if any: its
+    dues are on their way, so the member is not asked to pay them another way."""
+    if membership is None:
+        return None
+    return db.session.scalar(
+        sa.select(Collection)
+        .where(
+            Collection.membership_id == membership.id,
+            Collection.status.in_((CollectionStatus.SCHEDULED, CollectionStatus.SUBMITTED)),
+            Collection.period_ends_at == membership.ends_at,
+        )
+        .limit(1)
+    )
+
+
 def still_owed(collection: Collection) -> bool:
     """Whether a scheduled collection may still go out: its mandate is in force and the
     member still owes the year it renews (they did not pay another way meanwhile)."""

@@ -11,10 +11,16 @@ from ..forms.fields import checkout_session_id, show_refusal
 from ..forms.sepa import ConfirmForm, MandateForm
 from ..models import Collection, MandateKind
 from ..refusals import Refused
+from ..services import dues, payments, sepa, sepa_stripe
 from ..services import membership as memberships
-from ..services import payments, sepa, sepa_stripe
 
 bp = Blueprint("mandate", __name__, url_prefix="/account/mandate")
+
+
+@bp.app_context_processor
+def _pending_debit() -> dict:
+    """`pending_debit(membership)` for the account page: dues on their way by debit."""
+    return {"pending_debit": dues.pending_debit}
 
 
 @bp.get("")

@@ -56,7 +56,7 @@ REVERSAL_PERIOD = timedelta(weeks=8)
 RUN_LOCK_KEY = 0x44554553
 
 
-def owing_on(debit_date: date, now: datetime | None = None) -> list[tuple[Membership, SepaMandate]]:
+def owing_on(debit_date: date) -> list[tuple[Membership, SepaMandate]]:
     """Active members with a mandate in force whose yearly dues are due by `debit_date` and
     not collected for that year yet, with their mandate (a fixed number of queries)."""
     moment = start_of(debit_date)
@@ -106,7 +106,7 @@ def run_dues(debit_date: date, admin: User | None = None, now: datetime | None =
             "debit_date",
         )
     _one_run_at_a_time()
-    owing = owing_on(debit_date, now)
+    owing = owing_on(debit_date)
     if not owing:
         raise Refused(_l("No member with a mandate owes dues by that date."), "debit_date")
     try:

@@ -69,6 +69,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         admin_collectives,
         admin_dues,  # issue 15
         admin_register,
+        admin_shares,
         api,
         attendance,
         auth,
@@ -80,6 +81,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         payments,
         public,
         registrations,
+        shares,
         two_factor,
     )
 
@@ -103,6 +105,8 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         two_factor.bp,
         mandate.bp,  # issue 15: /account/mandate
         admin_dues.bp,  # issue 15: /admin/dues
+        shares.bp,
+        admin_shares.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -5,7 +5,7 @@ variables win over it.
 """
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -21,6 +21,27 @@ def _flag(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+ADMISSION_ORDERS = ("pay-then-approve", "approve-then-pay")
+
+
+def admission_order() -> str:
+    """MEMBERSHIP_ADMISSION_ORDER, checked: one of ADMISSION_ORDERS."""
+    value = os.environ.get("MEMBERSHIP_ADMISSION_ORDER", ADMISSION_ORDERS[0]).strip()
+    if value not in ADMISSION_ORDERS:
+        raise RuntimeError(f"MEMBERSHIP_ADMISSION_ORDER must be one of {ADMISSION_ORDERS}")
+    return value
+
+
+def financial_year_end() -> str:
+    """FINANCIAL_YEAR_END as MM-DD (default 12-31), checked to be a day of the year."""
+    value = os.environ.get("FINANCIAL_YEAR_END", "12-31").strip()
+    try:
+        date.fromisoformat(f"2023-{value}")
+    except ValueError as error:
+        raise RuntimeError(f"FINANCIAL_YEAR_END is not a day like 12-31: {value}") from error
+    return value
 
 
 def _database_url(instance_path: str) -> str:
@@ -146,8 +167,16 @@ def from_environment(instance_path: str) -> dict:
         # the financial year (month-day); entries are kept this many years after leaving.
         "MEMBERSHIP_NOTICE_WEEKS": int(os.environ.get("MEMBERSHIP_NOTICE_WEEKS", "4")),
         "MEMBERSHIP_LEAVE_AT_YEAR_END": _flag("MEMBERSHIP_LEAVE_AT_YEAR_END", True),
-        "FINANCIAL_YEAR_END": os.environ.get("FINANCIAL_YEAR_END", "12-31"),
+        # Also when a leaving member's shares are repaid (after the end of that year).
+        "FINANCIAL_YEAR_END": financial_year_end(),
         "REGISTER_KEEP_YEARS": int(os.environ.get("REGISTER_KEEP_YEARS", "10")),
+        # Joining: "pay-then-approve" (the board decides on paid applications) or
+        # "approve-then-pay" (the board decides first, then the member pays), as the
+        # statutes say. A member is admitted once both happened.
+        "MEMBERSHIP_ADMISSION_ORDER": admission_order(),
+        # How long after an online payment its shares are refunded through Stripe when
+        # repaid; later, or paid otherwise, the admin repays by bank transfer.
+        "SHARE_REFUND_WINDOW_DAYS": int(os.environ.get("SHARE_REFUND_WINDOW_DAYS", "180")),
         # Guests' names and addresses are removed this many days after their event.
         "GUEST_DATA_DAYS": int(os.environ.get("GUEST_DATA_DAYS", "90")),
         # What a former member filled in is removed this long after they left (two years).

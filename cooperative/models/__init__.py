@@ -50,6 +50,17 @@ from .sepa import (  # issue 15: dues by SEPA direct debit
     MandateStatus,
     SepaMandate,
 )
+from .shares import (
+    PurchaseStatus,
+    Share,
+    ShareClass,
+    ShareEvent,
+    ShareEventKind,
+    ShareHolders,
+    SharePurchase,
+    ShareTransfer,
+    TransferStatus,
+)
 from .types import utcnow
 
 __all__ = [
@@ -88,6 +99,15 @@ __all__ = [
     "Registration",
     "RegistrationStatus",
     "SepaMandate",
+    "PurchaseStatus",
+    "Share",
+    "ShareClass",
+    "ShareEvent",
+    "ShareEventKind",
+    "ShareHolders",
+    "SharePurchase",
+    "ShareTransfer",
+    "TransferStatus",
     "StripeCall",
     "StripeCallKind",
     "StripeCallStatus",

@@ -28,7 +28,8 @@ class PaymentStatus(enum.StrEnum):
 
 
 class Payment(db.Model):
-    """Money for one thing: a registration or a membership. Amounts in euro cents."""
+    """Money for one thing: a registration, a membership or a purchase of shares.
+    Amounts in euro cents."""
 
     __tablename__ = "payments"
     __table_args__ = {"info": NOT_ON_PUBLIC_PAGES}
@@ -39,6 +40,10 @@ class Payment(db.Model):
     )
     membership_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("memberships.id", ondelete="SET NULL"), index=True
+    )
+    # Shares bought after joining (issue 15); the join payment is the membership's.
+    share_purchase_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("share_purchases.id", ondelete="SET NULL"), index=True
     )
     provider: so.Mapped[PaymentProvider] = so.mapped_column(StrEnumType(PaymentProvider))
     status: so.Mapped[PaymentStatus] = so.mapped_column(
@@ -61,6 +66,7 @@ class Payment(db.Model):
 
     registration: so.Mapped["Registration | None"] = so.relationship()  # noqa: F821
     membership: so.Mapped["Membership | None"] = so.relationship()  # noqa: F821
+    share_purchase: so.Mapped["SharePurchase | None"] = so.relationship()  # noqa: F821
 
 
 class StripeEvent(db.Model):

@@ -1,4 +1,5 @@
-"""Demo data for development: domains, fictional collectives, plans, accounts and events.
+"""Demo data for development: domains, fictional collectives, plans, share classes,
+accounts and events.
 
 Every collective, person and address here is made up. Events are dated relative to
 today so the demo is always current. Running it twice adds nothing.
@@ -20,6 +21,7 @@ from ..models import (
     MembershipPlan,
     PaymentMode,
     PlanPeriod,
+    ShareClass,
     User,
     utcnow,
 )
@@ -172,6 +174,26 @@ COLLECTIVES = [
     ),
 ]
 
+# Issue 15: one member share is part of joining; extra shares at most 20 a member.
+SHARE_CLASSES = [
+    {
+        "slug": "ledenaandeel",
+        "name_nl": "Ledenaandeel",
+        "name_en": "Member share",
+        "amount_cents": 2500,
+        "required": True,
+        "max_per_member": 1,
+    },
+    {
+        "slug": "extra-aandeel",
+        "name_nl": "Extra aandeel",
+        "name_en": "Extra share",
+        "amount_cents": 10000,
+        "required": False,
+        "max_per_member": 20,
+    },
+]
+
 PLANS = [
     (
         "lid",
@@ -317,7 +339,14 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
     Demo data from an older version gets what it lacks too: a demo account its missing
     collectives, a demo event without a host its host. Nothing else is changed."""
     today = today or utcnow().astimezone(local_zone()).date()
-    added = {"domains": 0, "collectives": 0, "plans": 0, "users": 0, "events": 0}
+    added = {
+        "domains": 0,
+        "collectives": 0,
+        "plans": 0,
+        "share classes": 0,
+        "users": 0,
+        "events": 0,
+    }
 
     domains = {d.slug: d for d in db.session.scalars(sa.select(Domain))}
     for position, (slug, name_nl, name_en) in enumerate(DOMAINS):
@@ -363,6 +392,12 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
                 )
             )
             added["plans"] += 1
+
+    class_slugs = set(db.session.scalars(sa.select(ShareClass.slug)))
+    for position, spec in enumerate(SHARE_CLASSES):
+        if spec["slug"] not in class_slugs:
+            db.session.add(ShareClass(position=position, **spec))
+            added["share classes"] += 1
 
     demo_emails = [account[0] for account in DEMO_ACCOUNTS]
     users = {

@@ -42,7 +42,7 @@ from ..models import (
 )
 from ..money import format_euros
 from ..refusals import Refused
-from . import checkout, payments, register, stripe_calls
+from . import checkout, payments, register, shares, stripe_calls
 from .mail import external_url, queue_mail
 
 YEAR = timedelta(days=365)
@@ -131,7 +131,12 @@ def join(
     membership.decision_note = ""
     membership.renewal_reminded_at = None
     register.enter(membership, user, address, email_notices, now)  # issue 15
-    if plan.fee_cents > 0:
+    # Issue 15: the required share is paid with the fee; the board may decide first.
+    if plan.needs_approval and approve_first():
+        membership.status = MembershipStatus.PENDING_APPROVAL
+        db.session.flush()
+        _mail(membership, "membership_received")
+    elif join_cents(membership) > 0:
         membership.status = MembershipStatus.PENDING_PAYMENT
         db.session.flush()
     elif plan.needs_approval:
@@ -145,11 +150,22 @@ def join(
     return membership
 
 
+def approve_first() -> bool:
+    """Whether the board decides before the member pays (MEMBERSHIP_ADMISSION_ORDER)."""
+    return current_app.config["MEMBERSHIP_ADMISSION_ORDER"] == "approve-then-pay"
+
+
+def join_cents(membership: Membership) -> int:
+    """What joining costs: the plan's fee and the required shares not held yet."""
+    return membership.plan.fee_cents + shares.join_shares_cents(membership)
+
+
 def amount_due(membership: Membership) -> int:
-    """What the member owes now: the plan's fee while a payment is awaited, or when a
-    yearly membership is up for renewal (within the reminder time or in its grace)."""
+    """What the member owes now: the plan's fee and the required shares while the first
+    payment is awaited, or the fee when a yearly membership is up for renewal (within
+    the reminder time or in its grace)."""
     if membership.status == MembershipStatus.PENDING_PAYMENT:
-        return membership.plan.fee_cents
+        return join_cents(membership)
     if renewal_due(membership):
         return membership.plan.fee_cents
     return 0
@@ -224,7 +240,7 @@ def start_payment(membership: Membership, now: datetime | None = None) -> checko
     return checkout.prepare(
         _payments(membership, PaymentStatus.OPEN, PaymentProvider.STRIPE),
         amount,
-        [checkout.LineItem(name, amount)],
+        _line_items(membership, name, amount),
         description=name,
         customer_email=user.email,
         locale=user.locale,
@@ -234,6 +250,20 @@ def start_payment(membership: Membership, now: datetime | None = None) -> checko
         now=now,
         membership=membership,
     )
+
+
+def _line_items(membership: Membership, name: str, amount: int) -> list[checkout.LineItem]:
+    """The Checkout page's lines: the fee, and each required share when joining."""
+    if membership.status != MembershipStatus.PENDING_PAYMENT:
+        return [checkout.LineItem(name, amount)]
+    locale = membership.user.locale
+    lines = [
+        checkout.LineItem(share_class.name(locale), share_class.amount_cents)
+        for share_class in shares.join_shares_due(membership)
+    ]
+    if membership.plan.fee_cents:
+        lines.insert(0, checkout.LineItem(name, membership.plan.fee_cents))
+    return lines
 
 
 def _payments(
@@ -278,7 +308,8 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
     payment.paid_at = now
     status = membership.status
     if status == MembershipStatus.PENDING_PAYMENT:
-        if membership.plan.needs_approval:
+        shares.issue_join_shares(membership, payment, now)
+        if membership.plan.needs_approval and membership.decided_by_id is None:
             membership.status = MembershipStatus.PENDING_APPROVAL
             db.session.flush()
             _mail(membership, "membership_received")
@@ -380,6 +411,12 @@ def approve(membership: Membership, admin: User, note: str = "", now=None) -> No
     _check_decision(membership, admin)
     membership.decided_by_id = admin.id
     membership.decision_note = note.strip()
+    if approve_first() and join_cents(membership) > 0:
+        # Approved before paying (MEMBERSHIP_ADMISSION_ORDER): admitted once paid.
+        membership.status = MembershipStatus.PENDING_PAYMENT
+        db.session.flush()
+        _mail(membership, "membership_approved")
+        return
     activate(membership, now)
 
 
@@ -422,6 +459,7 @@ def reject(membership: Membership, admin: User, reason: str) -> None:
     for payment in _payments(membership, PaymentStatus.OPEN):
         stripe_calls.expire_checkout(payment)
         payment.status = PaymentStatus.EXPIRED
+    shares.application_refused(membership)
     db.session.flush()
     _mail(membership, "membership_rejected")
 
@@ -486,6 +524,7 @@ SUBJECTS = {
     "membership_renewed": lambda: _l("Your membership is renewed"),
     "membership_lapsed": lambda: _l("Your membership has ended"),
     "membership_transfer": lambda: _l("How to pay your membership fee"),
+    "membership_approved": lambda: _l("Your application is approved: please pay"),
 }
 
 

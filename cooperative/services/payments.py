@@ -283,7 +283,7 @@ def _refund_mismatch(payment: Payment, session) -> None:
 def _settle(payment: Payment, paid: bool) -> None:
     """Let what was paid for act on the outcome (it locks, checks and records it once)."""
     # Imported here: registrations use payments, and payments report back to them.
-    from . import membership, registration
+    from . import membership, registration, shares
 
     if payment.membership_id is not None:
         if paid:
@@ -295,3 +295,8 @@ def _settle(payment: Payment, paid: bool) -> None:
             registration.payment_succeeded(payment)
         else:
             registration.payment_failed(payment)
+    if payment.share_purchase_id is not None:
+        if paid:
+            shares.payment_succeeded(payment)
+        else:
+            shares.payment_failed(payment)

@@ -14,7 +14,7 @@ from ..i18n import current_locale
 from ..models import Event, MembershipPlan
 from ..page_cache import cached_page
 from ..refusals import Refused
-from ..services import collectives, payments, profiles, register, retention
+from ..services import collectives, payments, profiles, register, retention, shares
 from ..services import membership as memberships
 from ..services.collectives import all_domains
 from .checkout import go_to_checkout
@@ -50,7 +50,7 @@ def join():
         .where(MembershipPlan.is_active)
         .order_by(MembershipPlan.position, MembershipPlan.id)
     ).all()
-    return render_template("public/join.html", plans=plans)
+    return render_template("public/join.html", plans=plans, join_shares=shares.required_classes())
 
 
 @bp.get("/join/privacy")
@@ -84,6 +84,9 @@ def join_plan(slug: str):
         flash(_("You are already a member, or your application is open."), "info")
         return redirect(url_for("account.index"), code=303)
     online = payments.online_payments_enabled()
+    # Issue 15: the required share(s) beside the plan, paid with the fee.
+    join_shares = shares.required_classes()
+    total = plan.fee_cents + sum(share_class.amount_cents for share_class in join_shares)
     form = JoinForm()
     form.set_domains(all_domains(), current_locale())
     form.set_countries()  # issue 15: the address for the member register
@@ -102,12 +105,19 @@ def join_plan(slug: str):
     if form.validate_on_submit():
         pay_by = form.pay_by.data if online else PAY_BANK
         address = _register_address(form)
-        if plan.fee_cents and pay_by not in (PAY_ONLINE, PAY_BANK):
+        if total and pay_by not in (PAY_ONLINE, PAY_BANK):
             form.pay_by.errors.append(_("Please choose how you would like to pay."))
         elif address is not None:
             return _join(plan, form, pay_by, address)
     status = 422 if form.is_submitted() else 200
-    return render_template("public/join_plan.html", plan=plan, form=form, online=online), status
+    return render_template(
+        "public/join_plan.html",
+        plan=plan,
+        form=form,
+        online=online,
+        join_shares=join_shares,
+        total=total,
+    ), status
 
 
 def _register_address(form: JoinForm) -> register.Address | None:
@@ -138,10 +148,11 @@ def _join(plan: MembershipPlan, form: JoinForm, pay_by: str, address: register.A
         )
     except Refused as refusal:
         return roll_back_to(url_for("account.index"), refusal.message)
-    if plan.fee_cents and pay_by == PAY_BANK:
+    owed = memberships.amount_due(membership)
+    if owed and pay_by == PAY_BANK:
         memberships.ask_for_transfer(membership)
     db.session.commit()
-    if plan.fee_cents and pay_by == PAY_ONLINE:
+    if owed and pay_by == PAY_ONLINE:
         try:
             url = go_to_checkout(lambda: memberships.start_payment(membership))
         except payments.PaymentUnavailable:

@@ -1,0 +1,508 @@
+"""The share register: buying shares, numbering them, payment, transfer and repayment.
+
+A member buys shares of a class; the price is the class's at that moment. When the class
+asks for it the board approves the purchase first. Shares are issued (numbered) when the
+purchase is approved, or at once, and are paid online (Stripe Checkout) or by bank
+transfer, which an admin records. The required share of joining is issued and paid with
+the join payment (`issue_join_shares`, called by `services.membership`).
+
+Share numbers are sequential and never given twice: a number is the highest one so far
+plus one, taken under a lock every number-giver waits for (PostgreSQL: a transaction-level
+advisory lock; SQLite: the database's write lock), and shares are never deleted, so a
+number once given stays taken. The unique constraint on the column is the last guard.
+The same lock serialises a member's purchases, so two at once never pass the class's
+maximum together.
+
+A leaving member's shares are marked for repayment on the last day of the financial year
+(FINANCIAL_YEAR_END); the admin records the repayment by bank transfer, or as a Stripe
+refund when the share was paid online within SHARE_REFUND_WINDOW_DAYS. Every change is a
+line in the share's history. Services flush; the caller commits.
+"""
+
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..i18n import local_zone
+from ..models import (
+    Membership,
+    MembershipStatus,
+    Payment,
+    PaymentProvider,
+    PaymentStatus,
+    PurchaseStatus,
+    Share,
+    ShareClass,
+    ShareEvent,
+    ShareEventKind,
+    ShareHolders,
+    SharePurchase,
+    ShareTransfer,
+    TransferStatus,
+    User,
+    utcnow,
+)
+from ..money import format_euros
+from ..refusals import Refused
+from . import payments, stripe_calls
+from .mail import external_url
+
+# Any fixed number: the key of the advisory lock that share numbers are given under.
+NUMBER_LOCK_KEY = 0x53484152
+# The most shares one purchase may ask for, whatever the class allows.
+MAX_QUANTITY = 1000
+
+
+def open_classes(holders: ShareHolders | None = ShareHolders.PERSONS) -> list[ShareClass]:
+    """The classes open for purchases (for `holders`, or all), in the admin's order."""
+    query = sa.select(ShareClass).where(ShareClass.is_open)
+    if holders is not None:
+        query = query.where(ShareClass.holders == holders)
+    return list(db.session.scalars(query.order_by(ShareClass.position, ShareClass.id)))
+
+
+def required_classes() -> list[ShareClass]:
+    """The open classes of which a person who joins takes one share."""
+    with db.session.no_autoflush:
+        return [share_class for share_class in open_classes() if share_class.required]
+
+
+def _held(membership: Membership) -> sa.ColumnElement[bool]:
+    return sa.and_(Share.membership_id == membership.id, Share.repaid_at.is_(None))
+
+
+def join_shares_due(membership: Membership) -> list[ShareClass]:
+    """The required classes of which `membership` holds no share yet (none for a
+    membership whose required shares were issued already)."""
+    required = required_classes()
+    if not required or membership.id is None:
+        return required
+    held = set(
+        db.session.scalars(
+            sa.select(Share.share_class_id).where(
+                _held(membership), Share.share_class_id.in_([c.id for c in required])
+            )
+        )
+    )
+    return [share_class for share_class in required if share_class.id not in held]
+
+
+def join_shares_cents(membership: Membership) -> int:
+    """What the required shares of joining cost `membership` now (0 when held already)."""
+    return sum(share_class.amount_cents for share_class in join_shares_due(membership))
+
+
+def shares_of(membership: Membership) -> list[Share]:
+    """Every share `membership` holds or held, by number, with its class and history."""
+    return list(
+        db.session.scalars(
+            sa.select(Share)
+            .where(Share.membership_id == membership.id)
+            .options(
+                sa.orm.joinedload(Share.share_class),
+                sa.orm.selectinload(Share.history),
+            )
+            .order_by(Share.number)
+        )
+    )
+
+
+def purchases_of(membership: Membership) -> list[SharePurchase]:
+    """The member's purchases, newest first, with their class and shares."""
+    return list(
+        db.session.scalars(
+            sa.select(SharePurchase)
+            .where(SharePurchase.membership_id == membership.id)
+            .options(
+                sa.orm.joinedload(SharePurchase.share_class),
+                sa.orm.selectinload(SharePurchase.shares),
+            )
+            .order_by(SharePurchase.id.desc())
+        )
+    )
+
+
+def count_held(membership: Membership, share_class: ShareClass) -> int:
+    """Shares of `share_class` the member holds (not repaid) or has asked for and awaits
+    the board's decision on: what the class's maximum counts."""
+    held = db.session.scalar(
+        sa.select(sa.func.count(Share.id)).where(
+            _held(membership), Share.share_class_id == share_class.id
+        )
+    )
+    waiting = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(SharePurchase.quantity), 0)).where(
+            SharePurchase.membership_id == membership.id,
+            SharePurchase.share_class_id == share_class.id,
+            SharePurchase.status == PurchaseStatus.PENDING_APPROVAL,
+        )
+    )
+    return held + waiting
+
+
+def check_maximum(membership: Membership, share_class: ShareClass, adding: int) -> None:
+    if share_class.max_per_member is None:
+        return
+    room = share_class.max_per_member - count_held(membership, share_class)
+    if adding > room:
+        raise Refused(
+            _l(
+                "A member may hold at most %(max)d shares of this class; "
+                "%(room)d more are possible.",
+                max=share_class.max_per_member,
+                room=max(room, 0),
+            ),
+            "quantity",
+        )
+
+
+def lock_register(membership: Membership) -> None:
+    """Hold the lock every number-giver and every purchase waits for, until the commit."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # A write first: it takes the database's write lock before anything is counted.
+        db.session.execute(
+            sa.update(Membership).where(Membership.id == membership.id).values(id=Membership.id),
+            execution_options={"synchronize_session": False},
+        )
+    else:
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(NUMBER_LOCK_KEY)))
+
+
+def _next_number() -> int:
+    """The next share number (call under `lock_register`)."""
+    highest = db.session.scalar(sa.select(sa.func.max(Share.number)))
+    return (highest or 0) + 1
+
+
+def record_history(
+    share: Share, kind: ShareEventKind, by: User | None, now: datetime, **kw
+) -> None:
+    db.session.add(
+        ShareEvent(share=share, kind=kind, at=now, recorded_by_id=by.id if by else None, **kw)
+    )
+
+
+def buy(
+    membership: Membership,
+    share_class: ShareClass,
+    quantity: int,
+    by: User | None = None,
+    now: datetime | None = None,
+) -> SharePurchase:
+    """A member asks for `quantity` shares of `share_class` at its price now.
+
+    Without approval the shares are issued at once (unpaid); with approval the purchase
+    waits for the board. Refuses a quantity below 1 or above MAX_QUANTITY, a closed
+    class, a class for legal persons, a membership that is not active, and more shares
+    than the class's maximum per member (counting those held and those asked for).
+    """
+    now = now or utcnow()
+    if quantity < 1 or quantity > MAX_QUANTITY:
+        raise Refused(_l("Please choose at least one share."), "quantity")
+    if not share_class.is_open:
+        raise Refused(_l("This class of shares is closed for purchases."), "share_class")
+    if share_class.holders != ShareHolders.PERSONS:
+        raise Refused(_l("This class is for legal persons: please ask the board."), "share_class")
+    if membership.status != MembershipStatus.ACTIVE:
+        raise Refused(_l("Only members can buy more shares."))
+    lock_register(membership)
+    check_maximum(membership, share_class, quantity)
+    purchase = SharePurchase(
+        membership=membership,
+        share_class=share_class,
+        quantity=quantity,
+        unit_amount_cents=share_class.amount_cents,
+        requested_at=now,
+        status=PurchaseStatus.PENDING_APPROVAL,
+    )
+    db.session.add(purchase)
+    db.session.flush()
+    if not share_class.needs_approval:
+        _issue(purchase, by, now)
+    return purchase
+
+
+def _issue(purchase: SharePurchase, by: User | None, now: datetime) -> list[Share]:
+    """Number and issue the purchase's shares (under the register's lock)."""
+    lock_register(purchase.membership)
+    first = _next_number()
+    issued = []
+    for offset in range(purchase.quantity):
+        share = Share(
+            number=first + offset,
+            share_class_id=purchase.share_class_id,
+            membership_id=purchase.membership_id,
+            purchase=purchase,
+            amount_cents=purchase.unit_amount_cents,
+            issued_at=now,
+        )
+        db.session.add(share)
+        record_history(
+            share, ShareEventKind.ISSUED, by, now, to_membership_id=purchase.membership_id
+        )
+        issued.append(share)
+    purchase.status = PurchaseStatus.ISSUED
+    db.session.flush()
+    return issued
+
+
+def check_decider(membership_ids: list[int], admin: User) -> None:
+    owners = db.session.scalars(
+        sa.select(Membership.user_id).where(Membership.id.in_(membership_ids))
+    )
+    if admin.id in set(owners):
+        raise Refused(_l("Nobody decides on their own shares."))
+
+
+def approve_purchase(purchase: SharePurchase, admin: User, now: datetime | None = None) -> None:
+    """The board approves a purchase waiting for it: its shares are issued.
+
+    Refuses one not waiting, one of the admin's own membership, and one the class's
+    maximum no longer allows (counting it as well)."""
+    now = now or utcnow()
+    if purchase.status != PurchaseStatus.PENDING_APPROVAL:
+        raise Refused(_l("This purchase is not waiting for approval."))
+    check_decider([purchase.membership_id], admin)
+    lock_register(purchase.membership)
+    check_maximum(purchase.membership, purchase.share_class, 0)
+    purchase.decided_at = now
+    purchase.decided_by_id = admin.id
+    _issue(purchase, admin, now)
+
+
+def refuse_purchase(purchase: SharePurchase, admin: User, reason: str) -> None:
+    """The board turns down a purchase waiting for approval, with a reason.
+
+    Refuses without a reason, one not waiting, and one of the admin's own membership."""
+    if not reason.strip():
+        raise Refused(_l("Please give a reason: the member will read it."), "reason")
+    if purchase.status != PurchaseStatus.PENDING_APPROVAL:
+        raise Refused(_l("This purchase is not waiting for approval."))
+    check_decider([purchase.membership_id], admin)
+    purchase.status = PurchaseStatus.REFUSED
+    purchase.decided_at = utcnow()
+    purchase.decided_by_id = admin.id
+    purchase.decision_note = reason.strip()
+    db.session.flush()
+
+
+def unpaid_shares(purchase: SharePurchase) -> list[Share]:
+    return [s for s in purchase.shares if s.paid_at is None and s.repaid_at is None]
+
+
+def amount_owed(purchase: SharePurchase) -> int:
+    """What is still to pay for the purchase's issued shares."""
+    return sum(share.amount_cents for share in unpaid_shares(purchase))
+
+
+def _mark_paid(shares: list[Share], payment: Payment, by: User | None, now: datetime) -> None:
+    for share in shares:
+        share.paid_at = now
+        share.payment = payment
+        record_history(share, ShareEventKind.PAID, by, now, note=payment.provider.value)
+
+
+def start_payment(purchase: SharePurchase, now: datetime | None = None) -> str:
+    """The address of a Stripe Checkout page for what the purchase still owes.
+
+    Refuses when nothing is owed; raises payments.PaymentUnavailable when Stripe does
+    not answer (nothing is charged then)."""
+    now = now or utcnow()
+    owed = unpaid_shares(purchase)
+    amount = sum(share.amount_cents for share in owed)
+    if amount <= 0:
+        raise Refused(_l("There is nothing to pay for these shares."))
+    for payment in _payments(purchase, PaymentStatus.OPEN):
+        url = payments.checkout_url(payment)
+        if url and payment.amount_cents == amount:
+            return url
+        payment.status = PaymentStatus.EXPIRED
+    user = purchase.membership.user
+    with force_locale(user.locale):
+        name = str(_l("Share: %(name)s", name=purchase.share_class.name(user.locale)))
+    payment = payments.new_payment(amount, name, share_purchase=purchase)
+    shares_url = external_url("shares.index")
+    return payments.start_checkout(
+        payment,
+        [payments.LineItem(name, purchase.unit_amount_cents, len(owed))],
+        customer_email=user.email,
+        locale=user.locale,
+        success_url=shares_url + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=shares_url + "?checkout=cancelled",
+        pay_before=now + timedelta(hours=23),
+    )
+
+
+def _payments(purchase: SharePurchase, status: PaymentStatus) -> list[Payment]:
+    return list(
+        db.session.scalars(
+            sa.select(Payment)
+            .where(Payment.share_purchase_id == purchase.id, Payment.status == status)
+            .order_by(Payment.id)
+        )
+    )
+
+
+def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
+    """An online payment for a purchase arrived: its shares are paid, once. Money that
+    pays for nothing any more (the shares were paid by bank meanwhile) goes back."""
+    now = now or utcnow()
+    purchase = payment.share_purchase
+    lock_register(purchase.membership)
+    db.session.refresh(payment)
+    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.EXPIRED):
+        return
+    payment.status = PaymentStatus.PAID
+    payment.paid_at = now
+    db.session.refresh(purchase)
+    owed = unpaid_shares(purchase)
+    if sum(share.amount_cents for share in owed) == payment.amount_cents:
+        _mark_paid(owed, payment, None, now)
+    else:
+        stripe_calls.refund(payment, payment.amount_cents)
+    for other in _payments(purchase, PaymentStatus.OPEN):
+        stripe_calls.expire_checkout(other)
+        other.status = PaymentStatus.EXPIRED
+    db.session.flush()
+
+
+def payment_failed(payment: Payment) -> None:
+    """A Checkout page closed unpaid: the shares wait; the member can pay again."""
+    if payment.status == PaymentStatus.OPEN:
+        payment.status = PaymentStatus.EXPIRED
+
+
+def record_payment(
+    purchase: SharePurchase, amount_cents: int, admin: User, now: datetime | None = None
+) -> Payment:
+    """An admin saw the money for a purchase arrive by bank transfer: its shares are paid.
+
+    Refuses when nothing is owed or the amount is not what is owed."""
+    now = now or utcnow()
+    lock_register(purchase.membership)
+    db.session.refresh(purchase)
+    owed = amount_owed(purchase)
+    if owed <= 0:
+        raise Refused(_l("Nothing is owed for these shares."), "amount")
+    if amount_cents != owed:
+        raise Refused(_l("The amount owed is %(amount)s.", amount=format_euros(owed)), "amount")
+    payment = Payment(
+        provider=PaymentProvider.BANK_TRANSFER,
+        status=PaymentStatus.PAID,
+        amount_cents=amount_cents,
+        currency="EUR",
+        description=f"Bank transfer: shares {purchase.share_class.slug}",
+        share_purchase=purchase,
+        recorded_by_id=admin.id,
+        paid_at=now,
+    )
+    db.session.add(payment)
+    _mark_paid(unpaid_shares(purchase), payment, admin, now)
+    for other in _payments(purchase, PaymentStatus.OPEN):
+        stripe_calls.expire_checkout(other)
+        other.status = PaymentStatus.EXPIRED
+    db.session.flush()
+    return payment
+
+
+def issue_join_shares(membership: Membership, payment: Payment, now: datetime) -> list[Share]:
+    """The join payment arrived: issue the required shares it paid for, paid with it.
+
+    Called by `services.membership` under its lock, for a membership waiting for its
+    first payment; shares already held are not issued again."""
+    issued = []
+    for share_class in join_shares_due(membership):
+        purchase = SharePurchase(
+            membership=membership,
+            share_class=share_class,
+            quantity=1,
+            unit_amount_cents=share_class.amount_cents,
+            requested_at=now,
+            status=PurchaseStatus.PENDING_APPROVAL,
+        )
+        db.session.add(purchase)
+        db.session.flush()
+        shares = _issue(purchase, None, now)
+        _mark_paid(shares, payment, None, now)
+        issued.extend(shares)
+    db.session.flush()
+    return issued
+
+
+def application_refused(membership: Membership, now: datetime | None = None) -> None:
+    """A membership was turned down and its payments refunded: the shares those payments
+    paid are repaid (the register keeps them, with that in their history)."""
+    now = now or utcnow()
+    for share in db.session.scalars(sa.select(Share).where(_held(membership))):
+        if share.payment is not None and share.payment.status == PaymentStatus.REFUNDED:
+            share.repaid_at = now
+            share.repaid_cents = share.amount_cents
+            record_history(share, ShareEventKind.REPAID, None, now, note="application refused")
+    db.session.flush()
+
+
+def financial_year_end_on_or_after(day: date) -> date:
+    """The last day of the financial year that `day` falls in (FINANCIAL_YEAR_END)."""
+    month, day_of_month = (
+        int(part) for part in current_app.config["FINANCIAL_YEAR_END"].split("-")
+    )
+    end = date(day.year, month, day_of_month)
+    return end if end >= day else date(day.year + 1, month, day_of_month)
+
+
+def mark_for_repayment(
+    membership: Membership, now: datetime | None = None, by: User | None = None
+) -> list[Share]:
+    """A member leaves: every share they hold is to be repaid on the last day of the
+    financial year they leave in. Pending purchases and transfers of theirs are refused.
+    Shares marked already keep their date. Returns the shares marked now."""
+    now = now or utcnow()
+    due = financial_year_end_on_or_after(now.astimezone(local_zone()).date())
+    lock_register(membership)
+    marked = []
+    for share in db.session.scalars(
+        sa.select(Share).where(_held(membership), Share.repayment_due_on.is_(None))
+    ):
+        share.repayment_due_on = due
+        record_history(share, ShareEventKind.MARKED_FOR_REPAYMENT, by, now, note=due.isoformat())
+        marked.append(share)
+    for purchase in db.session.scalars(
+        sa.select(SharePurchase).where(
+            SharePurchase.membership_id == membership.id,
+            SharePurchase.status == PurchaseStatus.PENDING_APPROVAL,
+        )
+    ):
+        purchase.status = PurchaseStatus.REFUSED
+        purchase.decided_at = now
+        purchase.decision_note = "membership ended"
+    for transfer in db.session.scalars(
+        sa.select(ShareTransfer).where(
+            ShareTransfer.status == TransferStatus.PENDING,
+            sa.or_(
+                ShareTransfer.from_membership_id == membership.id,
+                ShareTransfer.to_membership_id == membership.id,
+            ),
+        )
+    ):
+        transfer.status = TransferStatus.REFUSED
+        transfer.decided_at = now
+    db.session.flush()
+    return marked
+
+
+def payment_reference(purchase: SharePurchase) -> str:
+    """The reference a member mentions when transferring the money for a purchase."""
+    return f"MEENTCOOP-A{purchase.id:05d}"
+
+
+def purchase_of(membership: Membership, purchase_id: int) -> SharePurchase | None:
+    """The member's own purchase `purchase_id`, or None (also for someone else's)."""
+    return db.session.scalar(
+        sa.select(SharePurchase).where(
+            SharePurchase.id == purchase_id, SharePurchase.membership_id == membership.id
+        )
+    )

@@ -1,0 +1,396 @@
+"""The share register for admins (`/admin/shares`): classes, every share with its
+history, decisions on purchases and transfers, payments and repayments recorded by hand,
+the totals, and the register as CSV and the capital overview as PDF.
+
+Admins only: others get 403, whoever is not logged in is sent to the log-in page.
+"""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..forms.accounts import ConfirmForm
+from ..forms.fields import page_number, show_refusal
+from ..forms.shares import (
+    PurchaseDecisionForm,
+    RepaymentForm,
+    ShareClassForm,
+    SharePaymentForm,
+    TransferForm,
+)
+from ..i18n import current_locale
+from ..models import (
+    Membership,
+    PurchaseStatus,
+    Share,
+    ShareClass,
+    ShareEvent,
+    ShareHolders,
+    SharePurchase,
+    ShareTransfer,
+    TransferStatus,
+)
+from ..money import format_amount
+from ..refusals import Refused
+from ..services import share_changes, share_documents, share_totals, shares
+from ..services.share_classes import ShareClassDetails, save_share_class
+from ..spreadsheets import csv_response
+from .decorators import admin_required
+
+bp = Blueprint("admin_shares", __name__, url_prefix="/admin")
+
+PAGE_SIZE = 100
+
+
+def share_state_label(state: str) -> str:
+    """A share's state in words, in the admin's language."""
+    labels = {
+        "unpaid": _("not paid yet"),
+        "paid": _("paid"),
+        "to_repay": _("to be repaid"),
+        "repaid": _("repaid"),
+    }
+    return labels.get(state, state)
+
+
+def share_event_label(kind: str) -> str:
+    labels = {
+        "issued": _("issued"),
+        "paid": _("paid"),
+        "transferred": _("transferred"),
+        "to_repay": _("marked for repayment"),
+        "repaid": _("repaid"),
+    }
+    return labels.get(str(kind), str(kind))
+
+
+@bp.app_context_processor
+def _share_helpers() -> dict:
+    return {"share_state_label": share_state_label, "share_event_label": share_event_label}
+
+
+def _waiting_purchases() -> list[SharePurchase]:
+    return list(
+        db.session.scalars(
+            sa.select(SharePurchase)
+            .where(SharePurchase.status == PurchaseStatus.PENDING_APPROVAL)
+            .options(
+                sa.orm.joinedload(SharePurchase.share_class),
+                sa.orm.joinedload(SharePurchase.membership).joinedload(Membership.user),
+            )
+            .order_by(SharePurchase.id)
+        )
+    )
+
+
+def _unpaid_purchases() -> list[SharePurchase]:
+    unpaid = (
+        sa.select(Share.purchase_id)
+        .where(Share.paid_at.is_(None), Share.repaid_at.is_(None))
+        .scalar_subquery()
+    )
+    return list(
+        db.session.scalars(
+            sa.select(SharePurchase)
+            .where(SharePurchase.id.in_(unpaid))
+            .options(
+                sa.orm.joinedload(SharePurchase.share_class),
+                sa.orm.joinedload(SharePurchase.membership).joinedload(Membership.user),
+                sa.orm.selectinload(SharePurchase.shares),
+            )
+            .order_by(SharePurchase.id)
+        )
+    )
+
+
+def _waiting_transfers() -> list[ShareTransfer]:
+    return list(
+        db.session.scalars(
+            sa.select(ShareTransfer)
+            .where(ShareTransfer.status == TransferStatus.PENDING)
+            .options(
+                sa.orm.joinedload(ShareTransfer.share),
+                sa.orm.joinedload(ShareTransfer.from_membership).joinedload(Membership.user),
+                sa.orm.joinedload(ShareTransfer.to_membership).joinedload(Membership.user),
+            )
+            .order_by(ShareTransfer.id)
+        )
+    )
+
+
+@bp.get("/shares")
+@admin_required
+def index():
+    """The register: totals, what waits for the board or for money, classes, every share."""
+    page = page_number(request.args.get("page"))
+    register = list(
+        db.session.scalars(
+            share_totals.register_query().limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    return render_template(
+        "admin_shares/index.html",
+        totals=share_totals.totals(),
+        purchases=_waiting_purchases(),
+        unpaid=_unpaid_purchases(),
+        transfers=_waiting_transfers(),
+        register=register[:PAGE_SIZE],
+        page=page,
+        more=len(register) > PAGE_SIZE,
+        decision_form=PurchaseDecisionForm(formdata=None),
+        payment_form=SharePaymentForm(formdata=None),
+        confirm_form=ConfirmForm(formdata=None),
+        owed=shares.amount_owed,
+        reference=shares.payment_reference,
+    )
+
+
+@bp.route("/shares/classes/new", methods=["GET", "POST"], endpoint="new_class")
+@bp.route("/shares/classes/<int:share_class_id>", methods=["GET", "POST"])
+@admin_required
+def share_class(share_class_id: int | None = None):
+    """Create or change a class of shares. A class in use is closed, never deleted."""
+    found = db.session.get(ShareClass, share_class_id) if share_class_id else None
+    if share_class_id and found is None:
+        abort(404)
+    form = ShareClassForm()
+    if not form.is_submitted() and found is not None:
+        form.process(obj=found, data={"amount": found.amount_cents, "holders": found.holders.value})
+    if form.validate_on_submit():
+        details = ShareClassDetails(
+            slug=form.slug.data,
+            name_nl=form.name_nl.data,
+            name_en=form.name_en.data,
+            amount_cents=form.amount.data,
+            required=form.required.data,
+            max_per_member=form.max_per_member.data,
+            is_open=form.is_open.data,
+            holders=ShareHolders(form.holders.data),
+            needs_approval=form.needs_approval.data,
+            position=form.position.data,
+        )
+        try:
+            save_share_class(found, details)
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("The class of shares is saved."), "success")
+            return redirect(url_for("admin_shares.index", _anchor="classes"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin_shares/class.html", form=form, share_class=found), status
+
+
+def _share(number: int) -> Share:
+    share = db.session.scalar(
+        sa.select(Share)
+        .where(Share.number == number)
+        .options(
+            sa.orm.joinedload(Share.share_class),
+            sa.orm.joinedload(Share.membership).joinedload(Membership.user),
+            sa.orm.selectinload(Share.history).options(
+                sa.orm.joinedload(ShareEvent.recorded_by),
+                sa.orm.joinedload(ShareEvent.from_membership).joinedload(Membership.user),
+                sa.orm.joinedload(ShareEvent.to_membership).joinedload(Membership.user),
+            ),
+        )
+    )
+    if share is None:
+        abort(404)
+    return share
+
+
+def _render_share(share: Share, status: int = 200, **forms):
+    return (
+        render_template(
+            "admin_shares/share.html",
+            share=share,
+            refund_possible=share_changes.stripe_refund_possible(share),
+            repayment_form=forms.get("repayment_form") or RepaymentForm(formdata=None),
+            transfer_form=forms.get("transfer_form") or TransferForm(formdata=None),
+            confirm_form=ConfirmForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.get("/shares/<int:number>")
+@admin_required
+def share(number: int):
+    """One share: its class, holder, amount, dates and whole history; what can be done."""
+    return _render_share(_share(number))
+
+
+@bp.post("/shares/<int:number>/repayment")
+@admin_required
+def repayment(number: int):
+    """Record that a share marked for repayment was repaid (bank or Stripe refund)."""
+    found = _share(number)
+    form = RepaymentForm()
+    if form.validate_on_submit():
+        try:
+            share_changes.record_repayment(found, current_user, form.method.data, form.note.data)
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal, default="method")
+        else:
+            db.session.commit()
+            flash(_("The repayment of share %(number)d is recorded.", number=number), "success")
+            return redirect(url_for("admin_shares.share", number=number), code=303)
+    return _render_share(_share(number), 422, repayment_form=form)
+
+
+@bp.post("/shares/<int:number>/transfer")
+@admin_required
+def transfer(number: int):
+    """Ask the board to move a share to another member (by member number)."""
+    found = _share(number)
+    form = TransferForm()
+    if form.validate_on_submit():
+        receiver = db.session.scalar(
+            sa.select(Membership).where(Membership.number == form.member_number.data)
+        )
+        try:
+            if receiver is None:
+                raise Refused(_("There is no member with this number."), "member_number")
+            share_changes.request_transfer(found, receiver, current_user, form.note.data)
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal, default="member_number")
+        else:
+            db.session.commit()
+            flash(_("The transfer waits for the board's decision."), "success")
+            return redirect(url_for("admin_shares.index", _anchor="transfers"), code=303)
+    return _render_share(_share(number), 422, transfer_form=form)
+
+
+@bp.post("/shares/<int:number>/leave")
+@admin_required
+def mark_for_repayment(number: int):
+    """The holder leaves: mark all their shares for repayment after the financial year."""
+    found = _share(number)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    marked = shares.mark_for_repayment(found.membership, by=current_user)
+    db.session.commit()
+    flash(_("%(count)d shares are marked for repayment.", count=len(marked)), "success")
+    return redirect(url_for("admin_shares.share", number=number), code=303)
+
+
+def _decision() -> str:
+    action = request.form.get("action", "")
+    if action not in ("approve", "refuse"):
+        abort(400)
+    return action
+
+
+@bp.post("/shares/purchases/<int:purchase_id>/decide")
+@admin_required
+def decide_purchase(purchase_id: int):
+    """Approve a purchase (its shares are issued) or refuse it with a reason."""
+    purchase = db.session.get(SharePurchase, purchase_id) or abort(404)
+    form = PurchaseDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if _decision() == "approve":
+            shares.approve_purchase(purchase, current_user)
+        else:
+            shares.refuse_purchase(purchase, current_user, form.reason.data or "")
+    except Refused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+    else:
+        db.session.commit()
+        flash(_("The decision is saved."), "success")
+    return redirect(url_for("admin_shares.index", _anchor="purchases"), code=303)
+
+
+@bp.post("/shares/purchases/<int:purchase_id>/payment")
+@admin_required
+def record_payment(purchase_id: int):
+    """Record that the money for a purchase arrived by bank transfer."""
+    purchase = db.session.get(SharePurchase, purchase_id) or abort(404)
+    form = SharePaymentForm()
+    if form.validate_on_submit():
+        try:
+            shares.record_payment(purchase, form.amount.data, current_user)
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("The payment is recorded."), "success")
+            return redirect(url_for("admin_shares.index", _anchor="unpaid"), code=303)
+    return render_template("admin_shares/payment.html", form=form, purchase=purchase), 422
+
+
+@bp.post("/shares/transfers/<int:transfer_id>/decide")
+@admin_required
+def decide_transfer(transfer_id: int):
+    """Approve a transfer (the share changes hands) or refuse it."""
+    found = db.session.get(ShareTransfer, transfer_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        if _decision() == "approve":
+            share_changes.approve_transfer(found, current_user)
+        else:
+            share_changes.refuse_transfer(found, current_user)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+    else:
+        db.session.commit()
+        flash(_("The decision is saved."), "success")
+    return redirect(url_for("admin_shares.index", _anchor="transfers"), code=303)
+
+
+@bp.get("/shares.csv")
+@admin_required
+def register_csv():
+    """The share register as a spreadsheet: one row per share, ever."""
+    locale = current_locale()
+
+    def day(value):
+        return value.date().isoformat() if hasattr(value, "date") else value.isoformat()
+
+    rows = (
+        [
+            share.number,
+            share.share_class.name(locale),
+            format_amount(share.amount_cents),
+            share.membership.number,
+            share.membership.user.name,
+            day(share.issued_at),
+            day(share.paid_at) if share.paid_at else None,
+            share.repayment_due_on.isoformat() if share.repayment_due_on else None,
+            day(share.repaid_at) if share.repaid_at else None,
+            share_state_label(share.state),
+        ]
+        for share in db.session.scalars(share_totals.register_query())
+    )
+    headers = [
+        _("Share number"),
+        _("Class"),
+        _("Amount"),
+        _("Member number"),
+        _("Name"),
+        _("Issued on"),
+        _("Paid on"),
+        _("Repaid after"),
+        _("Repaid on"),
+        _("Status"),
+    ]
+    return csv_response("aandelenregister.csv", headers, rows)
+
+
+@bp.get("/shares/overview.pdf")
+@admin_required
+def overview_pdf():
+    """The capital overview for the annual report, as a PDF in the admin's language."""
+    document = share_documents.overview(share_totals.totals(), current_locale())
+    return document.response("kapitaal.pdf")

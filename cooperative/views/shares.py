@@ -1,0 +1,205 @@
+"""A member's shares (`/account/shares`): what they hold, buying more, paying, and the
+certificate. Only ever one's own: someone else's purchase or share is 404."""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms.accounts import ConfirmForm
+from ..forms.fields import checkout_session_id, show_refusal
+from ..forms.membership import PAY_ONLINE
+from ..forms.shares import BuySharesForm
+from ..i18n import current_locale
+from ..models import Membership, MembershipStatus, Payment, ShareClass, SharePurchase
+from ..money import format_euros
+from ..refusals import Refused
+from ..services import membership as memberships
+from ..services import payments, share_documents, shares
+from ..services.membership import BankTransfer
+
+bp = Blueprint("shares", __name__, url_prefix="/account/shares")
+
+
+def _buy_form(**kwargs) -> BuySharesForm:
+    form = BuySharesForm(**kwargs)
+    locale = current_locale()
+    classes = shares.open_classes()
+    labels = {}
+    for share_class in classes:
+        label = f"{share_class.name(locale)}, {format_euros(share_class.amount_cents)}"
+        if share_class.max_per_member is not None:
+            label += " " + _("(at most %(max)d per member)", max=share_class.max_per_member)
+        if share_class.needs_approval:
+            label += " " + _("(the board approves)")
+        labels[share_class.id] = label
+    form.set_classes(classes, labels)
+    if form.share_class.data is None and len(classes) == 1:
+        form.share_class.data = classes[0].id
+    return form
+
+
+def _transfer(purchase: SharePurchase) -> BankTransfer:
+    transfer = memberships.bank_transfer(purchase.membership)
+    return BankTransfer(
+        iban=transfer.iban,
+        account_name=transfer.account_name,
+        amount_cents=shares.amount_owed(purchase),
+        reference=shares.payment_reference(purchase),
+    )
+
+
+def _render(membership: Membership | None, form: BuySharesForm | None = None, status=200):
+    held = shares.shares_of(membership) if membership else []
+    purchases = shares.purchases_of(membership) if membership else []
+    return (
+        render_template(
+            "shares/index.html",
+            membership=membership,
+            shares=held,
+            purchases=purchases,
+            transfers={p.id: _transfer(p) for p in purchases if shares.amount_owed(p)},
+            form=form or _buy_form(formdata=None),
+            online=payments.online_payments_enabled(),
+            can_buy=membership is not None and membership.status == MembershipStatus.ACTIVE,
+        ),
+        status,
+    )
+
+
+@bp.get("/")
+@login_required
+def index():
+    """My shares and purchases, and the form to buy more. Coming back from Stripe
+    (`session_id`), it asks Stripe how the payment stands first."""
+    membership = memberships.current_membership(current_user)
+    session_id = request.args.get("session_id", "")
+    if session_id:
+        payment = checkout_session_id(session_id) and db.session.scalar(
+            sa.select(Payment)
+            .join(SharePurchase, Payment.share_purchase_id == SharePurchase.id)
+            .where(
+                SharePurchase.membership_id == (membership.id if membership else -1),
+                Payment.stripe_checkout_session_id == session_id,
+            )
+        )
+        if payment:
+            payments.sync_checkout(payment)
+            db.session.commit()
+        return redirect(url_for("shares.index"), code=303)
+    if request.args.get("checkout") == "cancelled":
+        flash(_("You have not paid yet. You can pay whenever you like from this page."), "info")
+        return redirect(url_for("shares.index"), code=303)
+    return _render(membership)
+
+
+@bp.post("/")
+@login_required
+def buy():
+    """Buy shares: issued at once, or waiting for the board; then paid online or by bank."""
+    membership = memberships.current_membership(current_user)
+    form = _buy_form()
+    if membership is None:
+        abort(404)
+    if form.validate_on_submit():
+        share_class = db.session.get(ShareClass, form.share_class.data)
+        try:
+            purchase = shares.buy(membership, share_class, form.quantity.data, current_user)
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            return _after_purchase(purchase, form.pay_by.data)
+    return _render(membership, form, 422)
+
+
+def _after_purchase(purchase: SharePurchase, pay_by: str):
+    if purchase.status == "pending_approval":
+        flash(_("Thank you! The board looks at your request; you will hear from us."), "info")
+        return redirect(url_for("shares.index"), code=303)
+    if pay_by == PAY_ONLINE and payments.online_payments_enabled():
+        return _checkout(purchase)
+    flash(
+        _(
+            "Your shares are issued. Please transfer %(amount)s with reference %(reference)s.",
+            amount=format_euros(shares.amount_owed(purchase)),
+            reference=shares.payment_reference(purchase),
+        ),
+        "info",
+    )
+    return redirect(url_for("shares.index"), code=303)
+
+
+def _checkout(purchase: SharePurchase):
+    try:
+        url = shares.start_payment(purchase)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(str(refusal), "info")
+        return redirect(url_for("shares.index"), code=303)
+    except payments.PaymentUnavailable:
+        db.session.rollback()
+        flash(
+            _("Paying online does not work right now. Please try again, or pay by bank."),
+            "error",
+        )
+        return redirect(url_for("shares.index"), code=303)
+    db.session.commit()
+    return redirect(url, code=303)
+
+
+def _own_purchase(purchase_id: int) -> SharePurchase:
+    membership = memberships.current_membership(current_user)
+    purchase = shares.purchase_of(membership, purchase_id) if membership else None
+    if purchase is None:
+        abort(404)
+    return purchase
+
+
+@bp.post("/purchases/<int:purchase_id>/pay")
+@login_required
+def pay(purchase_id: int):
+    """Go to Stripe to pay what one of my purchases still owes."""
+    purchase = _own_purchase(purchase_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not payments.online_payments_enabled():
+        flash(_("Paying online is not possible here. Please pay by bank transfer."), "error")
+        return redirect(url_for("shares.index"), code=303)
+    return _checkout(purchase)
+
+
+@bp.get("/certificate-<any(nl, en):lang>.pdf")
+@login_required
+def certificate(lang: str):
+    """My share certificate as a PDF, in Dutch or English (404 when I hold no shares)."""
+    membership = memberships.current_membership(current_user)
+    held = shares.shares_of(membership) if membership else []
+    if not any(share.repaid_at is None for share in held):
+        abort(404)
+    document = share_documents.certificate(membership, held, lang)
+    filename = "aandeelbewijs" if lang == "nl" else "share-certificate"
+    response = document.response(f"{filename}-{membership.number or membership.id}.pdf")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<int:number>/certificate-<any(nl, en):lang>.pdf")
+@login_required
+def share_certificate(number: int, lang: str):
+    """The certificate of one of my shares (404 for a number that is not mine)."""
+    membership = memberships.current_membership(current_user)
+    held = [
+        share
+        for share in (shares.shares_of(membership) if membership else [])
+        if share.number == number and share.repaid_at is None
+    ]
+    if not held:
+        abort(404)
+    response = share_documents.certificate(membership, held, lang).response(
+        f"{'aandeel' if lang == 'nl' else 'share'}-{number}.pdf"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

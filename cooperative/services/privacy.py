@@ -38,7 +38,10 @@ from ..models import (
 )
 from ..refusals import Refused
 from . import registration as registrations
-from . import sepa  # issue 15
+from . import (
+    sepa,  # issue 15
+    shares,
+)
 from .accounts import _fingerprint, _serializer, find_user
 from .mail import external_url, queue_mail
 
@@ -339,11 +342,22 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     from the account, with what the register holds (name and address as registered,
     the dates, the decision); the consent to e-mail goes with the address. An open
     application nobody decided on yet is deleted.
-    Raises Refused for a wrong password; registrations.PaymentUnavailable may come
+    Raises Refused for a wrong password, and for an open application that holds shares
+    already (paid, waiting for the board: the share register keeps its shares);
+    registrations.PaymentUnavailable may come
     from a refund Stripe does not answer (nothing is changed then).
     """
     if not user.check_password(password):
         raise Refused(_l("This password is not right."), "password")
+    # Issue 15: an open application is deleted with the account, but not one whose
+    # shares are issued (paid, waiting for the board): the share register keeps them.
+    if shares.open_application_holds_shares(user):
+        raise Refused(
+            _l(
+                "Your application is paid and waits for the board, and the share register "
+                "keeps your share. Please wait for the board's decision, then try again."
+            )
+        )
     now = now or utcnow()
     address = user.email
     for registration in registrations_of(user):

@@ -506,3 +506,32 @@ def purchase_of(membership: Membership, purchase_id: int) -> SharePurchase | Non
             SharePurchase.id == purchase_id, SharePurchase.membership_id == membership.id
         )
     )
+
+
+def open_application_holds_shares(user: User) -> bool:
+    """Whether an application of `user` nobody decided on yet holds shares (paid before
+    the board's decision): deleting the account would delete it, and the register keeps
+    every share."""
+    return (
+        db.session.scalar(
+            sa.select(Share.id)
+            .join(Membership, Share.membership_id == Membership.id)
+            .where(
+                Membership.user_id == user.id,
+                Membership.number.is_(None),
+                Membership.status.in_(
+                    (MembershipStatus.PENDING_PAYMENT, MembershipStatus.PENDING_APPROVAL)
+                ),
+                Share.repaid_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def holder_name(membership: Membership) -> str:
+    """The holder's name as the register has it (also after the account is deleted)."""
+    if membership.registered_name:
+        return membership.registered_name
+    return membership.user.name if membership.user is not None else ""

@@ -358,7 +358,7 @@ def test_the_register_csv_and_the_overview_pdf(app, extra):
     csv = admin.get("/admin/shares.csv?lang=nl")
     assert csv.mimetype == "text/csv"
     lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert lines[0].startswith("Aandeelnummer;Klasse;Bedrag;Lidnummer;Naam")
+    assert lines[0].startswith("Aandeelnummer;Soort;Bedrag;Lidnummer;Naam")
     assert lines[1].startswith("1;Extra aandeel;100,00;1;Ada Lovelace")
     assert len(lines) == 3
     pdf = admin.get("/admin/shares/overview.pdf?lang=en")

@@ -6,11 +6,10 @@ Create Date: 2026-12-06 23:41:56.387979
 
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import cooperative.models.types
-
 
 # revision identifiers, used by Alembic.
 revision = "9b87b8292638"

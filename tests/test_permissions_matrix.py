@@ -31,9 +31,11 @@ from cooperative.models import (
     Membership,
     Payment,
     Registration,
+    ShareClass,
+    ShareTransfer,
     User,
 )
-from cooperative.services import accounts, privacy
+from cooperative.services import accounts, privacy, shares
 from cooperative.services.registration import PersonChoice
 from tests.conftest import csrf_token
 from tests.factories import (
@@ -68,6 +70,8 @@ LOGGED_IN = row(LOGIN, OK, OK, OK, OK, OK)
 ADMINS = row(LOGIN, NO, NO, NO, NO, OK)
 ORGANISERS = row(LOGIN, NO, NO, OK, OK, OK)
 A_EVENT = row(LOGIN, NO, NO, OK, NO, OK)  # an event of collective A: its organisers, admins
+# The member's own shares: whoever else asks (no membership, or not theirs) gets 404.
+OWN_SHARES = row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN)
 
 
 # endpoint: one row for every method, or {method: row}.
@@ -182,6 +186,24 @@ EXPECTED: dict[str, dict] = {
     "admin.domains": ADMINS,
     "admin.domain": ADMINS,
     "admin_audit.index": ADMINS,
+    # The share register (issue 15): a member's own shares, the admins' register.
+    "shares.index": LOGGED_IN,
+    "shares.buy": OWN_SHARES,
+    "shares.pay": OWN_SHARES,
+    "shares.certificate": OWN_SHARES,
+    "shares.share_certificate": OWN_SHARES,
+    "admin_shares.index": ADMINS,
+    "admin_shares.new_class": ADMINS,
+    "admin_shares.share_class": ADMINS,
+    "admin_shares.share": ADMINS,
+    "admin_shares.repayment": ADMINS,
+    "admin_shares.transfer": ADMINS,
+    "admin_shares.mark_for_repayment": ADMINS,
+    "admin_shares.decide_purchase": ADMINS,
+    "admin_shares.record_payment": ADMINS,
+    "admin_shares.decide_transfer": ADMINS,
+    "admin_shares.register_csv": ADMINS,
+    "admin_shares.overview_pdf": ADMINS,
     "admin_collectives.index": ADMINS,
     "admin_collectives.create": ADMINS,
     "admin_collectives.edit": ADMINS,
@@ -211,7 +233,11 @@ EXPECTED: dict[str, dict] = {
 }
 
 # The least a form needs to get past its first check (else only the CSRF token is sent).
-FORMS = {"admin.decide": {"action": "approve"}}
+FORMS = {
+    "admin.decide": {"action": "approve"},
+    "admin_shares.decide_purchase": {"action": "approve"},
+    "admin_shares.decide_transfer": {"action": "refuse"},
+}
 
 # Requests that change the world for the requests after them go last, in this order.
 RUN_LAST = (
@@ -248,6 +274,19 @@ def build_world(app: Flask) -> SimpleNamespace:
             user=guest,
         )
         make_registration(event, ["Carla"], email="carla@example.org")
+        member_membership = db.session.scalar(
+            sa.select(Membership).where(Membership.user_id == member.id)
+        )
+        share_class = ShareClass(slug="extra", name_nl="Extra", name_en="Extra", amount_cents=10000)
+        db.session.add(share_class)
+        db.session.flush()
+        purchase = shares.buy(member_membership, share_class, 1)
+        transfer = ShareTransfer(
+            share=purchase.shares[0],
+            from_membership_id=member_membership.id,
+            to_membership_id=member_membership.id,
+        )
+        db.session.add(transfer)
         suggestion = CollectiveSuggestion(
             name="Repair Café Oost", contact_email="repair@example.org", reason="Fixing things"
         )
@@ -279,6 +318,10 @@ def build_world(app: Flask) -> SimpleNamespace:
             plan_slug=plan.slug,
             domain_id=collective_a.primary_domain_id,
             suggestion_id=suggestion.id,
+            share_class_id=share_class.id,
+            purchase_id=purchase.id,
+            number=purchase.shares[0].number,
+            transfer_id=transfer.id,
             member_id=member.id,
             calendar_token=member.calendar_token,
             confirm_token=accounts.make_confirm_token(newcomer),
@@ -314,6 +357,11 @@ def url_values(endpoint: str, arguments, world) -> dict:
         "suggestion_id": world.suggestion_id,
         "run_id": 1,  # issue 15: no dues run in this world
         "collection_id": 1,
+        "share_class_id": world.share_class_id,
+        "purchase_id": world.purchase_id,
+        "number": world.number,
+        "transfer_id": world.transfer_id,
+        "lang": "nl",
         "user_id": world.member_id,
         "ticket": world.ticket,
         "name": "neighbourhood",

@@ -30,7 +30,8 @@ NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def ctx(app):
-    with app.app_context():
+    """A request in English: refusals are matched by their English words."""
+    with app.test_request_context("/?lang=en"):
         yield
 
 

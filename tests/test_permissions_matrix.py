@@ -203,6 +203,7 @@ EXPECTED: dict[str, dict] = {
     "admin_shares.record_payment": ADMINS,
     "admin_shares.decide_transfer": ADMINS,
     "admin_shares.register_csv": ADMINS,
+    "admin_shares.totals_csv": ADMINS,
     "admin_shares.overview_pdf": ADMINS,
     "admin_collectives.index": ADMINS,
     "admin_collectives.create": ADMINS,

@@ -3,6 +3,7 @@ purchases and certificates; admins keep classes, decide, record payments, transf
 repayments, and download the register (CSV) and the capital overview (PDF)."""
 
 import io
+from zoneinfo import ZoneInfo
 
 import pypdf
 import pytest
@@ -17,6 +18,7 @@ from cooperative.models import (
     SharePurchase,
     ShareTransfer,
     User,
+    utcnow,
 )
 from cooperative.services import shares
 from tests.conftest import deliver_webhook, post_form
@@ -361,6 +363,16 @@ def test_the_register_csv_and_the_overview_pdf(app, extra):
     assert lines[0].startswith("Aandeelnummer;Soort;Bedrag;Lidnummer;Naam")
     assert lines[1].startswith("1;Extra aandeel;100,00;1;Ada Lovelace")
     assert len(lines) == 3
+    totals = admin.get("/admin/shares/totals.csv?lang=en").get_data(as_text=True)
+    totals_lines = totals.lstrip("\ufeff").splitlines()
+    assert totals_lines[0] == (
+        "Year,Class,Shares issued,Amount issued,Shares repaid,Amount repaid,"
+        "Capital (paid shares not repaid),Still to be paid,Members holding shares"
+    )
+    assert ",Extra share,2,200.00,0,0.00,0.00,200.00,1" in totals_lines
+    assert ",Member share,0,0.00,0,0.00,0.00,0.00,0" in totals_lines
+    this_year = utcnow().astimezone(ZoneInfo("Europe/Amsterdam")).year
+    assert f"{this_year},Extra share,2,200.00,0,0.00,,," in totals_lines
     pdf = admin.get("/admin/shares/overview.pdf?lang=en")
     assert pdf.mimetype == "application/pdf"
     text = text_of(pdf.get_data())

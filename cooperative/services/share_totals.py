@@ -22,6 +22,7 @@ class ClassTotals:
 
     share_class: ShareClass
     issued: int = 0
+    issued_cents: int = 0
     paid: int = 0
     paid_cents: int = 0
     unpaid: int = 0
@@ -96,6 +97,7 @@ def totals() -> Totals:
     for class_id, owner, amount, issued_at, paid_at, due_on, repaid_at, repaid_cents in rows:
         totals = by_class[class_id]
         totals.issued += 1
+        totals.issued_cents += amount
         year = by_year.setdefault(
             (_year(issued_at), class_id), YearTotals(_year(issued_at), totals.share_class)
         )

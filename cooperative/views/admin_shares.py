@@ -394,3 +394,51 @@ def overview_pdf():
     """The capital overview for the annual report, as a PDF in the admin's language."""
     document = share_documents.overview(share_totals.totals(), current_locale())
     return document.response("kapitaal.pdf")
+
+
+@bp.get("/shares/totals.csv")
+@admin_required
+def totals_csv():
+    """The totals as a spreadsheet: one row per class, then one per year and class."""
+    locale = current_locale()
+    totals = share_totals.totals()
+    headers = [
+        _("Year"),
+        _("Class"),
+        _("Shares issued"),
+        _("Amount issued"),
+        _("Shares repaid"),
+        _("Amount repaid"),
+        _("Capital (paid shares not repaid)"),
+        _("Still to be paid"),
+        _("Members holding shares"),
+    ]
+    rows = [
+        [
+            None,
+            row.share_class.name(locale),
+            row.issued,
+            format_amount(row.issued_cents),
+            row.repaid,
+            format_amount(row.repaid_cents),
+            format_amount(row.capital_cents),
+            format_amount(row.unpaid_cents),
+            row.member_count,
+        ]
+        for row in totals.classes
+    ]
+    rows += [
+        [
+            row.year,
+            row.share_class.name(locale),
+            row.issued,
+            format_amount(row.issued_cents),
+            row.repaid,
+            format_amount(row.repaid_cents),
+            None,
+            None,
+            None,
+        ]
+        for row in totals.years
+    ]
+    return csv_response("aandelenkapitaal.csv", headers, rows)

@@ -20,7 +20,7 @@ from cooperative.models import (
     User,
     utcnow,
 )
-from cooperative.services import shares
+from cooperative.services import share_payments, shares
 from tests.conftest import deliver_webhook, post_form
 from tests.factories import make_member
 from tests.share_factories import make_member_share_class, make_share_class
@@ -85,7 +85,7 @@ def test_a_member_buys_shares_by_bank_transfer_and_sees_the_reference(app, extra
     page = client.get("/account/shares/?lang=en").get_data(as_text=True)
     with app.app_context():
         purchase = db.session.scalar(sa.select(SharePurchase))
-        reference = shares.payment_reference(purchase)
+        reference = share_payments.payment_reference(purchase)
     assert reference in page and "€200.00" in page and "not paid yet" in page
 
 

@@ -21,7 +21,7 @@ from cooperative.models import (
     TransferStatus,
 )
 from cooperative.refusals import Refused
-from cooperative.services import privacy, share_changes, share_totals, shares
+from cooperative.services import privacy, share_changes, share_payments, share_totals, shares
 from tests.factories import make_admin
 from tests.share_factories import make_share_class, membership_of
 
@@ -150,14 +150,14 @@ def test_a_bank_transfer_must_be_the_amount_owed(ctx):
     purchase = shares.buy(member, extra, 2, now=NOW)
     for wrong in (19999, 20001, 0):
         with pytest.raises(Refused) as refused:
-            shares.record_payment(purchase, wrong, admin, now=NOW)
+            share_payments.record_payment(purchase, wrong, admin, now=NOW)
         assert refused.value.field == "amount"
-    payment = shares.record_payment(purchase, 20000, admin, now=NOW)
+    payment = share_payments.record_payment(purchase, 20000, admin, now=NOW)
     db.session.commit()
     assert payment.provider == PaymentProvider.BANK_TRANSFER
     assert all(s.paid_at == NOW and s.payment_id == payment.id for s in purchase.shares)
     with pytest.raises(Refused):
-        shares.record_payment(purchase, 20000, admin, now=NOW)
+        share_payments.record_payment(purchase, 20000, admin, now=NOW)
     kinds = [e.kind for e in purchase.shares[0].history]
     assert kinds == ["issued", "paid"]
 
@@ -182,7 +182,7 @@ def test_repayment_is_due_at_the_end_of_the_financial_year(
 def _paid_shares(member, admin, quantity=1, share_class=None, now=NOW):
     share_class = share_class or make_share_class()
     purchase = shares.buy(member, share_class, quantity, now=now)
-    shares.record_payment(purchase, shares.amount_owed(purchase), admin, now=now)
+    share_payments.record_payment(purchase, shares.amount_owed(purchase), admin, now=now)
     return purchase.shares
 
 
@@ -235,7 +235,7 @@ def _online_share(member, window_start=NOW):
     )
     db.session.add(payment)
     db.session.flush()
-    shares.payment_succeeded(payment, window_start)
+    share_payments.payment_succeeded(payment, window_start)
     return purchase.shares[0], payment
 
 

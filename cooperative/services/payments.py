@@ -283,7 +283,7 @@ def _refund_mismatch(payment: Payment, session) -> None:
 def _settle(payment: Payment, paid: bool) -> None:
     """Let what was paid for act on the outcome (it locks, checks and records it once)."""
     # Imported here: registrations use payments, and payments report back to them.
-    from . import membership, registration, shares
+    from . import membership, registration, share_payments
 
     if payment.membership_id is not None:
         if paid:
@@ -297,6 +297,6 @@ def _settle(payment: Payment, paid: bool) -> None:
             registration.payment_failed(payment)
     if payment.share_purchase_id is not None:
         if paid:
-            shares.payment_succeeded(payment)
+            share_payments.payment_succeeded(payment)
         else:
-            shares.payment_failed(payment)
+            share_payments.payment_failed(payment)

@@ -1,10 +1,12 @@
-"""The share register: buying shares, numbering them, payment, transfer and repayment.
+"""The share register: buying shares, numbering them, joining's share, marking a leaving
+member's shares for repayment. Paying is in `share_payments`; transfers and repayments
+in `share_changes`; the totals in `share_totals`.
 
 A member buys shares of a class; the price is the class's at that moment. When the class
 asks for it the board approves the purchase first. Shares are issued (numbered) when the
 purchase is approved, or at once, and are paid online (Stripe Checkout) or by bank
-transfer, which an admin records. The required share of joining is issued and paid with
-the join payment (`issue_join_shares`, called by `services.membership`).
+transfer, which an admin records (`share_payments`). The required share of joining is
+issued and paid with the join payment (`issue_join_shares`, from `services.membership`).
 
 Share numbers are sequential and never given twice: a number is the highest one so far
 plus one, taken under a lock every number-giver waits for (PostgreSQL: a transaction-level
@@ -14,16 +16,15 @@ The same lock serialises a member's purchases, so two at once never pass the cla
 maximum together.
 
 A leaving member's shares are marked for repayment on the last day of the financial year
-(FINANCIAL_YEAR_END); the admin records the repayment by bank transfer, or as a Stripe
-refund when the share was paid online within SHARE_REFUND_WINDOW_DAYS. Every change is a
+(FINANCIAL_YEAR_END); the admin records the repayment (`share_changes`) by bank transfer,
+or as a Stripe refund when paid online within SHARE_REFUND_WINDOW_DAYS. Every change is a
 line in the share's history. Services flush; the caller commits.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
@@ -32,7 +33,6 @@ from ..models import (
     Membership,
     MembershipStatus,
     Payment,
-    PaymentProvider,
     PaymentStatus,
     PurchaseStatus,
     Share,
@@ -46,10 +46,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..money import format_euros
 from ..refusals import Refused
-from . import payments, stripe_calls
-from .mail import external_url
 
 # Any fixed number: the key of the advisory lock that share numbers are given under.
 NUMBER_LOCK_KEY = 0x53484152
@@ -299,114 +296,11 @@ def amount_owed(purchase: SharePurchase) -> int:
     return sum(share.amount_cents for share in unpaid_shares(purchase))
 
 
-def _mark_paid(shares: list[Share], payment: Payment, by: User | None, now: datetime) -> None:
+def mark_paid(shares: list[Share], payment: Payment, by: User | None, now: datetime) -> None:
     for share in shares:
         share.paid_at = now
         share.payment = payment
         record_history(share, ShareEventKind.PAID, by, now, note=payment.provider.value)
-
-
-def start_payment(purchase: SharePurchase, now: datetime | None = None) -> str:
-    """The address of a Stripe Checkout page for what the purchase still owes.
-
-    Refuses when nothing is owed; raises payments.PaymentUnavailable when Stripe does
-    not answer (nothing is charged then)."""
-    now = now or utcnow()
-    owed = unpaid_shares(purchase)
-    amount = sum(share.amount_cents for share in owed)
-    if amount <= 0:
-        raise Refused(_l("There is nothing to pay for these shares."))
-    for payment in _payments(purchase, PaymentStatus.OPEN):
-        url = payments.checkout_url(payment)
-        if url and payment.amount_cents == amount:
-            return url
-        payment.status = PaymentStatus.EXPIRED
-    user = purchase.membership.user
-    with force_locale(user.locale):
-        name = str(_l("Share: %(name)s", name=purchase.share_class.name(user.locale)))
-    payment = payments.new_payment(amount, name, share_purchase=purchase)
-    shares_url = external_url("shares.index")
-    return payments.start_checkout(
-        payment,
-        [payments.LineItem(name, purchase.unit_amount_cents, len(owed))],
-        customer_email=user.email,
-        locale=user.locale,
-        success_url=shares_url + "?session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=shares_url + "?checkout=cancelled",
-        pay_before=now + timedelta(hours=23),
-    )
-
-
-def _payments(purchase: SharePurchase, status: PaymentStatus) -> list[Payment]:
-    return list(
-        db.session.scalars(
-            sa.select(Payment)
-            .where(Payment.share_purchase_id == purchase.id, Payment.status == status)
-            .order_by(Payment.id)
-        )
-    )
-
-
-def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
-    """An online payment for a purchase arrived: its shares are paid, once. Money that
-    pays for nothing any more (the shares were paid by bank meanwhile) goes back."""
-    now = now or utcnow()
-    purchase = payment.share_purchase
-    lock_register(purchase.membership)
-    db.session.refresh(payment)
-    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.EXPIRED):
-        return
-    payment.status = PaymentStatus.PAID
-    payment.paid_at = now
-    db.session.refresh(purchase)
-    owed = unpaid_shares(purchase)
-    if sum(share.amount_cents for share in owed) == payment.amount_cents:
-        _mark_paid(owed, payment, None, now)
-    else:
-        stripe_calls.refund(payment, payment.amount_cents)
-    for other in _payments(purchase, PaymentStatus.OPEN):
-        stripe_calls.expire_checkout(other)
-        other.status = PaymentStatus.EXPIRED
-    db.session.flush()
-
-
-def payment_failed(payment: Payment) -> None:
-    """A Checkout page closed unpaid: the shares wait; the member can pay again."""
-    if payment.status == PaymentStatus.OPEN:
-        payment.status = PaymentStatus.EXPIRED
-
-
-def record_payment(
-    purchase: SharePurchase, amount_cents: int, admin: User, now: datetime | None = None
-) -> Payment:
-    """An admin saw the money for a purchase arrive by bank transfer: its shares are paid.
-
-    Refuses when nothing is owed or the amount is not what is owed."""
-    now = now or utcnow()
-    lock_register(purchase.membership)
-    db.session.refresh(purchase)
-    owed = amount_owed(purchase)
-    if owed <= 0:
-        raise Refused(_l("Nothing is owed for these shares."), "amount")
-    if amount_cents != owed:
-        raise Refused(_l("The amount owed is %(amount)s.", amount=format_euros(owed)), "amount")
-    payment = Payment(
-        provider=PaymentProvider.BANK_TRANSFER,
-        status=PaymentStatus.PAID,
-        amount_cents=amount_cents,
-        currency="EUR",
-        description=f"Bank transfer: shares {purchase.share_class.slug}",
-        share_purchase=purchase,
-        recorded_by_id=admin.id,
-        paid_at=now,
-    )
-    db.session.add(payment)
-    _mark_paid(unpaid_shares(purchase), payment, admin, now)
-    for other in _payments(purchase, PaymentStatus.OPEN):
-        stripe_calls.expire_checkout(other)
-        other.status = PaymentStatus.EXPIRED
-    db.session.flush()
-    return payment
 
 
 def issue_join_shares(membership: Membership, payment: Payment, now: datetime) -> list[Share]:
@@ -427,7 +321,7 @@ def issue_join_shares(membership: Membership, payment: Payment, now: datetime) -
         db.session.add(purchase)
         db.session.flush()
         shares = _issue(purchase, None, now)
-        _mark_paid(shares, payment, None, now)
+        mark_paid(shares, payment, None, now)
         issued.extend(shares)
     db.session.flush()
     return issued
@@ -492,11 +386,6 @@ def mark_for_repayment(
         transfer.decided_at = now
     db.session.flush()
     return marked
-
-
-def payment_reference(purchase: SharePurchase) -> str:
-    """The reference a member mentions when transferring the money for a purchase."""
-    return f"MEENTCOOP-A{purchase.id:05d}"
 
 
 def purchase_of(membership: Membership, purchase_id: int) -> SharePurchase | None:

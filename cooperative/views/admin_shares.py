@@ -34,7 +34,7 @@ from ..models import (
 )
 from ..money import format_amount
 from ..refusals import Refused
-from ..services import share_changes, share_documents, share_totals, shares
+from ..services import share_changes, share_documents, share_payments, share_totals, shares
 from ..services.share_classes import ShareClassDetails, save_share_class
 from ..spreadsheets import csv_response
 from .decorators import admin_required
@@ -143,7 +143,7 @@ def index():
         payment_form=SharePaymentForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),
         owed=shares.amount_owed,
-        reference=shares.payment_reference,
+        reference=share_payments.payment_reference,
     )
 
 
@@ -317,7 +317,7 @@ def record_payment(purchase_id: int):
     form = SharePaymentForm()
     if form.validate_on_submit():
         try:
-            shares.record_payment(purchase, form.amount.data, current_user)
+            share_payments.record_payment(purchase, form.amount.data, current_user)
         except Refused as refusal:
             db.session.rollback()
             show_refusal(form, refusal)

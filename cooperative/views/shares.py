@@ -16,7 +16,7 @@ from ..models import Membership, MembershipStatus, Payment, ShareClass, SharePur
 from ..money import format_euros
 from ..refusals import Refused
 from ..services import membership as memberships
-from ..services import payments, share_documents, shares
+from ..services import payments, share_documents, share_payments, shares
 from ..services.membership import BankTransfer
 
 bp = Blueprint("shares", __name__, url_prefix="/account/shares")
@@ -46,7 +46,7 @@ def _transfer(purchase: SharePurchase) -> BankTransfer:
         iban=transfer.iban,
         account_name=transfer.account_name,
         amount_cents=shares.amount_owed(purchase),
-        reference=shares.payment_reference(purchase),
+        reference=share_payments.payment_reference(purchase),
     )
 
 
@@ -125,7 +125,7 @@ def _after_purchase(purchase: SharePurchase, pay_by: str):
         _(
             "Your shares are issued. Please transfer %(amount)s with reference %(reference)s.",
             amount=format_euros(shares.amount_owed(purchase)),
-            reference=shares.payment_reference(purchase),
+            reference=share_payments.payment_reference(purchase),
         ),
         "info",
     )
@@ -134,7 +134,7 @@ def _after_purchase(purchase: SharePurchase, pay_by: str):
 
 def _checkout(purchase: SharePurchase):
     try:
-        url = shares.start_payment(purchase)
+        url = share_payments.start_payment(purchase)
     except Refused as refusal:
         db.session.rollback()
         flash(str(refusal), "info")

@@ -1,0 +1,134 @@
+"""Paying for shares bought after joining: online through Stripe Checkout (the payment is
+linked to the purchase; `services.payments` settles it here), or by bank transfer with
+the purchase's own reference, which an admin records. The shares of a purchase are paid
+together, once. Services flush; the caller commits.
+"""
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import (
+    Payment,
+    PaymentProvider,
+    PaymentStatus,
+    SharePurchase,
+    User,
+    utcnow,
+)
+from ..money import format_euros
+from ..refusals import Refused
+from . import payments, stripe_calls
+from .mail import external_url
+from .shares import amount_owed, lock_register, mark_paid, unpaid_shares
+
+
+def start_payment(purchase: SharePurchase, now: datetime | None = None) -> str:
+    """The address of a Stripe Checkout page for what the purchase still owes.
+
+    Refuses when nothing is owed; raises payments.PaymentUnavailable when Stripe does
+    not answer (nothing is charged then)."""
+    now = now or utcnow()
+    owed = unpaid_shares(purchase)
+    amount = sum(share.amount_cents for share in owed)
+    if amount <= 0:
+        raise Refused(_l("There is nothing to pay for these shares."))
+    for payment in _payments(purchase, PaymentStatus.OPEN):
+        url = payments.checkout_url(payment)
+        if url and payment.amount_cents == amount:
+            return url
+        payment.status = PaymentStatus.EXPIRED
+    user = purchase.membership.user
+    with force_locale(user.locale):
+        name = str(_l("Share: %(name)s", name=purchase.share_class.name(user.locale)))
+    payment = payments.new_payment(amount, name, share_purchase=purchase)
+    shares_url = external_url("shares.index")
+    return payments.start_checkout(
+        payment,
+        [payments.LineItem(name, purchase.unit_amount_cents, len(owed))],
+        customer_email=user.email,
+        locale=user.locale,
+        success_url=shares_url + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=shares_url + "?checkout=cancelled",
+        pay_before=now + timedelta(hours=23),
+    )
+
+
+def _payments(purchase: SharePurchase, status: PaymentStatus) -> list[Payment]:
+    return list(
+        db.session.scalars(
+            sa.select(Payment)
+            .where(Payment.share_purchase_id == purchase.id, Payment.status == status)
+            .order_by(Payment.id)
+        )
+    )
+
+
+def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
+    """An online payment for a purchase arrived: its shares are paid, once. Money that
+    pays for nothing any more (the shares were paid by bank meanwhile) goes back."""
+    now = now or utcnow()
+    purchase = payment.share_purchase
+    lock_register(purchase.membership)
+    db.session.refresh(payment)
+    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.EXPIRED):
+        return
+    payment.status = PaymentStatus.PAID
+    payment.paid_at = now
+    db.session.refresh(purchase)
+    owed = unpaid_shares(purchase)
+    if sum(share.amount_cents for share in owed) == payment.amount_cents:
+        mark_paid(owed, payment, None, now)
+    else:
+        stripe_calls.refund(payment, payment.amount_cents)
+    for other in _payments(purchase, PaymentStatus.OPEN):
+        stripe_calls.expire_checkout(other)
+        other.status = PaymentStatus.EXPIRED
+    db.session.flush()
+
+
+def payment_failed(payment: Payment) -> None:
+    """A Checkout page closed unpaid: the shares wait; the member can pay again."""
+    if payment.status == PaymentStatus.OPEN:
+        payment.status = PaymentStatus.EXPIRED
+
+
+def record_payment(
+    purchase: SharePurchase, amount_cents: int, admin: User, now: datetime | None = None
+) -> Payment:
+    """An admin saw the money for a purchase arrive by bank transfer: its shares are paid.
+
+    Refuses when nothing is owed or the amount is not what is owed."""
+    now = now or utcnow()
+    lock_register(purchase.membership)
+    db.session.refresh(purchase)
+    owed = amount_owed(purchase)
+    if owed <= 0:
+        raise Refused(_l("Nothing is owed for these shares."), "amount")
+    if amount_cents != owed:
+        raise Refused(_l("The amount owed is %(amount)s.", amount=format_euros(owed)), "amount")
+    payment = Payment(
+        provider=PaymentProvider.BANK_TRANSFER,
+        status=PaymentStatus.PAID,
+        amount_cents=amount_cents,
+        currency="EUR",
+        description=f"Bank transfer: shares {purchase.share_class.slug}",
+        share_purchase=purchase,
+        recorded_by_id=admin.id,
+        paid_at=now,
+    )
+    db.session.add(payment)
+    mark_paid(unpaid_shares(purchase), payment, admin, now)
+    for other in _payments(purchase, PaymentStatus.OPEN):
+        stripe_calls.expire_checkout(other)
+        other.status = PaymentStatus.EXPIRED
+    db.session.flush()
+    return payment
+
+
+def payment_reference(purchase: SharePurchase) -> str:
+    """The reference a member mentions when transferring the money for a purchase."""
+    return f"MEENTCOOP-A{purchase.id:05d}"

@@ -393,3 +393,42 @@ def test_the_admin_page_counts_queries_not_shares(app, extra, count_queries):
             assert admin.get("/admin/shares").status_code == 200
         counts.append(counted.count)
     assert counts[0] == counts[1] == counts[2]
+
+
+def test_the_member_page_counts_queries_not_shares(app, extra, count_queries):
+    client = member_client(app)
+    counts = []
+    for _round in range(3):
+        post_form(
+            client,
+            "/account/shares/",
+            {"share_class": str(extra), "quantity": "1", "pay_by": "bank_transfer"},
+        )
+        with count_queries as counted:
+            assert client.get("/account/shares/").status_code == 200
+        counts.append(counted.count)
+    assert counts[0] == counts[1] == counts[2]
+
+
+def test_a_refused_purchase_shows_the_reason_to_the_member(app, extra):
+    with app.app_context():
+        db.session.get(ShareClass, extra).needs_approval = True
+        db.session.commit()
+    ada = member_client(app)
+    post_form(
+        ada,
+        "/account/shares/",
+        {"share_class": str(extra), "quantity": "1", "pay_by": "bank_transfer"},
+    )
+    with app.app_context():
+        purchase_id = db.session.scalar(sa.select(SharePurchase.id))
+    admin = admin_client(app)
+    url = f"/admin/shares/purchases/{purchase_id}/decide?lang=en"
+    no_reason = post_form(admin, url, {"action": "refuse", "reason": " "})
+    assert no_reason.status_code == 303
+    page = admin.get("/admin/shares?lang=en").get_data(as_text=True)
+    assert "Please give a reason: the member will read it." in page
+    post_form(admin, url, {"action": "refuse", "reason": "Eerst de ledenvergadering."})
+    page = ada.get("/account/shares/?lang=en").get_data(as_text=True)
+    assert "not approved" in page and "Eerst de ledenvergadering." in page
+    assert numbers_of(app, "ada@example.org") == []

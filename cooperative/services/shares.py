@@ -372,7 +372,6 @@ def mark_for_repayment(
     ):
         purchase.status = PurchaseStatus.REFUSED
         purchase.decided_at = now
-        purchase.decision_note = "membership ended"
     for transfer in db.session.scalars(
         sa.select(ShareTransfer).where(
             ShareTransfer.status == TransferStatus.PENDING,

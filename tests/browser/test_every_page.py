@@ -19,9 +19,10 @@ from cooperative.models import (
     Event,
     Membership,
     MembershipPlan,
+    ShareClass,
     User,
 )
-from cooperative.services import attendance
+from cooperative.services import attendance, share_payments, shares
 from cooperative.services.demo import seed_demo
 from cooperative.services.registration import PersonChoice
 from tests.factories import make_member, make_registration
@@ -87,6 +88,13 @@ def site(app):
         attendance.check_in(event, party.attendees[0].id, admin)
         db.session.commit()
         member = db.session.scalar(sa.select(User).where(User.email == "lid@example.org"))
+        # Two extra shares of the demo's class, one paid: the share pages have something.
+        membership = db.session.scalar(sa.select(Membership).where(Membership.user == member))
+        extra = db.session.scalar(sa.select(ShareClass).where(ShareClass.slug == "extra-aandeel"))
+        paid = shares.buy(membership, extra, 1)
+        share_payments.record_payment(paid, shares.amount_owed(paid), admin)
+        shares.buy(membership, extra, 1)
+        db.session.commit()
         collective = db.session.scalar(sa.select(Collective).order_by(Collective.id))
         return {
             "event": event.id,
@@ -99,6 +107,8 @@ def site(app):
             "collective": collective.id,
             "collective_slug": collective.slug,
             "domain": db.session.scalar(sa.select(Domain.id)),
+            "share_class": extra.id,
+            "share": paid.shares[0].number,
         }
 
 
@@ -144,6 +154,7 @@ def pages_of(role: str, site) -> list[str]:
             *account,
             "/account/address",
             "/account/membership/cancel",
+            "/account/shares/",
             "/members/",
             f"/members/{site['member']}",
         ],
@@ -165,6 +176,10 @@ def pages_of(role: str, site) -> list[str]:
             "/admin/collectives/suggestions",
             "/admin/domains",
             f"/admin/domains/{site['domain']}",
+            "/admin/shares",
+            "/admin/shares/classes/new",
+            f"/admin/shares/classes/{site['share_class']}",
+            f"/admin/shares/{site['share']}",
         ],
     }
     return [*everyone(site), *own[role]]

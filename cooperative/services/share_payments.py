@@ -21,39 +21,38 @@ from ..models import (
 )
 from ..money import format_euros
 from ..refusals import Refused
-from . import payments, stripe_calls
+from . import checkout, stripe_calls
 from .mail import external_url
 from .shares import amount_owed, lock_register, mark_paid, unpaid_shares
 
 
-def start_payment(purchase: SharePurchase, now: datetime | None = None) -> str:
-    """The address of a Stripe Checkout page for what the purchase still owes.
+def start_payment(purchase: SharePurchase, now: datetime | None = None) -> checkout.Checkout:
+    """The Checkout page for what the purchase still owes, to be made once the pending
+    payment is committed (see `services/checkout.py`).
 
     Refuses when nothing is owed; raises payments.PaymentUnavailable when Stripe does
-    not answer (nothing is charged then)."""
+    not answer about an open page. Flushes."""
     now = now or utcnow()
     owed = unpaid_shares(purchase)
     amount = sum(share.amount_cents for share in owed)
     if amount <= 0:
         raise Refused(_l("There is nothing to pay for these shares."))
-    for payment in _payments(purchase, PaymentStatus.OPEN):
-        url = payments.checkout_url(payment)
-        if url and payment.amount_cents == amount:
-            return url
-        payment.status = PaymentStatus.EXPIRED
     user = purchase.membership.user
     with force_locale(user.locale):
         name = str(_l("Share: %(name)s", name=purchase.share_class.name(user.locale)))
-    payment = payments.new_payment(amount, name, share_purchase=purchase)
     shares_url = external_url("shares.index")
-    return payments.start_checkout(
-        payment,
-        [payments.LineItem(name, purchase.unit_amount_cents, len(owed))],
+    return checkout.prepare(
+        _payments(purchase, PaymentStatus.OPEN),
+        amount,
+        [checkout.LineItem(name, purchase.unit_amount_cents, len(owed))],
+        description=name,
         customer_email=user.email,
         locale=user.locale,
         success_url=shares_url + "?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=shares_url + "?checkout=cancelled",
         pay_before=now + timedelta(hours=23),
+        now=now,
+        share_purchase=purchase,
     )
 
 

@@ -18,6 +18,8 @@ from ..refusals import Refused
 from ..services import membership as memberships
 from ..services import payments, share_documents, share_payments, shares
 from ..services.membership import BankTransfer
+from .checkout import go_to_checkout
+from .going_back import roll_back_to
 
 bp = Blueprint("shares", __name__, url_prefix="/account/shares")
 
@@ -133,20 +135,17 @@ def _after_purchase(purchase: SharePurchase, pay_by: str):
 
 
 def _checkout(purchase: SharePurchase):
+    """Send the member to Stripe for what the purchase owes (the payment committed
+    first, Stripe called with no write held: see `views/checkout.py`)."""
     try:
-        url = share_payments.start_payment(purchase)
+        url = go_to_checkout(lambda: share_payments.start_payment(purchase))
     except Refused as refusal:
-        db.session.rollback()
-        flash(str(refusal), "info")
-        return redirect(url_for("shares.index"), code=303)
+        return roll_back_to(url_for("shares.index"), refusal.message, "info")
     except payments.PaymentUnavailable:
-        db.session.rollback()
-        flash(
+        return roll_back_to(
+            url_for("shares.index"),
             _("Paying online does not work right now. Please try again, or pay by bank."),
-            "error",
         )
-        return redirect(url_for("shares.index"), code=303)
-    db.session.commit()
     return redirect(url, code=303)
 
 

@@ -24,7 +24,7 @@ from cooperative.services import share_payments, shares
 from tests.conftest import deliver_webhook, post_form
 from tests.factories import make_member
 from tests.share_factories import make_member_share_class, make_share_class
-from tests.test_membership_stripe import admin_client, only_event
+from tests.test_membership_stripe import admin_client, only_event, visit
 
 
 def text_of(data: bytes) -> str:
@@ -432,3 +432,37 @@ def test_a_refused_purchase_shows_the_reason_to_the_member(app, extra):
     page = ada.get("/account/shares/?lang=en").get_data(as_text=True)
     assert "not approved" in page and "Eerst de ledenvergadering." in page
     assert numbers_of(app, "ada@example.org") == []
+
+
+def test_coming_back_from_stripe_before_the_webhook_marks_the_shares_paid(app, extra, fake_stripe):
+    client = member_client(app)
+    bought = post_form(
+        client,
+        "/account/shares/",
+        {"share_class": str(extra), "quantity": "2", "pay_by": "online"},
+    )
+    session_id = bought.headers["Location"].rsplit("/", 1)[1]
+    assert fake_stripe.sessions[session_id]["amount_total"] == 20000
+    back = fake_stripe.pay(session_id)
+    page = visit(client, back).get_data(as_text=True)
+    assert "not paid yet" not in page
+    with app.app_context():
+        paid = db.session.scalars(sa.select(Share.paid_at)).all()
+        assert len(paid) == 2 and all(paid)
+    # Someone else's session id on the return address changes nothing and shows nothing.
+    other = member_client(app, "bob@example.org", "Bob")
+    response = other.get(f"/account/shares/?session_id={session_id}")
+    assert response.status_code == 303
+
+
+def test_a_cancelled_checkout_leaves_the_shares_to_pay(app, extra, fake_stripe):
+    client = member_client(app)
+    post_form(
+        client,
+        "/account/shares/",
+        {"share_class": str(extra), "quantity": "1", "pay_by": "online"},
+    )
+    page = client.get("/account/shares/?checkout=cancelled", follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "You have not paid yet." in text or "Je hebt nog niet betaald." in text
+    assert "/account/shares/purchases/" in text  # the button to pay again

@@ -355,11 +355,33 @@ def test_totals_per_class_and_year_and_the_capital(ctx):
     }
 
 
-def test_a_shareholder_cannot_delete_the_account_so_the_register_stays(ctx):
-    member = membership_of()
+def test_a_deleted_account_leaves_its_shares_in_the_register(ctx):
+    member = membership_of(name="Ada Lovelace")
     admin = make_admin()
     _paid_shares(member, admin, 2)
     assert db.session.scalar(sa.select(sa.func.count(ShareEvent.id))) == 4
-    with pytest.raises(Refused, match="share register"):
+    privacy.delete_account(member.user, "correct horse battery")
+    db.session.commit()
+    kept = db.session.get(Membership, member.id)
+    assert kept is not None and kept.user_id is None
+    assert shares.holder_name(kept) == "Ada Lovelace"
+    assert db.session.scalar(sa.select(sa.func.count(Share.id))) == 2
+    assert share_totals.capital_cents() == 20000
+
+
+def test_an_open_application_holding_a_paid_share_is_not_deleted_with_the_account(ctx):
+    member = membership_of()
+    member.status = MembershipStatus.PENDING_APPROVAL
+    member.number = None
+    payment = Payment(
+        provider=PaymentProvider.BANK_TRANSFER,
+        status=PaymentStatus.PAID,
+        amount_cents=2500,
+        membership=member,
+    )
+    db.session.add(payment)
+    make_share_class("lid", 2500, max_per_member=1, required=True)
+    shares.issue_join_shares(member, payment, NOW)
+    db.session.commit()
+    with pytest.raises(Refused, match="waits for the board"):
         privacy.delete_account(member.user, "correct horse battery")
-    assert db.session.get(Membership, member.id) is not None

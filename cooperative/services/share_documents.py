@@ -11,6 +11,7 @@ from ..models import Membership, Share, utcnow
 from ..money import format_euros
 from ..pdf import Document
 from .share_totals import Totals
+from .shares import holder_name
 
 AUTHOR = "MeentCoop"
 LANGUAGES = ("nl", "en")
@@ -35,7 +36,7 @@ def certificate(membership: Membership, shares: list[Share], locale: str) -> Doc
             _(
                 "MeentCoop declares that %(name)s, member number %(number)s, holds the "
                 "shares in the cooperative listed below.",
-                name=membership.user.name,
+                name=holder_name(membership),
                 number=number,
             )
         )

@@ -68,7 +68,11 @@ def share_event_label(kind: str) -> str:
 
 @bp.app_context_processor
 def _share_helpers() -> dict:
-    return {"share_state_label": share_state_label, "share_event_label": share_event_label}
+    return {
+        "share_state_label": share_state_label,
+        "share_event_label": share_event_label,
+        "holder_name": shares.holder_name,
+    }
 
 
 def _waiting_purchases() -> list[SharePurchase]:
@@ -364,7 +368,7 @@ def register_csv():
             share.share_class.name(locale),
             format_amount(share.amount_cents),
             share.membership.number,
-            share.membership.user.name,
+            shares.holder_name(share.membership),
             day(share.issued_at),
             day(share.paid_at) if share.paid_at else None,
             share.repayment_due_on.isoformat() if share.repayment_due_on else None,

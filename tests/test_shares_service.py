@@ -21,7 +21,14 @@ from cooperative.models import (
     TransferStatus,
 )
 from cooperative.refusals import Refused
-from cooperative.services import privacy, share_changes, share_payments, share_totals, shares
+from cooperative.services import (
+    privacy,
+    register,
+    share_changes,
+    share_payments,
+    share_totals,
+    shares,
+)
 from tests.factories import make_admin
 from tests.share_factories import make_share_class, membership_of
 
@@ -385,3 +392,37 @@ def test_an_open_application_holding_a_paid_share_is_not_deleted_with_the_accoun
     db.session.commit()
     with pytest.raises(Refused, match="waits for the board"):
         privacy.delete_account(member.user, "correct horse battery")
+
+
+@pytest.mark.parametrize(
+    ("received", "leaves_on", "due_on"),
+    [
+        # Four weeks' notice ends in this year: repaid after this year's end.
+        (datetime(2026, 5, 1, 10, tzinfo=UTC), date(2026, 12, 31), date(2026, 12, 31)),
+        # Received on 4 December: the membership ends at the next year's end, and so
+        # the shares are repaid after that one.
+        (datetime(2026, 12, 4, 10, tzinfo=UTC), date(2027, 12, 31), date(2027, 12, 31)),
+    ],
+)
+def test_cancelling_in_writing_marks_the_shares_for_the_year_the_membership_ends(
+    ctx, received, leaves_on, due_on
+):
+    member = membership_of()
+    admin = make_admin()
+    held = _paid_shares(member, admin, 2)
+    assert register.cancel(member, now=received) == leaves_on
+    assert [share.repayment_due_on for share in held] == [due_on, due_on]
+    assert held[0].history[-1].kind == "to_repay"
+
+
+def test_the_member_register_counts_each_members_shares_in_one_query(ctx, count_queries):
+    ada, bob = membership_of("ada@example.org"), membership_of("bob@example.org")
+    admin = make_admin()
+    _paid_shares(ada, admin, 3)
+    [repaid] = _paid_shares(bob, admin, 1, share_class=make_share_class("other"))
+    repaid.repaid_at = NOW
+    db.session.commit()
+    ids = (ada.id, bob.id)  # loaded again after the commit, before counting
+    with count_queries as counted:
+        assert register.shares_held([ada, bob]) == {ids[0]: 3, ids[1]: 0}
+    assert counted.count == 1

@@ -29,6 +29,7 @@ from ..extensions import db
 from ..i18n import local_zone
 from ..models import LeavingWay, Membership, MembershipStatus, User, utcnow
 from ..refusals import Refused
+from . import shares
 from .mail import external_url, queue_mail
 from .register_letters import admission_letter, cancellation_letter
 
@@ -165,18 +166,12 @@ def today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(local_zone()).date()
 
 
-def _financial_year_end(year: int) -> date:
-    month, day = (int(part) for part in current_app.config["FINANCIAL_YEAR_END"].split("-"))
-    return date(year, month, day)
-
-
 def notice_end_date(received_on: date) -> date:
     """The day a cancellation received on `received_on` ends the membership (the
     statutes' notice period; see the module docstring)."""
     end = received_on + timedelta(weeks=current_app.config["MEMBERSHIP_NOTICE_WEEKS"])
     if current_app.config["MEMBERSHIP_LEAVE_AT_YEAR_END"]:
-        year_end = _financial_year_end(end.year)
-        return year_end if year_end >= end else _financial_year_end(end.year + 1)
+        return shares.financial_year_end_on_or_after(end)
     return end
 
 
@@ -214,9 +209,9 @@ def cancel(
 
 
 def mark_shares_for_repayment(membership: Membership, now: datetime) -> None:
-    """The one place where leaving reaches the member's shares: they are to be marked
-    for repayment here (`services.shares.mark_for_repayment(membership, now)`), once the
-    share register exists. Until then there are no shares to mark."""
+    """The one place where leaving reaches the member's shares: they are repaid after
+    the end of the financial year in which the membership ends (issue 15)."""
+    shares.mark_for_repayment(membership, now, leaves_on=membership.leaves_on)
 
 
 def end_membership(
@@ -323,8 +318,8 @@ def letter_list_query() -> sa.Select:
 
 def shares_held(memberships: list[Membership]) -> dict[int, int]:
     """How many shares each membership holds (by id), in one query: the register's
-    shares column. The one place to wire to the share register; until it exists, 0."""
-    return {membership.id: 0 for membership in memberships}
+    shares column (shares not repaid, issue 15)."""
+    return shares.held_counts([membership.id for membership in memberships])
 
 
 def leaving_way_label(way) -> str:

@@ -349,13 +349,19 @@ def financial_year_end_on_or_after(day: date) -> date:
 
 
 def mark_for_repayment(
-    membership: Membership, now: datetime | None = None, by: User | None = None
+    membership: Membership,
+    now: datetime | None = None,
+    by: User | None = None,
+    *,
+    leaves_on: date | None = None,
 ) -> list[Share]:
     """A member leaves: every share they hold is to be repaid on the last day of the
-    financial year they leave in. Pending purchases and transfers of theirs are refused.
-    Shares marked already keep their date. Returns the shares marked now."""
+    financial year they leave in (the year of `leaves_on`, when the membership ends
+    later than today). Pending purchases and transfers of theirs are refused. Shares
+    marked already keep their date. Returns the shares marked now."""
     now = now or utcnow()
-    due = financial_year_end_on_or_after(now.astimezone(local_zone()).date())
+    today = now.astimezone(local_zone()).date()
+    due = financial_year_end_on_or_after(max(leaves_on or today, today))
     lock_register(membership)
     marked = []
     for share in db.session.scalars(
@@ -423,3 +429,17 @@ def holder_name(membership: Membership) -> str:
     if membership.registered_name:
         return membership.registered_name
     return membership.user.name if membership.user is not None else ""
+
+
+def held_counts(membership_ids: list[int]) -> dict[int, int]:
+    """How many shares (not repaid) each of these memberships holds, in one query."""
+    counts = dict.fromkeys(membership_ids, 0)
+    if membership_ids:
+        counts.update(
+            db.session.execute(
+                sa.select(Share.membership_id, sa.func.count(Share.id))
+                .where(Share.membership_id.in_(membership_ids), Share.repaid_at.is_(None))
+                .group_by(Share.membership_id)
+            ).all()
+        )
+    return counts

@@ -1,7 +1,7 @@
 """share register
 
 Revision ID: 9b87b8292638
-Revises: a15e9c3d7b21
+Revises: 5e2572692108
 Create Date: 2026-12-06 23:41:56.387979
 
 """
@@ -13,7 +13,7 @@ import cooperative.models.types
 
 # revision identifiers, used by Alembic.
 revision = "9b87b8292638"
-down_revision = "a15e9c3d7b21"
+down_revision = "5e2572692108"
 branch_labels = None
 depends_on = None
 

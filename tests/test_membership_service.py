@@ -20,6 +20,7 @@ from cooperative.models import (
     utcnow,
 )
 from cooperative.refusals import Refused
+from cooperative.services import admission
 from cooperative.services import membership as memberships
 from tests.factories import make_plan, make_user
 
@@ -70,9 +71,9 @@ def test_a_free_plan_with_approval_waits_and_only_another_admin_approves(app):
 
         own = memberships.join(admin, plan)
         with pytest.raises(Refused):
-            memberships.approve(own, admin)
+            admission.approve(own, admin)
 
-        memberships.approve(membership, admin, "Welkom")
+        admission.approve(membership, admin, "Welkom")
         db.session.commit()
         assert membership.status == MembershipStatus.ACTIVE
         assert membership.number == 1
@@ -86,9 +87,9 @@ def test_a_rejection_needs_a_reason_and_e_mails_it(app):
         admin = make_user("admin@example.org", is_admin=True)
         membership = memberships.join(user, plan)
         with pytest.raises(Refused) as refused:
-            memberships.reject(membership, admin, "  ")
+            admission.reject(membership, admin, "  ")
         assert refused.value.field == "reason"
-        memberships.reject(membership, admin, "Not a collective in Amsterdam.")
+        admission.reject(membership, admin, "Not a collective in Amsterdam.")
         db.session.commit()
         assert membership.status == MembershipStatus.CANCELLED and membership.number is None
         message = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()[-1]

@@ -21,7 +21,7 @@ from cooperative.models import (
     utcnow,
 )
 from cooperative.models.membership import profile_interests
-from cooperative.services import demo
+from cooperative.services import admission, demo
 from cooperative.services import membership as memberships
 from tests.conftest import AuthActions, post_form
 from tests.factories import ADDRESS, make_admin, make_domain, make_member, make_plan, make_user
@@ -204,7 +204,7 @@ def test_leaving_and_coming_back_set_and_clear_the_date(app):
         applicant = make_user("applicant@example.org")
         application = memberships.join(applicant, plan)
         assert application.left_at is None
-        memberships.reject(application, admin, "Alleen voor het bestuur.")
+        admission.reject(application, admin, "Alleen voor het bestuur.")
         db.session.commit()
         assert application.status == MembershipStatus.CANCELLED
         assert application.left_at is not None

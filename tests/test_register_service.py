@@ -19,8 +19,8 @@ from cooperative.models import (
     utcnow,
 )
 from cooperative.refusals import Refused
+from cooperative.services import admission, privacy, register, retention
 from cooperative.services import membership as memberships
-from cooperative.services import privacy, register, retention
 from tests.factories import make_admin, make_plan, make_user
 
 ADDRESS = register.Address("Ada Lovelace", "Javastraat", "12-2", "1094hb", "Amsterdam", "NL")
@@ -235,7 +235,7 @@ def test_a_turned_down_application_is_kept_after_the_account_goes(app):
     with app.app_context():
         user = make_user()
         membership = memberships.join(user, make_plan(needs_approval=True), address=ADDRESS)
-        memberships.reject(membership, make_admin(), "Not from the neighbourhood")
+        admission.reject(membership, make_admin(), "Not from the neighbourhood")
         db.session.commit()
         privacy.delete_account(user, "correct horse battery")
         db.session.commit()

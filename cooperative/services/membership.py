@@ -8,9 +8,10 @@ A membership moves through these states:
                                      └─ paid, approval ─────► pending_approval ─► ...
 
 A fee is paid online (Stripe Checkout, through `services.payments`) or by bank transfer,
-which an admin records. Yearly plans end a year after they start; 14 days before the end
-the member is reminded with a payment link, after the end a grace period (default 30 days)
-keeps them active, then the membership lapses. Paying renews from the old end date.
+which an admin records; the board's approval or refusal is `services.admission`. Yearly
+plans end a year after they start; 14 days before the end the member is reminded with a
+payment link, after the end a grace period (default 30 days) keeps them active, then the
+membership lapses. Paying renews from the old end date.
 
 Member numbers are sequential and given once, when a membership first becomes active.
 The number is taken under a lock that serialises every number-giver (PostgreSQL: a
@@ -135,14 +136,14 @@ def join(
     if plan.needs_approval and approve_first():
         membership.status = MembershipStatus.PENDING_APPROVAL
         db.session.flush()
-        _mail(membership, "membership_received")
+        mail_member(membership, "membership_received")
     elif join_cents(membership) > 0:
         membership.status = MembershipStatus.PENDING_PAYMENT
         db.session.flush()
     elif plan.needs_approval:
         membership.status = MembershipStatus.PENDING_APPROVAL
         db.session.flush()
-        _mail(membership, "membership_received")
+        mail_member(membership, "membership_received")
     else:
         membership.status = MembershipStatus.PENDING_APPROVAL
         db.session.flush()
@@ -205,7 +206,7 @@ def ask_for_transfer(membership: Membership) -> None:
     Refuses when nothing is owed."""
     if amount_due(membership) <= 0:
         raise Refused(_l("This member owes nothing now."), "amount")
-    _mail(membership, "membership_transfer")
+    mail_member(membership, "membership_transfer")
 
 
 def renewal_due(membership: Membership, now: datetime | None = None) -> bool:
@@ -238,7 +239,7 @@ def start_payment(membership: Membership, now: datetime | None = None) -> checko
         name = str(_l("Membership: %(plan)s", plan=membership.plan.name(user.locale)))
     account_url = external_url("account.index")
     return checkout.prepare(
-        _payments(membership, PaymentStatus.OPEN, PaymentProvider.STRIPE),
+        payments_of(membership, PaymentStatus.OPEN, PaymentProvider.STRIPE),
         amount,
         _line_items(membership, name, amount),
         description=name,
@@ -266,7 +267,7 @@ def _line_items(membership: Membership, name: str, amount: int) -> list[checkout
     return lines
 
 
-def _payments(
+def payments_of(
     membership: Membership, status: PaymentStatus, provider: PaymentProvider | None = None
 ) -> list[Payment]:
     query = sa.select(Payment).where(
@@ -312,7 +313,7 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
         if membership.plan.needs_approval and membership.decided_by_id is None:
             membership.status = MembershipStatus.PENDING_APPROVAL
             db.session.flush()
-            _mail(membership, "membership_received")
+            mail_member(membership, "membership_received")
         else:
             activate(membership, now)
     elif status in (MembershipStatus.ACTIVE, MembershipStatus.LAPSED) and renewal_due(
@@ -328,12 +329,12 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
         membership.leaving_way = None  # issue 15: a lapsed member is back
         membership.renewal_reminded_at = None
         db.session.flush()
-        _mail(membership, "membership_renewed")
+        mail_member(membership, "membership_renewed")
     else:
         if payment.provider == PaymentProvider.STRIPE:
             stripe_calls.refund(payment, payment.amount_cents)  # after the commit
         db.session.flush()
-    for other in _payments(membership, PaymentStatus.OPEN, PaymentProvider.STRIPE):
+    for other in payments_of(membership, PaymentStatus.OPEN, PaymentProvider.STRIPE):
         if other.id != payment.id:
             stripe_calls.expire_checkout(other)
             other.status = PaymentStatus.EXPIRED
@@ -359,7 +360,7 @@ def activate(membership: Membership, now: datetime | None = None) -> None:
     membership.renewal_reminded_at = None
     letters = register.admit(membership, now)  # issue 15: the admission in writing
     db.session.flush()
-    _mail(membership, "membership_welcome", attachments=letters)
+    mail_member(membership, "membership_welcome", attachments=letters)
 
 
 def _next_number(membership: Membership) -> int:
@@ -403,74 +404,6 @@ def record_bank_transfer(
     return payment
 
 
-def approve(membership: Membership, admin: User, note: str = "", now=None) -> None:
-    """An admin approves a membership waiting for approval: it becomes active.
-
-    Refuses an admin approving their own membership, or one not waiting for approval.
-    """
-    _check_decision(membership, admin)
-    membership.decided_by_id = admin.id
-    membership.decision_note = note.strip()
-    if approve_first() and join_cents(membership) > 0:
-        # Approved before paying (MEMBERSHIP_ADMISSION_ORDER): admitted once paid.
-        membership.status = MembershipStatus.PENDING_PAYMENT
-        db.session.flush()
-        _mail(membership, "membership_approved")
-        return
-    activate(membership, now)
-
-
-def reject(membership: Membership, admin: User, reason: str) -> None:
-    """An admin turns down a membership with a reason, which is e-mailed to the person.
-
-    A fee paid online for this application is refunded (not the fees of earlier years,
-    when a former member applied again) and its unfinished Checkout pages closed, both
-    at Stripe after the commit (`stripe_calls`, retried by `coop send-stripe`). Refuses
-    without a reason, for one's own membership, or one not waiting for a decision;
-    raises PaymentUnavailable, before anything is written, when there is a refund to
-    make and Stripe does not answer.
-    """
-    if not reason.strip():
-        raise Refused(_l("Please give a reason: the person will read it."), "reason")
-    if membership.user_id == admin.id:
-        raise Refused(_l("Nobody decides on their own membership."))
-    if membership.status not in (
-        MembershipStatus.PENDING_APPROVAL,
-        MembershipStatus.PENDING_PAYMENT,
-    ):
-        raise Refused(_l("This membership is not waiting for a decision."))
-    applied_at = membership.privacy_accepted_at
-    refunds = [
-        payment
-        for payment in _payments(membership, PaymentStatus.PAID)
-        if applied_at is None or payment.paid_at is None or payment.paid_at >= applied_at
-    ]
-    online = [p for p in refunds if p.provider == PaymentProvider.STRIPE]
-    if online:
-        # Asked before anything is written: nothing is rejected while Stripe is away.
-        payments.check_stripe_answers(online[0])
-    membership.status = MembershipStatus.CANCELLED
-    # A former member who applied again keeps the day they left.
-    membership.left_at = membership.left_at or utcnow()
-    membership.decided_by_id = admin.id
-    membership.decision_note = reason.strip()
-    for payment in refunds:
-        stripe_calls.refund(payment, payment.amount_cents - payment.refunded_cents)
-    for payment in _payments(membership, PaymentStatus.OPEN):
-        stripe_calls.expire_checkout(payment)
-        payment.status = PaymentStatus.EXPIRED
-    shares.application_refused(membership)
-    db.session.flush()
-    _mail(membership, "membership_rejected")
-
-
-def _check_decision(membership: Membership, admin: User) -> None:
-    if membership.user_id == admin.id:
-        raise Refused(_l("Nobody decides on their own membership."))
-    if membership.status != MembershipStatus.PENDING_APPROVAL:
-        raise Refused(_l("This membership is not waiting for approval."))
-
-
 def send_reminders_and_lapse(now: datetime | None = None) -> tuple[int, int]:
     """The daily job: remind yearly members whose end is near, lapse those past grace.
 
@@ -496,7 +429,7 @@ def send_reminders_and_lapse(now: datetime | None = None) -> tuple[int, int]:
         membership.leaving_way = LeavingWay.LAPSED
         lapsed += 1
         db.session.flush()
-        _mail(membership, "membership_lapsed")
+        mail_member(membership, "membership_lapsed")
     for membership in db.session.scalars(
         yearly_active.where(
             Membership.ends_at <= now + reminder_lead(),
@@ -511,7 +444,7 @@ def send_reminders_and_lapse(now: datetime | None = None) -> tuple[int, int]:
         membership.renewal_reminded_at = now
         reminded += 1
         db.session.flush()
-        _mail(membership, "membership_reminder")
+        mail_member(membership, "membership_reminder")
     register.end_after_notice(now)  # issue 15: cancellations whose notice has run out
     return reminded, lapsed
 
@@ -528,7 +461,7 @@ SUBJECTS = {
 }
 
 
-def _mail(membership: Membership, template: str, attachments=()) -> None:
+def mail_member(membership: Membership, template: str, attachments=()) -> None:
     """E-mail the member, in their own language, about their membership (nothing for a
     register entry whose account was deleted: the admin writes them a letter)."""
     user = membership.user

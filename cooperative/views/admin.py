@@ -30,7 +30,7 @@ from ..models import (
     User,
 )
 from ..refusals import Refused
-from ..services import audit, payments
+from ..services import admission, audit, payments
 from ..services import membership as memberships
 from ..services.domains import save_domain
 from ..services.plans import PlanDetails, save_plan
@@ -233,9 +233,9 @@ def decide(membership_id: int):
         before = audit.snapshot(membership, "status", "number", "started_at", "ends_at")
         try:
             if action == "approve":
-                memberships.approve(membership, current_user, form.reason.data or "")
+                admission.approve(membership, current_user, form.reason.data or "")
             else:
-                memberships.reject(membership, current_user, form.reason.data or "")
+                admission.reject(membership, current_user, form.reason.data or "")
         except Refused as refusal:
             db.session.rollback()
             show_refusal(form, refusal)

@@ -178,3 +178,19 @@ def open_menu(page) -> None:
     summary = page.locator(".site-nav .menu > summary")
     if summary.is_visible() and not page.locator(".site-nav .menu[open]").count():
         summary.click()
+
+
+def log_in(page, live_server, email: str, next_path: str = "/account/", lang: str = "") -> None:
+    """Log in on the login page as `email` (password: correct horse battery, as the test
+    factories make them), then go on to `next_path`; `lang` also sets the language."""
+    language = f"&lang={lang}" if lang else ""
+    page.goto(f"{live_server}/auth/login?next={next_path}{language}")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill("correct horse battery")
+    page.locator("main button[type=submit]").click()
+
+
+def log_out(page) -> None:
+    """Log out through the site's menu (folded away on a phone)."""
+    open_menu(page)
+    page.locator("form[action='/auth/logout'] button").click()

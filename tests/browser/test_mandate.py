@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from cooperative.extensions import db
 from cooperative.models import utcnow
 from tests import sepa_fixtures
-from tests.browser.test_membership import log_in, log_out
+from tests.browser.conftest import log_in, log_out
 from tests.factories import make_admin
 from tests.sepa_fixtures import debit_day, due_member, yearly_member
 

@@ -11,20 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from cooperative.extensions import db
-from tests.browser.conftest import open_menu
+from tests.browser.conftest import log_in, log_out
 from tests.factories import make_admin, make_plan, make_user
-
-
-def log_in(page, live_server, email, next_path):
-    page.goto(f"{live_server}/auth/login?next={next_path}")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill("correct horse battery")
-    page.locator("main button[type=submit]").click()
-
-
-def log_out(page):
-    open_menu(page)
-    page.locator("form[action='/auth/logout'] button").click()
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])

@@ -12,15 +12,8 @@ from playwright.sync_api import expect
 from cooperative.extensions import db
 from cooperative.services import membership as memberships
 from cooperative.services import register
-from tests.browser.conftest import open_menu
+from tests.browser.conftest import log_in, log_out
 from tests.factories import make_admin, make_plan, make_user
-
-
-def log_in(page, live_server, email, next_path):
-    page.goto(f"{live_server}/auth/login?next={next_path}")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill("correct horse battery")
-    page.locator("main button[type=submit]").click()
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
@@ -55,8 +48,7 @@ def test_a_member_cancels_and_an_admin_exports_the_register(
     expect(page.locator("#membership-ends")).not_to_be_empty()
     expect(page.locator("a[href='/account/membership/cancel']")).to_have_count(0)
     check_page(page)
-    open_menu(page)
-    page.locator("form[action='/auth/logout'] button").click()
+    log_out(page)
 
     log_in(page, live_server, "admin@example.org", f"/admin/register?lang={lang}")
     expect(page.locator("main table")).to_contain_text("Ada Lovelace")

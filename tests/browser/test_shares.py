@@ -7,16 +7,9 @@ from pathlib import Path
 import pypdf
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_menu
+from tests.browser.conftest import log_in, log_out
 from tests.factories import make_admin, make_member
 from tests.share_factories import make_member_share_class, make_share_class
-
-
-def log_in(page, live_server, email, next_path):
-    page.goto(f"{live_server}/auth/login?next={next_path}&lang=en")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill("correct horse battery")
-    page.locator("main button[type=submit]").click()
 
 
 def test_a_member_buys_an_extra_share_and_downloads_the_certificate(
@@ -28,7 +21,7 @@ def test_a_member_buys_an_extra_share_and_downloads_the_certificate(
         make_member("ada@example.org", name="Ada Lovelace")
         make_admin()
 
-    log_in(page, live_server, "ada@example.org", "/account/")
+    log_in(page, live_server, "ada@example.org", "/account/", lang="en")
     page.locator("a[href='/account/shares/']").click()
     expect(page.locator("h1")).to_have_text("My shares")
     check_page(page)
@@ -43,20 +36,18 @@ def test_a_member_buys_an_extra_share_and_downloads_the_certificate(
     expect(page.locator("main")).to_contain_text("MEENTCOOP-A")
     expect(page.locator("main table")).to_contain_text("not paid yet")
     check_page(page)
-    open_menu(page)
-    page.locator("form[action='/auth/logout'] button").click()
+    log_out(page)
 
-    log_in(page, live_server, "admin@example.org", "/admin/shares")
+    log_in(page, live_server, "admin@example.org", "/admin/shares", lang="en")
     check_page(page)
     page.locator("form[action$='/payment'] button").click()
     expect(page.locator("#messages")).to_contain_text("The payment is recorded.")
     page.locator("main table a", has_text="1").first.click()
     expect(page.locator("main ol")).to_contain_text("paid")
     check_page(page)
-    open_menu(page)
-    page.locator("form[action='/auth/logout'] button").click()
+    log_out(page)
 
-    log_in(page, live_server, "ada@example.org", "/account/shares/")
+    log_in(page, live_server, "ada@example.org", "/account/shares/", lang="en")
     with page.expect_download() as download:
         page.locator("a[href='/account/shares/certificate-en.pdf']").click()
     data = Path(download.value.path()).read_bytes()

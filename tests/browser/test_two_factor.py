@@ -8,15 +8,8 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_menu
+from tests.browser.conftest import log_in, open_menu
 from tests.factories import make_admin
-
-
-def log_in(page, live_server, next_path):
-    page.goto(f"{live_server}/auth/login?next={next_path}")
-    page.locator("#email").fill("admin@example.org")
-    page.locator("#password").fill("correct horse battery")
-    page.locator("main button[type=submit]").click()
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
@@ -27,7 +20,7 @@ def test_an_admin_sets_up_two_factor_and_logs_in_with_a_code(
     with app.app_context():
         make_admin(locale=lang)
     page.goto(f"{live_server}/?lang={lang}")
-    log_in(page, live_server, "/admin/members")
+    log_in(page, live_server, "admin@example.org", "/admin/members")
     expect(page).to_have_url(f"{live_server}/account/two-factor")
     assert_accessible(page)
     page.locator("form[action='/account/two-factor/start'] button").click()
@@ -54,7 +47,7 @@ def test_an_admin_sets_up_two_factor_and_logs_in_with_a_code(
     open_menu(page)
     page.locator("form[action='/auth/logout'] button").click()
 
-    log_in(page, live_server, "/admin/members")
+    log_in(page, live_server, "admin@example.org", "/admin/members")
     expect(page).to_have_url(f"{live_server}/auth/two-factor")
     assert_accessible(page)
     page.locator("#code").fill(pyotp.TOTP(secret).at(time.time() + 30))  # the next code

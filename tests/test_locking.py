@@ -30,6 +30,10 @@ from tests.test_payments import REGISTER, event, paid_registration, register, re
 
 __all__ = ["event"]  # the fixture, shared with test_payments
 
+# How long a request may take while Stripe holds another one for 5-10 s: it must not
+# wait for Stripe. A fraction of a second on a quiet machine; the margin is for a busy one.
+NO_WAIT = 2.5
+
 
 def wait_for(condition, seconds: float = 15.0) -> None:
     deadline = time.monotonic() + seconds
@@ -73,7 +77,7 @@ def test_a_registration_goes_through_while_a_refund_waits_on_stripe(
     took = time.monotonic() - started
 
     assert response.status_code == 303 and "/pay/cs_" in response.headers["Location"]
-    assert took < 1, f"Bob waited {took:.1f} s for Ada's refund"
+    assert took < NO_WAIT, f"Bob waited {took:.1f} s for Ada's refund"
     assert cancelling.is_alive(), "Ada's refund was still on its way"
     cancelling.join(timeout=30)
     assert answers["ada"].status_code == 303

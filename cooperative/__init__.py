@@ -76,7 +76,9 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         collectives,
         events,
         manage,
+        manage_meetings,  # issue 16
         mandate,  # issue 15
+        meetings,  # issue 16
         members,
         payments,
         public,
@@ -98,6 +100,8 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         admin_collectives.bp,
         admin_audit.bp,
         manage.bp,
+        meetings.bp,  # issue 16: /meetings
+        manage_meetings.bp,  # issue 16: /manage/meetings
         members.bp,
         attendance.bp,
         api.bp,

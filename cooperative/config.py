@@ -189,6 +189,17 @@ def from_environment(instance_path: str) -> dict:
         "PAGE_CACHE_BYTES": int(os.environ.get("PAGE_CACHE_MB", "8")) * 1024 * 1024,
         "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "60")),
         "PAGE_CACHE_CHECK_MS": int(os.environ.get("PAGE_CACHE_CHECK_MS", "100")),
+        # Issue 16, the general meeting: the default notice period (days between sending
+        # the convocation and the meeting; the statutes may ask more, never less than
+        # the 7 days of art. 2:42 BW for a change of the statutes), the default number of
+        # proxies a member may carry, where agenda documents are kept (a folder; empty:
+        # in the database) and how large one may be.
+        "MEETING_NOTICE_DAYS": int(os.environ.get("MEETING_NOTICE_DAYS", "14")),
+        "MEETING_MAX_PROXIES": int(os.environ.get("MEETING_MAX_PROXIES", "1")),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", "").strip(),
+        "MEETING_DOCUMENT_MAX_BYTES": int(
+            os.environ.get("MEETING_DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024))
+        ),
         # The largest request body accepted (bytes); a larger one is refused with 413.
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

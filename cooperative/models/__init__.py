@@ -21,6 +21,14 @@ from .events import (
     Registration,
     RegistrationStatus,
 )
+from .meetings import (  # issue 16: the general meeting
+    AgendaDocument,
+    AgendaItem,
+    ConvocationChannel,
+    ConvocationRecord,
+    Meeting,
+    MeetingStatus,
+)
 from .membership import (
     LeavingWay,
     Membership,
@@ -64,6 +72,12 @@ from .shares import (
 from .types import utcnow
 
 __all__ = [
+    "AgendaDocument",
+    "AgendaItem",
+    "ConvocationChannel",
+    "ConvocationRecord",
+    "Meeting",
+    "MeetingStatus",
     "DIETS",
     "HOLDING",
     "Attendee",

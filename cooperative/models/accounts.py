@@ -67,6 +67,9 @@ class User(UserMixin, db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     locale: so.Mapped[str] = so.mapped_column(sa.String(5), default="nl")
     is_admin: so.Mapped[bool] = so.mapped_column(default=False)
+    # A seat on the board (issue 16: "chair", "secretary" or "member"): convenes and runs
+    # the general meeting beside the admins. None: not on the board.
+    board_role: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     email_confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     # A new address waits here until its owner confirms it from the e-mailed link.
     pending_email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
@@ -119,6 +122,11 @@ class User(UserMixin, db.Model):
     def managed_collective_ids(self) -> set[int]:
         """The ids of the collectives this person organises for (their `CollectiveRole`s)."""
         return {role.collective_id for role in self.collective_roles}
+
+    @property
+    def is_board(self) -> bool:
+        """Whether this person convenes and runs the general meeting: admins and the board."""
+        return self.is_admin or bool(self.board_role)
 
     @property
     def manages_events(self) -> bool:

@@ -1,6 +1,7 @@
 """Who may open a page, said once for every blueprint.
 
 - `admin_required`: admins only.
+- `board_required`: the board (`User.board_role`) and admins.
 - `organiser_required`: people with a role in a collective, and admins (the back office).
 - `managed_event`: one event's pages, for the organisers of its host collective and admins;
   the view gets the `Event` in place of `event_id` (404 when there is none).
@@ -36,6 +37,11 @@ def _only_if(may: str, view):
 def admin_required(view):
     """Only for admins: others get 403."""
     return _only_if("is_admin", view)
+
+
+def board_required(view):
+    """Only for the board and admins (the general meeting's back office): others get 403."""
+    return _only_if("is_board", view)
 
 
 def organiser_required(view):

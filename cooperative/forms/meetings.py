@@ -1,0 +1,123 @@
+"""Forms of the general meeting's back office (issue 16): the meeting, an agenda item,
+a document, and the convocation."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import URL, Length, NumberRange, Optional, ValidationError
+
+from ..models import Meeting
+from ..services.meetings import SLUG_MAX_LENGTH, MeetingPlan
+from ..slugs import slug_is_valid
+from .events import WholeNumberField, amsterdam_time
+from .fields import lower_case, optional_text, required_text, strip
+
+
+class MeetingForm(FlaskForm):
+    """A general meeting: when, where, and what the statutes say about it."""
+
+    title = required_text(_l("Title"), _l("Please give the meeting a title."), 200)
+    slug = StringField(
+        _l("Web address (optional)"),
+        filters=[strip, lower_case],
+        description=_l("Lower-case letters, digits and hyphens; made from the title if empty."),
+        validators=[Optional(), Length(max=SLUG_MAX_LENGTH)],
+    )
+    starts_at = amsterdam_time(_l("Starts"), required=True)
+    ends_at = amsterdam_time(_l("Ends"), required=True)
+    location = optional_text(_l("Location (address)"), 300)
+    online_url = StringField(
+        _l("Online link (for a hybrid meeting)"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=500),
+            URL(message=_l("Please write a web address (https://...).")),
+        ],
+    )
+    notice_days = WholeNumberField(
+        _l("Notice period in days"),
+        description=_l("How many days before the meeting the convocation must go out."),
+        validators=[NumberRange(1, 365, _l("Please write a number from 1 to 365."))],
+    )
+    proxies_allowed = BooleanField(_l("Members may vote by proxy"))
+    max_proxies_per_member = WholeNumberField(
+        _l("Proxies one member may carry"),
+        validators=[NumberRange(0, 50, _l("Please write a number from 0 to 50."))],
+    )
+    online_voting = BooleanField(_l("Members may vote online before and during the meeting"))
+    quorum_rules = TextAreaField(
+        _l("Quorum rules of the statutes (optional)"),
+        filters=[strip],
+        validators=[Optional(), Length(max=5000)],
+    )
+    quorum_percent = WholeNumberField(
+        _l("Quorum for ordinary decisions, percent of members (optional)"),
+        validators=[Optional(), NumberRange(1, 100, _l("Please write a number from 1 to 100."))],
+    )
+    statutes_quorum_percent = WholeNumberField(
+        _l("Quorum for a change of the statutes, percent of members (optional)"),
+        validators=[Optional(), NumberRange(1, 100, _l("Please write a number from 1 to 100."))],
+    )
+
+    @classmethod
+    def for_meeting(cls, meeting: Meeting) -> "MeetingForm":
+        return cls(formdata=None, obj=meeting)
+
+    def validate_slug(self, field) -> None:
+        if field.data and not slug_is_valid(field.data, SLUG_MAX_LENGTH):
+            raise ValidationError(
+                _l("Only lower-case letters, digits and single hyphens, e.g. alv-juni-2027.")
+            )
+
+    def validate_ends_at(self, field) -> None:
+        if field.data and self.starts_at.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("The meeting must end after it starts."))
+
+    def plan(self) -> MeetingPlan:
+        return MeetingPlan(
+            title=self.title.data,
+            slug=self.slug.data or "",
+            starts_at=self.starts_at.data,
+            ends_at=self.ends_at.data,
+            location=self.location.data or "",
+            online_url=self.online_url.data or "",
+            notice_days=self.notice_days.data,
+            proxies_allowed=self.proxies_allowed.data,
+            max_proxies_per_member=self.max_proxies_per_member.data,
+            online_voting=self.online_voting.data,
+            quorum_rules=self.quorum_rules.data or "",
+            quorum_percent=self.quorum_percent.data,
+            statutes_quorum_percent=self.statutes_quorum_percent.data,
+        )
+
+
+class AgendaItemForm(FlaskForm):
+    """A point of the agenda."""
+
+    title_nl = required_text(_l("Title in Dutch"), _l("Please give the item a title."), 200)
+    title_en = optional_text(_l("Title in English (optional)"), 200)
+    description = TextAreaField(
+        _l("Explanation (optional)"), filters=[strip], validators=[Optional(), Length(max=5000)]
+    )
+    has_vote = BooleanField(_l("The members vote on this item"))
+    changes_statutes = BooleanField(_l("This item proposes to change the statutes"))
+
+
+class DocumentForm(FlaskForm):
+    """A PDF for an agenda item."""
+
+    file = FileField(_l("PDF document"), validators=[FileRequired(_l("Please choose a PDF file."))])
+
+
+class ConvocationForm(FlaskForm):
+    """The text of the convocation; previewed before it is sent."""
+
+    text = TextAreaField(
+        _l("Text of the convocation"),
+        filters=[strip],
+        description=_l("The agenda, date, place and the link to the documents are added below it."),
+        validators=[Length(max=10000)],
+    )
+    send = BooleanField(_l("Send the convocation now"))

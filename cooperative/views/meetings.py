@@ -1,0 +1,91 @@
+"""The general meetings for members (issue 16): the list, a meeting with its agenda and
+documents, and the way to register for it (the meeting's event).
+
+Members only: an active member, or the board. Whoever is not logged in is sent to the
+log-in page; anyone else logged in gets 403 with a "members only" page. A meeting that has
+not been convened yet is 404 here (the board sees it at /manage/meetings).
+"""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, make_response, render_template
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..i18n import current_locale
+from ..models import AgendaDocument, AgendaItem, Meeting, utcnow
+from ..services import meetings as meeting_service
+
+bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+
+
+def _members_only():
+    """The 403 page for whoever is logged in but no member."""
+    return render_template("meetings/members_only.html"), 403
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Every meeting that was convened, latest first."""
+    if not meeting_service.may_read(current_user):
+        return _members_only()
+    meetings = db.session.scalars(meeting_service.for_members()).all()
+    return render_template("meetings/index.html", meetings=meetings, now=utcnow())
+
+
+@bp.get("/<slug>")
+@login_required
+def show(slug: str):
+    """A meeting: when, where, the agenda with its documents, and registering."""
+    if not meeting_service.may_read(current_user):
+        return _members_only()
+    meeting = db.session.scalar(
+        sa.select(Meeting)
+        .where(Meeting.slug == slug, Meeting.convened_at.is_not(None))
+        .options(
+            sa.orm.joinedload(Meeting.event),
+            sa.orm.selectinload(Meeting.items).selectinload(AgendaItem.documents),
+        )
+    )
+    if meeting is None:
+        abort(404)
+    return render_template("meetings/show.html", meeting=meeting, locale=current_locale())
+
+
+@bp.get("/<slug>/documents/<int:document_id>")
+@login_required
+def document(slug: str, document_id: int):
+    """One agenda document as a PDF download; members only, once convened."""
+    if not meeting_service.may_read(current_user):
+        return _members_only()
+    document = db.session.scalar(
+        sa.select(AgendaDocument)
+        .join(AgendaDocument.item)
+        .join(AgendaItem.meeting)
+        .where(
+            AgendaDocument.id == document_id,
+            Meeting.slug == slug,
+            Meeting.convened_at.is_not(None),
+        )
+        .options(sa.orm.undefer(AgendaDocument.content))
+    )
+    if document is None:
+        abort(404)
+    return pdf_response(document)
+
+
+def pdf_response(document: AgendaDocument):
+    """The document's bytes as a download, never kept by a shared cache."""
+    response = make_response(meeting_service.document_bytes(document))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{_ascii(document.filename)}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _ascii(name: str) -> str:
+    cleaned = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name
+    )
+    return cleaned or "document.pdf"

@@ -1,0 +1,46 @@
+"""Test data for the general meeting (issue 16): members with and without consent to
+e-mail, a meeting a given number of days ahead, a small PDF."""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from cooperative.extensions import db
+from cooperative.models import Meeting, MembershipPlan
+from cooperative.services import meetings, register
+from cooperative.services import membership as memberships
+from tests.factories import ADDRESS, amsterdam_time, make_plan, make_user
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def make_voter(email: str, consent: bool = False, name: str = "Ada Lovelace", **address):
+    """An active member with an address; `consent`: official notices by e-mail."""
+    plan = db.session.scalar(sa.select(MembershipPlan)) or make_plan()
+    user = make_user(email, name=name)
+    membership = memberships.join(
+        user,
+        plan,
+        address=register.Address(**{**ADDRESS, "registered_name": name, **address}),
+        email_notices=consent,
+    )
+    db.session.commit()
+    return user, membership
+
+
+def make_meeting(days: int = 30, items=(("Jaarrekening 2026", False),), **fields) -> Meeting:
+    """A draft meeting `days` ahead (Amsterdam days, 19:30), with agenda items given as
+    (title, changes_statutes)."""
+    starts = amsterdam_time(days, 19, 30)
+    plan = meetings.MeetingPlan(
+        title=fields.pop("title", "Algemene ledenvergadering"),
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        location=fields.pop("location", "Buurthuis De Meent, Javastraat 1"),
+        **fields,
+    )
+    meeting = meetings.save_meeting(plan)
+    for title, statutes in items:
+        meetings.add_item(meeting, title, changes_statutes=statutes)
+    db.session.commit()
+    return meeting

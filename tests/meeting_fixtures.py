@@ -2,6 +2,7 @@
 e-mail, a meeting a given number of days ahead, a small PDF."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -44,3 +45,13 @@ def make_meeting(days: int = 30, items=(("Jaarrekening 2026", False),), **fields
         meetings.add_item(meeting, title, changes_statutes=statutes)
     db.session.commit()
     return meeting
+
+
+def ref(meeting: Meeting) -> SimpleNamespace:
+    """What a test needs of a meeting after its session is gone."""
+    return SimpleNamespace(
+        id=meeting.id,
+        slug=meeting.slug,
+        title=meeting.title,
+        item_ids=[item.id for item in meeting.items],
+    )

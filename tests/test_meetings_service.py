@@ -45,9 +45,7 @@ def test_the_notice_period_at_its_edge(app, days, allowed):
 
 
 @pytest.mark.parametrize(("days", "allowed"), [(7, True), (6, False)])
-def test_a_change_of_the_statutes_needs_7_days_even_when_the_statutes_ask_fewer(
-    app, days, allowed
-):
+def test_a_change_of_the_statutes_needs_7_days_even_when_the_statutes_ask_fewer(app, days, allowed):
     with app.app_context():
         meeting = make_meeting(days, items=(("Statutenwijziging", True),), notice_days=3)
         assert meetings.notice_needed(meeting) == 7
@@ -133,9 +131,7 @@ def test_documents_must_be_pdfs_within_the_limit(app, monkeypatch, content_type,
             meetings.add_document(item, "x.pdf", content_type, data)
 
 
-def test_a_document_at_the_limit_is_kept_in_the_database_or_the_folder(
-    app, monkeypatch, tmp_path
-):
+def test_a_document_at_the_limit_is_kept_in_the_database_or_the_folder(app, monkeypatch, tmp_path):
     limit = len(PDF) + 10
     monkeypatch.setitem(app.config, "MEETING_DOCUMENT_MAX_BYTES", limit)
     data = PDF + b"x" * 10

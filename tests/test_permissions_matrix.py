@@ -224,6 +224,23 @@ EXPECTED: dict[str, dict] = {
     "admin_dues.download": row(LOGIN, NO, NO, NO, NO, HIDDEN),
     "admin_dues.all_paid": row(LOGIN, NO, NO, NO, NO, HIDDEN),
     "admin_dues.result": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    # Issue 16: general meetings. Members read them (others logged in: 403 "members
+    # only"); the board and admins manage them. No meeting exists in this world: 404.
+    "meetings.index": row(LOGIN, NO, OK, NO, NO, OK),
+    "meetings.show": row(LOGIN, NO, HIDDEN, NO, NO, HIDDEN),
+    "meetings.document": row(LOGIN, NO, HIDDEN, NO, NO, HIDDEN),
+    "manage_meetings.index": ADMINS,
+    "manage_meetings.new": ADMINS,
+    "manage_meetings.edit": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_meetings.show": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_meetings.add_item": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_meetings.move_item": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_meetings.remove_item": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_meetings.upload": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_meetings.document": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_meetings.remove_document": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_meetings.convocation": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_meetings.letters": row(LOGIN, NO, NO, NO, NO, HIDDEN),
     "mandate.show": LOGGED_IN,
     "mandate.give": LOGGED_IN,
     "mandate.end": LOGGED_IN,
@@ -357,6 +374,9 @@ def url_values(endpoint: str, arguments, world) -> dict:
         "role_id": world.role_id,
         "suggestion_id": world.suggestion_id,
         "run_id": 1,  # issue 15: no dues run in this world
+        "meeting_id": 1,  # issue 16: no meeting either
+        "item_id": 1,
+        "document_id": 1,
         "collection_id": 1,
         "share_class_id": world.share_class_id,
         "purchase_id": world.purchase_id,

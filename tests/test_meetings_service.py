@@ -40,7 +40,7 @@ def test_the_notice_period_at_its_edge(app, days, allowed):
         if allowed:
             meetings.check_can_convene(meeting)
         else:
-            with pytest.raises(Refused, match="14 days"):
+            with pytest.raises(Refused, match=" 14 "):
                 meetings.check_can_convene(meeting)
 
 
@@ -89,7 +89,7 @@ def test_consenting_members_get_e_mail_the_others_a_letter_once(app):
         assert meeting.status == MeetingStatus.CONVENED
         assert meeting.event.status == EventStatus.PUBLISHED
         assert meeting.convened_at is not None
-        with pytest.raises(Refused, match="already"):
+        with pytest.raises(Refused, match="al verstuurd"):
             meetings.convene(meeting, "Nog een keer", admin)
         with pytest.raises(Refused):
             meetings.add_item(meeting, "Te laat")
@@ -120,7 +120,7 @@ def test_a_statutes_item_is_always_voted_on(app):
     [
         ("text/plain", PDF, "PDF"),
         ("application/pdf", b"not a pdf at all", "PDF"),
-        ("application/pdf", PDF + b"x" * 1000, "too large"),
+        ("application/pdf", PDF + b"x" * 1000, "te groot: hoogstens 1 kB"),
     ],
 )
 def test_documents_must_be_pdfs_within_the_limit(app, monkeypatch, content_type, data, message):

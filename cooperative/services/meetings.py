@@ -218,6 +218,13 @@ def remove_item(item: AgendaItem) -> None:
 PDF_TYPES = ("application/pdf", "application/x-pdf")
 
 
+def _size(limit: int) -> str:
+    """A number of bytes as people read it: `10 MB`, `1.5 MB`, `980 kB`."""
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    return f"{-(-limit // 1024)} kB"
+
+
 def add_document(
     item: AgendaItem, filename: str, content_type: str, data: bytes, by: User | None = None
 ) -> AgendaDocument:
@@ -229,13 +236,7 @@ def add_document(
     ):
         raise Refused(_l("Please choose a PDF file."), "file")
     if len(data) > limit:
-        raise Refused(
-            _l(
-                "The file is too large: at most %(size)s MB.",
-                size=f"{limit / (1024 * 1024):.1f}".rstrip("0").rstrip("."),
-            ),
-            "file",
-        )
+        raise Refused(_l("The file is too large: at most %(size)s.", size=_size(limit)), "file")
     digest = hashlib.sha256(data).hexdigest()
     name = Path((filename or "").replace("\\", "/")).name.strip() or "document.pdf"
     if not name.lower().endswith(".pdf"):

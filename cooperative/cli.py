@@ -166,6 +166,23 @@ def create_admin_command(email: str, name: str, password: str) -> None:
     click.echo(f"{user.email} is an admin.")
 
 
+BOARD_ROLES = ("chair", "secretary", "treasurer", "member", "none")
+
+
+@coop.command("board-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(BOARD_ROLES))
+def board_role_command(email: str, role: str) -> None:
+    """Give the account EMAIL a seat on the board (ROLE: chair, secretary, treasurer or
+    member), or take it away (none). The board convenes the general meeting."""
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    user.board_role = None if role == "none" else role
+    db.session.commit()
+    click.echo(f"{user.email}: {role}.")
+
+
 @coop.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(path: Path) -> None:

@@ -51,9 +51,25 @@ def test_only_the_board_and_admins_manage_meetings(client, app, auth):
     auth.logout()
     auth.login("secretary@example.org")
     assert client.get("/manage/meetings/").status_code == 200
+    assert "/manage/meetings/" in client.get("/meetings/").text  # the way in, from the menu
     auth.logout()
     auth.login("admin@example.org")
     assert client.get("/manage/meetings/new").status_code == 200
+
+
+def test_the_board_role_is_given_and_taken_on_the_command_line(app, runner):
+    with app.app_context():
+        make_user("chair@example.org")
+    result = runner.invoke(args=["coop", "board-role", "Chair@example.org", "chair"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "chair@example.org"))
+        assert user.board_role == "chair" and user.is_board and not user.is_admin
+    assert runner.invoke(args=["coop", "board-role", "chair@example.org", "none"]).exit_code == 0
+    with app.app_context():
+        assert not db.session.scalar(sa.select(User.board_role).where(User.id == user.id))
+    unknown = runner.invoke(args=["coop", "board-role", "nobody@example.org", "chair"])
+    assert unknown.exit_code != 0 and "No account" in unknown.output
 
 
 def test_members_read_the_meeting_others_are_told_it_is_for_members(client, app, auth):

@@ -4,6 +4,7 @@ may see what, bad input (422 with the typing kept), the mail through a real SMTP
 and the meeting page's queries."""
 
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from cooperative.extensions import db
 from cooperative.models import AgendaDocument, ConvocationRecord, Meeting, OutboxMessage, User
 from cooperative.services import mail, meetings
 from tests.conftest import body_of, post_form
-from tests.factories import make_admin, make_user
+from tests.factories import AMSTERDAM, make_admin, make_user
 from tests.meeting_fixtures import PDF, make_meeting, make_voter, ref
 
 
@@ -286,3 +287,70 @@ def test_the_meeting_page_costs_the_same_queries_for_1_and_6_items(
     with count_queries as counted:
         assert client.get(f"/meetings/{big.slug}").status_code == 200
     assert counted.count == few
+
+
+def test_the_meeting_is_changed_in_amsterdam_time_until_it_is_convened(client, app, auth):
+    with app.app_context():
+        make_admin()
+        meeting = ref(make_meeting(30))
+    auth.login("admin@example.org")
+    form = client.get(f"/manage/meetings/{meeting.id}/edit").text
+    assert 'value="14"' in form
+    day = re.search(r'name="starts_at"[^>]*value="([0-9-]{10})T19:30"', form).group(1)
+    changed = post_form(
+        client,
+        f"/manage/meetings/{meeting.id}/edit",
+        {
+            "title": "ALV najaar",
+            "starts_at": f"{day}T20:00",
+            "ends_at": f"{day}T22:00",
+            "notice_days": "14",
+            "max_proxies_per_member": "1",
+        },
+    )
+    assert changed.status_code == 303
+    with app.app_context():
+        saved = db.session.get(Meeting, meeting.id)
+        assert saved.event.title == "ALV najaar"
+        assert saved.event.starts_at == saved.starts_at
+        assert saved.starts_at.astimezone(AMSTERDAM).strftime("%H:%M") == "20:00"
+        meetings.convene(saved, "Welkom", db.session.scalar(sa.select(User)))
+        db.session.commit()
+    late = post_form(
+        client,
+        f"/manage/meetings/{meeting.id}/edit?lang=en",
+        {
+            "title": "Toch anders",
+            "starts_at": f"{day}T21:00",
+            "ends_at": f"{day}T22:00",
+            "notice_days": "14",
+            "max_proxies_per_member": "1",
+        },
+    )
+    assert late.status_code == 422 and "stay as they were sent" in late.text
+    assert 'value="Toch anders"' in late.text
+    item = post_form(client, f"/manage/meetings/{meeting.id}/items", {"title_nl": "Extra"})
+    assert item.status_code == 422
+    with app.app_context():
+        assert db.session.get(Meeting, meeting.id).title == "ALV najaar"
+        assert len(db.session.get(Meeting, meeting.id).items) == 1
+
+
+def test_a_document_may_be_larger_than_other_requests_up_to_its_own_limit(
+    client, app, auth, monkeypatch
+):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 5000)
+    monkeypatch.setitem(app.config, "MEETING_DOCUMENT_MAX_BYTES", 20000)
+    with app.app_context():
+        make_admin()
+        meeting = ref(make_meeting(30))
+    auth.login("admin@example.org")
+    item = meeting.item_ids[0]
+    url = f"/manage/meetings/{meeting.id}/items/{item}/documents"
+    assert _upload(client, url, f"item-{item}-file", PDF + b"x" * 10000).status_code == 303
+    huge = PDF + b"x" * (20000 + 70 * 1024)
+    assert _upload(client, url, f"item-{item}-file", huge).status_code == 413
+    too_big_elsewhere = post_form(
+        client, f"/manage/meetings/{meeting.id}/items", {"description": "x" * 6000}
+    )
+    assert too_big_elsewhere.status_code == 413

@@ -49,6 +49,7 @@ from ..models import (
 from ..refusals import Refused
 from ..slugs import free_slug, slug_taken
 from .mail import external_url, queue_mail
+from .membership import is_active_member
 from .register import letter_list_query
 
 SLUG_MAX_LENGTH = 120
@@ -282,8 +283,6 @@ def remove_document(document: AgendaDocument) -> None:
 def may_read(user) -> bool:
     """Whether `user` (maybe anonymous) may read the members' meeting pages and documents:
     active members, and the board that convenes."""
-    from .membership import is_active_member
-
     if not getattr(user, "is_authenticated", False):
         return False
     return user.is_board or is_active_member(user)

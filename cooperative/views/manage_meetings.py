@@ -6,7 +6,7 @@ is sent to the log-in page.
 """
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -33,8 +33,6 @@ def _room_for_documents(endpoint, values) -> None:
     file just over it gets a clear message on the form, not 413). This runs before any
     `before_request` reads the body (the CSRF check does)."""
     if endpoint == "manage_meetings.upload":
-        from flask import current_app
-
         request.max_content_length = (
             current_app.config["MEETING_DOCUMENT_MAX_BYTES"] + UPLOAD_OVERHEAD
         )
@@ -79,8 +77,8 @@ def new():
     if request.method == "GET":
         form = MeetingForm(
             formdata=None,
-            notice_days=_config("MEETING_NOTICE_DAYS"),
-            max_proxies_per_member=_config("MEETING_MAX_PROXIES"),
+            notice_days=current_app.config["MEETING_NOTICE_DAYS"],
+            max_proxies_per_member=current_app.config["MEETING_MAX_PROXIES"],
             proxies_allowed=True,
         )
     elif form.validate_on_submit():
@@ -95,12 +93,6 @@ def new():
             return redirect(url_for("manage_meetings.show", meeting_id=meeting.id), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("manage_meetings/form.html", form=form, meeting=None), status
-
-
-def _config(name: str):
-    from flask import current_app
-
-    return current_app.config[name]
 
 
 @bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 the 7 days of art. 2:42 for a change of the statutes, who is called by e-mail and who by
 letter, sending once, the agenda's order, and the documents' checks."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -12,9 +13,11 @@ from cooperative.models import (
     ConvocationChannel,
     ConvocationRecord,
     EventStatus,
+    Meeting,
     MeetingStatus,
     MembershipStatus,
     OutboxMessage,
+    User,
     utcnow,
 )
 from cooperative.refusals import Refused
@@ -153,3 +156,44 @@ def test_days_are_counted_in_amsterdam(app):
         late_evening = meeting.starts_at - timedelta(days=14, hours=0)
         assert meetings.days_ahead(meeting, late_evening) == 14
         assert meetings.days_ahead(meeting, utcnow()) == 14
+
+
+def test_two_sends_at_the_same_moment_call_each_member_once(app):
+    """Four board members press "send" together, each on their own connection: one
+    convocation goes out, the others are refused (PostgreSQL too, with TEST_DATABASE_URL)."""
+    with app.app_context():
+        admin_id = make_admin().id
+        for n in range(3):
+            make_voter(f"m{n}@example.org", consent=n != 0)
+        meeting_id = make_meeting(20).id
+        mails_before = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)))
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def attempt() -> None:
+        barrier.wait(timeout=30)
+        with app.app_context():
+            try:
+                meeting = db.session.get(Meeting, meeting_id)
+                meetings.convene(meeting, "Welkom", db.session.get(User, admin_id))
+                db.session.commit()
+                outcome = "sent"
+            except Refused:
+                db.session.rollback()
+                outcome = "refused"
+            finally:
+                db.session.remove()
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(outcomes) == ["refused", "refused", "refused", "sent"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ConvocationRecord.id))) == 3
+        mails = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)))
+        assert mails - mails_before == 2

@@ -1,5 +1,6 @@
-"""A web worker loads the Stripe SDK and Pydantic only when it needs them (bench/README.md:
-worker memory at most 100 MB): a fresh process, as gunicorn's worker builds the app."""
+"""A web worker loads the Stripe SDK, Pydantic and fpdf2 only when it needs them
+(bench/README.md: worker memory at most 100 MB): a fresh process, as gunicorn's worker
+builds the app."""
 
 import json
 import subprocess
@@ -12,7 +13,7 @@ WORKER = """
 import json, sys
 from cooperative import create_app
 
-LAZY = ("stripe", "requests", "pydantic")
+LAZY = ("stripe", "requests", "pydantic", "fpdf")
 app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1]}, migrations=False)
 loaded = {"started": [name for name in LAZY if name in sys.modules]}
 client = app.test_client()
@@ -25,7 +26,7 @@ print(json.dumps({"loaded": loaded, "pages": pages, "domains": response.get_json
 """
 
 
-def test_pydantic_and_stripe_wait_for_the_api_and_a_payment(app, database_url):
+def test_pydantic_stripe_and_fpdf_wait_until_a_page_needs_them(app, database_url):
     with app.app_context():
         db.session.add(Domain(slug="energie", name_nl="Energie", name_en="Energy", position=0))
         db.session.commit()

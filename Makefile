@@ -38,15 +38,20 @@ serve: translations
 	$(FLASK) db upgrade
 	$(BIN)/gunicorn --bind 127.0.0.1:8000 --workers 3 wsgi:app
 
+# Tests in TEST_WORKERS processes (pytest-xdist), each on its own database: `make test
+# TEST_WORKERS=0` runs them in this one process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS)
+
 test: translations
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 # The browser tests drive pages, not SQL: they run once, on SQLite, in `make test`.
 test-postgres: translations
-	TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest --ignore=tests/browser
+	TEST_DATABASE_URL=$(PG_URL) $(PYTEST) --ignore=tests/browser
 
 test-browser: translations
-	$(BIN)/python -m pytest tests/browser
+	$(PYTEST) tests/browser
 
 # The load benchmark (a few minutes; not part of the tests). See bench/README.md.
 bench: translations

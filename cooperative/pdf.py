@@ -4,13 +4,14 @@ cancellation, the capital overview), all made one way with fpdf2.
 fpdf2 is pure Python and needs no system libraries. Its built-in Helvetica with the
 Windows-1252 encoding covers Dutch and English text and the euro sign, so no font file
 ships with the site. A document is a title, then paragraphs and tables, top to bottom.
+
+fpdf2 (with fontTools under it) costs a process some 20 MB: it is imported when the first
+document is made, so a web worker that never makes one goes without it.
 """
 
 from collections.abc import Iterable, Sequence
 
 from flask import Response
-from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 FONT = "helvetica"
 
@@ -19,6 +20,8 @@ class Document:
     """An A4 document built top to bottom; `response()` hands it to the browser."""
 
     def __init__(self, title: str, *, author: str = ""):
+        from fpdf import FPDF
+
         self._pdf = FPDF(format="A4")
         self._pdf.core_fonts_encoding = "windows-1252"
         self._pdf.set_title(title)
@@ -41,6 +44,8 @@ class Document:
 
     def table(self, headers: Sequence[str], rows: Iterable[Sequence]) -> None:
         """A table with a bold header row; None is an empty cell."""
+        from fpdf.fonts import FontFace
+
         self._pdf.set_font(FONT, size=10)
         with self._pdf.table(headings_style=FontFace(emphasis="BOLD")) as table:
             for values in [headers, *rows]:

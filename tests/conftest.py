@@ -2,7 +2,9 @@
 
 The database is a temporary SQLite file, or a fresh PostgreSQL database created on the
 server named by TEST_DATABASE_URL and dropped at the end. Every table is emptied after
-each test.
+each test. With pytest-xdist (`make test` runs `pytest -n 2`) each worker process has its
+own session: its own SQLite file (its own tmp_path) or PostgreSQL database, and the
+servers the fixtures start (SMTP, fake Stripe, the live server) take free ports.
 """
 
 import os
@@ -35,15 +37,19 @@ CATALOGS = Path(__file__).resolve().parents[1] / "cooperative" / "translations"
 @pytest.fixture(scope="session", autouse=True)
 def _compiled_catalogs():
     """Compile each translation catalog (.po) whose .mo is missing or older, as
-    `make translations` does, so a plain `pytest` sees the pages in Dutch."""
+    `make translations` does, so a plain `pytest` sees the pages in Dutch. Each test
+    process (`-n 2`: each xdist worker) may do it at once: a catalog is written to a file
+    of its own and renamed over the .mo, so no process reads one half written."""
     for po_path in CATALOGS.glob("*/LC_MESSAGES/messages.po"):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parents[1].name)
-        with mo_path.open("wb") as mo_file:
+        written = mo_path.with_name(f"{mo_path.name}.{os.getpid()}")
+        with written.open("wb") as mo_file:
             write_mo(mo_file, catalog)
+        written.replace(mo_path)
 
 
 @pytest.fixture(scope="session")

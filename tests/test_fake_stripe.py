@@ -137,13 +137,16 @@ def test_creating_a_session_adds_up_the_line_items(fake, client):
 
 def test_the_same_idempotency_key_replays_the_first_answer(fake, client):
     options = {"idempotency_key": "payment-12-try-1"}
-    first = client.v1.checkout.sessions.create(params=session_params(), options=options)
-    second = client.v1.checkout.sessions.create(params=session_params(), options=options)
+    # The same parameters twice: each call of session_params() reads the clock for
+    # expires_at, and on a busy machine a second may tick between two calls.
+    params = session_params()
+    first = client.v1.checkout.sessions.create(params=params, options=options)
+    second = client.v1.checkout.sessions.create(params=params, options=options)
 
     assert second.id == first.id
     assert len(fake.sessions) == 1
     with pytest.raises(stripe.IdempotencyError):
-        client.v1.checkout.sessions.create(params=session_params(locale="en"), options=options)
+        client.v1.checkout.sessions.create(params={**params, "locale": "en"}, options=options)
 
 
 def test_paying_on_the_checkout_page_redirects_and_sends_a_signed_event(fake, client, receiver):

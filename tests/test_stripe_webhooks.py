@@ -191,7 +191,9 @@ def test_stripe_silent_during_a_webhook_answers_503_and_the_next_delivery_settle
     assert registration(app).status == RegistrationStatus.CONFIRMED
 
 
-@pytest.mark.parametrize("seconds", [301, 3600])
+# Just past the tolerance (300 s), with a few seconds to spare: the app reads its clock
+# after the test did, and on a busy machine a second or more may lie between the two.
+@pytest.mark.parametrize("seconds", [305, 3600])
 def test_a_signature_from_the_future_is_refused(client, app, fake_stripe, event, seconds):
     session_id = session_of(register(client, event, "Ada"))
     fake_stripe.pay(session_id)

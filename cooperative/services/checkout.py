@@ -14,7 +14,8 @@ writer on the site queues for), so the page is made in three steps:
    payment. A payment closed meanwhile (the registration was cancelled, its hold ran
    out) gets its new page closed at Stripe after the commit.
 
-`views/checkout.go_to_checkout` runs the three with the commits between them.
+`views/checkout.go_to_checkout` runs the three with the commits between them. The Stripe SDK
+is imported where it is called, as in `payments`.
 """
 
 import hashlib
@@ -24,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-import stripe
 from flask import current_app
 
 from ..extensions import db
@@ -167,6 +167,8 @@ def _idempotency_key(payment: Payment, params: dict) -> str:
 def page_url(payment: Payment) -> str | None:
     """The page of `payment`'s session while it can still be paid, else None. Raises
     PaymentUnavailable when Stripe does not answer."""
+    import stripe
+
     if not payment.stripe_checkout_session_id:
         return None
     try:
@@ -183,6 +185,8 @@ def create_session(checkout: Checkout):
     the session has a transaction open: a lock could be held as long as Stripe takes.
     Raises PaymentUnavailable when Stripe does not answer or refuses; nothing is charged,
     and the pending payment is there to try again."""
+    import stripe
+
     if db.session().in_transaction():
         raise RuntimeError("a Checkout Session is made with no transaction open")
     try:

@@ -7,7 +7,8 @@ dispute is fetched from Stripe before anything is locked, and each event is hand
 A debit is recorded as a `StripeCall` when its collection is submitted and created at
 Stripe after the commit (`stripe_calls`), with an idempotency key; its result comes
 by webhook (`payment_intent.succeeded` / `payment_intent.payment_failed`). A dispute
-on a SEPA debit is the member's bank taking the money back: a reversal.
+on a SEPA debit is the member's bank taking the money back: a reversal. The Stripe SDK is
+imported where it is called, as in `payments`.
 """
 
 import logging
@@ -15,7 +16,6 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-import stripe
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -49,6 +49,8 @@ def start_setup(membership: Membership | None, now: datetime | None = None) -> s
     """The address of a Stripe Checkout page (setup mode, SEPA Direct Debit only) where
     the member gives their mandate. Refuses what `sepa.check_may_give` refuses; raises
     payments.PaymentUnavailable when Stripe does not answer."""
+    import stripe
+
     now = now or utcnow()
     membership = sepa.check_may_give(membership)
     user = membership.user
@@ -86,6 +88,8 @@ def metadata_of(stripe_object) -> dict:
 def fetch_setup(session_id: str):
     """Stripe's own word on a setup session, its SetupIntent and payment method expanded;
     None when Stripe does not know it. Raises PaymentUnavailable when Stripe is away."""
+    import stripe
+
     try:
         return payments.stripe_client().v1.checkout.sessions.retrieve(
             session_id, params={"expand": ["setup_intent", "setup_intent.payment_method"]}
@@ -223,6 +227,8 @@ def detach(mandate: SepaMandate) -> None:
     """After a Stripe mandate ended here (and the commit): detach its payment method at
     Stripe, which ends the mandate there too. Best effort: a Stripe that does not answer
     is logged; nothing is debited under an ended mandate anyway."""
+    import stripe
+
     if mandate.kind != MandateKind.STRIPE or not mandate.stripe_payment_method_id:
         return
     try:
@@ -249,6 +255,8 @@ def handle_event(event) -> str:
     """Ask Stripe about the event's object (before anything is locked), note the event
     as handled (once: a second delivery is a duplicate), and act on Stripe's answer.
     Raises payments.PaymentUnavailable when Stripe does not answer."""
+    import stripe
+
     object_id = getattr(event.data.object, "id", None)
     if not isinstance(object_id, str):
         return payments.UNKNOWN

@@ -12,14 +12,16 @@ then, by `coop send-stripe` later, with a growing delay between tries.
 Each call is claimed, made and marked in separate commits. A crash between making and
 marking leaves it to be made again after CLAIM_SECONDS: its idempotency key (the one
 the code always sent) makes Stripe do it once.
+
+The Stripe SDK is imported where it is called, as in `payments`.
 """
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-import stripe
 
 from ..extensions import db
 from ..models import (
@@ -33,6 +35,9 @@ from ..models import (
 )
 from . import payments
 from .queues import claim_due
+
+if TYPE_CHECKING:
+    import stripe
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +152,8 @@ def send(session: so.Session, call_id: int) -> bool | None:
     MAX_ATTEMPTS or a refusal set aside for the treasurer, logged as an error), None when
     it is not due or another process has it.
     """
+    import stripe
+
     claimed = claim_due(
         session, StripeCall, call_id, StripeCallStatus.PENDING, timedelta(seconds=CLAIM_SECONDS)
     )
@@ -168,6 +175,8 @@ def send(session: so.Session, call_id: int) -> bool | None:
 def _make(call: StripeCall) -> None:
     """The call itself. Raises stripe.StripeError; a page that cannot be closed because
     it is complete or expired already needs nothing more."""
+    import stripe
+
     payment = call.payment
     if call.kind == StripeCallKind.SEPA_DEBIT:  # issue 15: dues under a mandate
         from . import sepa_stripe
@@ -183,7 +192,7 @@ def _make(call: StripeCall) -> None:
         log.info("Could not expire session %s: %s", payment.stripe_checkout_session_id, error)
 
 
-def _failed(call: StripeCall, error: stripe.StripeError) -> None:
+def _failed(call: StripeCall, error: "stripe.StripeError") -> None:
     call.last_error = f"{type(error).__name__}: {error}"[:2000]
     status = error.http_status
     if (status is None or status >= 500 or status in RETRY_STATUSES) and (

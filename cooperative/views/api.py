@@ -16,10 +16,13 @@ Choices the brief left open, written down here:
   the list of collectives likewise has the directory's (`CollectiveFilterForm`).
 - Text search lowers case with the database's `lower()`: on SQLite that folds only A-Z.
 - What is answered and what the document says come from one source, the models in
-  `api_models.py`; the document is put together in `api_document.py`.
+  `api_models.py`; the document is put together in `api_document.py`. Both are imported
+  by the routes when first asked: Pydantic and the models cost a web worker some 9 MB,
+  which a worker that never answers the API goes without.
 """
 
 import re
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, jsonify, request
@@ -31,11 +34,16 @@ from ..models import Event, EventStatus
 from ..page_cache import cached_page
 from ..services import collectives as directory
 from ..services.event_list import count_events, filtered_events
-from . import api_models as answers
-from .api_document import document
-from .api_models import LIMIT_DEFAULT, LIMIT_MAX, OFFSET_MAX
+
+if TYPE_CHECKING:
+    from .api_models import OpenData
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Paging: `limit` and `offset` (also the bounds the answers' models and the document state).
+LIMIT_DEFAULT = 50
+LIMIT_MAX = 200
+OFFSET_MAX = 1_000_000
 
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
@@ -68,7 +76,7 @@ def paging() -> tuple[int, int]:
     )
 
 
-def answer(model: answers.OpenData) -> Response:
+def answer(model: "OpenData") -> Response:
     """`model` as JSON, written as the document describes it."""
     return jsonify(model.model_dump(mode="json"))
 
@@ -81,6 +89,8 @@ def answer(model: answers.OpenData) -> Response:
 def events():
     """Upcoming published events, soonest first, filtered as the event list is and paged;
     400 for bad parameters. A fixed number of queries."""
+    from . import api_models as answers
+
     limit, offset = paging()
     form = EventFilterForm(request.args)
     if not form.validate():
@@ -104,6 +114,8 @@ def events():
 @cached_page
 def event(slug: str):
     """One published or cancelled event, past or upcoming; 404 for a draft or none."""
+    from . import api_models as answers
+
     found = db.session.scalar(
         sa.select(Event)
         .where(Event.slug == slug, Event.status != EventStatus.DRAFT)
@@ -119,6 +131,8 @@ def event(slug: str):
 def collectives():
     """Published collectives by name, filtered by domain, neighbourhood and text, and paged;
     400 for bad parameters. A fixed number of queries."""
+    from . import api_models as answers
+
     limit, offset = paging()
     form = CollectiveFilterForm(request.args)
     if not form.validate():
@@ -143,6 +157,8 @@ def collectives():
 @cached_page
 def domains():
     """Every domain with its published collectives and their upcoming events counted."""
+    from . import api_models as answers
+
     return answer(
         answers.DomainList(
             domains=[answers.Domain.of(summary) for summary in directory.domain_overview()]
@@ -153,6 +169,8 @@ def domains():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of this API, with this site as its server."""
+    from .api_document import document
+
     return jsonify({**document(), "servers": [{"url": current_app.config["BASE_URL"]}]})
 
 

@@ -14,7 +14,7 @@ from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from ..forms.filters import PLAIN_TEXT_PATTERN, TEXT_MAX
 from ..services.event_list import PERIOD_DAYS
 from . import api_models as answers
-from .api_models import LIMIT_DEFAULT, LIMIT_MAX, OFFSET_MAX
+from .api import LIMIT_DEFAULT, LIMIT_MAX, OFFSET_MAX
 
 MODELS = (
     answers.Error,

@@ -17,10 +17,7 @@ from ..i18n import local_zone
 from ..models import DIETS
 from ..services import collectives as directory
 from ..services.mail import external_url
-
-LIMIT_DEFAULT = 50
-LIMIT_MAX = 200
-OFFSET_MAX = 1_000_000
+from .api import LIMIT_MAX, OFFSET_MAX
 
 
 def _local_time(moment: datetime) -> str:

@@ -10,8 +10,8 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import Membership, MembershipStatus, PaymentProvider, PaymentStatus, User, utcnow
 from ..refusals import Refused
+from . import debits, payments, sepa, shares, stripe_calls
 from . import membership as memberships
-from . import payments, shares, stripe_calls
 
 
 def approve(membership: Membership, admin: User, note: str = "", now=None) -> None:
@@ -27,6 +27,9 @@ def approve(membership: Membership, admin: User, note: str = "", now=None) -> No
         membership.status = MembershipStatus.PENDING_PAYMENT
         db.session.flush()
         memberships.mail_member(membership, "membership_approved")
+        if sepa.active_mandate(membership) is not None:
+            # The mandate given while joining pays what joining costs (services.debits).
+            debits.collect_join(membership, now)
         return
     memberships.activate(membership, now)
 

@@ -42,6 +42,7 @@ from ..models import (
     PaymentStatus,
     PlanPeriod,
     SepaMandate,
+    SharePurchase,
     User,
     utcnow,
 )
@@ -260,6 +261,8 @@ def collections_of(run: CollectionRun) -> list[Collection]:
             .options(
                 sa.orm.joinedload(Collection.membership).joinedload(Membership.user),
                 sa.orm.joinedload(Collection.mandate),
+                # A one-off debit for shares checks what its purchase still owes.
+                sa.orm.selectinload(Collection.share_purchase).selectinload(SharePurchase.shares),
             )
             .order_by(Collection.id)
         )

@@ -190,6 +190,7 @@ EXPECTED: dict[str, dict] = {
     "shares.index": LOGGED_IN,
     "shares.buy": OWN_SHARES,
     "shares.pay": OWN_SHARES,
+    "shares.debit": OWN_SHARES,
     "shares.certificate": OWN_SHARES,
     "shares.share_certificate": OWN_SHARES,
     "admin_shares.index": ADMINS,

@@ -251,6 +251,7 @@ def export_of(membership_ids: list[int]) -> dict:
         ],
         "collections": [
             {
+                "purpose": collection.purpose.value,
                 "amount_cents": collection.amount_cents,
                 "debit_date": collection.debit_date.isoformat(),
                 "status": collection.status.value,

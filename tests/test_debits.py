@@ -432,3 +432,27 @@ def test_an_unpaid_purchase_can_be_debited_and_a_failed_debit_leaves_it_to_pay(a
     # Someone else's purchase is not theirs to debit.
     other = logged_in(app, "eve@example.org")
     assert post_form(other, f"/account/shares/purchases/{purchase_id}/debit").status_code == 404
+
+
+def test_a_debit_whose_date_passed_without_a_file_leaves_the_member_to_pay(app, plan, creditor):
+    client = logged_in(app, "ada@example.org")
+    with app.app_context():
+        membership = memberships.join(
+            db.session.scalar(sa.select(User).where(User.email == "ada@example.org")),
+            db.session.scalar(sa.select(MembershipPlan)),
+        )
+        with_mandate(membership)
+        days = sepa.prenotification_days()
+        # Announced so long ago that its debit date is today: still on its way.
+        on_the_day = debits.collect_join(membership, now=utcnow() - timedelta(days=days)).id
+        db.session.commit()
+    assert "will be debited on" in client.get("/account/?lang=en").get_data(as_text=True)
+    with app.app_context():
+        collection = db.session.get(Collection, on_the_day)
+        collection.debit_date -= timedelta(days=1)  # the day passed; no file was made
+        db.session.commit()
+    page = client.get("/account/?lang=en").get_data(as_text=True)
+    assert "will be debited on" not in page and "To pay: €35.00." in page
+    with app.app_context():  # a new debit may be announced
+        fresh = debits.collect_join(membership_of(app, "ada@example.org"))
+        assert fresh.debit_date == sepa.earliest_debit_date()

@@ -31,8 +31,6 @@ from ..sepa_ids import end_to_end_id
 from . import dues, sepa, shares
 from . import membership as memberships
 
-PENDING = (CollectionStatus.SCHEDULED, CollectionStatus.SUBMITTED)
-
 
 def collect_join(membership: Membership, now: datetime | None = None) -> Collection:
     """Debit what joining costs (`membership.amount_due`) under the member's mandate in
@@ -73,7 +71,7 @@ def pending_for_purchases(purchase_ids: list[int]) -> dict[int, Collection]:
         collection.share_purchase_id: collection
         for collection in db.session.scalars(
             sa.select(Collection).where(
-                Collection.share_purchase_id.in_(purchase_ids), Collection.status.in_(PENDING)
+                Collection.share_purchase_id.in_(purchase_ids), dues.on_its_way()
             )
         )
     }
@@ -82,7 +80,7 @@ def pending_for_purchases(purchase_ids: list[int]) -> dict[int, Collection]:
 def _pending(condition, purpose: CollectionPurpose) -> Collection | None:
     return db.session.scalar(
         sa.select(Collection)
-        .where(condition, Collection.purpose == purpose, Collection.status.in_(PENDING))
+        .where(condition, Collection.purpose == purpose, dues.on_its_way())
         .limit(1)
     )
 

@@ -181,6 +181,21 @@ def mandates_never_debited(mandate_ids: list[int]) -> set[int]:
     return set(mandate_ids) - used
 
 
+def on_its_way(today: date | None = None) -> sa.ColumnElement[bool]:
+    """Collections still going out: sent, or announced and not stale (an own mandate's
+    goes in a file made before its debit date; Stripe's is sent on or after it). An own
+    one whose date passed without a file will not go out: the member pays another way."""
+    today = today or local_today()
+    stripe_mandates = sa.select(SepaMandate.id).where(SepaMandate.kind == MandateKind.STRIPE)
+    return sa.or_(
+        Collection.status == CollectionStatus.SUBMITTED,
+        sa.and_(
+            Collection.status == CollectionStatus.SCHEDULED,
+            sa.or_(Collection.debit_date >= today, Collection.mandate_id.in_(stripe_mandates)),
+        ),
+    )
+
+
 def pending_debit(membership: Membership | None) -> Collection | None:
     """The membership's collection announced or sent and not yet settled, if any: its
     dues are on their way, so the member is not asked to pay them another way."""
@@ -197,7 +212,7 @@ def pending_debit(membership: Membership | None) -> Collection | None:
         sa.select(Collection)
         .where(
             Collection.membership_id == membership.id,
-            Collection.status.in_((CollectionStatus.SCHEDULED, CollectionStatus.SUBMITTED)),
+            on_its_way(),
             what,
         )
         .limit(1)

@@ -206,9 +206,21 @@ def test_a_failed_join_debit_tells_the_member_who_can_pay_another_way(app, plan,
         assert count(Share) == 0
     page = client.get("/account/?lang=en").get_data(as_text=True)
     assert "To pay: €35.00." in page and "MEENTCOOP-" in page
-    with app.app_context():  # and they may have it debited again
-        again = debits.collect_join(membership_of(app, "ada@example.org"))
+    assert "Pay €35.00 by direct debit" in page  # or have it debited again
+    response = post_form(client, "/account/mandate/join-debit?lang=en", follow_redirects=True)
+    assert "We will debit €35.00 on" in response.get_data(as_text=True)
+    with app.app_context():
+        again = db.session.scalars(sa.select(Collection).order_by(Collection.id.desc())).first()
         assert (again.status, again.amount_cents) == (CollectionStatus.SCHEDULED, TOTAL)
+    again = post_form(client, "/account/mandate/join-debit?lang=en", follow_redirects=True)
+    assert "This payment will be debited already." in again.get_data(as_text=True)
+    # Without a mandate in force the button is not there, and the route says why.
+    eve = logged_in(app, "eve@example.org")
+    post_form(eve, "/join/lid?lang=en", {**JOIN_DATA, "pay_by": "bank_transfer"})
+    page = eve.get("/account/?lang=en").get_data(as_text=True)
+    assert "To pay: €35.00." in page and "Pay €35.00 by direct debit" not in page
+    refused = post_form(eve, "/account/mandate/join-debit?lang=en", follow_redirects=True)
+    assert "Give a direct debit mandate first" in refused.get_data(as_text=True)
 
 
 def test_paid_another_way_meanwhile_the_debit_is_not_sent(app, plan, creditor):

@@ -228,6 +228,7 @@ EXPECTED: dict[str, dict] = {
     "mandate.show": LOGGED_IN,
     "mandate.give": LOGGED_IN,
     "mandate.end": LOGGED_IN,
+    "mandate.debit_join": LOGGED_IN,
     # No Stripe configured here: the Stripe route is not offered.
     "mandate.start_stripe": row(LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     # Stripe's webhook: no Stripe configured here, so it refuses everyone alike.

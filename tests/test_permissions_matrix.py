@@ -190,6 +190,7 @@ EXPECTED: dict[str, dict] = {
     "shares.index": LOGGED_IN,
     "shares.buy": OWN_SHARES,
     "shares.pay": OWN_SHARES,
+    "shares.debit": OWN_SHARES,
     "shares.certificate": OWN_SHARES,
     "shares.share_certificate": OWN_SHARES,
     "admin_shares.index": ADMINS,
@@ -244,6 +245,7 @@ EXPECTED: dict[str, dict] = {
     "mandate.show": LOGGED_IN,
     "mandate.give": LOGGED_IN,
     "mandate.end": LOGGED_IN,
+    "mandate.debit_join": LOGGED_IN,
     # No Stripe configured here: the Stripe route is not offered.
     "mandate.start_stripe": row(LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     # Stripe's webhook: no Stripe configured here, so it refuses everyone alike.

@@ -28,6 +28,7 @@ from .fields import (
 )
 from .register import AddressFields, EmailNoticesFields
 from .registration import MultiCheckboxField
+from .sepa import MandateFields
 
 VISIBILITY_CHOICES = [
     SelectChoice(Visibility.PUBLIC.value, _l("Everyone: my profile has its own page")),
@@ -36,6 +37,7 @@ VISIBILITY_CHOICES = [
 ]
 PAY_ONLINE = "online"
 PAY_BANK = "bank_transfer"
+PAY_DEBIT = "direct_debit"  # under a SEPA mandate (issue 15)
 
 # The profile's fields, in the order the account page shows them.
 PROFILE_FIELDS = (
@@ -134,12 +136,40 @@ class JoinForm(AddressFields, EmailNoticesFields, FlaskForm):
         choices=[
             SelectChoice(PAY_ONLINE, _l("Online now (iDEAL or card)")),
             SelectChoice(PAY_BANK, _l("By bank transfer: your membership starts when it arrives")),
+            SelectChoice(PAY_DEBIT, _l("By direct debit: you give a mandate below")),
         ],
         validators=[Optional()],
     )
+    # Direct debit under the cooperative's own mandate: asked only when it is chosen.
+    account_holder = StringField(
+        MandateFields.account_holder.args[0],
+        filters=[strip],
+        validators=[Length(max=70, message=_l("The name can be at most 70 characters."))],
+    )
+    iban = StringField(
+        MandateFields.iban.args[0],
+        description=MandateFields.iban.kwargs["description"],
+        filters=[strip],
+        validators=[Length(max=42, message=_l("An IBAN has at most 34 letters and digits."))],
+    )
+    consent = BooleanField(MandateFields.consent.args[0])
 
     def set_domains(self, domains, locale: str) -> None:
         self.interests.choices = domain_choices(domains, locale)
+
+    def offer_payments(self, online: bool, debit: bool) -> None:
+        """Show only the ways to pay offered here (all are accepted on submit: the view
+        refuses one not offered with a clear message)."""
+        self.pay_by.choices = [
+            choice
+            for choice in self.pay_by.choices
+            if (choice.value != PAY_ONLINE or online) and (choice.value != PAY_DEBIT or debit)
+        ]
+
+    def validate_iban(self, field) -> None:
+        """Checked at once when paying by direct debit (the service checks it again)."""
+        if self.pay_by.data == PAY_DEBIT and field.data:
+            MandateFields.validate_iban(self, field)
 
 
 class EmailChangeForm(FlaskForm):

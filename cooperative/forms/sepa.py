@@ -12,9 +12,9 @@ from .fields import strip
 IBAN_WRONG = _l("This IBAN is not right: please check the country, length and digits.")
 
 
-class MandateForm(FlaskForm):
+class MandateFields:
     """The cooperative's own mandate: IBAN (checked with schwifty), holder, and the
-    member's explicit consent."""
+    member's explicit consent; on the mandate page and, for direct debit, when joining."""
 
     account_holder = StringField(
         _l("Name of the account holder"),
@@ -44,6 +44,10 @@ class MandateForm(FlaskForm):
             checked_iban(field.data)
         except InvalidIdentifier:
             raise ValidationError(IBAN_WRONG) from None
+
+
+class MandateForm(MandateFields, FlaskForm):
+    """The cooperative's own mandate on the mandate page."""
 
 
 class ConfirmForm(FlaskForm):

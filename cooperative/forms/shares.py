@@ -12,7 +12,7 @@ from ..services.share_changes import BANK_TRANSFER, STRIPE_REFUND
 from ..services.shares import MAX_QUANTITY
 from .events import WholeNumberField
 from .fields import AmountRequired, EuroField, strip
-from .membership import PAY_BANK, PAY_ONLINE, PlanForm
+from .membership import PAY_BANK, PAY_DEBIT, PAY_ONLINE, PlanForm
 
 
 class BuySharesForm(FlaskForm):
@@ -36,10 +36,20 @@ class BuySharesForm(FlaskForm):
         choices=[
             SelectChoice(PAY_ONLINE, _l("Online now (iDEAL or card)")),
             SelectChoice(PAY_BANK, _l("By bank transfer")),
+            SelectChoice(PAY_DEBIT, _l("By direct debit, under my mandate")),
         ],
         default=PAY_BANK,
         validators=[InputRequired(_l("Please choose how you would like to pay."))],
     )
+
+    def offer_payments(self, online: bool, debit: bool) -> None:
+        """Show only the ways to pay offered to this member (the view refuses one not
+        offered with a clear message)."""
+        self.pay_by.choices = [
+            choice
+            for choice in self.pay_by.choices
+            if (choice.value != PAY_ONLINE or online) and (choice.value != PAY_DEBIT or debit)
+        ]
 
     def set_classes(self, classes: list[ShareClass], labels: dict[int, str]) -> None:
         self.share_class.choices = [SelectChoice(c.id, labels[c.id]) for c in classes]

@@ -52,6 +52,7 @@ from .payments import (
 from .security import AuditEntry, RecoveryCode, TwoFactor
 from .sepa import (  # issue 15: dues by SEPA direct debit
     Collection,
+    CollectionPurpose,
     CollectionRun,
     CollectionStatus,
     MandateKind,
@@ -87,6 +88,7 @@ __all__ = [
     "CollectiveRole",
     "CollectiveSuggestion",
     "Collection",
+    "CollectionPurpose",
     "CollectionRun",
     "CollectionStatus",
     "Domain",

@@ -3,8 +3,9 @@
 A mandate is given either to the cooperative itself (the member's IBAN is kept here and
 the collections go to the bank in a pain.008 file) or through Stripe (Stripe keeps the
 IBAN and the mandate; we keep its ids and the last four digits). A collection is one
-year's dues of one member, debited on one date; the collections of one dues run share a
-`CollectionRun`, whose pain.008 file is kept once it is made.
+year's dues of one member, debited on one date, or a one-off payment under the mandate
+(joining, or shares bought later: `purpose`); the collections of one run share a
+`CollectionRun` and its debit date, whose pain.008 file is kept once it is made.
 """
 
 import enum
@@ -35,6 +36,14 @@ class CollectionStatus(enum.StrEnum):
     FAILED = "failed"
     REVERSED = "reversed"  # paid, then the member had their bank take it back
     CANCELLED = "cancelled"  # not sent: the mandate ended or nothing was owed any more
+
+
+class CollectionPurpose(enum.StrEnum):
+    """What a collection pays: a year's dues, or once, joining or shares bought later."""
+
+    DUES = "dues"  # a year's dues of a member (the dues run)
+    JOIN = "join"  # the plan's fee and the required share at joining
+    SHARES = "shares"  # a purchase of shares after joining
 
 
 class SepaMandate(db.Model):
@@ -104,7 +113,8 @@ class CollectionRun(db.Model):
 
 
 class Collection(db.Model):
-    """One member's yearly dues, debited under their mandate on the run's debit date."""
+    """One member's yearly dues, or a one-off payment of theirs (`purpose`), debited under
+    their mandate on the run's debit date."""
 
     __tablename__ = "collections"
 
@@ -122,10 +132,18 @@ class Collection(db.Model):
     payment_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("payments.id", ondelete="SET NULL"), index=True
     )
+    purpose: so.Mapped[CollectionPurpose] = so.mapped_column(
+        StrEnumType(CollectionPurpose), default=CollectionPurpose.DUES
+    )
+    # The purchase a SHARES collection pays for.
+    share_purchase_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("share_purchases.id", ondelete="CASCADE"), index=True
+    )
     amount_cents: so.Mapped[int]
     debit_date: so.Mapped[date] = so.mapped_column(sa.Date)
-    # The end of the membership year these dues renew: one collection per member and year.
-    period_ends_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    # The end of the membership year these dues renew: one collection per member and year
+    # (None for a one-off payment, which renews nothing).
+    period_ends_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     status: so.Mapped[CollectionStatus] = so.mapped_column(
         StrEnumType(CollectionStatus), default=CollectionStatus.SCHEDULED
     )
@@ -141,6 +159,7 @@ class Collection(db.Model):
     membership: so.Mapped["Membership"] = so.relationship()  # noqa: F821
     mandate: so.Mapped[SepaMandate] = so.relationship()
     payment: so.Mapped["Payment | None"] = so.relationship()  # noqa: F821
+    share_purchase: so.Mapped["SharePurchase | None"] = so.relationship()  # noqa: F821
 
     __table_args__ = (
         sa.UniqueConstraint(

@@ -5,17 +5,23 @@ reason, refunding what this application paid online (after the commit, `stripe_c
 Nobody decides on their own membership. Services flush; the caller commits.
 """
 
+import logging
+
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Membership, MembershipStatus, PaymentProvider, PaymentStatus, User, utcnow
 from ..refusals import Refused
+from . import debits, payments, sepa, shares, stripe_calls
 from . import membership as memberships
-from . import payments, shares, stripe_calls
+
+log = logging.getLogger(__name__)
 
 
 def approve(membership: Membership, admin: User, note: str = "", now=None) -> None:
-    """An admin approves a membership waiting for approval: it becomes active.
+    """An admin approves a membership waiting for approval: it becomes active (or, by
+    approve-then-pay, waits for the payment: debited at once under a mandate given while
+    joining, `services.debits`).
 
     Refuses an admin approving their own membership, or one not waiting for approval.
     """
@@ -27,6 +33,12 @@ def approve(membership: Membership, admin: User, note: str = "", now=None) -> No
         membership.status = MembershipStatus.PENDING_PAYMENT
         db.session.flush()
         memberships.mail_member(membership, "membership_approved")
+        if sepa.active_mandate(membership) is not None:
+            # The mandate given while joining pays what joining costs (services.debits).
+            try:
+                debits.collect_join(membership, now)
+            except Refused as refusal:  # the approval stands; the member pays another way
+                log.info("No join debit for membership %s: %s", membership.id, refusal.message)
         return
     memberships.activate(membership, now)
 

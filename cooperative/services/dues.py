@@ -12,8 +12,14 @@ A paid collection renews the membership exactly as any paid renewal does
 (`membership.payment_succeeded`). A failed one leaves the member to pay another way. A
 reversal (the member's bank takes the money back, which SEPA allows for 8 weeks) puts
 the membership back where it was before: to pay. Services flush; the caller commits.
+
+The same machinery collects one-off payments (`services.debits`): what joining costs,
+settled as a paid join payment is (the share issued paid, admission as the statutes
+order it), and shares bought later (`share_payments.payment_succeeded`). A collection's
+`purpose` says which; its results go through the functions below.
 """
 
+import logging
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -23,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import (
     Collection,
+    CollectionPurpose,
     CollectionRun,
     CollectionStatus,
     MandateKind,
@@ -35,13 +42,14 @@ from ..models import (
     PaymentStatus,
     PlanPeriod,
     SepaMandate,
+    SharePurchase,
     User,
     utcnow,
 )
 from ..refusals import Refused
 from ..sepa_ids import end_to_end_id
 from . import membership as memberships
-from . import payments
+from . import payments, share_payments, shares
 from .sepa import (
     earliest_debit_date,
     local_today,
@@ -49,6 +57,8 @@ from .sepa import (
     prenotification_days,
     start_of,
 )
+
+log = logging.getLogger(__name__)
 
 # How long a member's bank gives back an authorised debit on request (SEPA Core rulebook).
 REVERSAL_PERIOD = timedelta(weeks=8)
@@ -136,7 +146,7 @@ def _one_run_at_a_time() -> None:
 def _make_run(debit_date: date, owing, admin: User | None, now: datetime) -> CollectionRun:
     run = CollectionRun(debit_date=debit_date, created_by_id=admin.id if admin else None)
     db.session.add(run)
-    first_under = _mandates_never_debited([mandate.id for _, mandate in owing])
+    first_under = mandates_never_debited([mandate.id for _, mandate in owing])
     for membership, mandate in owing:
         collection = Collection(
             run=run,
@@ -158,7 +168,7 @@ def _make_run(debit_date: date, owing, admin: User | None, now: datetime) -> Col
     return run
 
 
-def _mandates_never_debited(mandate_ids: list[int]) -> set[int]:
+def mandates_never_debited(mandate_ids: list[int]) -> set[int]:
     """Of these mandates, those no collection went out under yet (SEPA's "first")."""
     used = set(
         db.session.scalars(
@@ -171,17 +181,39 @@ def _mandates_never_debited(mandate_ids: list[int]) -> set[int]:
     return set(mandate_ids) - used
 
 
+def on_its_way(today: date | None = None) -> sa.ColumnElement[bool]:
+    """Collections still going out: sent, or announced and not stale (an own mandate's
+    goes in a file made before its debit date; Stripe's is sent on or after it). An own
+    one whose date passed without a file will not go out: the member pays another way."""
+    today = today or local_today()
+    stripe_mandates = sa.select(SepaMandate.id).where(SepaMandate.kind == MandateKind.STRIPE)
+    return sa.or_(
+        Collection.status == CollectionStatus.SUBMITTED,
+        sa.and_(
+            Collection.status == CollectionStatus.SCHEDULED,
+            sa.or_(Collection.debit_date >= today, Collection.mandate_id.in_(stripe_mandates)),
+        ),
+    )
+
+
 def pending_debit(membership: Membership | None) -> Collection | None:
     """The membership's collection announced or sent and not yet settled, if any: its
     dues are on their way, so the member is not asked to pay them another way."""
     if membership is None:
         return None
+    if membership.status == MembershipStatus.PENDING_PAYMENT:  # joining, by debit
+        what = Collection.purpose == CollectionPurpose.JOIN
+    else:
+        what = sa.and_(
+            Collection.purpose == CollectionPurpose.DUES,
+            Collection.period_ends_at == membership.ends_at,
+        )
     return db.session.scalar(
         sa.select(Collection)
         .where(
             Collection.membership_id == membership.id,
-            Collection.status.in_((CollectionStatus.SCHEDULED, CollectionStatus.SUBMITTED)),
-            Collection.period_ends_at == membership.ends_at,
+            on_its_way(),
+            what,
         )
         .limit(1)
     )
@@ -189,8 +221,18 @@ def pending_debit(membership: Membership | None) -> Collection | None:
 
 def still_owed(collection: Collection) -> bool:
     """Whether a scheduled collection may still go out: its mandate is in force and the
-    member still owes the year it renews (they did not pay another way meanwhile)."""
+    member still owes the year it renews, or what joining costs, or the shares (they did
+    not pay another way meanwhile)."""
     membership = collection.membership
+    if collection.mandate.status != MandateStatus.ACTIVE:
+        return False
+    if collection.purpose == CollectionPurpose.JOIN:
+        return (
+            membership.status == MembershipStatus.PENDING_PAYMENT
+            and memberships.amount_due(membership) == collection.amount_cents
+        )
+    if collection.purpose == CollectionPurpose.SHARES:
+        return shares.amount_owed(collection.share_purchase) == collection.amount_cents
     return (
         collection.mandate.status == MandateStatus.ACTIVE
         and membership.status in (MembershipStatus.ACTIVE, MembershipStatus.LAPSED)
@@ -234,6 +276,8 @@ def collections_of(run: CollectionRun) -> list[Collection]:
             .options(
                 sa.orm.joinedload(Collection.membership).joinedload(Membership.user),
                 sa.orm.joinedload(Collection.mandate),
+                # A one-off debit for shares checks what its purchase still owes.
+                sa.orm.selectinload(Collection.share_purchase).selectinload(SharePurchase.shares),
             )
             .order_by(Collection.id)
         )
@@ -261,18 +305,29 @@ def settle_paid(collection: Collection, now: datetime) -> None:
         return  # recorded already, by another request or the webhook
     payment = collection.payment
     if payment is None:
-        payment = Payment(
-            provider=PaymentProvider.SEPA_DEBIT,
-            status=PaymentStatus.OPEN,
-            amount_cents=collection.amount_cents,
-            currency="EUR",
-            description=f"Direct debit {collection.end_to_end_id}",
-            membership=collection.membership,
-        )
-        db.session.add(payment)
-        collection.payment = payment
-        db.session.flush()
-    memberships.payment_succeeded(payment, now)
+        payment = new_payment(collection, PaymentProvider.SEPA_DEBIT)
+    if collection.purpose == CollectionPurpose.SHARES:
+        share_payments.payment_succeeded(payment, now)
+    else:  # dues renew; a join payment issues the share and admits as the statutes say
+        memberships.payment_succeeded(payment, now)
+
+
+def new_payment(collection: Collection, provider: PaymentProvider) -> Payment:
+    """The open payment of a collection: the membership's, or the purchase's for shares."""
+    shares_bought = collection.purpose == CollectionPurpose.SHARES
+    payment = Payment(
+        provider=provider,
+        status=PaymentStatus.OPEN,
+        amount_cents=collection.amount_cents,
+        currency="EUR",
+        description=f"Direct debit {collection.end_to_end_id}",
+        membership=None if shares_bought else collection.membership,
+        share_purchase=collection.share_purchase if shares_bought else None,
+    )
+    db.session.add(payment)
+    collection.payment = payment
+    db.session.flush()
+    return payment
 
 
 def record_failed(collection: Collection, reason: str, now: datetime | None = None) -> None:
@@ -288,7 +343,8 @@ def record_failed(collection: Collection, reason: str, now: datetime | None = No
     if collection.payment is not None and collection.payment.status == PaymentStatus.OPEN:
         collection.payment.status = PaymentStatus.FAILED
     db.session.flush()
-    mail_member(collection.membership, "dues_failed", collection=collection)
+    template = "dues_failed" if collection.purpose == CollectionPurpose.DUES else "debit_failed"
+    mail_member(collection.membership, template, collection=collection)
 
 
 def record_reversal(collection: Collection, reason: str, now: datetime | None = None) -> None:
@@ -301,6 +357,9 @@ def record_reversal(collection: Collection, reason: str, now: datetime | None = 
     if local_today(now) > collection.debit_date + REVERSAL_PERIOD:
         raise Refused(_l("A reversal comes at most 8 weeks after the debit date."), "result")
     if not _move(collection, CollectionStatus.PAID, CollectionStatus.REVERSED, now):
+        return
+    if collection.purpose != CollectionPurpose.DUES:
+        _reverse_one_off(collection, reason)
         return
     membership = collection.membership
     db.session.refresh(membership)
@@ -320,6 +379,18 @@ def record_reversal(collection: Collection, reason: str, now: datetime | None = 
         membership.left_at = now
     db.session.flush()
     mail_member(membership, "dues_reversed", collection=collection)
+
+
+def _reverse_one_off(collection: Collection, reason: str) -> None:
+    """A one-off debit (joining, shares) taken back: the money counts as given back and
+    the treasurer follows it up by hand (the shares stay in the register as they are)."""
+    collection.reason = reason.strip()[:500]
+    if collection.payment is not None:
+        payments.count_refund(
+            collection.payment, collection.payment.amount_cents - collection.payment.refunded_cents
+        )
+    log.warning("Direct debit %s (%s) reversed: %s", collection.id, collection.purpose, reason)
+    db.session.flush()
 
 
 def _move(collection: Collection, before, after, now: datetime) -> bool:

@@ -201,6 +201,8 @@ SUBJECTS = {
     "dues_prenotification": lambda: _l("Your dues will be debited"),
     "dues_failed": lambda: _l("Your dues could not be debited"),
     "dues_reversed": lambda: _l("Your dues were returned by your bank"),
+    "debit_prenotification": lambda: _l("Your payment will be debited"),
+    "debit_failed": lambda: _l("Your payment could not be debited"),
 }
 
 
@@ -249,6 +251,7 @@ def export_of(membership_ids: list[int]) -> dict:
         ],
         "collections": [
             {
+                "purpose": collection.purpose.value,
                 "amount_cents": collection.amount_cents,
                 "debit_date": collection.debit_date.isoformat(),
                 "status": collection.status.value,

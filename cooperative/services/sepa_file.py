@@ -1,9 +1,10 @@
 """The bank route of the dues: one pain.008 collection file per dues run, made with
 `sepaxml` and validated against the ISO 20022 schema that sepaxml ships.
 
-The file holds the run's collections under the cooperative's own mandates that may still
-go out (`dues.still_owed`); the others are cancelled, not sent. Making it marks them
-submitted and keeps the file in the run: the admin downloads it as often as needed and
+The file holds the run's collections under the cooperative's own mandates (dues, and the
+one-off debits of joining and shares, `services.debits`) that may still go out
+(`dues.still_owed`); the others are cancelled, not sent. Making it marks them submitted
+and keeps the file in the run: the admin downloads it as often as needed and
 gives it to the bank, which debits on the run's debit date. Stripe's mandates are
 debited through Stripe instead (`sepa_stripe`).
 """
@@ -14,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sepaxml import SepaDD
 
 from ..extensions import db
-from ..models import CollectionRun, CollectionStatus, MandateKind, utcnow
+from ..models import CollectionPurpose, CollectionRun, CollectionStatus, MandateKind, utcnow
 from ..refusals import Refused
 from ..sepa_ids import compact
 from . import dues, sepa
@@ -93,14 +94,20 @@ def render(run: CollectionRun, collections, creditor: sepa.Creditor) -> tuple[by
                 "collection_date": run.debit_date,
                 "mandate_id": mandate.reference,
                 "mandate_date": mandate.signed_on,
-                "description": description(membership.number, run.debit_date),
+                "description": description(membership.number, run.debit_date, collection.purpose),
                 "endtoend_id": collection.end_to_end_id,
             }
         )
     return document.export(validate=True), document.msg_id
 
 
-def description(member_number: int | None, debit_date: date) -> str:
-    """What the member reads on their statement."""
+def description(
+    member_number: int | None, debit_date: date, purpose: str = CollectionPurpose.DUES
+) -> str:
+    """What the member reads on their statement (dues, joining, or shares)."""
     number = f" lid {member_number}" if member_number else ""
+    if purpose == CollectionPurpose.JOIN:
+        return "Lidmaatschap en ledenaandeel MeentCoop"
+    if purpose == CollectionPurpose.SHARES:
+        return f"Aandelen MeentCoop{number}"
     return f"Contributie MeentCoop {debit_date.year}{number}"

@@ -28,14 +28,13 @@ from ..models import (
     Membership,
     Payment,
     PaymentProvider,
-    PaymentStatus,
     SepaMandate,
     StripeCall,
     StripeEvent,
     utcnow,
 )
 from ..refusals import Refused
-from . import dues, payments, sepa, stripe_calls
+from . import debits, dues, payments, sepa, stripe_calls
 from .mail import external_url
 
 log = logging.getLogger(__name__)
@@ -43,11 +42,16 @@ log = logging.getLogger(__name__)
 INTENT_EVENTS = {"payment_intent.succeeded", "payment_intent.payment_failed"}
 DISPUTE_EVENT = "charge.dispute.created"
 SETUP_EVENT = "checkout.session.completed"
+# A setup session's metadata `pays`: the mandate was given while joining.
+JOIN = "join"
 
 
-def start_setup(membership: Membership | None, now: datetime | None = None) -> str:
+def start_setup(
+    membership: Membership | None, now: datetime | None = None, *, joining: bool = False
+) -> str:
     """The address of a Stripe Checkout page (setup mode, SEPA Direct Debit only) where
-    the member gives their mandate. Refuses what `sepa.check_may_give` refuses; raises
+    the member gives their mandate; `joining`: what joining costs is debited under it
+    once it is kept (`settle_setup`). Refuses what `sepa.check_may_give` refuses; raises
     payments.PaymentUnavailable when Stripe does not answer."""
     import stripe
 
@@ -56,6 +60,8 @@ def start_setup(membership: Membership | None, now: datetime | None = None) -> s
     user = membership.user
     page = external_url("mandate.show")
     metadata = {"membership_id": str(membership.id)}
+    if joining:
+        metadata["pays"] = JOIN
     try:
         session = payments.stripe_client().v1.checkout.sessions.create(
             params={
@@ -145,6 +151,11 @@ def settle_setup(session, now: datetime | None = None) -> str:
     except IntegrityError:  # the webhook and the return page at once: one keeps it
         return "kept already"
     sepa.mail_member(membership, "mandate_given", mandate=mandate)
+    if metadata_of(session).get("pays") == JOIN:
+        try:  # given while joining: what joining costs is debited under it
+            debits.collect_join(membership, now)
+        except Refused as refusal:  # paid another way meanwhile, or turned down
+            log.info("No join debit for membership %s: %s", membership.id, refusal.message)
     return "mandate kept"
 
 
@@ -177,17 +188,8 @@ def submit_due(today: date | None = None, now: datetime | None = None) -> int:
         if not dues.still_owed(collection):
             dues.cancel(collection, "not owed any more, or the mandate ended")
             continue
-        payment = Payment(
-            provider=PaymentProvider.STRIPE,
-            status=PaymentStatus.OPEN,
-            amount_cents=collection.amount_cents,
-            currency="EUR",
-            description=f"Direct debit {collection.end_to_end_id}",
-            membership=collection.membership,
-        )
-        db.session.add(payment)
-        db.session.flush()  # the payment's id names the debit's idempotency key
-        collection.payment = payment
+        # Flushed: the payment's id names the debit's idempotency key.
+        payment = dues.new_payment(collection, PaymentProvider.STRIPE)
         collection.status = CollectionStatus.SUBMITTED
         collection.submitted_at = now
         stripe_calls.debit(payment)

@@ -9,18 +9,22 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..forms.fields import checkout_session_id, show_refusal
 from ..forms.sepa import ConfirmForm, MandateForm
+from ..i18n import long_date
 from ..models import Collection, MandateKind
+from ..money import format_euros
 from ..refusals import Refused
-from ..services import dues, payments, sepa, sepa_stripe
+from ..services import debits, dues, payments, sepa, sepa_stripe
 from ..services import membership as memberships
+from .going_back import roll_back_to
 
 bp = Blueprint("mandate", __name__, url_prefix="/account/mandate")
 
 
 @bp.app_context_processor
 def _pending_debit() -> dict:
-    """`pending_debit(membership)` for the account page: dues on their way by debit."""
-    return {"pending_debit": dues.pending_debit}
+    """`pending_debit(membership)` for the account page: dues on their way by debit;
+    `active_mandate(membership)`: whether what joining costs can be debited."""
+    return {"pending_debit": dues.pending_debit, "active_mandate": sepa.active_mandate}
 
 
 @bp.get("")
@@ -121,6 +125,32 @@ def start_stripe():
         flash(_("Direct debit through Stripe does not work right now. Please try later."), "error")
         return redirect(url_for("mandate.show"), code=303)
     return redirect(url, code=303)
+
+
+@bp.post("/join-debit")
+@login_required
+def debit_join():
+    """Issue 15: have what joining costs debited under my mandate in force (after a
+    failed debit, or a mandate given after joining); refused with a message otherwise."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    membership = memberships.current_membership(current_user)
+    try:
+        if membership is None:
+            raise Refused(_("There is nothing to pay for your membership now."))
+        collection = debits.collect_join(membership)
+    except Refused as refusal:
+        return roll_back_to(url_for("account.index"), refusal.message, "info")
+    db.session.commit()
+    flash(
+        _(
+            "We will debit %(amount)s on %(date)s and sent you the details.",
+            amount=format_euros(collection.amount_cents),
+            date=long_date(collection.debit_date),
+        ),
+        "success",
+    )
+    return redirect(url_for("account.index"), code=303)
 
 
 @bp.post("/end")

@@ -9,12 +9,23 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..forms.fields import show_refusal
-from ..forms.membership import PAY_BANK, PAY_ONLINE, JoinForm
-from ..i18n import current_locale
-from ..models import Event, MembershipPlan
+from ..forms.membership import PAY_BANK, PAY_DEBIT, PAY_ONLINE, JoinForm
+from ..i18n import current_locale, long_date
+from ..models import Event, MandateKind, MembershipPlan
+from ..money import format_euros
 from ..page_cache import cached_page
 from ..refusals import Refused
-from ..services import collectives, payments, profiles, register, retention, shares
+from ..services import (
+    collectives,
+    debits,
+    payments,
+    profiles,
+    register,
+    retention,
+    sepa,
+    sepa_stripe,
+    shares,
+)
 from ..services import membership as memberships
 from ..services.collectives import all_domains
 from .checkout import go_to_checkout
@@ -70,7 +81,8 @@ def join_plan(slug: str):
     """Join one plan: the profile basics, the privacy statement, then paying or waiting.
 
     Anonymous visitors are asked to log in or create an account first. With a fee, the
-    person pays online (when Stripe is set up) or chooses a bank transfer and waits.
+    person pays online (when Stripe is set up), chooses a bank transfer and waits, or
+    (when direct debits are taken, `sepa.route`) gives a mandate and is debited.
     """
     plan = db.session.scalar(
         sa.select(MembershipPlan).where(MembershipPlan.slug == slug, MembershipPlan.is_active)
@@ -84,6 +96,7 @@ def join_plan(slug: str):
         flash(_("You are already a member, or your application is open."), "info")
         return redirect(url_for("account.index"), code=303)
     online = payments.online_payments_enabled()
+    debit_route = sepa.route()  # issue 15: direct debit, the Stripe or the bank route
     # Issue 15: the required share(s) beside the plan, paid with the fee.
     join_shares = shares.required_classes()
     total = plan.fee_cents + sum(share_class.amount_cents for share_class in join_shares)
@@ -103,12 +116,25 @@ def join_plan(slug: str):
             form.newsletter.data = profile.newsletter
         form.pay_by.data = PAY_ONLINE if online else PAY_BANK
     if form.validate_on_submit():
-        pay_by = form.pay_by.data if online else PAY_BANK
+        pay_by = form.pay_by.data
+        if not online and pay_by != PAY_DEBIT:
+            pay_by = PAY_BANK
         address = _register_address(form)
-        if total and pay_by not in (PAY_ONLINE, PAY_BANK):
+        if total and pay_by not in (PAY_ONLINE, PAY_BANK, PAY_DEBIT):
             form.pay_by.errors.append(_("Please choose how you would like to pay."))
+        elif total and pay_by == PAY_DEBIT and debit_route is None:
+            # Above the form: the choice itself is not shown here.
+            form.form_errors.append(
+                _("Paying by direct debit is not possible here. Please choose another way.")
+            )
+        elif total and pay_by == PAY_DEBIT and debit_route == MandateKind.OWN:
+            if _mandate_given(form) and address is not None:
+                response = _join(plan, form, pay_by, address)
+                if response is not None:
+                    return response
         elif address is not None:
-            return _join(plan, form, pay_by, address)
+            return _join(plan, form, pay_by if total else PAY_BANK, address)
+    form.offer_payments(online, debit_route is not None)
     status = 422 if form.is_submitted() else 200
     return render_template(
         "public/join_plan.html",
@@ -117,7 +143,24 @@ def join_plan(slug: str):
         online=online,
         join_shares=join_shares,
         total=total,
+        debit_route=debit_route,
+        creditor=sepa.creditor(),
+        debit_date=sepa.earliest_debit_date(),
     ), status
+
+
+def _mandate_given(form: JoinForm) -> bool:
+    """Whether the own mandate's fields are filled in; each one missing is marked (the
+    service checks them all again)."""
+    missing = {
+        form.account_holder: _("Please give the name of the account holder."),
+        form.iban: _("Please give your IBAN."),
+        form.consent: _("Please tick the box to give the mandate."),
+    }
+    for field, message in missing.items():
+        if not field.data:
+            field.errors = [*field.errors, message]
+    return all(field.data for field in missing)
 
 
 def _register_address(form: JoinForm) -> register.Address | None:
@@ -148,6 +191,8 @@ def _join(plan: MembershipPlan, form: JoinForm, pay_by: str, address: register.A
         )
     except Refused as refusal:
         return roll_back_to(url_for("account.index"), refusal.message)
+    if pay_by == PAY_DEBIT and memberships.join_cents(membership) > 0:
+        return _join_by_debit(membership, form)
     owed = memberships.amount_due(membership)
     if owed and pay_by == PAY_BANK:
         memberships.ask_for_transfer(membership)
@@ -176,6 +221,59 @@ def _join(plan: MembershipPlan, form: JoinForm, pay_by: str, address: register.A
     else:
         flash(_("Thank you! The board will look at your application soon."), "info")
     current_app.logger.info("Membership %s: %s", membership.id, membership.status)
+    return redirect(url_for("account.index"), code=303)
+
+
+def _join_by_debit(membership, form: JoinForm):
+    """Issue 15: what joining costs is debited under a mandate given now (or one in force
+    already): the cooperative's own, or given at Stripe first and then back. Returns
+    None, rolled back with the refusal on the form, when the own mandate is refused."""
+    mandate = sepa.active_mandate(membership)
+    if mandate is None and sepa.route() == MandateKind.STRIPE:
+        db.session.commit()
+        try:
+            url = sepa_stripe.start_setup(membership, joining=True)
+        except payments.PaymentUnavailable:
+            flash(
+                _(
+                    "Direct debit through Stripe does not work right now. Please give the "
+                    "mandate later, or pay another way from your account page."
+                ),
+                "error",
+            )
+            return redirect(url_for("account.index"), code=303)
+        return redirect(url, code=303)
+    try:
+        if mandate is None:
+            sepa.give_mandate(
+                membership, form.iban.data, form.account_holder.data, form.consent.data
+            )
+        collection = None
+        if membership.status == "pending_payment":
+            collection = debits.collect_join(membership)
+    except Refused as refusal:
+        db.session.rollback()
+        show_refusal(form, refusal)
+        return None
+    db.session.commit()
+    if collection is not None:
+        flash(
+            _(
+                "Thank you! We will debit %(amount)s on %(date)s and sent you the details. "
+                "Your membership starts when the money arrives.",
+                amount=format_euros(collection.amount_cents),
+                date=long_date(collection.debit_date),
+            ),
+            "info",
+        )
+    else:
+        flash(
+            _(
+                "Thank you! The board will look at your application soon. Once it is "
+                "approved, we debit what joining costs under your mandate."
+            ),
+            "info",
+        )
     return redirect(url_for("account.index"), code=303)
 
 

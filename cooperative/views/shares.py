@@ -9,14 +9,14 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..forms.accounts import ConfirmForm
 from ..forms.fields import checkout_session_id, show_refusal
-from ..forms.membership import PAY_ONLINE
+from ..forms.membership import PAY_DEBIT, PAY_ONLINE
 from ..forms.shares import BuySharesForm
-from ..i18n import current_locale
+from ..i18n import current_locale, long_date
 from ..models import Membership, MembershipStatus, Payment, ShareClass, SharePurchase
 from ..money import format_euros
 from ..refusals import Refused
+from ..services import debits, payments, sepa, share_documents, share_payments, shares
 from ..services import membership as memberships
-from ..services import payments, share_documents, share_payments, shares
 from ..services.membership import BankTransfer
 from .checkout import go_to_checkout
 from .going_back import roll_back_to
@@ -55,6 +55,10 @@ def _transfer(purchase: SharePurchase) -> BankTransfer:
 def _render(membership: Membership | None, form: BuySharesForm | None = None, status=200):
     held = shares.shares_of(membership) if membership else []
     purchases = shares.purchases_of(membership) if membership else []
+    online = payments.online_payments_enabled()
+    mandate = sepa.active_mandate(membership)
+    form = form or _buy_form(formdata=None)
+    form.offer_payments(online, mandate is not None)
     return (
         render_template(
             "shares/index.html",
@@ -62,8 +66,10 @@ def _render(membership: Membership | None, form: BuySharesForm | None = None, st
             shares=held,
             purchases=purchases,
             transfers={p.id: _transfer(p) for p in purchases if shares.amount_owed(p)},
-            form=form or _buy_form(formdata=None),
-            online=payments.online_payments_enabled(),
+            debiting=debits.pending_for_purchases([p.id for p in purchases]),
+            mandate=mandate,
+            form=form,
+            online=online,
             can_buy=membership is not None and membership.status == MembershipStatus.ACTIVE,
         ),
         status,
@@ -99,22 +105,29 @@ def index():
 @bp.post("/")
 @login_required
 def buy():
-    """Buy shares: issued at once, or waiting for the board; then paid online or by bank."""
+    """Buy shares: issued at once, or waiting for the board; then paid online, by bank,
+    or by direct debit (only with a mandate in force: refused clearly without one)."""
     membership = memberships.current_membership(current_user)
     form = _buy_form()
     if membership is None:
         abort(404)
-    if form.validate_on_submit():
-        share_class = db.session.get(ShareClass, form.share_class.data)
-        try:
-            purchase = shares.buy(membership, share_class, form.quantity.data, current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            return _after_purchase(purchase, form.pay_by.data)
-    return _render(membership, form, 422)
+    if not form.validate_on_submit():
+        return _render(membership, form, 422)
+    if form.pay_by.data == PAY_DEBIT and sepa.active_mandate(membership) is None:
+        # Above the form: the choice itself is not shown without a mandate.
+        form.form_errors.append(
+            _("Give a direct debit mandate first to pay this way, or choose another way.")
+        )
+        return _render(membership, form, 422)
+    share_class = db.session.get(ShareClass, form.share_class.data)
+    try:
+        purchase = shares.buy(membership, share_class, form.quantity.data, current_user)
+    except Refused as refusal:
+        db.session.rollback()
+        show_refusal(form, refusal)
+        return _render(membership, form, 422)
+    db.session.commit()
+    return _after_purchase(purchase, form.pay_by.data)
 
 
 def _after_purchase(purchase: SharePurchase, pay_by: str):
@@ -123,6 +136,8 @@ def _after_purchase(purchase: SharePurchase, pay_by: str):
         return redirect(url_for("shares.index"), code=303)
     if pay_by == PAY_ONLINE and payments.online_payments_enabled():
         return _checkout(purchase)
+    if pay_by == PAY_DEBIT:
+        return _debit(purchase)
     flash(
         _(
             "Your shares are issued. Please transfer %(amount)s with reference %(reference)s.",
@@ -147,6 +162,36 @@ def _checkout(purchase: SharePurchase):
             _("Paying online does not work right now. Please try again, or pay by bank."),
         )
     return redirect(url, code=303)
+
+
+def _debit(purchase: SharePurchase):
+    """Issue 15: debit what the purchase owes under the member's mandate in force, on
+    the earliest date SEPA allows (announced by e-mail)."""
+    try:
+        collection = debits.collect_purchase(purchase)
+    except Refused as refusal:
+        return roll_back_to(url_for("shares.index"), refusal.message, "info")
+    db.session.commit()
+    flash(
+        _(
+            "Your shares are issued. We will debit %(amount)s on %(date)s and sent you "
+            "the details.",
+            amount=format_euros(collection.amount_cents),
+            date=long_date(collection.debit_date),
+        ),
+        "success",
+    )
+    return redirect(url_for("shares.index"), code=303)
+
+
+@bp.post("/purchases/<int:purchase_id>/debit")
+@login_required
+def debit(purchase_id: int):
+    """Have what one of my purchases still owes debited under my mandate in force."""
+    purchase = _own_purchase(purchase_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return _debit(purchase)
 
 
 def _own_purchase(purchase_id: int) -> SharePurchase:

@@ -1,7 +1,7 @@
 """collections for joining and shares: what a collection pays
 
 Revision ID: c4f0a7d2e913
-Revises: 9b87b8292638
+Revises: 4c8feaa1f00b
 Create Date: 2026-12-07 00:50:00.000000
 
 """
@@ -13,7 +13,7 @@ import cooperative.models.types
 
 # revision identifiers, used by Alembic.
 revision = "c4f0a7d2e913"
-down_revision = "9b87b8292638"
+down_revision = "4c8feaa1f00b"
 branch_labels = None
 depends_on = None
 

@@ -93,13 +93,15 @@ def purge_command(days: int | None) -> None:
     """Remove personal data that is no longer needed (daily): guests' names, addresses and
     e-mails some days after their event, sent e-mails after OUTBOX_KEEP_DAYS, and former
     members' profiles FORMER_MEMBER_DATA_DAYS after they left (the member register stays
-    REGISTER_KEEP_YEARS after they left, then goes)."""
+    REGISTER_KEEP_YEARS after they left, then goes), and ended SEPA mandates with their
+    collections MANDATE_KEEP_YEARS after they ended and were last debited."""
     from .services import retention
 
     guests = retention.purge_guests(days)
     mails = retention.purge_mail()
     former = retention.purge_former_members()
     register = retention.purge_register()
+    mandates = retention.purge_mandates()
     db.session.commit()
     click.echo(f"Removed the personal data of {guests} guest registrations.")
     click.echo(
@@ -109,6 +111,10 @@ def purge_command(days: int | None) -> None:
     click.echo(
         f"Removed {register} member register entries of people who left more than "
         f"{retention.register_keep_years()} years ago."
+    )
+    click.echo(
+        f"Removed {mandates} direct debit mandates that ended more than "
+        f"{retention.mandate_keep_years()} years ago, with their collections."
     )
     click.echo(
         f"Removed {mails} e-mails sent or given up on more than "

@@ -170,6 +170,10 @@ def from_environment(instance_path: str) -> dict:
         # Also when a leaving member's shares are repaid (after the end of that year).
         "FINANCIAL_YEAR_END": financial_year_end(),
         "REGISTER_KEEP_YEARS": int(os.environ.get("REGISTER_KEEP_YEARS", "10")),
+        # An ended SEPA mandate and its collections are kept this many years after the
+        # mandate ended and after its last debit (the fiscal retention duty for the books,
+        # art. 52 AWR and art. 2:10 BW: 7 years), then deleted by `coop purge`.
+        "MANDATE_KEEP_YEARS": int(os.environ.get("MANDATE_KEEP_YEARS", "7")),
         # Joining: "pay-then-approve" (the board decides on paid applications) or
         # "approve-then-pay" (the board decides first, then the member pays), as the
         # statutes say. A member is admitted once both happened.

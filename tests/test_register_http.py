@@ -304,9 +304,11 @@ def test_the_register_csv_holds_only_what_the_law_asks(client, app, auth):
         "Shares held",
         "Date of leaving",
         "Way of leaving",
+        "Legal person",
+        "KvK number",
     ]
     assert rows[1][:7] == ["1", "Ada Lovelace", "Javastraat", "12-2", "1094 HB", "Amsterdam", "NL"]
-    assert rows[2][-2:] == ["2026-01-05", "deceased"]
+    assert rows[2][-4:] == ["2026-01-05", "deceased", "", ""]
     assert "example.org" not in response.get_data(as_text=True)  # no e-mail addresses
 
 

@@ -143,6 +143,27 @@ class EndMembershipForm(FlaskForm):
     )
 
 
+class LegalPersonForm(FlaskForm):
+    """An admin marks a register entry as a legal person's membership (or a person's
+    again, with the name left empty). The KvK number's form is checked by
+    `services.register`."""
+
+    organisation_name = StringField(
+        _l("Name of the organisation"),
+        description=_l(
+            "For a collective or a business that is the member; leave empty for a person."
+        ),
+        filters=[strip],
+        validators=[Length(max=200, message=_l("Please keep it under 200 characters."))],
+    )
+    kvk_number = StringField(
+        _l("KvK number (Chamber of Commerce)"),
+        description=_l("8 digits; empty for an organisation registered abroad."),
+        filters=[strip],
+        validators=[Length(max=20, message=_l("A KvK number has 8 digits."))],
+    )
+
+
 class RegisterSearchForm(FlaskForm):
     """The search above the register (a GET form, no CSRF)."""
 

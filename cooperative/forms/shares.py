@@ -129,3 +129,18 @@ class TransferForm(FlaskForm):
     note = StringField(
         _l("Note (e.g. the date of the letter)"), filters=[strip], validators=[Length(max=300)]
     )
+
+
+class IssueSharesForm(FlaskForm):
+    """The board issues shares to a member (a legal person's, say): who, which, how many."""
+
+    member_number = TransferForm.member_number
+    share_class = RadioField(
+        _l("Which shares?"),
+        coerce=int,
+        validators=[InputRequired(_l("Please choose a class of shares."))],
+    )
+    quantity = BuySharesForm.quantity
+
+    def set_classes(self, classes: list[ShareClass], locale: str) -> None:
+        self.share_class.choices = [SelectChoice(c.id, c.name(locale)) for c in classes]

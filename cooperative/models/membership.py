@@ -118,11 +118,23 @@ class Membership(db.Model):
     cancellation_acknowledged_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     leaves_on: so.Mapped[date | None] = so.mapped_column(sa.Date)
     leaving_way: so.Mapped[LeavingWay | None] = so.mapped_column(StrEnumType(LeavingWay))
+    # A legal person's membership (a collective, a small business): its name and its
+    # number at the Chamber of Commerce (KvK, 8 digits; empty for one registered abroad).
+    # `registered_name` then names the person who represents it.
+    organisation_name: so.Mapped[str] = so.mapped_column(
+        sa.String(200), default="", server_default=""
+    )
+    kvk_number: so.Mapped[str] = so.mapped_column(sa.String(8), default="", server_default="")
 
     user: so.Mapped["User | None"] = so.relationship(  # noqa: F821
         back_populates="memberships", foreign_keys=[user_id]
     )
     plan: so.Mapped[MembershipPlan] = so.relationship()
+
+    @property
+    def is_legal_person(self) -> bool:
+        """Whether a legal person holds this membership (and may hold its share class)."""
+        return bool(self.organisation_name)
 
 
 profile_interests = sa.Table(

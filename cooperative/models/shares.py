@@ -143,6 +143,7 @@ class ShareEventKind(enum.StrEnum):
     PAID = "paid"
     TRANSFERRED = "transferred"
     MARKED_FOR_REPAYMENT = "to_repay"
+    KEPT = "kept"  # a lapsed member came back before the repayment: held again
     REPAID = "repaid"
 
 

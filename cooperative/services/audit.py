@@ -27,6 +27,7 @@ ACTIONS = {
     "membership.bank_transfer": _l("Bank transfer recorded"),
     "membership.cancellation": _l("Cancellation letter recorded"),
     "membership.end": _l("End of membership recorded"),
+    "membership.legal_person": _l("Member marked as a legal person"),
     "role.add": _l("Role in a collective given"),
     "role.remove": _l("Role in a collective taken away"),
     "attendee.check_in": _l("Checked in"),

@@ -1,5 +1,5 @@
 """Demo data for development: domains, fictional collectives, plans, share classes,
-accounts and events.
+accounts, events, and members (`demo_members`).
 
 Every collective, person and address here is made up. Events are dated relative to
 today so the demo is always current. Running it twice adds nothing.
@@ -22,9 +22,11 @@ from ..models import (
     PaymentMode,
     PlanPeriod,
     ShareClass,
+    ShareHolders,
     User,
     utcnow,
 )
+from . import demo_members
 
 DOMAINS = [
     ("energie", "Energie", "Energy"),
@@ -192,6 +194,16 @@ SHARE_CLASSES = [
         "required": False,
         "max_per_member": 20,
     },
+    {
+        "slug": "aandeel-rechtspersoon",
+        "name_nl": "Aandeel rechtspersoon",
+        "name_en": "Legal person's share",
+        "amount_cents": 25000,
+        "required": False,
+        "max_per_member": 10,
+        "holders": ShareHolders.LEGAL_PERSONS,
+        "needs_approval": True,
+    },
 ]
 
 PLANS = [
@@ -346,6 +358,7 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
         "share classes": 0,
         "users": 0,
         "events": 0,
+        "members": 0,
     }
 
     domains = {d.slug: d for d in db.session.scalars(sa.select(Domain))}
@@ -438,4 +451,5 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
         added["events"] += 1
 
     db.session.flush()
+    added["members"] = demo_members.seed_members(today)
     return added

@@ -49,7 +49,7 @@ from ..models import (
 from ..refusals import Refused
 from ..sepa_ids import end_to_end_id
 from . import membership as memberships
-from . import payments, share_payments, shares
+from . import payments, register, share_payments, shares
 from .sepa import (
     earliest_debit_date,
     local_today,
@@ -375,8 +375,7 @@ def record_reversal(collection: Collection, reason: str, now: datetime | None = 
         membership.status == MembershipStatus.ACTIVE
         and collection.period_ends_at + memberships.grace_period() <= now
     ):
-        membership.status = MembershipStatus.LAPSED
-        membership.left_at = now
+        register.lapse(membership, now)
     db.session.flush()
     mail_member(membership, "dues_reversed", collection=collection)
 

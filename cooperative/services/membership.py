@@ -29,7 +29,6 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import (
-    LeavingWay,
     Membership,
     MembershipPlan,
     MembershipStatus,
@@ -324,9 +323,8 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
         else:
             membership.started_at = now
             membership.ends_at = now + YEAR
-        membership.status = MembershipStatus.ACTIVE
-        membership.left_at = None
-        membership.leaving_way = None  # issue 15: a lapsed member is back
+        if status == MembershipStatus.LAPSED:
+            register.come_back(membership, now)  # issue 15: the shares are theirs again
         membership.renewal_reminded_at = None
         db.session.flush()
         mail_member(membership, "membership_renewed")
@@ -424,11 +422,8 @@ def send_reminders_and_lapse(now: datetime | None = None) -> tuple[int, int]:
     for membership in db.session.scalars(
         yearly_active.where(Membership.ends_at <= now - grace_period())
     ).all():
-        membership.status = MembershipStatus.LAPSED
-        membership.left_at = now
-        membership.leaving_way = LeavingWay.LAPSED
+        register.lapse(membership, now)
         lapsed += 1
-        db.session.flush()
         mail_member(membership, "membership_lapsed")
     for membership in db.session.scalars(
         yearly_active.where(

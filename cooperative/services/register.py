@@ -116,6 +116,34 @@ def address_of(membership: Membership) -> Address:
     )
 
 
+KVK_NUMBER = re.compile(r"[0-9]{8}")
+
+
+def set_legal_person(membership: Membership, organisation_name: str, kvk_number: str) -> None:
+    """Mark the entry as a legal person's membership (a collective, a small business)
+    with its name and Chamber of Commerce (KvK) number, or as a person's again with an
+    empty name. The KvK number is 8 digits (spaces and dots dropped), or empty for an
+    organisation registered abroad.
+
+    Refuses a KvK number without the organisation's name, one that is not 8 digits,
+    and making a person's membership of one that holds shares of a class for legal
+    persons."""
+    organisation_name = " ".join((organisation_name or "").split())
+    kvk_number = "".join(ch for ch in (kvk_number or "") if ch not in " .")
+    if kvk_number and not organisation_name:
+        raise Refused(_l("Please fill in the organisation's name too."), "organisation_name")
+    if kvk_number and not KVK_NUMBER.fullmatch(kvk_number):
+        raise Refused(_l("A KvK number has 8 digits."), "kvk_number")
+    if not organisation_name and shares.holds_legal_person_shares(membership):
+        raise Refused(
+            _l("This member holds shares for legal persons: it stays a legal person."),
+            "organisation_name",
+        )
+    membership.organisation_name = organisation_name[:200]
+    membership.kvk_number = kvk_number
+    db.session.flush()
+
+
 def set_email_notices(membership: Membership, consent: bool, now: datetime | None = None) -> None:
     """Record or withdraw the consent to official notices by e-mail. Giving it again
     keeps the day it was first given."""
@@ -214,6 +242,29 @@ def mark_shares_for_repayment(membership: Membership, now: datetime) -> None:
     shares.mark_for_repayment(membership, now, leaves_on=membership.leaves_on)
 
 
+def lapse(membership: Membership, now: datetime) -> None:
+    """A yearly membership lapses (its fee not paid within the grace period, or its dues
+    taken back by the bank after it): it ends now, and its shares are marked for
+    repayment as for any leaving. Paying again brings the member back (`come_back`)."""
+    membership.status = MembershipStatus.LAPSED
+    membership.left_at = now
+    membership.leaving_way = LeavingWay.LAPSED
+    db.session.flush()
+    mark_shares_for_repayment(membership, now)
+
+
+def come_back(membership: Membership, now: datetime) -> None:
+    """A lapsed member paid again: they are a member with the same number, and the
+    shares that lapsing marked for repayment (and were not repaid yet) are theirs again.
+    After a cancellation the shares stay marked."""
+    membership.status = MembershipStatus.ACTIVE
+    membership.left_at = None
+    membership.leaving_way = None
+    if membership.leaves_on is None:
+        shares.keep_after_return(membership, now)
+    db.session.flush()
+
+
 def end_membership(
     membership: Membership, way: LeavingWay, on: date, now: datetime | None = None
 ) -> None:
@@ -286,12 +337,13 @@ REGISTER_STATUSES = (
 
 def register_query(search: str = "") -> sa.Select:
     """Every member who was ever admitted (a member number), by number; `search` finds
-    a number, a name, a street or a city."""
+    a number, a name (a legal person's too), a street or a city."""
     query = sa.select(Membership).where(Membership.number.is_not(None))
     text = (search or "").strip().lower()
     if text:
         conditions = [
             sa.func.lower(Membership.registered_name).contains(text, autoescape=True),
+            sa.func.lower(Membership.organisation_name).contains(text, autoescape=True),
             sa.func.lower(Membership.street).contains(text, autoescape=True),
             sa.func.lower(Membership.city).contains(text, autoescape=True),
             sa.func.lower(Membership.postcode).contains(text, autoescape=True),

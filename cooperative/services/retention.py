@@ -11,6 +11,13 @@
 - The member register: an entry (and an application turned down) is kept
   `REGISTER_KEEP_YEARS` (10) after the member left (art. 2:61 BW), then deleted
   (`purge_register`).
+- SEPA mandates: an ended mandate (with the IBAN and signature date it holds) and its
+  collections are kept `MANDATE_KEEP_YEARS` (7) after the mandate ended and after its
+  last debit date: they are records of the books, which the fiscal retention duty
+  (fiscale bewaarplicht, art. 52 AWR; art. 2:10 BW) asks to keep seven years; that also
+  covers the 13 months in which a member may dispute a debit under the SEPA rules.
+  Then they are deleted, and a dues run left without collections goes with its
+  collection file (`purge_mandates`). The payments stay, as amounts.
 
 Services flush; the caller commits.
 """
@@ -22,13 +29,17 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import (
+    Collection,
+    CollectionRun,
     Event,
+    MandateStatus,
     Membership,
     MembershipStatus,
     OutboxMessage,
     OutboxStatus,
     Payment,
     Registration,
+    SepaMandate,
     User,
     utcnow,
 )
@@ -55,6 +66,54 @@ def register_keep_years() -> int:
     return current_app.config["REGISTER_KEEP_YEARS"]
 
 
+def mandate_keep_years() -> int:
+    """How many years an ended mandate and its collections are kept."""
+    return current_app.config["MANDATE_KEEP_YEARS"]
+
+
+def years_before(now: datetime, years: int) -> datetime:
+    return now - timedelta(days=365 * years + years // 4)  # leap days included
+
+
+def purge_mandates(years: int | None = None, now: datetime | None = None) -> int:
+    """Delete the mandates that ended more than `years` (MANDATE_KEEP_YEARS) ago and
+    whose last collection was debited more than that long ago, with their collections;
+    then the dues runs left without collections (and their collection files). Returns
+    how many mandates. A mandate in force is never deleted, nor its collections."""
+    now = now or utcnow()
+    cutoff = years_before(now, mandate_keep_years() if years is None else years)
+    recent = sa.select(Collection.id).where(
+        Collection.mandate_id == SepaMandate.id, Collection.debit_date >= cutoff.date()
+    )
+    ids = list(
+        db.session.scalars(
+            sa.select(SepaMandate.id).where(
+                SepaMandate.status == MandateStatus.ENDED,
+                SepaMandate.ended_at.is_not(None),
+                SepaMandate.ended_at < cutoff,
+                ~sa.exists(recent),
+            )
+        )
+    )
+    if ids:
+        db.session.execute(
+            sa.delete(Collection).where(Collection.mandate_id.in_(ids)),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.execute(
+            sa.delete(SepaMandate).where(SepaMandate.id.in_(ids)),
+            execution_options={"synchronize_session": False},
+        )
+    db.session.execute(
+        sa.delete(CollectionRun).where(
+            CollectionRun.debit_date < cutoff.date(),
+            ~sa.exists(sa.select(Collection.id).where(Collection.run_id == CollectionRun.id)),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return len(ids)
+
+
 def purge_register(years: int | None = None, now: datetime | None = None) -> int:
     """Delete the register entries and turned-down applications of people who left more
     than `years` (REGISTER_KEEP_YEARS) ago; return how many. Their payments stay as
@@ -62,7 +121,7 @@ def purge_register(years: int | None = None, now: datetime | None = None) -> int
     current member, or one without a day of leaving, is never deleted."""
     now = now or utcnow()
     keep = register_keep_years() if years is None else years
-    cutoff = now - timedelta(days=365 * keep + keep // 4)  # leap days included
+    cutoff = years_before(now, keep)
     old = sa.select(Membership.id).where(
         Membership.status.in_((MembershipStatus.LAPSED, MembershipStatus.CANCELLED)),
         Membership.left_at.is_not(None),

@@ -97,6 +97,16 @@ def start_of(day: date) -> datetime:
 # --- mandates -------------------------------------------------------------------------
 
 
+def latest_mandate(membership: Membership) -> SepaMandate | None:
+    """The membership's newest mandate, in force or ended, or None."""
+    return db.session.scalar(
+        sa.select(SepaMandate)
+        .where(SepaMandate.membership_id == membership.id)
+        .order_by(SepaMandate.id.desc())
+        .limit(1)
+    )
+
+
 def active_mandate(membership: Membership | None) -> SepaMandate | None:
     """The membership's mandate in force, or None."""
     if membership is None:

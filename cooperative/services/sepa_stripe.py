@@ -225,6 +225,18 @@ def create_debit(call: StripeCall) -> None:
     payment.stripe_payment_intent_id = intent.id
 
 
+def debit_refused(call: StripeCall, error: Exception) -> None:
+    """Stripe refused a debit outright (no payment intent was made: the mandate is no
+    longer active there, say): its collection failed, and the member is told, as for a
+    debit the bank returns. Nothing for a collection no longer waiting."""
+    collection = db.session.scalar(
+        sa.select(Collection).where(Collection.payment_id == call.payment_id)
+    )
+    if collection is None or collection.status != CollectionStatus.SUBMITTED:
+        return
+    dues.record_failed(collection, getattr(error, "user_message", None) or str(error))
+
+
 def detach(mandate: SepaMandate) -> None:
     """After a Stripe mandate ended here (and the commit): detach its payment method at
     Stripe, which ends the mandate there too. Best effort: a Stripe that does not answer

@@ -24,8 +24,8 @@ from ..models import (
     utcnow,
 )
 from ..refusals import Refused
-from . import stripe_calls
-from .shares import check_decider, check_maximum, lock_register, record_history
+from . import share_mail, stripe_calls
+from .shares import check_decider, check_holder, check_maximum, lock_register, record_history
 
 BANK_TRANSFER = "bank_transfer"
 STRIPE_REFUND = "stripe_refund"
@@ -94,7 +94,7 @@ def request_transfer(
 
     Refuses a share not paid, repaid or marked for repayment, one with a transfer
     waiting already, a transfer to its own holder or to someone who is not an active
-    member."""
+    member, and a share of a class for legal persons to a person's membership."""
     now = now or utcnow()
     if share.paid_at is None:
         raise Refused(_l("Only a paid share can be transferred."))
@@ -104,6 +104,10 @@ def request_transfer(
         raise Refused(_l("The share already belongs to this member."), "member_number")
     if to_membership.status != MembershipStatus.ACTIVE:
         raise Refused(_l("Shares go only to active members."), "member_number")
+    try:
+        check_holder(to_membership, share.share_class)
+    except Refused as refusal:
+        raise Refused(refusal.message, "member_number") from None
     waiting = db.session.scalar(
         sa.select(ShareTransfer.id).where(
             ShareTransfer.share_id == share.id, ShareTransfer.status == TransferStatus.PENDING
@@ -125,7 +129,8 @@ def request_transfer(
 
 
 def approve_transfer(transfer: ShareTransfer, admin: User, now: datetime | None = None) -> None:
-    """The board approves a transfer: the share changes hands, and its history says so.
+    """The board approves a transfer: the share changes hands, its history says so, and
+    both members are e-mailed.
 
     Refuses one not waiting, one either side of which is the admin's own membership,
     one whose share changed since, and one the receiver's class maximum does not allow."""
@@ -140,6 +145,7 @@ def approve_transfer(transfer: ShareTransfer, admin: User, now: datetime | None 
         raise Refused(_l("The share changed since the transfer was asked for."))
     if transfer.to_membership.status != MembershipStatus.ACTIVE:
         raise Refused(_l("Shares go only to active members."))
+    check_holder(transfer.to_membership, share.share_class)
     check_maximum(transfer.to_membership, share.share_class, 1)
     share.membership_id = transfer.to_membership_id
     transfer.status = TransferStatus.APPROVED
@@ -156,10 +162,12 @@ def approve_transfer(transfer: ShareTransfer, admin: User, now: datetime | None 
     )
     db.session.flush()
     db.session.expire(share, ["membership"])
+    share_mail.transfer_decided(transfer)
 
 
 def refuse_transfer(transfer: ShareTransfer, admin: User, now: datetime | None = None) -> None:
-    """The board turns down a transfer; the share stays where it is."""
+    """The board turns down a transfer; the share stays where it is; both members are
+    e-mailed."""
     if transfer.status != TransferStatus.PENDING:
         raise Refused(_l("This transfer is not waiting for the board."))
     check_decider([transfer.from_membership_id, transfer.to_membership_id], admin)
@@ -167,3 +175,4 @@ def refuse_transfer(transfer: ShareTransfer, admin: User, now: datetime | None =
     transfer.decided_at = now or utcnow()
     transfer.decided_by_id = admin.id
     db.session.flush()
+    share_mail.transfer_decided(transfer)

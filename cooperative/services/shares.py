@@ -47,6 +47,7 @@ from ..models import (
     utcnow,
 )
 from ..refusals import Refused
+from . import share_mail
 
 # Any fixed number: the key of the advisory lock that share numbers are given under.
 NUMBER_LOCK_KEY = 0x53484152
@@ -60,6 +61,32 @@ def open_classes(holders: ShareHolders | None = ShareHolders.PERSONS) -> list[Sh
     if holders is not None:
         query = query.where(ShareClass.holders == holders)
     return list(db.session.scalars(query.order_by(ShareClass.position, ShareClass.id)))
+
+
+def classes_for(membership: Membership | None) -> list[ShareClass]:
+    """The open classes `membership` may buy: those for persons, and for a legal
+    person's membership also those for legal persons."""
+    if membership is not None and membership.is_legal_person:
+        return open_classes(None)
+    return open_classes()
+
+
+def check_holder(membership: Membership, share_class: ShareClass) -> None:
+    """Refuses a class for legal persons to a person's membership."""
+    if share_class.holders == ShareHolders.LEGAL_PERSONS and not membership.is_legal_person:
+        raise Refused(_l("This class is for legal persons: please ask the board."), "share_class")
+
+
+def holds_legal_person_shares(membership: Membership) -> bool:
+    """Whether `membership` holds (or waits for) shares of a class for legal persons."""
+    legal = sa.select(ShareClass.id).where(ShareClass.holders == ShareHolders.LEGAL_PERSONS)
+    held = sa.select(Share.id).where(_held(membership), Share.share_class_id.in_(legal))
+    waiting = sa.select(SharePurchase.id).where(
+        SharePurchase.membership_id == membership.id,
+        SharePurchase.status == PurchaseStatus.PENDING_APPROVAL,
+        SharePurchase.share_class_id.in_(legal),
+    )
+    return db.session.scalar(sa.select(sa.or_(sa.exists(held), sa.exists(waiting))))
 
 
 def required_classes() -> list[ShareClass]:
@@ -194,18 +221,28 @@ def buy(
 
     Without approval the shares are issued at once (unpaid); with approval the purchase
     waits for the board. Refuses a quantity below 1 or above MAX_QUANTITY, a closed
-    class, a class for legal persons, a membership that is not active, and more shares
-    than the class's maximum per member (counting those held and those asked for).
+    class, a class for legal persons to a person's membership, a membership that is not
+    active, and more shares than the class's maximum per member (counting those held
+    and those asked for).
     """
     now = now or utcnow()
     if quantity < 1 or quantity > MAX_QUANTITY:
         raise Refused(_l("Please choose at least one share."), "quantity")
     if not share_class.is_open:
         raise Refused(_l("This class of shares is closed for purchases."), "share_class")
-    if share_class.holders != ShareHolders.PERSONS:
-        raise Refused(_l("This class is for legal persons: please ask the board."), "share_class")
+    check_holder(membership, share_class)
     if membership.status != MembershipStatus.ACTIVE:
         raise Refused(_l("Only members can buy more shares."))
+    purchase = _purchase(membership, share_class, quantity, now)
+    if not share_class.needs_approval:
+        _issue(purchase, by, now)
+    return purchase
+
+
+def _purchase(
+    membership: Membership, share_class: ShareClass, quantity: int, now: datetime
+) -> SharePurchase:
+    """A purchase at the class's price now, within its maximum (under the lock)."""
     lock_register(membership)
     check_maximum(membership, share_class, quantity)
     purchase = SharePurchase(
@@ -218,8 +255,36 @@ def buy(
     )
     db.session.add(purchase)
     db.session.flush()
-    if not share_class.needs_approval:
-        _issue(purchase, by, now)
+    return purchase
+
+
+def issue_by_board(
+    membership: Membership,
+    share_class: ShareClass,
+    quantity: int,
+    admin: User,
+    now: datetime | None = None,
+) -> SharePurchase:
+    """The board issues `quantity` shares of `share_class` to a member (a legal person's
+    shares, say, agreed on outside the site): numbered at once under the register's
+    lock, at the class's price, unpaid until the payment is recorded.
+
+    Refuses what `buy` refuses (a quantity out of range, a closed class, a class for
+    legal persons to a person, a membership not active, more than the class's maximum)
+    and shares for the admin's own membership."""
+    now = now or utcnow()
+    if quantity < 1 or quantity > MAX_QUANTITY:
+        raise Refused(_l("Please choose at least one share."), "quantity")
+    if not share_class.is_open:
+        raise Refused(_l("This class of shares is closed for purchases."), "share_class")
+    check_holder(membership, share_class)
+    if membership.status != MembershipStatus.ACTIVE:
+        raise Refused(_l("Shares go only to active members."), "member_number")
+    check_decider([membership.id], admin)
+    purchase = _purchase(membership, share_class, quantity, now)
+    purchase.decided_at = now
+    purchase.decided_by_id = admin.id
+    _issue(purchase, admin, now)
     return purchase
 
 
@@ -256,7 +321,8 @@ def check_decider(membership_ids: list[int], admin: User) -> None:
 
 
 def approve_purchase(purchase: SharePurchase, admin: User, now: datetime | None = None) -> None:
-    """The board approves a purchase waiting for it: its shares are issued.
+    """The board approves a purchase waiting for it: its shares are issued, and the
+    member is e-mailed their numbers.
 
     Refuses one not waiting, one of the admin's own membership, and one the class's
     maximum no longer allows (counting it as well)."""
@@ -269,10 +335,12 @@ def approve_purchase(purchase: SharePurchase, admin: User, now: datetime | None 
     purchase.decided_at = now
     purchase.decided_by_id = admin.id
     _issue(purchase, admin, now)
+    share_mail.purchase_decided(purchase)
 
 
 def refuse_purchase(purchase: SharePurchase, admin: User, reason: str) -> None:
-    """The board turns down a purchase waiting for approval, with a reason.
+    """The board turns down a purchase waiting for approval, with a reason the member
+    is e-mailed.
 
     Refuses without a reason, one not waiting, and one of the admin's own membership."""
     if not reason.strip():
@@ -285,6 +353,7 @@ def refuse_purchase(purchase: SharePurchase, admin: User, reason: str) -> None:
     purchase.decided_by_id = admin.id
     purchase.decision_note = reason.strip()
     db.session.flush()
+    share_mail.purchase_decided(purchase)
 
 
 def unpaid_shares(purchase: SharePurchase) -> list[Share]:
@@ -393,6 +462,22 @@ def mark_for_repayment(
     return marked
 
 
+def keep_after_return(membership: Membership, now: datetime) -> list[Share]:
+    """A lapsed member came back before their shares were repaid: the shares marked for
+    repayment are held again (a line in each one's history). Returns them."""
+    lock_register(membership)
+    kept = list(
+        db.session.scalars(
+            sa.select(Share).where(_held(membership), Share.repayment_due_on.is_not(None))
+        )
+    )
+    for share in kept:
+        share.repayment_due_on = None
+        record_history(share, ShareEventKind.KEPT, None, now, note="membership renewed")
+    db.session.flush()
+    return kept
+
+
 def purchase_of(membership: Membership, purchase_id: int) -> SharePurchase | None:
     """The member's own purchase `purchase_id`, or None (also for someone else's)."""
     return db.session.scalar(
@@ -429,6 +514,20 @@ def holder_name(membership: Membership) -> str:
     if membership.registered_name:
         return membership.registered_name
     return membership.user.name if membership.user is not None else ""
+
+
+def holding(membership: Membership) -> tuple[int, int, int]:
+    """What `membership` holds, in one query: (shares not repaid, the capital they paid,
+    what is still to pay for them)."""
+    paid = Share.paid_at.is_not(None)
+    count, paid_cents, unpaid_cents = db.session.execute(
+        sa.select(
+            sa.func.count(Share.id),
+            sa.func.coalesce(sa.func.sum(sa.case((paid, Share.amount_cents), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((paid, 0), else_=Share.amount_cents)), 0),
+        ).where(_held(membership))
+    ).one()
+    return count, paid_cents, unpaid_cents
 
 
 def held_counts(membership_ids: list[int]) -> dict[int, int]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 
 from ..extensions import db
 from ..models import (
@@ -146,7 +147,8 @@ def send_due(batch_size: int = 50) -> tuple[int, int]:
 
 
 def send(session: so.Session, call_id: int) -> bool | None:
-    """Claim, make and mark one call, each step committed in `session`.
+    """Claim, make and mark one call, each step committed in `session` (`db.session`).
+    A SEPA debit Stripe refuses for good fails its collection (`sepa_stripe.debit_refused`).
 
     Returns True when Stripe took it, False when it failed (tried again later, or after
     MAX_ATTEMPTS or a refusal set aside for the treasurer, logged as an error), None when
@@ -165,6 +167,11 @@ def send(session: so.Session, call_id: int) -> bool | None:
     except stripe.StripeError as error:
         _failed(call, error)
         session.commit()
+        if call.status == StripeCallStatus.FAILED and call.kind == StripeCallKind.SEPA_DEBIT:
+            from . import sepa_stripe
+
+            sepa_stripe.debit_refused(call, error)
+            session.commit()
         return False
     call.status = StripeCallStatus.SENT
     call.sent_at = utcnow()
@@ -225,9 +232,12 @@ def _send_committed(session: so.Session) -> None:
     if not ids:
         return
     try:
-        with so.Session(db.engine) as own:
+        # A new app context has a db.session of its own, so what a call's answer changes
+        # (a debit Stripe refused fails its collection, the member is e-mailed) is done
+        # by the same services, in `db.session`, as in `send_due`.
+        with current_app.app_context():
             for call_id in ids:
-                send(own, call_id)
+                send(db.session, call_id)
     except Exception:  # the commit stands; the worker tries again
         log.exception("Stripe calls %s were not sent after the commit", ids)
 

@@ -15,6 +15,7 @@ from ..forms.register import (
     CancellationLetterForm,
     EndMembershipForm,
     ImportForm,
+    LegalPersonForm,
     RegisterSearchForm,
 )
 from ..i18n import local_zone, long_date
@@ -98,6 +99,8 @@ def register_csv():
         _("Shares held"),
         _("Date of leaving"),
         _("Way of leaving"),
+        _("Legal person"),
+        _("KvK number"),
     ]
     rows = (
         [
@@ -113,6 +116,8 @@ def register_csv():
             shares[entry.id],
             _left_on(entry),
             register.leaving_way_label(entry.leaving_way),
+            entry.organisation_name,
+            entry.kvk_number,
         ]
         for entry in entries
     )
@@ -155,6 +160,7 @@ def _entry(membership_id: int) -> Membership:
     return membership
 
 
+LEGAL = ("organisation_name", "kvk_number")
 LEAVING = ("status", "cancellation_received_on", "leaves_on", "leaving_way", "left_at")
 
 
@@ -179,6 +185,7 @@ def _render_entry(membership: Membership, status: int = 200, **forms):
             shares=register.shares_held([membership])[membership.id],
             letter_form=forms.get("letter_form") or CancellationLetterForm(formdata=None),
             end_form=forms.get("end_form") or EndMembershipForm(formdata=None),
+            legal_form=forms.get("legal_form") or LegalPersonForm(formdata=None, obj=membership),
         ),
         status,
     )
@@ -216,6 +223,35 @@ def cancellation(membership_id: int):
             )
             return redirect(url_for("admin_register.entry", membership_id=membership.id), code=303)
     return _render_entry(_entry(membership_id), 422, letter_form=form)
+
+
+@bp.post("/register/<int:membership_id>/legal-person")
+@admin_required
+def legal_person(membership_id: int):
+    """Mark the entry as a legal person's membership, with its name and KvK number (or
+    as a person's again)."""
+    membership = _entry(membership_id)
+    form = LegalPersonForm()
+    if form.validate_on_submit():
+        before = audit.snapshot(membership, *LEGAL)
+        try:
+            register.set_legal_person(membership, form.organisation_name.data, form.kvk_number.data)
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal, default="organisation_name")
+        else:
+            if membership.user_id is not None:
+                audit.record(
+                    current_user,
+                    "membership.legal_person",
+                    subject_user_id=membership.user_id,
+                    before=before,
+                    after=audit.snapshot(membership, *LEGAL),
+                )
+            db.session.commit()
+            flash(_("The register entry is saved."), "success")
+            return redirect(url_for("admin_register.entry", membership_id=membership.id), code=303)
+    return _render_entry(_entry(membership_id), 422, legal_form=form)
 
 
 @bp.post("/register/<int:membership_id>/end")

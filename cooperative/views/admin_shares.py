@@ -14,6 +14,7 @@ from ..extensions import db
 from ..forms.accounts import ConfirmForm
 from ..forms.fields import page_number, show_refusal
 from ..forms.shares import (
+    IssueSharesForm,
     PurchaseDecisionForm,
     RepaymentForm,
     ShareClassForm,
@@ -62,6 +63,7 @@ def share_event_label(kind: str) -> str:
         "transferred": _("transferred"),
         "to_repay": _("marked for repayment"),
         "repaid": _("repaid"),
+        "kept": _("held again: the member came back"),
     }
     return labels.get(str(kind), str(kind))
 
@@ -269,6 +271,36 @@ def transfer(number: int):
             flash(_("The transfer waits for the board's decision."), "success")
             return redirect(url_for("admin_shares.index", _anchor="transfers"), code=303)
     return _render_share(_share(number), 422, transfer_form=form)
+
+
+@bp.route("/shares/issue", methods=["GET", "POST"])
+@admin_required
+def issue():
+    """The board issues shares of an open class to a member (by member number): a legal
+    person's shares, or shares agreed on outside the site."""
+    form = IssueSharesForm()
+    form.set_classes(shares.open_classes(None), current_locale())
+    if form.validate_on_submit():
+        receiver = db.session.scalar(
+            sa.select(Membership).where(Membership.number == form.member_number.data)
+        )
+        share_class = db.session.get(ShareClass, form.share_class.data)
+        try:
+            if receiver is None:
+                raise Refused(_("There is no member with this number."), "member_number")
+            purchase = shares.issue_by_board(
+                receiver, share_class, form.quantity.data, current_user
+            )
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal, default="member_number")
+        else:
+            db.session.commit()
+            numbers = ", ".join(str(share.number) for share in purchase.shares)
+            flash(_("Issued: share number(s) %(numbers)s.", numbers=numbers), "success")
+            return redirect(url_for("admin_shares.index", _anchor="unpaid"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin_shares/issue.html", form=form), status
 
 
 @bp.post("/shares/<int:number>/leave")

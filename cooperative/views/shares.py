@@ -27,7 +27,7 @@ bp = Blueprint("shares", __name__, url_prefix="/account/shares")
 def _buy_form(**kwargs) -> BuySharesForm:
     form = BuySharesForm(**kwargs)
     locale = current_locale()
-    classes = shares.open_classes()
+    classes = shares.classes_for(memberships.current_membership(current_user))
     labels = {}
     for share_class in classes:
         label = f"{share_class.name(locale)}, {format_euros(share_class.amount_cents)}"

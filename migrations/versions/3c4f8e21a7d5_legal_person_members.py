@@ -1,0 +1,32 @@
+"""legal person members: organisation name and KvK number on the register entry
+
+Revision ID: 3c4f8e21a7d5
+Revises: 9b87b8292638
+Create Date: 2026-12-07 00:50:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "3c4f8e21a7d5"
+down_revision = "9b87b8292638"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("organisation_name", sa.String(length=200), server_default="", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("kvk_number", sa.String(length=8), server_default="", nullable=False)
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.drop_column("kvk_number")
+        batch_op.drop_column("organisation_name")

@@ -20,6 +20,7 @@ from cooperative.refusals import Refused
 from cooperative.services import membership as memberships
 from cooperative.services.domains import save_domain
 from cooperative.services.plans import PlanDetails, save_plan
+from tests import sepa_fixtures
 from tests.conftest import post_form
 from tests.factories import make_admin, make_domain, make_member, make_plan, make_user
 
@@ -262,3 +263,48 @@ def test_a_plan_or_domain_refuses_a_short_name_another_has_or_a_bad_one(app):
         renamed = save_domain(None, "wonen", "Wonen", "Housing", 3)
         db.session.commit()
         assert (renamed.slug, renamed.name_en, renamed.position) == ("wonen", "Housing", 3)
+
+
+creditor = sepa_fixtures.creditor
+
+
+def test_the_member_page_shows_shares_and_mandate_with_links(client, app, auth, creditor):
+    from datetime import timedelta
+
+    from cooperative.models import utcnow
+    from cooperative.services import sepa, shares
+    from tests.share_factories import make_share_class
+
+    with app.test_request_context("/?lang=en"):
+        user = make_member("ada@example.org", name="Ada Lovelace")
+        membership = memberships.current_membership(user)
+        membership_id = membership.id
+        extra = make_share_class("extra-aandeel", 10000)
+        purchase = shares.buy(membership, extra, 3)
+        for share in purchase.shares[:2]:
+            share.paid_at = utcnow()
+        make_admin()
+        db.session.commit()
+    auth.login("admin@example.org")
+    page = client.get(f"/admin/members/{membership_id}?lang=en").get_data(as_text=True)
+    assert "Shares and direct debit" in page
+    assert "<dt>Shares held</dt><dd>3</dd>" in page
+    assert "<dd>€200.00</dd>" in page and "<dd>€100.00</dd>" in page  # paid, still to pay
+    assert "<dt>Mandate</dt><dd>none</dd>" in page
+    assert 'href="/admin/shares"' in page and 'href="/admin/dues"' in page
+
+    with app.test_request_context("/?lang=en"):
+        membership = db.session.get(Membership, membership_id)
+        mandate = sepa.give_mandate(membership, "NL02ABNA0123456789", "Ada Lovelace", True)
+        db.session.commit()
+        reference = mandate.reference
+    page = client.get(f"/admin/members/{membership_id}?lang=en").get_data(as_text=True)
+    assert "NL02 •••• 6789" in page and "0123456789" not in page
+    assert reference in page and "in force since" in page
+
+    with app.test_request_context("/?lang=en"):
+        mandate = sepa.active_mandate(db.session.get(Membership, membership_id))
+        sepa.end_mandate(mandate, now=utcnow() + timedelta(days=1))
+        db.session.commit()
+    page = client.get(f"/admin/members/{membership_id}?lang=en").get_data(as_text=True)
+    assert "NL02 •••• 6789" in page and "ended" in page and "in force since" not in page

@@ -247,3 +247,32 @@ def test_seed_demo_gives_older_demo_data_its_host(app, runner):
         )
         slugs = sorted(r.collective.slug for r in organiser.collective_roles)
         assert slugs == ["meentcoop", "voedselcollectief-noord", "zonnedak-oost"]
+
+
+def test_seed_demo_fills_the_member_register_shares_and_dues(app, runner, auth, client):
+    from cooperative.models import Collection, Membership, SepaMandate, Share
+
+    runner.invoke(args=["coop", "seed-demo"])
+    with app.app_context():
+        entries = db.session.scalars(sa.select(Membership).order_by(Membership.number)).all()
+        assert [e.number for e in entries] == [1, 2, 3]
+        assert all(e.street and e.postcode and e.city for e in entries)
+        assert [e.is_legal_person for e in entries] == [False, False, True]
+        assert entries[2].user_id is None and entries[2].kvk_number == "12345678"
+        [mandate] = db.session.scalars(sa.select(SepaMandate)).all()
+        assert mandate.membership.user.email == "admin@meentcoop.example"
+        assert db.session.scalar(sa.select(Collection.status)) == "scheduled"
+        numbers = list(db.session.scalars(sa.select(Share.number).order_by(Share.number)))
+        assert numbers == [1, 2, 3, 4]
+    second = runner.invoke(args=["coop", "seed-demo"])
+    assert second.exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Membership.id))) == 3
+        assert db.session.scalar(sa.select(sa.func.count(Share.id))) == 4
+    auth.login("admin@meentcoop.example", "demo-admin-2026")
+    register_page = client.get("/admin/register?lang=en").get_data(as_text=True)
+    assert "Javastraat 12-2" in register_page and "Zonnedak Oost" in register_page
+    dues_page = client.get("/admin/dues?lang=en")
+    assert dues_page.status_code == 200
+    shares_page = client.get("/admin/shares?lang=en").get_data(as_text=True)
+    assert "Zonnedak Oost" in shares_page and "Anna Admin" in shares_page

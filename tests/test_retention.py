@@ -137,3 +137,96 @@ def test_sent_mail_is_removed_after_outbox_keep_days(app, runner, monkeypatch):
 
 def test_outbox_keep_days_defaults_to_thirty(app):
     assert app.config["OUTBOX_KEEP_DAYS"] == 30
+
+
+def test_ended_mandates_and_their_collections_go_after_seven_years(app, runner):
+    """The books are kept 7 years (fiscale bewaarplicht, art. 52 AWR): an ended mandate
+    with its IBAN, and its collections, are kept that long after it ended and after its
+    last debit, then deleted; a mandate in force never is. The payments stay."""
+    from datetime import UTC, date, datetime
+
+    from cooperative.models import (
+        Collection,
+        CollectionRun,
+        CollectionStatus,
+        MandateKind,
+        MandateStatus,
+        Membership,
+        Payment,
+        PaymentProvider,
+        PaymentStatus,
+        SepaMandate,
+    )
+    from cooperative.services import membership as memberships
+    from cooperative.services import retention
+    from tests.factories import make_member
+
+    now = datetime(2034, 3, 1, 12, tzinfo=UTC)
+
+    def mandate(membership, number, ended_at, debit_dates=()):
+        found = SepaMandate(
+            membership=membership,
+            kind=MandateKind.OWN,
+            status=MandateStatus.ENDED if ended_at else MandateStatus.ACTIVE,
+            reference=f"MEENT-{membership.id:06d}-{number:02d}",
+            iban="NL02ABNA0123456789",
+            iban_last4="6789",
+            account_holder="Ada",
+            signed_on=date(2025, 1, 1),
+            ended_at=ended_at,
+        )
+        db.session.add(found)
+        for day in debit_dates:
+            payment = Payment(
+                provider=PaymentProvider.BANK_TRANSFER,
+                status=PaymentStatus.PAID,
+                amount_cents=2500,
+                membership=membership,
+            )
+            db.session.add(
+                Collection(
+                    run=CollectionRun(debit_date=day, file_xml="<Document>NL02ABNA…</Document>"),
+                    membership=membership,
+                    mandate=found,
+                    payment=payment,
+                    amount_cents=2500,
+                    debit_date=day,
+                    period_ends_at=datetime(day.year, 12, 1, tzinfo=UTC),
+                    status=CollectionStatus.PAID,
+                    end_to_end_id=f"MEENT-DUES-{membership.id}{number}{day.year}",
+                )
+            )
+        db.session.flush()
+        return found.reference
+
+    with app.app_context():
+        ada = memberships.current_membership(make_member("ada@example.org"))
+        bob = memberships.current_membership(make_member("bob@example.org"))
+        old = mandate(ada, 1, datetime(2026, 6, 1, tzinfo=UTC), [date(2025, 3, 1)])
+        # Ended just under 7 years ago: kept.
+        young = mandate(ada, 2, datetime(2027, 3, 10, tzinfo=UTC), [date(2026, 9, 1)])
+        # Ended long ago, but debited within 7 years (a late debit): kept.
+        late = mandate(bob, 1, datetime(2026, 1, 1, tzinfo=UTC), [date(2027, 6, 1)])
+        in_force = mandate(bob, 2, None, [date(2025, 4, 1)])
+        payments = db.session.scalar(sa.select(sa.func.count(Payment.id)))
+        db.session.commit()
+
+        assert retention.purge_mandates(now=now) == 1
+        db.session.commit()
+        left = set(db.session.scalars(sa.select(SepaMandate.reference)))
+        assert left == {young, late, in_force}
+        assert old not in left
+        assert db.session.scalar(sa.select(sa.func.count(Collection.id))) == 3
+        # The run of the deleted collection went, with its file; the others stay.
+        assert sorted(db.session.scalars(sa.select(CollectionRun.debit_date))) == [
+            date(2025, 4, 1),
+            date(2026, 9, 1),
+            date(2027, 6, 1),
+        ]
+        assert db.session.scalar(sa.select(sa.func.count(Payment.id))) == payments
+        assert db.session.get(Membership, ada.id) is not None
+        assert retention.purge_mandates(now=now) == 0
+
+    result = runner.invoke(args=["coop", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "direct debit mandates that ended more than 7 years ago" in result.output

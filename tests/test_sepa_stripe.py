@@ -228,3 +228,54 @@ def test_two_members_are_debited_with_a_key_each(app, member, fake_stripe):
     assert len(fake_stripe.payment_intents) == 2
     with app.app_context():
         assert set(db.session.scalars(sa.select(StripeCall.status))) == {StripeCallStatus.SENT}
+
+
+def mandate_revoked_at_stripe(app, client, fake_stripe) -> None:
+    """The member gave the mandate at Stripe and, since, ended it at their bank (Stripe
+    knows, the site does not): the dues run of 14 days ago comes due."""
+    give_mandate_at_stripe(client, fake_stripe)
+    [stripe_mandate] = fake_stripe.mandates.values()
+    stripe_mandate["status"] = "inactive"
+    with app.app_context():
+        dues.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
+        db.session.commit()
+        make_admin("admin@example.org")
+
+
+def assert_refused_debit_failed(app, fake_stripe) -> None:
+    assert fake_stripe.payment_intents == {}  # Stripe made nothing
+    with app.app_context():
+        call = db.session.scalar(sa.select(StripeCall))
+        assert call.status == StripeCallStatus.FAILED and "not active" in call.last_error
+        collection = db.session.scalar(sa.select(Collection))
+        assert collection.status == CollectionStatus.FAILED
+        assert "not active" in collection.reason
+        assert collection.payment.status == PaymentStatus.FAILED
+        assert memberships.amount_due(collection.membership) == FEE
+        assert subjects("ada@example.org")[-1] == "Your dues could not be debited"
+
+
+def test_a_debit_stripe_refuses_after_the_commit_fails_its_collection(app, member, fake_stripe):
+    client, _ = member
+    mandate_revoked_at_stripe(app, client, fake_stripe)
+    # The debit is made right after the admin's commit, in a session of its own.
+    assert post_form(login(app, "admin@example.org"), "/admin/dues/stripe").status_code == 303
+    assert_refused_debit_failed(app, fake_stripe)
+
+
+def test_a_debit_stripe_refuses_in_send_stripe_fails_its_collection(app, member, fake_stripe):
+    from cooperative.services import sepa_stripe, stripe_calls
+
+    client, _ = member
+    mandate_revoked_at_stripe(app, client, fake_stripe)
+    with app.app_context():
+        assert sepa_stripe.submit_due() == 1
+        # The process stopped right after the commit: `coop send-stripe` makes the call.
+        db.session.info.pop(stripe_calls.RECORDED)
+        db.session.commit()
+        assert db.session.scalar(sa.select(Collection.status)) == CollectionStatus.SUBMITTED
+        assert stripe_calls.send_due() == (0, 1)
+    assert_refused_debit_failed(app, fake_stripe)
+    with app.app_context():  # tried once more later: nothing changes, no second e-mail
+        assert stripe_calls.send_due() == (0, 0)
+        assert subjects("ada@example.org").count("Your dues could not be debited") == 1

@@ -92,9 +92,7 @@ def test_a_transfer_decision_is_e_mailed_to_both_members(app, runner, smtp_serve
     admin = admin_client(app)
     with app.app_context():
         admin_user = db.session.scalar(sa.select(User).where(User.email == "admin@example.org"))
-        bob = db.session.get(
-            shares.Membership, membership_id(app, "bob@example.org")
-        )
+        bob = db.session.get(shares.Membership, membership_id(app, "bob@example.org"))
         first, second = (purchase_shares := db.session.scalars(sa.select(shares.Share)).all())
         for share in purchase_shares:
             share.paid_at = share.issued_at
@@ -107,18 +105,22 @@ def test_a_transfer_decision_is_e_mailed_to_both_members(app, runner, smtp_serve
     sent(runner)
     to_ada = {m["Subject"]: body_of(m) for m in smtp_server.to("ada@example.org")}
     to_bob = {m["Subject"]: body_of(m) for m in smtp_server.to("bob@example.org")}
-    assert "your share number 1 to Bob de Bouwer. It is no longer yours" in to_ada[
-        "A transfer of a share is approved"
-    ]
-    assert "your share number 2 to Bob de Bouwer. The share stays yours" in to_ada[
-        "A transfer of a share is not approved"
-    ]
-    assert "aandeel nummer 1 van Ada Lovelace aan jou goedgekeurd" in to_bob[
-        "Een overdracht van een aandeel is goedgekeurd"
-    ]
-    assert "aandeel nummer 2 van Ada Lovelace aan jou niet goedgekeurd" in to_bob[
-        "Een overdracht van een aandeel is niet goedgekeurd"
-    ]
+    assert (
+        "your share number 1 to Bob de Bouwer. It is no longer yours"
+        in to_ada["A transfer of a share is approved"]
+    )
+    assert (
+        "your share number 2 to Bob de Bouwer. The share stays yours"
+        in to_ada["A transfer of a share is not approved"]
+    )
+    assert (
+        "aandeel nummer 1 van Ada Lovelace aan jou goedgekeurd"
+        in to_bob["Een overdracht van een aandeel is goedgekeurd"]
+    )
+    assert (
+        "aandeel nummer 2 van Ada Lovelace aan jou niet goedgekeurd"
+        in to_bob["Een overdracht van een aandeel is niet goedgekeurd"]
+    )
     with app.app_context():
         assert db.session.get(ShareTransfer, ids[1]).status == "refused"
 

@@ -510,7 +510,10 @@ def open_application_holds_shares(user: User) -> bool:
 
 
 def holder_name(membership: Membership) -> str:
-    """The holder's name as the register has it (also after the account is deleted)."""
+    """The holder's name as the register has it (also after the account is deleted): a
+    legal person's own name."""
+    if membership.organisation_name:
+        return membership.organisation_name
     if membership.registered_name:
         return membership.registered_name
     return membership.user.name if membership.user is not None else ""

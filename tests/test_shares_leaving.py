@@ -16,7 +16,14 @@ from cooperative.models import (
     PaymentProvider,
     PaymentStatus,
 )
-from cooperative.services import dues, register, share_changes, share_payments, shares
+from cooperative.services import (
+    dues,
+    register,
+    share_changes,
+    share_payments,
+    share_totals,
+    shares,
+)
 from cooperative.services import membership as memberships
 from tests.factories import make_admin
 from tests.sepa_fixtures import FEE, yearly_member
@@ -77,7 +84,7 @@ def test_a_lapsed_member_who_pays_again_holds_the_shares_again(ctx):
     assert membership.leaving_way is None
     assert [share.repayment_due_on for share in held] == [None, None]
     assert [e.kind for e in held[0].history][-2:] == ["to_repay", "kept"]
-    assert shares.holding(membership) == (2, 20000, 0)
+    assert share_totals.holding(membership) == (2, 20000, 0)
 
 
 def test_a_repaid_share_stays_repaid_when_the_member_comes_back(ctx):

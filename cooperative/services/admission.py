@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import Membership, MembershipStatus, PaymentProvider, PaymentStatus, User, utcnow
 from ..refusals import Refused
-from . import debits, payments, sepa, shares, stripe_calls
+from . import debits, payments, sepa, share_changes, stripe_calls
 from . import membership as memberships
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def reject(membership: Membership, admin: User, reason: str) -> None:
     for payment in memberships.payments_of(membership, PaymentStatus.OPEN):
         stripe_calls.expire_checkout(payment)
         payment.status = PaymentStatus.EXPIRED
-    shares.application_refused(membership)
+    share_changes.application_refused(membership)
     db.session.flush()
     memberships.mail_member(membership, "membership_rejected")
 

@@ -29,7 +29,7 @@ from ..extensions import db
 from ..i18n import local_zone
 from ..models import LeavingWay, Membership, MembershipStatus, User, utcnow
 from ..refusals import Refused
-from . import shares
+from . import share_changes, share_totals, shares
 from .mail import external_url, queue_mail
 from .register_letters import admission_letter, cancellation_letter
 
@@ -261,7 +261,7 @@ def come_back(membership: Membership, now: datetime) -> None:
     membership.left_at = None
     membership.leaving_way = None
     if membership.leaves_on is None:
-        shares.keep_after_return(membership, now)
+        share_changes.keep_after_return(membership, now)
     db.session.flush()
 
 
@@ -371,7 +371,7 @@ def letter_list_query() -> sa.Select:
 def shares_held(memberships: list[Membership]) -> dict[int, int]:
     """How many shares each membership holds (by id), in one query: the register's
     shares column (shares not repaid, issue 15)."""
-    return shares.held_counts([membership.id for membership in memberships])
+    return share_totals.held_counts([membership.id for membership in memberships])
 
 
 def leaving_way_label(way) -> str:

@@ -1,6 +1,8 @@
 """Changes to issued shares that the board records: repayment (a bank transfer, or a Stripe
 refund within SHARE_REFUND_WINDOW_DAYS of an online payment) and transfer to another
-member (asked for, then approved or refused). Each is a line in the share's history.
+member (asked for, then approved or refused); and those that follow from the membership:
+repaid with a refused application's refund, held again when a lapsed member comes back.
+Each is a line in the share's history.
 Services flush; the caller commits.
 """
 
@@ -16,6 +18,7 @@ from ..models import (
     Membership,
     MembershipStatus,
     PaymentProvider,
+    PaymentStatus,
     Share,
     ShareEventKind,
     ShareTransfer,
@@ -25,7 +28,14 @@ from ..models import (
 )
 from ..refusals import Refused
 from . import share_mail, stripe_calls
-from .shares import check_decider, check_holder, check_maximum, lock_register, record_history
+from .shares import (
+    check_decider,
+    check_holder,
+    check_maximum,
+    held_by,
+    lock_register,
+    record_history,
+)
 
 BANK_TRANSFER = "bank_transfer"
 STRIPE_REFUND = "stripe_refund"
@@ -176,3 +186,31 @@ def refuse_transfer(transfer: ShareTransfer, admin: User, now: datetime | None =
     transfer.decided_by_id = admin.id
     db.session.flush()
     share_mail.transfer_decided(transfer)
+
+
+def application_refused(membership: Membership, now: datetime | None = None) -> None:
+    """A membership was turned down and its payments refunded: the shares those payments
+    paid are repaid (the register keeps them, with that in their history)."""
+    now = now or utcnow()
+    for share in db.session.scalars(sa.select(Share).where(held_by(membership))):
+        if share.payment is not None and share.payment.status == PaymentStatus.REFUNDED:
+            share.repaid_at = now
+            share.repaid_cents = share.amount_cents
+            record_history(share, ShareEventKind.REPAID, None, now, note="application refused")
+    db.session.flush()
+
+
+def keep_after_return(membership: Membership, now: datetime) -> list[Share]:
+    """A lapsed member came back before their shares were repaid: the shares marked for
+    repayment are held again (a line in each one's history). Returns them."""
+    lock_register(membership)
+    kept = list(
+        db.session.scalars(
+            sa.select(Share).where(held_by(membership), Share.repayment_due_on.is_not(None))
+        )
+    )
+    for share in kept:
+        share.repayment_due_on = None
+        record_history(share, ShareEventKind.KEPT, None, now, note="membership renewed")
+    db.session.flush()
+    return kept

@@ -1,6 +1,7 @@
 """What the share register adds up to: capital per class (paid and unpaid), shares issued
 and repaid per year, the number of members holding shares; and the register as rows for
-the admin's page, its CSV and the PDF overview for the annual report.
+the admin's page, its CSV and the PDF overview for the annual report; what one member
+holds, and how many shares each member of a list holds.
 
 Capital is the sum of paid shares not repaid. Years are the cooperative's own (in its
 time zone). One query reads the shares; the sums are made here, in integer cents.
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..i18n import local_zone
 from ..models import Membership, Share, ShareClass
+from .shares import held_by
 
 
 @dataclass
@@ -150,3 +152,31 @@ def register_query() -> sa.Select:
         )
         .order_by(Share.number)
     )
+
+
+def holding(membership: Membership) -> tuple[int, int, int]:
+    """What `membership` holds, in one query: (shares not repaid, the capital they paid,
+    what is still to pay for them)."""
+    paid = Share.paid_at.is_not(None)
+    count, paid_cents, unpaid_cents = db.session.execute(
+        sa.select(
+            sa.func.count(Share.id),
+            sa.func.coalesce(sa.func.sum(sa.case((paid, Share.amount_cents), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((paid, 0), else_=Share.amount_cents)), 0),
+        ).where(held_by(membership))
+    ).one()
+    return count, paid_cents, unpaid_cents
+
+
+def held_counts(membership_ids: list[int]) -> dict[int, int]:
+    """How many shares (not repaid) each of these memberships holds, in one query."""
+    counts = dict.fromkeys(membership_ids, 0)
+    if membership_ids:
+        counts.update(
+            db.session.execute(
+                sa.select(Share.membership_id, sa.func.count(Share.id))
+                .where(Share.membership_id.in_(membership_ids), Share.repaid_at.is_(None))
+                .group_by(Share.membership_id)
+            ).all()
+        )
+    return counts

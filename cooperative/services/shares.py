@@ -33,7 +33,6 @@ from ..models import (
     Membership,
     MembershipStatus,
     Payment,
-    PaymentStatus,
     PurchaseStatus,
     Share,
     ShareClass,
@@ -80,7 +79,7 @@ def check_holder(membership: Membership, share_class: ShareClass) -> None:
 def holds_legal_person_shares(membership: Membership) -> bool:
     """Whether `membership` holds (or waits for) shares of a class for legal persons."""
     legal = sa.select(ShareClass.id).where(ShareClass.holders == ShareHolders.LEGAL_PERSONS)
-    held = sa.select(Share.id).where(_held(membership), Share.share_class_id.in_(legal))
+    held = sa.select(Share.id).where(held_by(membership), Share.share_class_id.in_(legal))
     waiting = sa.select(SharePurchase.id).where(
         SharePurchase.membership_id == membership.id,
         SharePurchase.status == PurchaseStatus.PENDING_APPROVAL,
@@ -95,7 +94,8 @@ def required_classes() -> list[ShareClass]:
         return [share_class for share_class in open_classes() if share_class.required]
 
 
-def _held(membership: Membership) -> sa.ColumnElement[bool]:
+def held_by(membership: Membership) -> sa.ColumnElement[bool]:
+    """The condition for the shares `membership` holds (not repaid)."""
     return sa.and_(Share.membership_id == membership.id, Share.repaid_at.is_(None))
 
 
@@ -108,7 +108,7 @@ def join_shares_due(membership: Membership) -> list[ShareClass]:
     held = set(
         db.session.scalars(
             sa.select(Share.share_class_id).where(
-                _held(membership), Share.share_class_id.in_([c.id for c in required])
+                held_by(membership), Share.share_class_id.in_([c.id for c in required])
             )
         )
     )
@@ -155,7 +155,7 @@ def count_held(membership: Membership, share_class: ShareClass) -> int:
     the board's decision on: what the class's maximum counts."""
     held = db.session.scalar(
         sa.select(sa.func.count(Share.id)).where(
-            _held(membership), Share.share_class_id == share_class.id
+            held_by(membership), Share.share_class_id == share_class.id
         )
     )
     waiting = db.session.scalar(
@@ -396,18 +396,6 @@ def issue_join_shares(membership: Membership, payment: Payment, now: datetime) -
     return issued
 
 
-def application_refused(membership: Membership, now: datetime | None = None) -> None:
-    """A membership was turned down and its payments refunded: the shares those payments
-    paid are repaid (the register keeps them, with that in their history)."""
-    now = now or utcnow()
-    for share in db.session.scalars(sa.select(Share).where(_held(membership))):
-        if share.payment is not None and share.payment.status == PaymentStatus.REFUNDED:
-            share.repaid_at = now
-            share.repaid_cents = share.amount_cents
-            record_history(share, ShareEventKind.REPAID, None, now, note="application refused")
-    db.session.flush()
-
-
 def financial_year_end_on_or_after(day: date) -> date:
     """The last day of the financial year that `day` falls in (FINANCIAL_YEAR_END)."""
     month, day_of_month = (
@@ -434,7 +422,7 @@ def mark_for_repayment(
     lock_register(membership)
     marked = []
     for share in db.session.scalars(
-        sa.select(Share).where(_held(membership), Share.repayment_due_on.is_(None))
+        sa.select(Share).where(held_by(membership), Share.repayment_due_on.is_(None))
     ):
         share.repayment_due_on = due
         record_history(share, ShareEventKind.MARKED_FOR_REPAYMENT, by, now, note=due.isoformat())
@@ -460,22 +448,6 @@ def mark_for_repayment(
         transfer.decided_at = now
     db.session.flush()
     return marked
-
-
-def keep_after_return(membership: Membership, now: datetime) -> list[Share]:
-    """A lapsed member came back before their shares were repaid: the shares marked for
-    repayment are held again (a line in each one's history). Returns them."""
-    lock_register(membership)
-    kept = list(
-        db.session.scalars(
-            sa.select(Share).where(_held(membership), Share.repayment_due_on.is_not(None))
-        )
-    )
-    for share in kept:
-        share.repayment_due_on = None
-        record_history(share, ShareEventKind.KEPT, None, now, note="membership renewed")
-    db.session.flush()
-    return kept
 
 
 def purchase_of(membership: Membership, purchase_id: int) -> SharePurchase | None:
@@ -517,31 +489,3 @@ def holder_name(membership: Membership) -> str:
     if membership.registered_name:
         return membership.registered_name
     return membership.user.name if membership.user is not None else ""
-
-
-def holding(membership: Membership) -> tuple[int, int, int]:
-    """What `membership` holds, in one query: (shares not repaid, the capital they paid,
-    what is still to pay for them)."""
-    paid = Share.paid_at.is_not(None)
-    count, paid_cents, unpaid_cents = db.session.execute(
-        sa.select(
-            sa.func.count(Share.id),
-            sa.func.coalesce(sa.func.sum(sa.case((paid, Share.amount_cents), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((paid, 0), else_=Share.amount_cents)), 0),
-        ).where(_held(membership))
-    ).one()
-    return count, paid_cents, unpaid_cents
-
-
-def held_counts(membership_ids: list[int]) -> dict[int, int]:
-    """How many shares (not repaid) each of these memberships holds, in one query."""
-    counts = dict.fromkeys(membership_ids, 0)
-    if membership_ids:
-        counts.update(
-            db.session.execute(
-                sa.select(Share.membership_id, sa.func.count(Share.id))
-                .where(Share.membership_id.in_(membership_ids), Share.repaid_at.is_(None))
-                .group_by(Share.membership_id)
-            ).all()
-        )
-    return counts

@@ -30,7 +30,7 @@ from ..models import (
     User,
 )
 from ..refusals import Refused
-from ..services import admission, audit, payments, sepa, shares
+from ..services import admission, audit, payments, sepa, share_totals
 from ..services import membership as memberships
 from ..services.domains import save_domain
 from ..services.plans import PlanDetails, save_plan
@@ -209,7 +209,7 @@ def _render_member(membership: Membership, status: int = 200, **forms):
             transfer_form=transfer_form,
             amount_due=due,
             payments=payments_,
-            holding=shares.holding(membership),
+            holding=share_totals.holding(membership),
             mandate=sepa.latest_mandate(membership),
             own=membership.user_id == current_user.id,
         ),

@@ -308,3 +308,25 @@ def test_the_member_page_shows_shares_and_mandate_with_links(client, app, auth, 
         db.session.commit()
     page = client.get(f"/admin/members/{membership_id}?lang=en").get_data(as_text=True)
     assert "NL02 •••• 6789" in page and "ended" in page and "in force since" not in page
+
+
+def test_the_member_page_counts_queries_not_shares(client, app, auth, count_queries):
+    from cooperative.models import ShareClass
+    from cooperative.services import shares
+    from tests.share_factories import make_share_class
+
+    with app.test_request_context("/?lang=en"):
+        membership_id = memberships.current_membership(make_member("ada@example.org")).id
+        extra_id = make_share_class("extra-aandeel", 10000).id
+        make_admin()
+    auth.login("admin@example.org")
+    counts = []
+    for _ in range(3):
+        with app.test_request_context("/?lang=en"):
+            membership = db.session.get(Membership, membership_id)
+            shares.buy(membership, db.session.get(ShareClass, extra_id), 3)
+            db.session.commit()
+        with count_queries as counted:
+            assert client.get(f"/admin/members/{membership_id}").status_code == 200
+        counts.append(counted.count)
+    assert counts[0] == counts[1] == counts[2]

@@ -1,7 +1,7 @@
 """legal person members: organisation name and KvK number on the register entry
 
 Revision ID: 3c4f8e21a7d5
-Revises: 4c8feaa1f00b
+Revises: c4f0a7d2e913
 Create Date: 2026-12-07 00:50:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "3c4f8e21a7d5"
-down_revision = "4c8feaa1f00b"
+down_revision = "c4f0a7d2e913"
 branch_labels = None
 depends_on = None
 

@@ -157,10 +157,12 @@ def test_a_refused_recipient_is_recorded_not_lost(app, smtp_server, monkeypatch)
 
 
 def test_without_a_mail_server_mail_is_written_to_the_instance_folder(app, runner):
+    folder = Path(app.instance_path) / "mail"
+    before = set(folder.glob("*.eml"))  # the app is shared: other tests wrote there too
     queue(app)
     result = runner.invoke(args=["coop", "send-mail"])
     assert "Sent 1, failed 0." in result.output
-    [eml] = (Path(app.instance_path) / "mail").glob("*.eml")
+    [eml] = set(folder.glob("*.eml")) - before
     assert "To: resident@example.org" in eml.read_text()
     eml.unlink()
 

@@ -36,7 +36,7 @@ from ..services.calendar import event_calendar
 from ..services.collectives import all_domains
 from .auth import stay_logged_in
 from .checkout import go_to_checkout
-from .going_back import roll_back_to
+from .going_back import commit_or_show, roll_back_to
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -232,21 +232,20 @@ def change_email():
     """Ask for a new e-mail address; it counts once confirmed from the link sent to it."""
     form = EmailChangeForm()
     if form.validate_on_submit():
-        try:
-            privacy.request_email_change(current_user, form.new_email.data, form.password.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "We have sent a link to %(email)s. Your address changes when you click it.",
-                    email=current_user.pending_email,
-                ),
-                "info",
-            )
-            return redirect(url_for("account.index"), code=303)
+        asked = commit_or_show(
+            form,
+            lambda: privacy.request_email_change(
+                current_user, form.new_email.data, form.password.data
+            ),
+            done=lambda _asked: _(
+                "We have sent a link to %(email)s. Your address changes when you click it.",
+                email=current_user.pending_email,
+            ),
+            to=url_for("account.index"),
+            category="info",
+        )
+        if asked:
+            return asked
     return _render_index(422, email_form=form)
 
 

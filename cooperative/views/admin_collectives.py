@@ -12,14 +12,13 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..forms.collectives import AdminCollectiveForm, RoleForm
-from ..forms.fields import show_refusal
 from ..models import Collective, CollectiveRole, CollectiveSuggestion, SuggestionStatus
 from ..refusals import Refused
 from ..services import audit
 from ..services import collectives as directory
 from ..services import suggestions as suggestion_queue
 from .decorators import admin_required
-from .going_back import roll_back_to
+from .going_back import commit_or_show, roll_back_to
 
 bp = Blueprint("admin_collectives", __name__, url_prefix="/admin/collectives")
 
@@ -80,17 +79,17 @@ def _render_form(collective, form, role_form=None, status: int = 200):
 def _save(collective: Collective | None, form: AdminCollectiveForm):
     """Validate and save the form; the page again with the reasons (422) when refused."""
     if form.validate_on_submit():
-        try:
-            saved = directory.save_collective(
+        done = commit_or_show(
+            form,
+            lambda: directory.save_collective(
                 collective, form.name.data, form.slug.data or "", form.details()
-            )
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="name")
-        else:
-            db.session.commit()
-            flash(_("%(name)s is saved.", name=saved.name), "success")
-            return redirect(url_for("admin_collectives.edit", collective_id=saved.id), code=303)
+            ),
+            done=lambda saved: _("%(name)s is saved.", name=saved.name),
+            to=lambda saved: url_for("admin_collectives.edit", collective_id=saved.id),
+            default="name",
+        )
+        if done:
+            return done
     return _render_form(collective, form, status=422 if form.is_submitted() else 200)
 
 
@@ -146,12 +145,9 @@ def add_role(collective_id: int):
     collective = _collective(collective_id)
     role_form = RoleForm()
     if role_form.validate_on_submit():
-        try:
+
+        def add_role():
             role = directory.add_role(collective, role_form.email.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(role_form, refusal, default="email")
-        else:
             audit.record(
                 current_user,
                 "role.add",
@@ -159,18 +155,21 @@ def add_role(collective_id: int):
                 before={"collective": collective.slug, "role": False},
                 after={"collective": collective.slug, "role": True},
             )
-            db.session.commit()
-            flash(
-                _(
-                    "%(person)s now has a role in %(name)s.",
-                    person=role.user.name or role.user.email,
-                    name=collective.name,
-                ),
-                "success",
-            )
-            return redirect(
-                url_for("admin_collectives.edit", collective_id=collective.id), code=303
-            )
+            return role
+
+        added = commit_or_show(
+            role_form,
+            add_role,
+            done=lambda role: _(
+                "%(person)s now has a role in %(name)s.",
+                person=role.user.name or role.user.email,
+                name=collective.name,
+            ),
+            to=url_for("admin_collectives.edit", collective_id=collective.id),
+            default="email",
+        )
+        if added:
+            return added
     form = AdminCollectiveForm(formdata=None)
     form.set_domains(directory.all_domains())
     form.fill(collective)

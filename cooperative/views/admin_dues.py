@@ -7,12 +7,12 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..extensions import db
-from ..forms.fields import show_refusal
 from ..forms.sepa import CollectionResultForm, ConfirmForm, DuesRunForm
 from ..models import Collection, CollectionRun
 from ..refusals import Refused
 from ..services import audit, dues, sepa, sepa_file, sepa_stripe
 from .decorators import admin_required
+from .going_back import commit_or_show, roll_back_to
 
 bp = Blueprint("admin_dues", __name__, url_prefix="/admin/dues")
 
@@ -47,22 +47,19 @@ def run():
     """Start a dues run for a debit date: 422 with the date kept when refused."""
     form = DuesRunForm()
     if form.validate_on_submit():
-        try:
-            made = dues.run_dues(form.debit_date.data, current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="debit_date")
-        else:
-            db.session.commit()
-            flash(
-                ngettext(
-                    "%(num)d collection is made; the member is told by e-mail.",
-                    "%(num)d collections are made; the members are told by e-mail.",
-                    len(made.collections),
-                ),
-                "success",
-            )
-            return redirect(url_for("admin_dues.show", run_id=made.id), code=303)
+        made = commit_or_show(
+            form,
+            lambda: dues.run_dues(form.debit_date.data, current_user),
+            done=lambda made: ngettext(
+                "%(num)d collection is made; the member is told by e-mail.",
+                "%(num)d collections are made; the members are told by e-mail.",
+                len(made.collections),
+            ),
+            to=lambda made: url_for("admin_dues.show", run_id=made.id),
+            default="debit_date",
+        )
+        if made:
+            return made
     return _render_index(form, 422)
 
 
@@ -166,9 +163,7 @@ def all_paid(run_id: int):
     try:
         paid = dues.record_all_paid(found)
     except Refused as refusal:
-        db.session.rollback()
-        flash(str(refusal.message), "error")
-        return redirect(url_for("admin_dues.show", run_id=found.id), code=303)
+        return roll_back_to(url_for("admin_dues.show", run_id=found.id), refusal.message)
     audit.record_many(
         current_user,
         "dues.result",
@@ -196,12 +191,9 @@ def result(collection_id: int):
     form = CollectionResultForm(prefix=f"c{collection.id}")
     if form.validate_on_submit():
         before = audit.snapshot(collection, "status", "reason", "amount_cents", "end_to_end_id")
-        try:
+
+        def record_result():
             dues.record_result(collection, form.result.data, form.reason.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="result")
-        else:
             audit.record(
                 current_user,
                 "dues.result",
@@ -209,7 +201,14 @@ def result(collection_id: int):
                 before=before,
                 after=audit.snapshot(collection, "status", "reason", "settled_at"),
             )
-            db.session.commit()
-            flash(_("The result is recorded."), "success")
-            return redirect(url_for("admin_dues.show", run_id=collection.run_id), code=303)
+
+        recorded = commit_or_show(
+            form,
+            record_result,
+            done=_("The result is recorded."),
+            to=url_for("admin_dues.show", run_id=collection.run_id),
+            default="result",
+        )
+        if recorded:
+            return recorded
     return _render_run(_run(collection.run_id), 422, {collection.id: form})

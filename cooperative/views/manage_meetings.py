@@ -19,6 +19,7 @@ from ..refusals import Refused
 from ..services import meetings as meeting_service
 from ..services.mail import external_url
 from .decorators import board_required
+from .going_back import commit_or_show, roll_back_to
 from .meetings import pdf_response
 
 bp = Blueprint("manage_meetings", __name__, url_prefix="/manage/meetings")
@@ -52,6 +53,12 @@ def _meeting(meeting_id: int) -> Meeting:
     return meeting
 
 
+def _show_url(meeting: Meeting, item: AgendaItem | None = None) -> str:
+    """The meeting's page, at `item` when given."""
+    anchor = f"item-{item.id}" if item is not None else None
+    return url_for("manage_meetings.show", meeting_id=meeting.id, _anchor=anchor)
+
+
 def _item(meeting: Meeting, item_id: int) -> AgendaItem:
     item = next((item for item in meeting.items if item.id == item_id), None)
     if item is None:
@@ -82,15 +89,15 @@ def new():
             proxies_allowed=True,
         )
     elif form.validate_on_submit():
-        try:
-            meeting = meeting_service.save_meeting(form.plan())
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="title")
-        else:
-            db.session.commit()
-            flash(_("The meeting is saved. Now add its agenda."), "success")
-            return redirect(url_for("manage_meetings.show", meeting_id=meeting.id), code=303)
+        saved = commit_or_show(
+            form,
+            lambda: meeting_service.save_meeting(form.plan()),
+            done=_("The meeting is saved. Now add its agenda."),
+            to=_show_url,
+            default="title",
+        )
+        if saved:
+            return saved
     status = 422 if request.method == "POST" else 200
     return render_template("manage_meetings/form.html", form=form, meeting=None), status
 
@@ -102,15 +109,15 @@ def edit(meeting_id: int):
     meeting = _meeting(meeting_id)
     form = MeetingForm.for_meeting(meeting) if request.method == "GET" else MeetingForm()
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            meeting_service.save_meeting(form.plan(), meeting)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="title")
-        else:
-            db.session.commit()
-            flash(_("The meeting is saved."), "success")
-            return redirect(url_for("manage_meetings.show", meeting_id=meeting.id), code=303)
+        saved = commit_or_show(
+            form,
+            lambda: meeting_service.save_meeting(form.plan(), meeting),
+            done=_("The meeting is saved."),
+            to=_show_url(meeting),
+            default="title",
+        )
+        if saved:
+            return saved
     status = 422 if request.method == "POST" else 200
     return render_template("manage_meetings/form.html", form=form, meeting=meeting), status
 
@@ -149,29 +156,27 @@ def add_item(meeting_id: int):
     meeting = _meeting(meeting_id)
     form = AgendaItemForm()
     if form.validate_on_submit():
-        try:
-            meeting_service.add_item(
+        added = commit_or_show(
+            form,
+            lambda: meeting_service.add_item(
                 meeting,
                 form.title_nl.data,
                 form.title_en.data or "",
                 form.description.data or "",
                 form.has_vote.data,
                 form.changes_statutes.data,
-            )
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="title_nl")
-        else:
-            db.session.commit()
-            flash(_("The item is on the agenda."), "success")
-            return redirect(url_for("manage_meetings.show", meeting_id=meeting.id), code=303)
+            ),
+            done=_("The item is on the agenda."),
+            to=_show_url(meeting),
+            default="title_nl",
+        )
+        if added:
+            return added
     return _render_meeting(_meeting(meeting_id), 422, item_form=form)
 
 
 def _refused(meeting: Meeting, refusal: Refused):
-    db.session.rollback()
-    flash(str(refusal), "error")
-    return redirect(url_for("manage_meetings.show", meeting_id=meeting.id), code=303)
+    return roll_back_to(_show_url(meeting), refusal)
 
 
 @bp.post("/<int:meeting_id>/items/<int:item_id>/move")
@@ -188,10 +193,7 @@ def move_item(meeting_id: int, item_id: int):
     except Refused as refusal:
         return _refused(meeting, refusal)
     db.session.commit()
-    return redirect(
-        url_for("manage_meetings.show", meeting_id=meeting.id, _anchor=f"item-{item.id}"),
-        code=303,
-    )
+    return redirect(_show_url(meeting, item), code=303)
 
 
 @bp.post("/<int:meeting_id>/items/<int:item_id>/remove")
@@ -205,7 +207,7 @@ def remove_item(meeting_id: int, item_id: int):
         return _refused(meeting, refusal)
     db.session.commit()
     flash(_("The item is taken off the agenda."), "success")
-    return redirect(url_for("manage_meetings.show", meeting_id=meeting.id), code=303)
+    return redirect(_show_url(meeting), code=303)
 
 
 @bp.post("/<int:meeting_id>/items/<int:item_id>/documents")
@@ -217,20 +219,17 @@ def upload(meeting_id: int, item_id: int):
     form = DocumentForm(prefix=f"item-{item.id}")
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            meeting_service.add_document(
+        added = commit_or_show(
+            form,
+            lambda: meeting_service.add_document(
                 item, upload.filename, upload.mimetype, upload.read(), current_user
-            )
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="file")
-        else:
-            db.session.commit()
-            flash(_("The document is added."), "success")
-            return redirect(
-                url_for("manage_meetings.show", meeting_id=meeting.id, _anchor=f"item-{item.id}"),
-                code=303,
-            )
+            ),
+            done=_("The document is added."),
+            to=_show_url(meeting, item),
+            default="file",
+        )
+        if added:
+            return added
     return _render_meeting(_meeting(meeting_id), 422, document_forms={item_id: form})
 
 
@@ -293,7 +292,7 @@ def convocation(meeting_id: int):
                     ),
                     "success",
                 )
-                return redirect(url_for("manage_meetings.show", meeting_id=meeting.id), code=303)
+                return redirect(_show_url(meeting), code=303)
         else:
             preview = render_template(
                 "mail/meeting_convocation.txt",

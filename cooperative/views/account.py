@@ -19,7 +19,7 @@ from flask_login import current_user, login_required, logout_user
 
 from ..extensions import db, htmx
 from ..forms.accounts import ConfirmForm
-from ..forms.fields import checkout_session_id, show_refusal
+from ..forms.fields import show_refusal
 from ..forms.membership import (
     PROFILE_FIELDS,
     DeleteAccountForm,
@@ -35,7 +35,7 @@ from ..services import payments, privacy, profiles
 from ..services.calendar import event_calendar
 from ..services.collectives import all_domains
 from .auth import stay_logged_in
-from .checkout import go_to_checkout
+from .checkout import back_from_checkout, go_to_checkout
 from .going_back import commit_or_show, roll_back_to
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -77,24 +77,23 @@ def index():
 
     Coming back from Stripe (`session_id`), it asks Stripe how the payment stands first.
     """
-    session_id = request.args.get("session_id", "")
-    if session_id:
-        membership = memberships.current_membership(current_user)
-        # Looked up only when shaped like Stripe's (never a NUL, never 10 MB of text).
-        payment = checkout_session_id(session_id) and db.session.scalar(
-            sa.select(Payment).where(
-                Payment.membership_id == (membership.id if membership else -1),
-                Payment.stripe_checkout_session_id == session_id,
-            )
+    back = back_from_checkout(
+        url_for("account.index"),
+        _membership_payment,
+        _("You have not paid yet. You can pay whenever you like from this page."),
+    )
+    return back or _render_index()
+
+
+def _membership_payment(session_id: str) -> Payment | None:
+    """My membership's payment made in Stripe's Checkout session `session_id`."""
+    membership = memberships.current_membership(current_user)
+    return db.session.scalar(
+        sa.select(Payment).where(
+            Payment.membership_id == (membership.id if membership else -1),
+            Payment.stripe_checkout_session_id == session_id,
         )
-        if payment:
-            payments.sync_checkout(payment)
-            db.session.commit()
-        return redirect(url_for("account.index"), code=303)
-    if request.args.get("checkout") == "cancelled":
-        flash(_("You have not paid yet. You can pay whenever you like from this page."), "info")
-        return redirect(url_for("account.index"), code=303)
-    return _render_index()
+    )
 
 
 def _render_index(status: int = 200, **forms):

@@ -13,18 +13,17 @@ from flask_login import current_user
 from ..extensions import db
 from ..forms.collectives import AdminCollectiveForm, RoleForm
 from ..models import Collective, CollectiveRole, CollectiveSuggestion, SuggestionStatus
-from ..refusals import Refused
 from ..services import audit
 from ..services import collectives as directory
 from ..services import suggestions as suggestion_queue
 from .decorators import admin_required
-from .going_back import commit_or_show, roll_back_to
+from .going_back import commit_or_go_back, commit_or_show
 
 bp = Blueprint("admin_collectives", __name__, url_prefix="/admin/collectives")
 
 
 def _collective(collective_id: int) -> Collective:
-    collective = db.session.scalar(
+    return db.first_or_404(
         sa.select(Collective)
         .where(Collective.id == collective_id)
         .options(
@@ -32,9 +31,6 @@ def _collective(collective_id: int) -> Collective:
             sa.orm.selectinload(Collective.roles).joinedload(CollectiveRole.user),
         )
     )
-    if collective is None:
-        abort(404)
-    return collective
 
 
 def _waiting_suggestions() -> int:
@@ -219,10 +215,7 @@ def suggestions():
 
 
 def _suggestion(suggestion_id: int) -> CollectiveSuggestion:
-    suggestion = db.session.get(CollectiveSuggestion, suggestion_id)
-    if suggestion is None:
-        abort(404)
-    return suggestion
+    return db.get_or_404(CollectiveSuggestion, suggestion_id)
 
 
 @bp.post("/suggestions/<int:suggestion_id>/accept")
@@ -230,19 +223,15 @@ def _suggestion(suggestion_id: int) -> CollectiveSuggestion:
 def accept(suggestion_id: int):
     """Make a draft collective of the suggestion and open it to fill in the rest."""
     suggestion = _suggestion(suggestion_id)
-    try:
-        collective = suggestion_queue.accept_suggestion(suggestion, current_user)
-    except Refused as refusal:
-        return roll_back_to(url_for("admin_collectives.suggestions"), refusal.message)
-    db.session.commit()
-    flash(
-        _(
+    return commit_or_go_back(
+        lambda: suggestion_queue.accept_suggestion(suggestion, current_user),
+        back=url_for("admin_collectives.suggestions"),
+        done=lambda collective: _(
             "%(name)s is now a draft collective. Fill in the rest, then publish it.",
             name=collective.name,
         ),
-        "success",
+        to=lambda collective: url_for("admin_collectives.edit", collective_id=collective.id),
     )
-    return redirect(url_for("admin_collectives.edit", collective_id=collective.id), code=303)
 
 
 @bp.post("/suggestions/<int:suggestion_id>/reject")
@@ -250,12 +239,8 @@ def accept(suggestion_id: int):
 def reject(suggestion_id: int):
     """Take the suggestion out of the queue without making a collective of it."""
     suggestion = _suggestion(suggestion_id)
-    try:
-        suggestion_queue.reject_suggestion(suggestion, current_user)
-    except Refused as refusal:
-        db.session.rollback()
-        flash(str(refusal.message), "error")
-    else:
-        db.session.commit()
-        flash(_("The suggestion “%(name)s” is rejected.", name=suggestion.name), "success")
-    return redirect(url_for("admin_collectives.suggestions"), code=303)
+    return commit_or_go_back(
+        lambda: suggestion_queue.reject_suggestion(suggestion, current_user),
+        back=url_for("admin_collectives.suggestions"),
+        done=lambda _rejected: _("The suggestion “%(name)s” is rejected.", name=suggestion.name),
+    )

@@ -12,7 +12,7 @@ from ..models import Collection, CollectionRun
 from ..refusals import Refused
 from ..services import audit, dues, sepa, sepa_file, sepa_stripe
 from .decorators import admin_required
-from .going_back import commit_or_show, roll_back_to
+from .going_back import commit_or_go_back, commit_or_show
 
 bp = Blueprint("admin_dues", __name__, url_prefix="/admin/dues")
 
@@ -79,9 +79,15 @@ def submit_stripe():
 
 
 def _run(run_id: int) -> CollectionRun:
-    found = db.session.get(CollectionRun, run_id)
-    if found is None:
-        abort(404)
+    return db.get_or_404(CollectionRun, run_id)
+
+
+def _confirmed_run(run_id: int) -> CollectionRun:
+    """The run a button was pressed for: 404 when there is none, 400 without the form's
+    CSRF token."""
+    found = _run(run_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
     return found
 
 
@@ -115,9 +121,7 @@ def show(run_id: int):
 @admin_required
 def make_file(run_id: int):
     """Make the run's pain.008 file for the bank; its collections are then submitted."""
-    found = _run(run_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    found = _confirmed_run(run_id)
     try:
         count = sepa_file.make_file(found)
     except Refused as refusal:
@@ -157,37 +161,33 @@ def download(run_id: int):
 @admin_required
 def all_paid(run_id: int):
     """The bank debited the whole file: every submitted collection of it is paid."""
-    found = _run(run_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
+    found = _confirmed_run(run_id)
+
+    def record_all_paid():
         paid = dues.record_all_paid(found)
-    except Refused as refusal:
-        return roll_back_to(url_for("admin_dues.show", run_id=found.id), refusal.message)
-    audit.record_many(
-        current_user,
-        "dues.result",
-        [{"subject_user_id": collection.membership.user_id} for collection in paid],
-        before={"status": "submitted"},
-        after={"status": "paid", "run": found.id},
-    )
-    db.session.commit()
-    flash(
-        ngettext(
+        audit.record_many(
+            current_user,
+            "dues.result",
+            [{"subject_user_id": collection.membership.user_id} for collection in paid],
+            before={"status": "submitted"},
+            after={"status": "paid", "run": found.id},
+        )
+        return paid
+
+    return commit_or_go_back(
+        record_all_paid,
+        back=url_for("admin_dues.show", run_id=found.id),
+        done=lambda paid: ngettext(
             "%(num)d collection is marked paid.", "%(num)d collections are marked paid.", len(paid)
         ),
-        "success",
     )
-    return redirect(url_for("admin_dues.show", run_id=found.id), code=303)
 
 
 @bp.post("/collections/<int:collection_id>")
 @admin_required
 def result(collection_id: int):
     """Record one collection's result: 422 with the choice kept when refused."""
-    collection = db.session.get(Collection, collection_id)
-    if collection is None:
-        abort(404)
+    collection = db.get_or_404(Collection, collection_id)
     form = CollectionResultForm(prefix=f"c{collection.id}")
     if form.validate_on_submit():
         before = audit.snapshot(collection, "status", "reason", "amount_cents", "end_to_end_id")

@@ -48,3 +48,17 @@ def commit_or_show(
     db.session.commit()
     flash(_for(done, result), category)
     return redirect(_for(to, result), code=303)
+
+
+def commit_or_go_back(change: Callable[[], Any], *, back: str, done, to=None):
+    """The shape of a button that asks a service for a change: call `change()` (it
+    flushes); when it refuses, roll back, flash the refusal and redirect to `back`.
+    Otherwise commit, flash `done` as a success and redirect to `to` (`back` when not
+    given), with 303. `done` and `to` may be functions of what `change()` returned."""
+    try:
+        result = change()
+    except Refused as refusal:
+        return roll_back_to(back, refusal.message)
+    db.session.commit()
+    flash(_for(done, result), "success")
+    return redirect(_for(to, result) if to is not None else back, code=303)

@@ -19,8 +19,8 @@ from ..refusals import Refused
 from ..services import meetings as meeting_service
 from ..services.mail import external_url
 from .decorators import board_required
-from .going_back import commit_or_show, roll_back_to
-from .meetings import pdf_response
+from .going_back import commit_or_go_back, commit_or_show, roll_back_to
+from .meetings import document_with_content, meeting_with_agenda, pdf_response
 
 bp = Blueprint("manage_meetings", __name__, url_prefix="/manage/meetings")
 
@@ -40,17 +40,7 @@ def _room_for_documents(endpoint, values) -> None:
 
 
 def _meeting(meeting_id: int) -> Meeting:
-    meeting = db.session.scalar(
-        sa.select(Meeting)
-        .where(Meeting.id == meeting_id)
-        .options(
-            sa.orm.joinedload(Meeting.event),
-            sa.orm.selectinload(Meeting.items).selectinload(AgendaItem.documents),
-        )
-    )
-    if meeting is None:
-        abort(404)
-    return meeting
+    return meeting_with_agenda(Meeting.id == meeting_id)
 
 
 def _show_url(meeting: Meeting, item: AgendaItem | None = None) -> str:
@@ -175,10 +165,6 @@ def add_item(meeting_id: int):
     return _render_meeting(_meeting(meeting_id), 422, item_form=form)
 
 
-def _refused(meeting: Meeting, refusal: Refused):
-    return roll_back_to(_show_url(meeting), refusal)
-
-
 @bp.post("/<int:meeting_id>/items/<int:item_id>/move")
 @board_required
 def move_item(meeting_id: int, item_id: int):
@@ -191,7 +177,7 @@ def move_item(meeting_id: int, item_id: int):
     try:
         meeting_service.move_item(item, step)
     except Refused as refusal:
-        return _refused(meeting, refusal)
+        return roll_back_to(_show_url(meeting), refusal)
     db.session.commit()
     return redirect(_show_url(meeting, item), code=303)
 
@@ -201,13 +187,12 @@ def move_item(meeting_id: int, item_id: int):
 def remove_item(meeting_id: int, item_id: int):
     """Take an item off the agenda."""
     meeting = _meeting(meeting_id)
-    try:
-        meeting_service.remove_item(_item(meeting, item_id))
-    except Refused as refusal:
-        return _refused(meeting, refusal)
-    db.session.commit()
-    flash(_("The item is taken off the agenda."), "success")
-    return redirect(_show_url(meeting), code=303)
+    item = _item(meeting, item_id)
+    return commit_or_go_back(
+        lambda: meeting_service.remove_item(item),
+        back=_show_url(meeting),
+        done=_("The item is taken off the agenda."),
+    )
 
 
 @bp.post("/<int:meeting_id>/items/<int:item_id>/documents")
@@ -242,15 +227,9 @@ def document(meeting_id: int, document_id: int):
 
 
 def _document(meeting_id: int, document_id: int) -> AgendaDocument:
-    document = db.session.scalar(
-        sa.select(AgendaDocument)
-        .join(AgendaDocument.item)
-        .where(AgendaDocument.id == document_id, AgendaItem.meeting_id == meeting_id)
-        .options(sa.orm.undefer(AgendaDocument.content))
+    return document_with_content(
+        AgendaDocument.id == document_id, AgendaItem.meeting_id == meeting_id
     )
-    if document is None:
-        abort(404)
-    return document
 
 
 @bp.post("/<int:meeting_id>/documents/<int:document_id>/remove")

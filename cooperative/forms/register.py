@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..i18n import current_locale
 from ..models import LeavingWay
+from ..services.register import Address
 from .fields import required_text, strip
 
 # Regions Babel names with two letters that are no country to live in.
@@ -77,6 +78,17 @@ class AddressFields:
 
     def set_countries(self) -> None:
         self.country.choices = country_choices()
+
+    def address(self) -> Address:
+        """The name and address as typed, for `services.register`."""
+        return Address(
+            self.registered_name.data,
+            self.street.data,
+            self.house_number.data,
+            self.postcode.data,
+            self.city.data,
+            self.country.data,
+        )
 
 
 class EmailNoticesFields:

@@ -32,17 +32,9 @@ def address():
     form = AddressForm() if request.method == "POST" else AddressForm(obj=membership)
     form.set_countries()
     if form.validate_on_submit():
-        address = register.Address(
-            form.registered_name.data,
-            form.street.data,
-            form.house_number.data,
-            form.postcode.data,
-            form.city.data,
-            form.country.data,
-        )
         saved = commit_or_show(
             form,
-            lambda: register.save_address(membership, address),
+            lambda: register.save_address(membership, form.address()),
             done=_("Your address is saved."),
             to=url_for("account.index", _anchor="register-title"),
         )

@@ -35,8 +35,8 @@ from ..services import payments, privacy, profiles
 from ..services.calendar import event_calendar
 from ..services.collectives import all_domains
 from .auth import stay_logged_in
-from .checkout import back_from_checkout, go_to_checkout
-from .going_back import commit_or_show, roll_back_to
+from .checkout import back_from_checkout, checkout_or_back
+from .going_back import commit_or_show
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -130,16 +130,11 @@ def pay():
     if not payments.online_payments_enabled():
         flash(_("Paying online is not possible here. Please pay by bank transfer."), "error")
         return redirect(url_for("account.index"), code=303)
-    try:
-        url = go_to_checkout(lambda: memberships.start_payment(membership))
-    except Refused as refusal:
-        return roll_back_to(url_for("account.index"), refusal.message, "info")
-    except payments.PaymentUnavailable:
-        return roll_back_to(
-            url_for("account.index"),
-            _("Paying online does not work right now. Please try again in a moment."),
-        )
-    return redirect(url, code=303)
+    return checkout_or_back(
+        lambda: memberships.start_payment(membership),
+        url_for("account.index"),
+        _("Paying online does not work right now. Please try again in a moment."),
+    )
 
 
 @bp.route("/profile", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from ..forms.fields import checkout_session_id
 from ..models import Payment
 from ..refusals import Refused
 from ..services import checkout, payments
+from .going_back import roll_back_to
 
 
 def go_to_checkout(prepare: Callable[[], checkout.Checkout]) -> str:
@@ -36,6 +37,19 @@ def go_to_checkout(prepare: Callable[[], checkout.Checkout]) -> str:
     if not still_open:
         raise Refused(_l("This payment was closed meanwhile. Nothing was charged."))
     return session.url
+
+
+def checkout_or_back(prepare: Callable[[], checkout.Checkout], back: str, unavailable):
+    """A redirect (303) to Stripe's Checkout page for what `prepare` sets up (see
+    `go_to_checkout`), or, all rolled back, to `back`: with the refusal flashed as
+    information, or with `unavailable` flashed as an error when Stripe does not answer."""
+    try:
+        url = go_to_checkout(prepare)
+    except Refused as refusal:
+        return roll_back_to(back, refusal.message, "info")
+    except payments.PaymentUnavailable:
+        return roll_back_to(back, unavailable)
+    return redirect(url, code=303)
 
 
 def back_from_checkout(here: str, payment_of: Callable[[str], Payment | None], not_paid_yet):

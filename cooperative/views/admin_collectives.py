@@ -142,7 +142,7 @@ def add_role(collective_id: int):
     role_form = RoleForm()
     if role_form.validate_on_submit():
 
-        def add_role():
+        def give_role():
             role = directory.add_role(collective, role_form.email.data)
             audit.record(
                 current_user,
@@ -155,7 +155,7 @@ def add_role(collective_id: int):
 
         added = commit_or_show(
             role_form,
-            add_role,
+            give_role,
             done=lambda role: _(
                 "%(person)s now has a role in %(name)s.",
                 person=role.user.name or role.user.email,

@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from sqlalchemy import exc as sa_exc
 
 from .extensions import db
-from .models import Event
+from .models import Event, Membership
 
 # PostgreSQL's SQLSTATE for "lock_not_available" (a lock_timeout ran out).
 PG_LOCK_NOT_AVAILABLE = "55P03"
@@ -61,6 +61,22 @@ def lock_event(event: Event) -> None:
         if is_lock_timeout(error):
             raise LockTimeout(str(error.orig)) from error
         raise
+
+
+def lock_numbers(key: int, membership: Membership) -> None:
+    """Hold the lock every giver of one kind of number waits for (member numbers, share
+    numbers: `key` names the kind) until the transaction ends, so the highest number is
+    read by one at a time.
+
+    PostgreSQL: a transaction-level advisory lock on `key`. SQLite has none: a write to
+    `membership`'s row takes the database's write lock before anything is read."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            sa.update(Membership).where(Membership.id == membership.id).values(id=Membership.id),
+            execution_options={"synchronize_session": False},
+        )
+    else:
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
 def _commits_each_statement(connection: sa.Connection) -> bool:

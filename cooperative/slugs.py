@@ -4,8 +4,10 @@ import re
 import unicodedata
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from .extensions import db
+from .refusals import Refused
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -32,6 +34,17 @@ def slug_taken(column, slug: str, own_id: int | None = None) -> bool:
     if own_id is not None:
         query = query.where(model.id != own_id)
     return db.session.scalar(query.limit(1)) is not None
+
+
+def refuse_unusable_slug(column, slug: str, max_length: int, own_id, taken) -> None:
+    """The one rule for a short name an admin types (`column`, e.g. `Domain.slug`).
+
+    Refuses (on `slug`) one that is not lower-case letters, digits and hyphens within
+    `max_length`, and one another row than `own_id` has (`taken` says so)."""
+    if not slug_is_valid(slug, max_length):
+        raise Refused(_l("Use lower-case letters, digits and hyphens only."), "slug")
+    if slug_taken(column, slug, own_id):
+        raise Refused(taken, "slug")
 
 
 def free_slug(column, text: str, max_length: int, fallback: str, own_id=None) -> str:

@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
+from wtforms import BooleanField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from .fields import email_field, required_text, strip
+from .fields import email_field, required_text
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 200
@@ -79,13 +79,11 @@ class ConfirmForm(FlaskForm):
 class TwoFactorCodeForm(FlaskForm):
     """The code from the authenticator app (or a recovery code)."""
 
-    code = StringField(
+    code = required_text(
         _l("Code"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please fill in the code.")),
-            Length(max=20, message=_l("This code is not right. Please try again.")),
-        ],
+        _l("Please fill in the code."),
+        20,
+        _l("This code is not right. Please try again."),
     )
 
 

@@ -55,13 +55,14 @@ def email_field(label=None) -> EmailField:
     )
 
 
-def required_text(label, message, max_length: int, **kwargs) -> StringField:
+def required_text(label, message, max_length: int, too_long=None, **kwargs) -> StringField:
     """A line of text that must be filled in (`message` when it is not), spaces around it
-    dropped, at most `max_length` characters."""
+    dropped, at most `max_length` characters (`too_long` when it is longer, WTForms' own
+    message when not given)."""
     return StringField(
         label,
         filters=[strip],
-        validators=[DataRequired(message), Length(max=max_length)],
+        validators=[DataRequired(message), Length(max=max_length, message=too_long)],
         **kwargs,
     )
 

@@ -12,7 +12,8 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..i18n import current_locale
 from ..models import LeavingWay
-from .fields import strip
+from ..services.register import Address
+from .fields import required_text, strip
 
 # Regions Babel names with two letters that are no country to live in.
 NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO"}
@@ -36,48 +37,38 @@ class AddressFields:
     """The name and address for the member register, shared by the join form and the
     address form. The postcode's pattern is checked by `services.register`."""
 
-    registered_name = StringField(
+    registered_name = required_text(
         _l("Full name"),
+        _l("Please fill in your full name."),
+        200,
+        _l("Please keep it under 200 characters."),
         description=_l("Your first name(s) and surname, as the member register holds them."),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please fill in your full name.")),
-            Length(max=200, message=_l("Please keep it under 200 characters.")),
-        ],
     )
-    street = StringField(
+    street = required_text(
         _l("Street"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please fill in your street.")),
-            Length(max=120, message=_l("Please keep it under 120 characters.")),
-        ],
+        _l("Please fill in your street."),
+        120,
+        _l("Please keep it under 120 characters."),
     )
-    house_number = StringField(
+    house_number = required_text(
         _l("House number"),
+        _l("Please fill in your house number."),
+        20,
+        _l("Please keep it under 20 characters."),
         description=_l("With any letter or addition, e.g. 12-2 or 7A."),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please fill in your house number.")),
-            Length(max=20, message=_l("Please keep it under 20 characters.")),
-        ],
     )
-    postcode = StringField(
+    postcode = required_text(
         _l("Postcode"),
+        _l("Please fill in your postcode."),
+        16,
+        _l("Please keep it under 16 characters."),
         description=_l("In the Netherlands four digits and two letters, e.g. 1011 AB."),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please fill in your postcode.")),
-            Length(max=16, message=_l("Please keep it under 16 characters.")),
-        ],
     )
-    city = StringField(
+    city = required_text(
         _l("Town or city"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please fill in your town or city.")),
-            Length(max=80, message=_l("Please keep it under 80 characters.")),
-        ],
+        _l("Please fill in your town or city."),
+        80,
+        _l("Please keep it under 80 characters."),
     )
     country = SelectField(
         _l("Country"),
@@ -87,6 +78,17 @@ class AddressFields:
 
     def set_countries(self) -> None:
         self.country.choices = country_choices()
+
+    def address(self) -> Address:
+        """The name and address as typed, for `services.register`."""
+        return Address(
+            self.registered_name.data,
+            self.street.data,
+            self.house_number.data,
+            self.postcode.data,
+            self.city.data,
+            self.country.data,
+        )
 
 
 class EmailNoticesFields:

@@ -61,6 +61,16 @@ class Checkout:
     url: str | None = None
 
 
+def return_urls(page: str) -> dict[str, str]:
+    """Where Stripe's Checkout page sends the person back to `page`: `success_url` with
+    the session's id (the page then asks Stripe how it stands), `cancel_url` with
+    `?checkout=cancelled` (views/checkout.py `back_from_checkout` reads both)."""
+    return {
+        "success_url": page + "?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": page + "?checkout=cancelled",
+    }
+
+
 def prepare(
     open_payments: list[Payment],
     amount_cents: int,

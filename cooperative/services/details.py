@@ -1,4 +1,15 @@
-"""Copy what a form gave a service (a details dataclass) onto the row it changes."""
+"""Copy what a form gave a service (a details dataclass) onto the row it changes, a
+new one (added to the session) when there is none yet."""
+
+from ..extensions import db
+
+
+def row_to_change(model, row):
+    """`row`, or a new `model` added to the session when `row` is None."""
+    if row is None:
+        row = model()
+        db.session.add(row)
+    return row
 
 
 def copy_details(row, details, names, convert=None) -> None:

@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Domain
-from ..refusals import Refused
-from ..slugs import slug_is_valid, slug_taken
+from ..slugs import refuse_unusable_slug
+from .details import row_to_change
 
 SLUG_MAX_LENGTH = Domain.__table__.c.slug.type.length
 
@@ -22,13 +22,14 @@ def save_domain(
     Refuses (on `slug`) a short name that is not lower-case letters,
     digits and hyphens, or that another domain has.
     """
-    if not slug_is_valid(slug, SLUG_MAX_LENGTH):
-        raise Refused(_l("Use lower-case letters, digits and hyphens only."), "slug")
-    if slug_taken(Domain.slug, slug, domain.id if domain else None):
-        raise Refused(_l("Another domain has this short name."), "slug")
-    if domain is None:
-        domain = Domain()
-        db.session.add(domain)
+    refuse_unusable_slug(
+        Domain.slug,
+        slug,
+        SLUG_MAX_LENGTH,
+        domain.id if domain else None,
+        _l("Another domain has this short name."),
+    )
+    domain = row_to_change(Domain, domain)
     domain.slug = slug
     domain.name_nl = name_nl
     domain.name_en = name_en

@@ -28,6 +28,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
+from ..locking import lock_numbers
 from ..models import (
     Membership,
     MembershipPlan,
@@ -40,9 +41,9 @@ from ..models import (
     User,
     utcnow,
 )
-from ..money import format_euros
 from ..refusals import Refused
 from . import checkout, payments, register, shares, stripe_calls
+from .bank_transfers import record_transfer
 from .mail import external_url, queue_mail
 
 YEAR = timedelta(days=365)
@@ -236,7 +237,6 @@ def start_payment(membership: Membership, now: datetime | None = None) -> checko
     user = membership.user
     with force_locale(user.locale):
         name = str(_l("Membership: %(plan)s", plan=membership.plan.name(user.locale)))
-    account_url = external_url("account.index")
     return checkout.prepare(
         payments_of(membership, PaymentStatus.OPEN, PaymentProvider.STRIPE),
         amount,
@@ -244,8 +244,7 @@ def start_payment(membership: Membership, now: datetime | None = None) -> checko
         description=name,
         customer_email=user.email,
         locale=user.locale,
-        success_url=account_url + "?session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=account_url + "?checkout=cancelled",
+        **checkout.return_urls(external_url("account.index")),
         pay_before=now + timedelta(hours=23),
         now=now,
         membership=membership,
@@ -363,14 +362,7 @@ def activate(membership: Membership, now: datetime | None = None) -> None:
 
 def _next_number(membership: Membership) -> int:
     """The next member number, taken under a lock every number-giver waits for."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        # A write first: it takes the database's write lock before the maximum is read.
-        db.session.execute(
-            sa.update(Membership).where(Membership.id == membership.id).values(id=Membership.id),
-            execution_options={"synchronize_session": False},
-        )
-    else:
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(NUMBER_LOCK_KEY)))
+    lock_numbers(NUMBER_LOCK_KEY, membership)
     highest = db.session.scalar(sa.select(sa.func.max(Membership.number)))
     return (highest or 0) + 1
 
@@ -382,22 +374,15 @@ def record_bank_transfer(
 
     Refuses when nothing is owed or the amount differs from what is owed.
     """
-    due = amount_due(membership)
-    if due <= 0:
-        raise Refused(_l("This member owes nothing now."), "amount")
-    if amount_cents != due:
-        raise Refused(_l("The amount owed is %(amount)s.", amount=format_euros(due)), "amount")
-    payment = Payment(
-        provider=PaymentProvider.BANK_TRANSFER,
+    payment = record_transfer(
+        amount_due(membership),
+        amount_cents,
+        _l("This member owes nothing now."),
+        admin,
         status=PaymentStatus.OPEN,
-        amount_cents=amount_cents,
-        currency="EUR",
         description=f"Bank transfer: {membership.plan.slug}",
         membership=membership,
-        recorded_by_id=admin.id,
     )
-    db.session.add(payment)
-    db.session.flush()
     payment_succeeded(payment, now)
     return payment
 

@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import MembershipPlan, PlanPeriod
-from ..refusals import Refused
-from ..slugs import slug_is_valid, slug_taken
+from ..slugs import refuse_unusable_slug
+from .details import copy_details, row_to_change
 
 SLUG_MAX_LENGTH = MembershipPlan.__table__.c.slug.type.length
 
@@ -37,22 +37,18 @@ def save_plan(plan: MembershipPlan | None, details: PlanDetails) -> MembershipPl
     Refuses (on `slug`) a short name that is not lower-case letters,
     digits and hyphens, or that another plan has.
     """
-    if not slug_is_valid(details.slug, SLUG_MAX_LENGTH):
-        raise Refused(_l("Use lower-case letters, digits and hyphens only."), "slug")
-    if slug_taken(MembershipPlan.slug, details.slug, plan.id if plan else None):
-        raise Refused(_l("Another plan has this short name."), "slug")
-    if plan is None:
-        plan = MembershipPlan()
-        db.session.add(plan)
-    plan.slug = details.slug
-    plan.name_nl = details.name_nl
-    plan.name_en = details.name_en
-    plan.description_nl = details.description_nl or ""
-    plan.description_en = details.description_en or ""
-    plan.fee_cents = details.fee_cents
+    refuse_unusable_slug(
+        MembershipPlan.slug,
+        details.slug,
+        SLUG_MAX_LENGTH,
+        plan.id if plan else None,
+        _l("Another plan has this short name."),
+    )
+    plan = row_to_change(MembershipPlan, plan)
+    copy_details(plan, details, ("slug", "name_nl", "name_en", "fee_cents"))
+    copy_details(plan, details, ("description_nl", "description_en"), lambda text: text or "")
+    copy_details(plan, details, ("needs_approval", "is_active"), bool)
     plan.period = PlanPeriod(details.period)
-    plan.needs_approval = bool(details.needs_approval)
-    plan.is_active = bool(details.is_active)
     plan.position = details.position or 0
     db.session.flush()
     return plan

@@ -32,12 +32,19 @@ def _address_lines(membership: Membership) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _letter_to(membership: Membership, title: str) -> Document:
+    """A letter from the cooperative: `title`, the member's name and address, the
+    greeting. Made inside the reader's locale."""
+    document = Document(title, author="MeentCoop")
+    document.paragraph(_address_lines(membership))
+    document.paragraph(_("Dear %(name)s,", name=membership.registered_name))
+    return document
+
+
 def admission_letter(membership: Membership, locale: str) -> dict:
     """The letter of admission as an outbox attachment (a PDF)."""
     with force_locale(locale):
-        document = Document(_("Admission as a member of MeentCoop"), author="MeentCoop")
-        document.paragraph(_address_lines(membership))
-        document.paragraph(_("Dear %(name)s,", name=membership.registered_name))
+        document = _letter_to(membership, _("Admission as a member of MeentCoop"))
         document.paragraph(
             _(
                 "The cooperative MeentCoop admits you as a member from %(date)s. "
@@ -60,9 +67,7 @@ def admission_letter(membership: Membership, locale: str) -> dict:
 def cancellation_letter(membership: Membership, locale: str) -> dict:
     """The acknowledgement of a cancellation as an outbox attachment (a PDF)."""
     with force_locale(locale):
-        document = Document(_("Your cancellation of membership"), author="MeentCoop")
-        document.paragraph(_address_lines(membership))
-        document.paragraph(_("Dear %(name)s,", name=membership.registered_name))
+        document = _letter_to(membership, _("Your cancellation of membership"))
         document.paragraph(
             _(
                 "We received your cancellation of your membership (member number "

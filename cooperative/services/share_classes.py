@@ -12,7 +12,8 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import ShareClass, ShareHolders
 from ..refusals import Refused
-from ..slugs import slug_is_valid, slug_taken
+from ..slugs import refuse_unusable_slug
+from .details import copy_details, row_to_change
 
 SLUG_MAX_LENGTH = ShareClass.__table__.c.slug.type.length
 
@@ -40,28 +41,25 @@ def save_share_class(share_class: ShareClass | None, details: ShareClassDetails)
     another class has (on `slug`), an amount of nothing (on `amount`), a maximum below
     one (on `max_per_member`), and a required class for legal persons (on `required`).
     """
-    if not slug_is_valid(details.slug, SLUG_MAX_LENGTH):
-        raise Refused(_l("Use lower-case letters, digits and hyphens only."), "slug")
-    if slug_taken(ShareClass.slug, details.slug, share_class.id if share_class else None):
-        raise Refused(_l("Another class has this short name."), "slug")
+    refuse_unusable_slug(
+        ShareClass.slug,
+        details.slug,
+        SLUG_MAX_LENGTH,
+        share_class.id if share_class else None,
+        _l("Another class has this short name."),
+    )
     if details.amount_cents <= 0:
         raise Refused(_l("A share costs more than nothing."), "amount")
     if details.max_per_member is not None and details.max_per_member < 1:
         raise Refused(_l("The maximum is at least 1, or empty for no maximum."), "max_per_member")
     if details.required and details.holders != ShareHolders.PERSONS:
         raise Refused(_l("Only a class for persons can be required for joining."), "required")
-    if share_class is None:
-        share_class = ShareClass()
-        db.session.add(share_class)
-    share_class.slug = details.slug
-    share_class.name_nl = details.name_nl
-    share_class.name_en = details.name_en
-    share_class.amount_cents = details.amount_cents
-    share_class.required = bool(details.required)
-    share_class.max_per_member = details.max_per_member
-    share_class.is_open = bool(details.is_open)
+    share_class = row_to_change(ShareClass, share_class)
+    copy_details(
+        share_class, details, ("slug", "name_nl", "name_en", "amount_cents", "max_per_member")
+    )
+    copy_details(share_class, details, ("required", "is_open", "needs_approval"), bool)
     share_class.holders = ShareHolders(details.holders)
-    share_class.needs_approval = bool(details.needs_approval)
     share_class.position = details.position or 0
     db.session.flush()
     return share_class

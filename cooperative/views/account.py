@@ -19,7 +19,7 @@ from flask_login import current_user, login_required, logout_user
 
 from ..extensions import db, htmx
 from ..forms.accounts import ConfirmForm
-from ..forms.fields import checkout_session_id, show_refusal
+from ..forms.fields import show_refusal
 from ..forms.membership import (
     PROFILE_FIELDS,
     DeleteAccountForm,
@@ -35,8 +35,8 @@ from ..services import payments, privacy, profiles
 from ..services.calendar import event_calendar
 from ..services.collectives import all_domains
 from .auth import stay_logged_in
-from .checkout import go_to_checkout
-from .going_back import roll_back_to
+from .checkout import back_from_checkout, checkout_or_back
+from .going_back import commit_or_show
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -77,24 +77,23 @@ def index():
 
     Coming back from Stripe (`session_id`), it asks Stripe how the payment stands first.
     """
-    session_id = request.args.get("session_id", "")
-    if session_id:
-        membership = memberships.current_membership(current_user)
-        # Looked up only when shaped like Stripe's (never a NUL, never 10 MB of text).
-        payment = checkout_session_id(session_id) and db.session.scalar(
-            sa.select(Payment).where(
-                Payment.membership_id == (membership.id if membership else -1),
-                Payment.stripe_checkout_session_id == session_id,
-            )
+    back = back_from_checkout(
+        url_for("account.index"),
+        _membership_payment,
+        _("You have not paid yet. You can pay whenever you like from this page."),
+    )
+    return back or _render_index()
+
+
+def _membership_payment(session_id: str) -> Payment | None:
+    """My membership's payment made in Stripe's Checkout session `session_id`."""
+    membership = memberships.current_membership(current_user)
+    return db.session.scalar(
+        sa.select(Payment).where(
+            Payment.membership_id == (membership.id if membership else -1),
+            Payment.stripe_checkout_session_id == session_id,
         )
-        if payment:
-            payments.sync_checkout(payment)
-            db.session.commit()
-        return redirect(url_for("account.index"), code=303)
-    if request.args.get("checkout") == "cancelled":
-        flash(_("You have not paid yet. You can pay whenever you like from this page."), "info")
-        return redirect(url_for("account.index"), code=303)
-    return _render_index()
+    )
 
 
 def _render_index(status: int = 200, **forms):
@@ -131,16 +130,11 @@ def pay():
     if not payments.online_payments_enabled():
         flash(_("Paying online is not possible here. Please pay by bank transfer."), "error")
         return redirect(url_for("account.index"), code=303)
-    try:
-        url = go_to_checkout(lambda: memberships.start_payment(membership))
-    except Refused as refusal:
-        return roll_back_to(url_for("account.index"), refusal.message, "info")
-    except payments.PaymentUnavailable:
-        return roll_back_to(
-            url_for("account.index"),
-            _("Paying online does not work right now. Please try again in a moment."),
-        )
-    return redirect(url, code=303)
+    return checkout_or_back(
+        lambda: memberships.start_payment(membership),
+        url_for("account.index"),
+        _("Paying online does not work right now. Please try again in a moment."),
+    )
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -232,21 +226,20 @@ def change_email():
     """Ask for a new e-mail address; it counts once confirmed from the link sent to it."""
     form = EmailChangeForm()
     if form.validate_on_submit():
-        try:
-            privacy.request_email_change(current_user, form.new_email.data, form.password.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "We have sent a link to %(email)s. Your address changes when you click it.",
-                    email=current_user.pending_email,
-                ),
-                "info",
-            )
-            return redirect(url_for("account.index"), code=303)
+        asked = commit_or_show(
+            form,
+            lambda: privacy.request_email_change(
+                current_user, form.new_email.data, form.password.data
+            ),
+            done=lambda _asked: _(
+                "We have sent a link to %(email)s. Your address changes when you click it.",
+                email=current_user.pending_email,
+            ),
+            to=url_for("account.index"),
+            category="info",
+        )
+        if asked:
+            return asked
     return _render_index(422, email_form=form)
 
 

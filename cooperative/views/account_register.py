@@ -6,13 +6,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..forms.fields import show_refusal
 from ..forms.register import AddressForm, CancelForm, EmailNoticesForm
 from ..i18n import long_date
 from ..models import Membership, MembershipStatus
-from ..refusals import Refused
 from ..services import register
 from ..services.membership import current_membership
+from .going_back import commit_or_show
 
 bp = Blueprint("account_register", __name__, url_prefix="/account")
 
@@ -33,25 +32,14 @@ def address():
     form = AddressForm() if request.method == "POST" else AddressForm(obj=membership)
     form.set_countries()
     if form.validate_on_submit():
-        try:
-            register.save_address(
-                membership,
-                register.Address(
-                    form.registered_name.data,
-                    form.street.data,
-                    form.house_number.data,
-                    form.postcode.data,
-                    form.city.data,
-                    form.country.data,
-                ),
-            )
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Your address is saved."), "success")
-            return redirect(url_for("account.index", _anchor="register-title"), code=303)
+        saved = commit_or_show(
+            form,
+            lambda: register.save_address(membership, form.address()),
+            done=_("Your address is saved."),
+            to=url_for("account.index", _anchor="register-title"),
+        )
+        if saved:
+            return saved
     status = 422 if form.is_submitted() else 200
     return render_template("register/address.html", form=form), status
 
@@ -83,22 +71,18 @@ def cancel():
         return redirect(url_for("account.index"), code=303)
     form = CancelForm()
     if form.validate_on_submit():
-        try:
-            ends = register.cancel(membership)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "We have received your cancellation. Your membership ends on %(date)s. "
-                    "We have sent you a confirmation by e-mail.",
-                    date=long_date(ends),
-                ),
-                "success",
-            )
-            return redirect(url_for("account.index", _anchor="register-title"), code=303)
+        cancelled = commit_or_show(
+            form,
+            lambda: register.cancel(membership),
+            done=lambda ends: _(
+                "We have received your cancellation. Your membership ends on %(date)s. "
+                "We have sent you a confirmation by e-mail.",
+                date=long_date(ends),
+            ),
+            to=url_for("account.index", _anchor="register-title"),
+        )
+        if cancelled:
+            return cancelled
     status = 422 if form.is_submitted() else 200
     return (
         render_template(

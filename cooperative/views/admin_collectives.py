@@ -12,20 +12,18 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..forms.collectives import AdminCollectiveForm, RoleForm
-from ..forms.fields import show_refusal
 from ..models import Collective, CollectiveRole, CollectiveSuggestion, SuggestionStatus
-from ..refusals import Refused
 from ..services import audit
 from ..services import collectives as directory
 from ..services import suggestions as suggestion_queue
 from .decorators import admin_required
-from .going_back import roll_back_to
+from .going_back import commit_or_go_back, commit_or_show
 
 bp = Blueprint("admin_collectives", __name__, url_prefix="/admin/collectives")
 
 
 def _collective(collective_id: int) -> Collective:
-    collective = db.session.scalar(
+    return db.first_or_404(
         sa.select(Collective)
         .where(Collective.id == collective_id)
         .options(
@@ -33,9 +31,6 @@ def _collective(collective_id: int) -> Collective:
             sa.orm.selectinload(Collective.roles).joinedload(CollectiveRole.user),
         )
     )
-    if collective is None:
-        abort(404)
-    return collective
 
 
 def _waiting_suggestions() -> int:
@@ -80,17 +75,17 @@ def _render_form(collective, form, role_form=None, status: int = 200):
 def _save(collective: Collective | None, form: AdminCollectiveForm):
     """Validate and save the form; the page again with the reasons (422) when refused."""
     if form.validate_on_submit():
-        try:
-            saved = directory.save_collective(
+        done = commit_or_show(
+            form,
+            lambda: directory.save_collective(
                 collective, form.name.data, form.slug.data or "", form.details()
-            )
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="name")
-        else:
-            db.session.commit()
-            flash(_("%(name)s is saved.", name=saved.name), "success")
-            return redirect(url_for("admin_collectives.edit", collective_id=saved.id), code=303)
+            ),
+            done=lambda saved: _("%(name)s is saved.", name=saved.name),
+            to=lambda saved: url_for("admin_collectives.edit", collective_id=saved.id),
+            default="name",
+        )
+        if done:
+            return done
     return _render_form(collective, form, status=422 if form.is_submitted() else 200)
 
 
@@ -146,12 +141,9 @@ def add_role(collective_id: int):
     collective = _collective(collective_id)
     role_form = RoleForm()
     if role_form.validate_on_submit():
-        try:
+
+        def give_role():
             role = directory.add_role(collective, role_form.email.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(role_form, refusal, default="email")
-        else:
             audit.record(
                 current_user,
                 "role.add",
@@ -159,18 +151,21 @@ def add_role(collective_id: int):
                 before={"collective": collective.slug, "role": False},
                 after={"collective": collective.slug, "role": True},
             )
-            db.session.commit()
-            flash(
-                _(
-                    "%(person)s now has a role in %(name)s.",
-                    person=role.user.name or role.user.email,
-                    name=collective.name,
-                ),
-                "success",
-            )
-            return redirect(
-                url_for("admin_collectives.edit", collective_id=collective.id), code=303
-            )
+            return role
+
+        added = commit_or_show(
+            role_form,
+            give_role,
+            done=lambda role: _(
+                "%(person)s now has a role in %(name)s.",
+                person=role.user.name or role.user.email,
+                name=collective.name,
+            ),
+            to=url_for("admin_collectives.edit", collective_id=collective.id),
+            default="email",
+        )
+        if added:
+            return added
     form = AdminCollectiveForm(formdata=None)
     form.set_domains(directory.all_domains())
     form.fill(collective)
@@ -220,10 +215,7 @@ def suggestions():
 
 
 def _suggestion(suggestion_id: int) -> CollectiveSuggestion:
-    suggestion = db.session.get(CollectiveSuggestion, suggestion_id)
-    if suggestion is None:
-        abort(404)
-    return suggestion
+    return db.get_or_404(CollectiveSuggestion, suggestion_id)
 
 
 @bp.post("/suggestions/<int:suggestion_id>/accept")
@@ -231,19 +223,15 @@ def _suggestion(suggestion_id: int) -> CollectiveSuggestion:
 def accept(suggestion_id: int):
     """Make a draft collective of the suggestion and open it to fill in the rest."""
     suggestion = _suggestion(suggestion_id)
-    try:
-        collective = suggestion_queue.accept_suggestion(suggestion, current_user)
-    except Refused as refusal:
-        return roll_back_to(url_for("admin_collectives.suggestions"), refusal.message)
-    db.session.commit()
-    flash(
-        _(
+    return commit_or_go_back(
+        lambda: suggestion_queue.accept_suggestion(suggestion, current_user),
+        back=url_for("admin_collectives.suggestions"),
+        done=lambda collective: _(
             "%(name)s is now a draft collective. Fill in the rest, then publish it.",
             name=collective.name,
         ),
-        "success",
+        to=lambda collective: url_for("admin_collectives.edit", collective_id=collective.id),
     )
-    return redirect(url_for("admin_collectives.edit", collective_id=collective.id), code=303)
 
 
 @bp.post("/suggestions/<int:suggestion_id>/reject")
@@ -251,12 +239,8 @@ def accept(suggestion_id: int):
 def reject(suggestion_id: int):
     """Take the suggestion out of the queue without making a collective of it."""
     suggestion = _suggestion(suggestion_id)
-    try:
-        suggestion_queue.reject_suggestion(suggestion, current_user)
-    except Refused as refusal:
-        db.session.rollback()
-        flash(str(refusal.message), "error")
-    else:
-        db.session.commit()
-        flash(_("The suggestion “%(name)s” is rejected.", name=suggestion.name), "success")
-    return redirect(url_for("admin_collectives.suggestions"), code=303)
+    return commit_or_go_back(
+        lambda: suggestion_queue.reject_suggestion(suggestion, current_user),
+        back=url_for("admin_collectives.suggestions"),
+        done=lambda _rejected: _("The suggestion “%(name)s” is rejected.", name=suggestion.name),
+    )

@@ -7,12 +7,12 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..extensions import db
-from ..forms.fields import show_refusal
 from ..forms.sepa import CollectionResultForm, ConfirmForm, DuesRunForm
 from ..models import Collection, CollectionRun
 from ..refusals import Refused
 from ..services import audit, dues, sepa, sepa_file, sepa_stripe
 from .decorators import admin_required
+from .going_back import commit_or_go_back, commit_or_show
 
 bp = Blueprint("admin_dues", __name__, url_prefix="/admin/dues")
 
@@ -47,22 +47,19 @@ def run():
     """Start a dues run for a debit date: 422 with the date kept when refused."""
     form = DuesRunForm()
     if form.validate_on_submit():
-        try:
-            made = dues.run_dues(form.debit_date.data, current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="debit_date")
-        else:
-            db.session.commit()
-            flash(
-                ngettext(
-                    "%(num)d collection is made; the member is told by e-mail.",
-                    "%(num)d collections are made; the members are told by e-mail.",
-                    len(made.collections),
-                ),
-                "success",
-            )
-            return redirect(url_for("admin_dues.show", run_id=made.id), code=303)
+        made = commit_or_show(
+            form,
+            lambda: dues.run_dues(form.debit_date.data, current_user),
+            done=lambda made: ngettext(
+                "%(num)d collection is made; the member is told by e-mail.",
+                "%(num)d collections are made; the members are told by e-mail.",
+                len(made.collections),
+            ),
+            to=lambda made: url_for("admin_dues.show", run_id=made.id),
+            default="debit_date",
+        )
+        if made:
+            return made
     return _render_index(form, 422)
 
 
@@ -82,9 +79,15 @@ def submit_stripe():
 
 
 def _run(run_id: int) -> CollectionRun:
-    found = db.session.get(CollectionRun, run_id)
-    if found is None:
-        abort(404)
+    return db.get_or_404(CollectionRun, run_id)
+
+
+def _confirmed_run(run_id: int) -> CollectionRun:
+    """The run a button was pressed for: 404 when there is none, 400 without the form's
+    CSRF token."""
+    found = _run(run_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
     return found
 
 
@@ -118,9 +121,7 @@ def show(run_id: int):
 @admin_required
 def make_file(run_id: int):
     """Make the run's pain.008 file for the bank; its collections are then submitted."""
-    found = _run(run_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    found = _confirmed_run(run_id)
     try:
         count = sepa_file.make_file(found)
     except Refused as refusal:
@@ -160,48 +161,39 @@ def download(run_id: int):
 @admin_required
 def all_paid(run_id: int):
     """The bank debited the whole file: every submitted collection of it is paid."""
-    found = _run(run_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
+    found = _confirmed_run(run_id)
+
+    def record_all_paid():
         paid = dues.record_all_paid(found)
-    except Refused as refusal:
-        db.session.rollback()
-        flash(str(refusal.message), "error")
-        return redirect(url_for("admin_dues.show", run_id=found.id), code=303)
-    audit.record_many(
-        current_user,
-        "dues.result",
-        [{"subject_user_id": collection.membership.user_id} for collection in paid],
-        before={"status": "submitted"},
-        after={"status": "paid", "run": found.id},
-    )
-    db.session.commit()
-    flash(
-        ngettext(
+        audit.record_many(
+            current_user,
+            "dues.result",
+            [{"subject_user_id": collection.membership.user_id} for collection in paid],
+            before={"status": "submitted"},
+            after={"status": "paid", "run": found.id},
+        )
+        return paid
+
+    return commit_or_go_back(
+        record_all_paid,
+        back=url_for("admin_dues.show", run_id=found.id),
+        done=lambda paid: ngettext(
             "%(num)d collection is marked paid.", "%(num)d collections are marked paid.", len(paid)
         ),
-        "success",
     )
-    return redirect(url_for("admin_dues.show", run_id=found.id), code=303)
 
 
 @bp.post("/collections/<int:collection_id>")
 @admin_required
 def result(collection_id: int):
     """Record one collection's result: 422 with the choice kept when refused."""
-    collection = db.session.get(Collection, collection_id)
-    if collection is None:
-        abort(404)
+    collection = db.get_or_404(Collection, collection_id)
     form = CollectionResultForm(prefix=f"c{collection.id}")
     if form.validate_on_submit():
         before = audit.snapshot(collection, "status", "reason", "amount_cents", "end_to_end_id")
-        try:
+
+        def record_result():
             dues.record_result(collection, form.result.data, form.reason.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="result")
-        else:
             audit.record(
                 current_user,
                 "dues.result",
@@ -209,7 +201,14 @@ def result(collection_id: int):
                 before=before,
                 after=audit.snapshot(collection, "status", "reason", "settled_at"),
             )
-            db.session.commit()
-            flash(_("The result is recorded."), "success")
-            return redirect(url_for("admin_dues.show", run_id=collection.run_id), code=303)
+
+        recorded = commit_or_show(
+            form,
+            record_result,
+            done=_("The result is recorded."),
+            to=url_for("admin_dues.show", run_id=collection.run_id),
+            default="result",
+        )
+        if recorded:
+            return recorded
     return _render_run(_run(collection.run_id), 422, {collection.id: form})

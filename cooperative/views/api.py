@@ -76,6 +76,16 @@ def paging() -> tuple[int, int]:
     )
 
 
+def filters_and_paging(form_class) -> tuple:
+    """The filters of a list (`form_class` over the query string), then `limit` and
+    `offset`; refused (BadParameter) when paging is out of range, then when a filter is."""
+    limit, offset = paging()
+    form = form_class(request.args)
+    if not form.validate():
+        raise BadParameter(form.first_error())
+    return form.filters, limit, offset
+
+
 def answer(model: "OpenData") -> Response:
     """`model` as JSON, written as the document describes it."""
     return jsonify(model.model_dump(mode="json"))
@@ -91,11 +101,7 @@ def events():
     400 for bad parameters. A fixed number of queries."""
     from . import api_models as answers
 
-    limit, offset = paging()
-    form = EventFilterForm(request.args)
-    if not form.validate():
-        raise BadParameter(form.first_error())
-    filters = form.filters
+    filters, limit, offset = filters_and_paging(EventFilterForm)
     count = count_events(filters)
     page = []
     if limit and offset < count:
@@ -133,11 +139,7 @@ def collectives():
     400 for bad parameters. A fixed number of queries."""
     from . import api_models as answers
 
-    limit, offset = paging()
-    form = CollectiveFilterForm(request.args)
-    if not form.validate():
-        raise BadParameter(form.first_error())
-    filters = form.filters
+    filters, limit, offset = filters_and_paging(CollectiveFilterForm)
     count = directory.count_collectives(filters)
     page = []
     if limit and offset < count:

@@ -1,9 +1,16 @@
-"""How a view answers when what was asked is not done: the change is rolled back, the
-person is told why in a flash, and sent on with a redirect after the POST (303)."""
+"""How a view answers after a change was asked: when it is refused, the change is rolled
+back and the person is told why (on the form, or in a flash); when it is done, it is
+committed, the person is told so in a flash, and sent on with a redirect after the POST
+(303)."""
+
+from collections.abc import Callable
+from typing import Any
 
 from flask import flash, redirect
 
 from ..extensions import db
+from ..forms.fields import show_refusal
+from ..refusals import Refused
 
 
 def roll_back_to(location: str, message, category: str = "error"):
@@ -12,3 +19,46 @@ def roll_back_to(location: str, message, category: str = "error"):
     db.session.rollback()
     flash(str(message), category)
     return redirect(location, code=303)
+
+
+def _for(value, result):
+    return value(result) if callable(value) else value
+
+
+def commit_or_show(
+    form,
+    change: Callable[[], Any],
+    *,
+    done,
+    to,
+    default: str | None = None,
+    category: str = "success",
+):
+    """The shape of every form that asks a service for a change: call `change()` (it
+    flushes); when it refuses, roll back, put the refusal on `form` (next to the field it
+    names, else `default`, else above the form) and answer None, for the view to show the
+    form again with 422. Otherwise commit, flash `done` (in `category`) and redirect to `to`
+    with 303. `done` and `to` may be functions of what `change()` returned."""
+    try:
+        result = change()
+    except Refused as refusal:
+        db.session.rollback()
+        show_refusal(form, refusal, default=default)
+        return None
+    db.session.commit()
+    flash(_for(done, result), category)
+    return redirect(_for(to, result), code=303)
+
+
+def commit_or_go_back(change: Callable[[], Any], *, back: str, done, to=None):
+    """The shape of a button that asks a service for a change: call `change()` (it
+    flushes); when it refuses, roll back, flash the refusal and redirect to `back`.
+    Otherwise commit, flash `done` as a success and redirect to `to` (`back` when not
+    given), with 303. `done` and `to` may be functions of what `change()` returned."""
+    try:
+        result = change()
+    except Refused as refusal:
+        return roll_back_to(back, refusal.message)
+    db.session.commit()
+    flash(_for(done, result), "success")
+    return redirect(_for(to, result) if to is not None else back, code=303)

@@ -19,7 +19,8 @@ from ..refusals import Refused
 from ..services import meetings as meeting_service
 from ..services.mail import external_url
 from .decorators import board_required
-from .meetings import pdf_response
+from .going_back import commit_or_go_back, commit_or_show, roll_back_to
+from .meetings import document_with_content, meeting_with_agenda, pdf_response
 
 bp = Blueprint("manage_meetings", __name__, url_prefix="/manage/meetings")
 
@@ -39,17 +40,13 @@ def _room_for_documents(endpoint, values) -> None:
 
 
 def _meeting(meeting_id: int) -> Meeting:
-    meeting = db.session.scalar(
-        sa.select(Meeting)
-        .where(Meeting.id == meeting_id)
-        .options(
-            sa.orm.joinedload(Meeting.event),
-            sa.orm.selectinload(Meeting.items).selectinload(AgendaItem.documents),
-        )
-    )
-    if meeting is None:
-        abort(404)
-    return meeting
+    return meeting_with_agenda(Meeting.id == meeting_id)
+
+
+def _show_url(meeting: Meeting, item: AgendaItem | None = None) -> str:
+    """The meeting's page, at `item` when given."""
+    anchor = f"item-{item.id}" if item is not None else None
+    return url_for("manage_meetings.show", meeting_id=meeting.id, _anchor=anchor)
 
 
 def _item(meeting: Meeting, item_id: int) -> AgendaItem:
@@ -82,15 +79,15 @@ def new():
             proxies_allowed=True,
         )
     elif form.validate_on_submit():
-        try:
-            meeting = meeting_service.save_meeting(form.plan())
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="title")
-        else:
-            db.session.commit()
-            flash(_("The meeting is saved. Now add its agenda."), "success")
-            return redirect(url_for("manage_meetings.show", meeting_id=meeting.id), code=303)
+        saved = commit_or_show(
+            form,
+            lambda: meeting_service.save_meeting(form.plan()),
+            done=_("The meeting is saved. Now add its agenda."),
+            to=_show_url,
+            default="title",
+        )
+        if saved:
+            return saved
     status = 422 if request.method == "POST" else 200
     return render_template("manage_meetings/form.html", form=form, meeting=None), status
 
@@ -102,15 +99,15 @@ def edit(meeting_id: int):
     meeting = _meeting(meeting_id)
     form = MeetingForm.for_meeting(meeting) if request.method == "GET" else MeetingForm()
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            meeting_service.save_meeting(form.plan(), meeting)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="title")
-        else:
-            db.session.commit()
-            flash(_("The meeting is saved."), "success")
-            return redirect(url_for("manage_meetings.show", meeting_id=meeting.id), code=303)
+        saved = commit_or_show(
+            form,
+            lambda: meeting_service.save_meeting(form.plan(), meeting),
+            done=_("The meeting is saved."),
+            to=_show_url(meeting),
+            default="title",
+        )
+        if saved:
+            return saved
     status = 422 if request.method == "POST" else 200
     return render_template("manage_meetings/form.html", form=form, meeting=meeting), status
 
@@ -149,29 +146,23 @@ def add_item(meeting_id: int):
     meeting = _meeting(meeting_id)
     form = AgendaItemForm()
     if form.validate_on_submit():
-        try:
-            meeting_service.add_item(
+        added = commit_or_show(
+            form,
+            lambda: meeting_service.add_item(
                 meeting,
                 form.title_nl.data,
                 form.title_en.data or "",
                 form.description.data or "",
                 form.has_vote.data,
                 form.changes_statutes.data,
-            )
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="title_nl")
-        else:
-            db.session.commit()
-            flash(_("The item is on the agenda."), "success")
-            return redirect(url_for("manage_meetings.show", meeting_id=meeting.id), code=303)
+            ),
+            done=_("The item is on the agenda."),
+            to=_show_url(meeting),
+            default="title_nl",
+        )
+        if added:
+            return added
     return _render_meeting(_meeting(meeting_id), 422, item_form=form)
-
-
-def _refused(meeting: Meeting, refusal: Refused):
-    db.session.rollback()
-    flash(str(refusal), "error")
-    return redirect(url_for("manage_meetings.show", meeting_id=meeting.id), code=303)
 
 
 @bp.post("/<int:meeting_id>/items/<int:item_id>/move")
@@ -186,12 +177,9 @@ def move_item(meeting_id: int, item_id: int):
     try:
         meeting_service.move_item(item, step)
     except Refused as refusal:
-        return _refused(meeting, refusal)
+        return roll_back_to(_show_url(meeting), refusal)
     db.session.commit()
-    return redirect(
-        url_for("manage_meetings.show", meeting_id=meeting.id, _anchor=f"item-{item.id}"),
-        code=303,
-    )
+    return redirect(_show_url(meeting, item), code=303)
 
 
 @bp.post("/<int:meeting_id>/items/<int:item_id>/remove")
@@ -199,13 +187,12 @@ def move_item(meeting_id: int, item_id: int):
 def remove_item(meeting_id: int, item_id: int):
     """Take an item off the agenda."""
     meeting = _meeting(meeting_id)
-    try:
-        meeting_service.remove_item(_item(meeting, item_id))
-    except Refused as refusal:
-        return _refused(meeting, refusal)
-    db.session.commit()
-    flash(_("The item is taken off the agenda."), "success")
-    return redirect(url_for("manage_meetings.show", meeting_id=meeting.id), code=303)
+    item = _item(meeting, item_id)
+    return commit_or_go_back(
+        lambda: meeting_service.remove_item(item),
+        back=_show_url(meeting),
+        done=_("The item is taken off the agenda."),
+    )
 
 
 @bp.post("/<int:meeting_id>/items/<int:item_id>/documents")
@@ -217,20 +204,17 @@ def upload(meeting_id: int, item_id: int):
     form = DocumentForm(prefix=f"item-{item.id}")
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            meeting_service.add_document(
+        added = commit_or_show(
+            form,
+            lambda: meeting_service.add_document(
                 item, upload.filename, upload.mimetype, upload.read(), current_user
-            )
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="file")
-        else:
-            db.session.commit()
-            flash(_("The document is added."), "success")
-            return redirect(
-                url_for("manage_meetings.show", meeting_id=meeting.id, _anchor=f"item-{item.id}"),
-                code=303,
-            )
+            ),
+            done=_("The document is added."),
+            to=_show_url(meeting, item),
+            default="file",
+        )
+        if added:
+            return added
     return _render_meeting(_meeting(meeting_id), 422, document_forms={item_id: form})
 
 
@@ -243,15 +227,9 @@ def document(meeting_id: int, document_id: int):
 
 
 def _document(meeting_id: int, document_id: int) -> AgendaDocument:
-    document = db.session.scalar(
-        sa.select(AgendaDocument)
-        .join(AgendaDocument.item)
-        .where(AgendaDocument.id == document_id, AgendaItem.meeting_id == meeting_id)
-        .options(sa.orm.undefer(AgendaDocument.content))
+    return document_with_content(
+        AgendaDocument.id == document_id, AgendaItem.meeting_id == meeting_id
     )
-    if document is None:
-        abort(404)
-    return document
 
 
 @bp.post("/<int:meeting_id>/documents/<int:document_id>/remove")
@@ -293,7 +271,7 @@ def convocation(meeting_id: int):
                     ),
                     "success",
                 )
-                return redirect(url_for("manage_meetings.show", meeting_id=meeting.id), code=303)
+                return redirect(_show_url(meeting), code=303)
         else:
             preview = render_template(
                 "mail/meeting_convocation.txt",

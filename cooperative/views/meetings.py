@@ -7,7 +7,7 @@ not been convened yet is 404 here (the board sees it at /manage/meetings).
 """
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, make_response, render_template
+from flask import Blueprint, make_response, render_template
 from flask_login import current_user, login_required
 
 from ..extensions import db
@@ -39,16 +39,7 @@ def show(slug: str):
     """A meeting: when, where, the agenda with its documents, and registering."""
     if not meeting_service.may_read(current_user):
         return _members_only()
-    meeting = db.session.scalar(
-        sa.select(Meeting)
-        .where(Meeting.slug == slug, Meeting.convened_at.is_not(None))
-        .options(
-            sa.orm.joinedload(Meeting.event),
-            sa.orm.selectinload(Meeting.items).selectinload(AgendaItem.documents),
-        )
-    )
-    if meeting is None:
-        abort(404)
+    meeting = meeting_with_agenda(Meeting.slug == slug, Meeting.convened_at.is_not(None))
     return render_template("meetings/show.html", meeting=meeting, locale=current_locale())
 
 
@@ -58,20 +49,37 @@ def document(slug: str, document_id: int):
     """One agenda document as a PDF download; members only, once convened."""
     if not meeting_service.may_read(current_user):
         return _members_only()
-    document = db.session.scalar(
+    document = document_with_content(
+        AgendaDocument.id == document_id,
+        Meeting.slug == slug,
+        Meeting.convened_at.is_not(None),
+    )
+    return pdf_response(document)
+
+
+def meeting_with_agenda(*conditions) -> Meeting:
+    """The meeting that meets `conditions`, with its event, agenda and documents loaded
+    in three queries; 404 when there is none."""
+    return db.first_or_404(
+        sa.select(Meeting)
+        .where(*conditions)
+        .options(
+            sa.orm.joinedload(Meeting.event),
+            sa.orm.selectinload(Meeting.items).selectinload(AgendaItem.documents),
+        )
+    )
+
+
+def document_with_content(*conditions) -> AgendaDocument:
+    """The agenda document that meets `conditions` (on the document, its item or its
+    meeting), with its bytes; 404 when there is none."""
+    return db.first_or_404(
         sa.select(AgendaDocument)
         .join(AgendaDocument.item)
         .join(AgendaItem.meeting)
-        .where(
-            AgendaDocument.id == document_id,
-            Meeting.slug == slug,
-            Meeting.convened_at.is_not(None),
-        )
+        .where(*conditions)
         .options(sa.orm.undefer(AgendaDocument.content))
     )
-    if document is None:
-        abort(404)
-    return pdf_response(document)
 
 
 def pdf_response(document: AgendaDocument):

@@ -31,6 +31,7 @@ from .buttons import submitted_action
 from .checkout import go_to_checkout
 from .decorators import organiser_of
 from .events import published_event, registration_form, render_event
+from .going_back import commit_or_go_back, roll_back_to
 
 bp = Blueprint("registrations", __name__)
 
@@ -198,31 +199,27 @@ def cancel(token: str):
     registration = _registration_or_404(token)
     attendee = _attendee_of(registration, request.values.get("attendee", ""))
     if request.method == "POST":
+        here = url_for("registrations.manage", token=token)
         try:
             if attendee is not None:
-                registrations.cancel_attendee(attendee)
-            else:
-                registrations.cancel(registration)
-        except Refused as refusal:
-            db.session.rollback()
-            flash(str(refusal.message), "error")
-            return redirect(url_for("registrations.manage", token=token), code=303)
+                return commit_or_go_back(
+                    lambda: registrations.cancel_attendee(attendee),
+                    back=here,
+                    done=lambda _cancelled: _("%(name)s’s place is cancelled.", name=attendee.name),
+                )
+            return commit_or_go_back(
+                lambda: registrations.cancel(registration),
+                back=here,
+                done=_("Your registration is cancelled. We have sent you an e-mail."),
+            )
         except payments.PaymentUnavailable:
-            db.session.rollback()
-            flash(
+            return roll_back_to(
+                here,
                 _(
                     "The refund could not be made right now, so nothing is cancelled yet. "
                     "Please try again in a moment."
                 ),
-                "error",
             )
-            return redirect(url_for("registrations.manage", token=token), code=303)
-        db.session.commit()
-        if attendee is not None:
-            flash(_("%(name)s’s place is cancelled.", name=attendee.name), "success")
-        else:
-            flash(_("Your registration is cancelled. We have sent you an e-mail."), "success")
-        return redirect(url_for("registrations.manage", token=token), code=303)
     return render_template(
         "registrations/cancel.html",
         registration=registration,
@@ -252,15 +249,11 @@ def forget(token: str):
     """
     registration = _registration_or_404(token)
     if request.method == "POST":
-        try:
-            privacy.forget_guest(registration)
-        except Refused as refusal:
-            db.session.rollback()
-            flash(str(refusal.message), "error")
-            return redirect(url_for("registrations.manage", token=token), code=303)
-        db.session.commit()
-        flash(_("Your data is removed. Thank you for coming!"), "success")
-        return redirect(url_for("registrations.manage", token=token), code=303)
+        return commit_or_go_back(
+            lambda: privacy.forget_guest(registration),
+            back=url_for("registrations.manage", token=token),
+            done=_("Your data is removed. Thank you for coming!"),
+        )
     return render_template(
         "registrations/forget.html", registration=registration, event=registration.event
     )

@@ -13,15 +13,14 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import (
     Payment,
-    PaymentProvider,
     PaymentStatus,
     SharePurchase,
     User,
     utcnow,
 )
-from ..money import format_euros
 from ..refusals import Refused
 from . import checkout, stripe_calls
+from .bank_transfers import record_transfer
 from .mail import external_url
 from .shares import amount_owed, lock_register, mark_paid, unpaid_shares
 
@@ -40,7 +39,6 @@ def start_payment(purchase: SharePurchase, now: datetime | None = None) -> check
     user = purchase.membership.user
     with force_locale(user.locale):
         name = str(_l("Share: %(name)s", name=purchase.share_class.name(user.locale)))
-    shares_url = external_url("shares.index")
     return checkout.prepare(
         _payments(purchase, PaymentStatus.OPEN),
         amount,
@@ -48,8 +46,7 @@ def start_payment(purchase: SharePurchase, now: datetime | None = None) -> check
         description=name,
         customer_email=user.email,
         locale=user.locale,
-        success_url=shares_url + "?session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=shares_url + "?checkout=cancelled",
+        **checkout.return_urls(external_url("shares.index")),
         pay_before=now + timedelta(hours=23),
         now=now,
         share_purchase=purchase,
@@ -104,22 +101,16 @@ def record_payment(
     now = now or utcnow()
     lock_register(purchase.membership)
     db.session.refresh(purchase)
-    owed = amount_owed(purchase)
-    if owed <= 0:
-        raise Refused(_l("Nothing is owed for these shares."), "amount")
-    if amount_cents != owed:
-        raise Refused(_l("The amount owed is %(amount)s.", amount=format_euros(owed)), "amount")
-    payment = Payment(
-        provider=PaymentProvider.BANK_TRANSFER,
+    payment = record_transfer(
+        amount_owed(purchase),
+        amount_cents,
+        _l("Nothing is owed for these shares."),
+        admin,
         status=PaymentStatus.PAID,
-        amount_cents=amount_cents,
-        currency="EUR",
         description=f"Bank transfer: shares {purchase.share_class.slug}",
         share_purchase=purchase,
-        recorded_by_id=admin.id,
         paid_at=now,
     )
-    db.session.add(payment)
     mark_paid(unpaid_shares(purchase), payment, admin, now)
     for other in _payments(purchase, PaymentStatus.OPEN):
         stripe_calls.expire_checkout(other)

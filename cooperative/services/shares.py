@@ -29,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..i18n import local_zone
+from ..locking import lock_numbers
 from ..models import (
     Membership,
     MembershipStatus,
@@ -186,14 +187,7 @@ def check_maximum(membership: Membership, share_class: ShareClass, adding: int) 
 
 def lock_register(membership: Membership) -> None:
     """Hold the lock every number-giver and every purchase waits for, until the commit."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        # A write first: it takes the database's write lock before anything is counted.
-        db.session.execute(
-            sa.update(Membership).where(Membership.id == membership.id).values(id=Membership.id),
-            execution_options={"synchronize_session": False},
-        )
-    else:
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(NUMBER_LOCK_KEY)))
+    lock_numbers(NUMBER_LOCK_KEY, membership)
 
 
 def _next_number() -> int:

@@ -28,7 +28,7 @@ from ..services import (
 )
 from ..services import membership as memberships
 from ..services.collectives import all_domains
-from .checkout import go_to_checkout
+from .checkout import checkout_or_back
 from .going_back import roll_back_to
 
 bp = Blueprint("public", __name__)
@@ -167,16 +167,7 @@ def _register_address(form: JoinForm) -> register.Address | None:
     """The address as the member register keeps it, or None with the refusal on the form
     (issue 15)."""
     try:
-        return register.checked_address(
-            register.Address(
-                form.registered_name.data,
-                form.street.data,
-                form.house_number.data,
-                form.postcode.data,
-                form.city.data,
-                form.country.data,
-            )
-        )
+        return register.checked_address(form.address())
     except Refused as refusal:
         show_refusal(form, refusal)
         return None
@@ -198,19 +189,14 @@ def _join(plan: MembershipPlan, form: JoinForm, pay_by: str, address: register.A
         memberships.ask_for_transfer(membership)
     db.session.commit()
     if owed and pay_by == PAY_ONLINE:
-        try:
-            url = go_to_checkout(lambda: memberships.start_payment(membership))
-        except payments.PaymentUnavailable:
-            return roll_back_to(
-                url_for("account.index"),
-                _(
-                    "Paying online does not work right now. Please try again from your "
-                    "account page in a moment, or pay by bank transfer."
-                ),
-            )
-        except Refused as refusal:
-            return roll_back_to(url_for("account.index"), refusal.message, "info")
-        return redirect(url, code=303)
+        return checkout_or_back(
+            lambda: memberships.start_payment(membership),
+            url_for("account.index"),
+            _(
+                "Paying online does not work right now. Please try again from your "
+                "account page in a moment, or pay by bank transfer."
+            ),
+        )
     if membership.status == "active":
         flash(
             _("Welcome! You are member number %(number)s.", number=membership.number),

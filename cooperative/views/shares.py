@@ -2,13 +2,13 @@
 certificate. Only ever one's own: someone else's purchase or share is 404."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms.accounts import ConfirmForm
-from ..forms.fields import checkout_session_id, show_refusal
+from ..forms.fields import show_refusal
 from ..forms.membership import PAY_DEBIT, PAY_ONLINE
 from ..forms.shares import BuySharesForm
 from ..i18n import current_locale, long_date
@@ -18,7 +18,7 @@ from ..refusals import Refused
 from ..services import debits, payments, sepa, share_documents, share_payments, shares
 from ..services import membership as memberships
 from ..services.membership import BankTransfer
-from .checkout import go_to_checkout
+from .checkout import back_from_checkout, checkout_or_back
 from .going_back import roll_back_to
 
 bp = Blueprint("shares", __name__, url_prefix="/account/shares")
@@ -81,25 +81,28 @@ def _render(membership: Membership | None, form: BuySharesForm | None = None, st
 def index():
     """My shares and purchases, and the form to buy more. Coming back from Stripe
     (`session_id`), it asks Stripe how the payment stands first."""
+    back = back_from_checkout(
+        url_for("shares.index"),
+        _purchase_payment,
+        _("You have not paid yet. You can pay whenever you like from this page."),
+    )
+    if back:
+        return back
     membership = memberships.current_membership(current_user)
-    session_id = request.args.get("session_id", "")
-    if session_id:
-        payment = checkout_session_id(session_id) and db.session.scalar(
-            sa.select(Payment)
-            .join(SharePurchase, Payment.share_purchase_id == SharePurchase.id)
-            .where(
-                SharePurchase.membership_id == (membership.id if membership else -1),
-                Payment.stripe_checkout_session_id == session_id,
-            )
-        )
-        if payment:
-            payments.sync_checkout(payment)
-            db.session.commit()
-        return redirect(url_for("shares.index"), code=303)
-    if request.args.get("checkout") == "cancelled":
-        flash(_("You have not paid yet. You can pay whenever you like from this page."), "info")
-        return redirect(url_for("shares.index"), code=303)
     return _render(membership)
+
+
+def _purchase_payment(session_id: str) -> Payment | None:
+    """The payment for one of my share purchases made in Checkout session `session_id`."""
+    membership = memberships.current_membership(current_user)
+    return db.session.scalar(
+        sa.select(Payment)
+        .join(SharePurchase, Payment.share_purchase_id == SharePurchase.id)
+        .where(
+            SharePurchase.membership_id == (membership.id if membership else -1),
+            Payment.stripe_checkout_session_id == session_id,
+        )
+    )
 
 
 @bp.post("/")
@@ -152,16 +155,11 @@ def _after_purchase(purchase: SharePurchase, pay_by: str):
 def _checkout(purchase: SharePurchase):
     """Send the member to Stripe for what the purchase owes (the payment committed
     first, Stripe called with no write held: see `views/checkout.py`)."""
-    try:
-        url = go_to_checkout(lambda: share_payments.start_payment(purchase))
-    except Refused as refusal:
-        return roll_back_to(url_for("shares.index"), refusal.message, "info")
-    except payments.PaymentUnavailable:
-        return roll_back_to(
-            url_for("shares.index"),
-            _("Paying online does not work right now. Please try again, or pay by bank."),
-        )
-    return redirect(url, code=303)
+    return checkout_or_back(
+        lambda: share_payments.start_payment(purchase),
+        url_for("shares.index"),
+        _("Paying online does not work right now. Please try again, or pay by bank."),
+    )
 
 
 def _debit(purchase: SharePurchase):

@@ -20,17 +20,27 @@ from cooperative.models import (
     Membership,
     MembershipPlan,
     MembershipStatus,
+    Payment,
     PaymentProvider,
     PaymentStatus,
     SepaMandate,
     Share,
     ShareEvent,
     SharePurchase,
+    StripeCall,
     User,
     utcnow,
 )
 from cooperative.refusals import Refused
-from cooperative.services import admission, debits, dues, sepa, sepa_file, shares
+from cooperative.services import (
+    admission,
+    debits,
+    dues,
+    sepa,
+    sepa_file,
+    share_payments,
+    shares,
+)
 from cooperative.services import membership as memberships
 from tests import sepa_fixtures
 from tests.conftest import post_form
@@ -468,3 +478,46 @@ def test_a_debit_whose_date_passed_without_a_file_leaves_the_member_to_pay(app, 
     with app.app_context():  # a new debit may be announced
         fresh = debits.collect_join(membership_of(app, "ada@example.org"))
         assert fresh.debit_date == sepa.earliest_debit_date()
+
+
+def test_shares_with_a_debit_on_its_way_are_not_paid_another_way(app, shareholder):
+    """Nor by bank nor online while the debit goes out; a debit arriving for shares paid
+    meanwhile all the same is left paid for the treasurer, not counted as refunded."""
+    client, (membership_id, class_id) = shareholder
+    with app.app_context():
+        with_mandate(db.session.get(Membership, membership_id))
+    post_form(
+        client,
+        "/account/shares/?lang=en",
+        {"share_class": class_id, "quantity": "1", "pay_by": "bank_transfer"},
+    )
+    with app.app_context():
+        purchase_id = db.session.scalar(sa.select(SharePurchase.id))
+    assert post_form(client, f"/account/shares/purchases/{purchase_id}/debit").status_code == 303
+    with app.app_context():
+        purchase = db.session.get(SharePurchase, purchase_id)
+        with pytest.raises(Refused, match="automatische incasso"):  # the default locale
+            share_payments.start_payment(purchase)
+        admin = make_user("treasurer@example.org")
+        with pytest.raises(Refused):
+            share_payments.record_payment(purchase, 10000, admin)
+        db.session.rollback()
+
+        # The debit goes to the bank; the shares are paid by hand all the same (as before
+        # this rule), and then the debit arrives.
+        collection = db.session.scalar(sa.select(Collection))
+        sepa_file.make_file(collection.run)
+        purchase = db.session.get(SharePurchase, purchase_id)
+        by_hand = Payment(
+            provider=PaymentProvider.BANK_TRANSFER,
+            status=PaymentStatus.PAID,
+            amount_cents=10000,
+            share_purchase=purchase,
+        )
+        db.session.add(by_hand)
+        shares.mark_paid(shares.unpaid_shares(purchase), by_hand, admin, utcnow())
+        dues.record_paid(collection, now=on_debit_day(collection))
+        db.session.commit()
+        debit = collection.payment
+        assert (debit.status, debit.refunded_cents) == (PaymentStatus.PAID, 0)
+        assert db.session.scalar(sa.select(sa.func.count(StripeCall.id))) == 0

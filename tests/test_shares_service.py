@@ -17,6 +17,8 @@ from cooperative.models import (
     Share,
     ShareEvent,
     ShareHolders,
+    SharePurchase,
+    ShareTransfer,
     StripeCall,
     TransferStatus,
 )
@@ -426,3 +428,40 @@ def test_the_member_register_counts_each_members_shares_in_one_query(ctx, count_
     with count_queries as counted:
         assert register.shares_held([ada, bob]) == {ids[0]: 3, ids[1]: 0}
     assert counted.count == 1
+
+
+def _decided_elsewhere(table, row_id: int, status) -> None:
+    """Another admin's request decided the row and committed, on its own connection."""
+    with db.engine.begin() as connection:
+        connection.execute(sa.update(table).where(table.id == row_id).values(status=status))
+
+
+def test_of_two_admins_deciding_a_purchase_at_once_the_second_finds_it_decided(ctx):
+    extra = make_share_class(needs_approval=True)
+    member, admin = membership_of(), make_admin()
+    purchase = shares.buy(member, extra, 1, now=NOW)
+    db.session.commit()
+    assert purchase.status == PurchaseStatus.PENDING_APPROVAL  # as this request read it
+    _decided_elsewhere(SharePurchase, purchase.id, PurchaseStatus.REFUSED)
+
+    with pytest.raises(Refused):
+        shares.approve_purchase(purchase, admin, now=NOW)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Share.id))) == 0
+    with pytest.raises(Refused):
+        shares.refuse_purchase(purchase, admin, "Nee")
+
+
+def test_of_two_admins_deciding_a_transfer_at_once_the_second_finds_it_decided(ctx):
+    ada, bob = membership_of("ada@example.org"), membership_of("bob@example.org")
+    admin = make_admin()
+    [share] = _paid_shares(ada, admin)
+    transfer = share_changes.request_transfer(share, bob, admin, now=NOW)
+    db.session.commit()
+    assert transfer.status == TransferStatus.PENDING
+    _decided_elsewhere(ShareTransfer, transfer.id, TransferStatus.REFUSED)
+
+    with pytest.raises(Refused):
+        share_changes.approve_transfer(transfer, admin, NOW)
+    db.session.rollback()
+    assert db.session.get(Share, share.id).membership_id == ada.id

@@ -39,6 +39,7 @@ def collect_join(membership: Membership, now: datetime | None = None) -> Collect
     way already."""
     if membership.status != MembershipStatus.PENDING_PAYMENT:
         raise Refused(_l("This membership is not waiting for its first payment."))
+    shares.lock_register(membership)  # a double click schedules one debit
     amount = memberships.amount_due(membership)
     if amount <= 0:
         raise Refused(_l("There is nothing to pay for your membership now."))
@@ -52,6 +53,8 @@ def collect_purchase(purchase: SharePurchase, now: datetime | None = None) -> Co
     """Debit what a purchase of shares still owes under the member's mandate in force,
     announced now for the earliest debit date. Refuses nothing owed (or shares waiting
     for the board), no mandate in force, and a debit for it on its way already."""
+    shares.lock_register(purchase.membership)  # a double click schedules one debit
+    db.session.refresh(purchase)
     amount = shares.amount_owed(purchase)
     if amount <= 0:
         raise Refused(_l("There is nothing to pay for these shares."))

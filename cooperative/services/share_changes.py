@@ -138,6 +138,15 @@ def request_transfer(
     return transfer
 
 
+def _lock_pending(transfer: ShareTransfer) -> None:
+    """Take the register's lock and read the transfer again under it: of two admins
+    deciding at once, the second finds it decided. Refuses one not waiting."""
+    lock_register(transfer.share.membership)
+    db.session.refresh(transfer)
+    if transfer.status != TransferStatus.PENDING:
+        raise Refused(_l("This transfer is not waiting for the board."))
+
+
 def approve_transfer(transfer: ShareTransfer, admin: User, now: datetime | None = None) -> None:
     """The board approves a transfer: the share changes hands, its history says so, and
     both members are e-mailed.
@@ -145,11 +154,9 @@ def approve_transfer(transfer: ShareTransfer, admin: User, now: datetime | None 
     Refuses one not waiting, one either side of which is the admin's own membership,
     one whose share changed since, and one the receiver's class maximum does not allow."""
     now = now or utcnow()
-    if transfer.status != TransferStatus.PENDING:
-        raise Refused(_l("This transfer is not waiting for the board."))
+    _lock_pending(transfer)
     check_decider([transfer.from_membership_id, transfer.to_membership_id], admin)
     share = transfer.share
-    lock_register(share.membership)
     db.session.refresh(share)
     if share.membership_id != transfer.from_membership_id or share.state != "paid":
         raise Refused(_l("The share changed since the transfer was asked for."))
@@ -178,8 +185,7 @@ def approve_transfer(transfer: ShareTransfer, admin: User, now: datetime | None 
 def refuse_transfer(transfer: ShareTransfer, admin: User, now: datetime | None = None) -> None:
     """The board turns down a transfer; the share stays where it is; both members are
     e-mailed."""
-    if transfer.status != TransferStatus.PENDING:
-        raise Refused(_l("This transfer is not waiting for the board."))
+    _lock_pending(transfer)
     check_decider([transfer.from_membership_id, transfer.to_membership_id], admin)
     transfer.status = TransferStatus.REFUSED
     transfer.decided_at = now or utcnow()

@@ -4,6 +4,7 @@ the purchase's own reference, which an admin records. The shares of a purchase a
 together, once. Services flush; the caller commits.
 """
 
+import logging
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import (
     Payment,
+    PaymentProvider,
     PaymentStatus,
     SharePurchase,
     User,
@@ -23,6 +25,8 @@ from . import checkout, stripe_calls
 from .bank_transfers import record_transfer
 from .mail import external_url
 from .shares import amount_owed, lock_register, mark_paid, unpaid_shares
+
+log = logging.getLogger(__name__)
 
 
 def start_payment(purchase: SharePurchase, now: datetime | None = None) -> checkout.Checkout:
@@ -36,6 +40,7 @@ def start_payment(purchase: SharePurchase, now: datetime | None = None) -> check
     amount = sum(share.amount_cents for share in owed)
     if amount <= 0:
         raise Refused(_l("There is nothing to pay for these shares."))
+    _refuse_if_debited(purchase)
     user = purchase.membership.user
     with force_locale(user.locale):
         name = str(_l("Share: %(name)s", name=purchase.share_class.name(user.locale)))
@@ -51,6 +56,14 @@ def start_payment(purchase: SharePurchase, now: datetime | None = None) -> check
         now=now,
         share_purchase=purchase,
     )
+
+
+def _refuse_if_debited(purchase: SharePurchase) -> None:
+    """Shares with a direct debit on its way are not paid another way as well."""
+    from .debits import pending_for_purchases  # debits builds on this module
+
+    if pending_for_purchases([purchase.id]):
+        raise Refused(_l("These shares will be paid by direct debit already."), "amount")
 
 
 def _payments(purchase: SharePurchase, status: PaymentStatus) -> list[Payment]:
@@ -78,8 +91,16 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
     owed = unpaid_shares(purchase)
     if sum(share.amount_cents for share in owed) == payment.amount_cents:
         mark_paid(owed, payment, None, now)
-    else:
+    elif payment.provider == PaymentProvider.STRIPE:
         stripe_calls.refund(payment, payment.amount_cents)
+    else:
+        # A direct debit arrived for shares paid meanwhile: only a person can pay it back.
+        log.error(
+            "Payment %s (%s) of purchase %s pays for nothing: the treasurer must repay it",
+            payment.id,
+            payment.provider,
+            purchase.id,
+        )
     for other in _payments(purchase, PaymentStatus.OPEN):
         stripe_calls.expire_checkout(other)
         other.status = PaymentStatus.EXPIRED
@@ -101,6 +122,7 @@ def record_payment(
     now = now or utcnow()
     lock_register(purchase.membership)
     db.session.refresh(purchase)
+    _refuse_if_debited(purchase)
     payment = record_transfer(
         amount_owed(purchase),
         amount_cents,

@@ -314,6 +314,15 @@ def check_decider(membership_ids: list[int], admin: User) -> None:
         raise Refused(_l("Nobody decides on their own shares."))
 
 
+def _lock_pending(purchase: SharePurchase) -> None:
+    """Take the register's lock and read the purchase again under it: of two admins
+    deciding at once, the second finds it decided. Refuses one not waiting."""
+    lock_register(purchase.membership)
+    db.session.refresh(purchase)
+    if purchase.status != PurchaseStatus.PENDING_APPROVAL:
+        raise Refused(_l("This purchase is not waiting for approval."))
+
+
 def approve_purchase(purchase: SharePurchase, admin: User, now: datetime | None = None) -> None:
     """The board approves a purchase waiting for it: its shares are issued, and the
     member is e-mailed their numbers.
@@ -321,10 +330,8 @@ def approve_purchase(purchase: SharePurchase, admin: User, now: datetime | None 
     Refuses one not waiting, one of the admin's own membership, and one the class's
     maximum no longer allows (counting it as well)."""
     now = now or utcnow()
-    if purchase.status != PurchaseStatus.PENDING_APPROVAL:
-        raise Refused(_l("This purchase is not waiting for approval."))
+    _lock_pending(purchase)
     check_decider([purchase.membership_id], admin)
-    lock_register(purchase.membership)
     check_maximum(purchase.membership, purchase.share_class, 0)
     purchase.decided_at = now
     purchase.decided_by_id = admin.id
@@ -339,8 +346,7 @@ def refuse_purchase(purchase: SharePurchase, admin: User, reason: str) -> None:
     Refuses without a reason, one not waiting, and one of the admin's own membership."""
     if not reason.strip():
         raise Refused(_l("Please give a reason: the member will read it."), "reason")
-    if purchase.status != PurchaseStatus.PENDING_APPROVAL:
-        raise Refused(_l("This purchase is not waiting for approval."))
+    _lock_pending(purchase)
     check_decider([purchase.membership_id], admin)
     purchase.status = PurchaseStatus.REFUSED
     purchase.decided_at = utcnow()

@@ -419,6 +419,13 @@ def test_shares_bought_by_debit_are_paid_when_the_debit_is(app, shareholder):
         ).all()
         assert notes == ["sepa_debit", "sepa_debit"]
 
+        # The member's bank takes the debit back: the shares are unpaid again.
+        dues.record_reversal(collection, "MD06", now=on_debit_day(collection))
+        db.session.commit()
+        assert all(share.paid_at is None for share in held)
+        assert [share.history[-1].kind for share in held] == ["unpaid", "unpaid"]
+        assert shares.amount_owed(purchase) == 20000
+
 
 def test_an_unpaid_purchase_can_be_debited_and_a_failed_debit_leaves_it_to_pay(app, shareholder):
     client, (membership_id, class_id) = shareholder

@@ -141,6 +141,7 @@ class Share(db.Model):
 class ShareEventKind(enum.StrEnum):
     ISSUED = "issued"
     PAID = "paid"
+    UNPAID = "unpaid"  # the bank took the payment back (a reversed direct debit)
     TRANSFERRED = "transferred"
     MARKED_FOR_REPAYMENT = "to_repay"
     KEPT = "kept"  # a lapsed member came back before the repayment: held again

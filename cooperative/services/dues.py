@@ -359,7 +359,7 @@ def record_reversal(collection: Collection, reason: str, now: datetime | None = 
     if not _move(collection, CollectionStatus.PAID, CollectionStatus.REVERSED, now):
         return
     if collection.purpose != CollectionPurpose.DUES:
-        _reverse_one_off(collection, reason)
+        _reverse_one_off(collection, reason, now)
         return
     membership = collection.membership
     db.session.refresh(membership)
@@ -380,14 +380,16 @@ def record_reversal(collection: Collection, reason: str, now: datetime | None = 
     mail_member(membership, "dues_reversed", collection=collection)
 
 
-def _reverse_one_off(collection: Collection, reason: str) -> None:
-    """A one-off debit (joining, shares) taken back: the money counts as given back and
-    the treasurer follows it up by hand (the shares stay in the register as they are)."""
+def _reverse_one_off(collection: Collection, reason: str, now: datetime) -> None:
+    """A one-off debit (joining, shares) taken back: the money counts as given back, the
+    shares it paid are unpaid again (the register and its totals say so), and the
+    treasurer follows the member up by hand."""
     collection.reason = reason.strip()[:500]
     if collection.payment is not None:
         payments.count_refund(
             collection.payment, collection.payment.amount_cents - collection.payment.refunded_cents
         )
+        shares.payment_taken_back(collection.payment, now)
     log.warning("Direct debit %s (%s) reversed: %s", collection.id, collection.purpose, reason)
     db.session.flush()
 

@@ -60,6 +60,7 @@ def share_event_label(kind: str) -> str:
     labels = {
         "issued": _("issued"),
         "paid": _("paid"),
+        "unpaid": _("not paid: the bank took the payment back"),
         "transferred": _("transferred"),
         "to_repay": _("marked for repayment"),
         "repaid": _("repaid"),

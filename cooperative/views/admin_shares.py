@@ -5,6 +5,8 @@ the totals, and the register as CSV and the capital overview as PDF.
 Admins only: others get 403, whoever is not logged in is sent to the log-in page.
 """
 
+from functools import partial
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,7 +14,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..forms.accounts import ConfirmForm
-from ..forms.fields import page_number, show_refusal
+from ..forms.fields import page_number
 from ..forms.shares import (
     IssueSharesForm,
     PurchaseDecisionForm,
@@ -39,6 +41,7 @@ from ..services import share_changes, share_documents, share_payments, share_tot
 from ..services.share_classes import ShareClassDetails, save_share_class
 from ..spreadsheets import csv_response
 from .decorators import admin_required
+from .going_back import commit_or_go_back, commit_or_show
 
 bp = Blueprint("admin_shares", __name__, url_prefix="/admin")
 
@@ -178,15 +181,14 @@ def share_class(share_class_id: int | None = None):
             needs_approval=form.needs_approval.data,
             position=form.position.data,
         )
-        try:
-            save_share_class(found, details)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("The class of shares is saved."), "success")
-            return redirect(url_for("admin_shares.index", _anchor="classes"), code=303)
+        done = commit_or_show(
+            form,
+            lambda: save_share_class(found, details),
+            done=_("The class of shares is saved."),
+            to=url_for("admin_shares.index", _anchor="classes"),
+        )
+        if done:
+            return done
     status = 422 if form.is_submitted() else 200
     return render_template("admin_shares/class.html", form=form, share_class=found), status
 
@@ -238,16 +240,26 @@ def repayment(number: int):
     found = _share(number)
     form = RepaymentForm()
     if form.validate_on_submit():
-        try:
-            share_changes.record_repayment(found, current_user, form.method.data, form.note.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="method")
-        else:
-            db.session.commit()
-            flash(_("The repayment of share %(number)d is recorded.", number=number), "success")
-            return redirect(url_for("admin_shares.share", number=number), code=303)
+        done = commit_or_show(
+            form,
+            lambda: share_changes.record_repayment(
+                found, current_user, form.method.data, form.note.data
+            ),
+            default="method",
+            done=_("The repayment of share %(number)d is recorded.", number=number),
+            to=url_for("admin_shares.share", number=number),
+        )
+        if done:
+            return done
     return _render_share(_share(number), 422, repayment_form=form)
+
+
+def _member(number: int) -> Membership:
+    """The membership with this member number; refused (on `member_number`) if none."""
+    found = db.session.scalar(sa.select(Membership).where(Membership.number == number))
+    if found is None:
+        raise Refused(_("There is no member with this number."), "member_number")
+    return found
 
 
 @bp.post("/shares/<int:number>/transfer")
@@ -257,20 +269,17 @@ def transfer(number: int):
     found = _share(number)
     form = TransferForm()
     if form.validate_on_submit():
-        receiver = db.session.scalar(
-            sa.select(Membership).where(Membership.number == form.member_number.data)
+        done = commit_or_show(
+            form,
+            lambda: share_changes.request_transfer(
+                found, _member(form.member_number.data), current_user, form.note.data
+            ),
+            default="member_number",
+            done=_("The transfer waits for the board's decision."),
+            to=url_for("admin_shares.index", _anchor="transfers"),
         )
-        try:
-            if receiver is None:
-                raise Refused(_("There is no member with this number."), "member_number")
-            share_changes.request_transfer(found, receiver, current_user, form.note.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="member_number")
-        else:
-            db.session.commit()
-            flash(_("The transfer waits for the board's decision."), "success")
-            return redirect(url_for("admin_shares.index", _anchor="transfers"), code=303)
+        if done:
+            return done
     return _render_share(_share(number), 422, transfer_form=form)
 
 
@@ -282,24 +291,21 @@ def issue():
     form = IssueSharesForm()
     form.set_classes(shares.open_classes(None), current_locale())
     if form.validate_on_submit():
-        receiver = db.session.scalar(
-            sa.select(Membership).where(Membership.number == form.member_number.data)
-        )
         share_class = db.session.get(ShareClass, form.share_class.data)
-        try:
-            if receiver is None:
-                raise Refused(_("There is no member with this number."), "member_number")
-            purchase = shares.issue_by_board(
-                receiver, share_class, form.quantity.data, current_user
-            )
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="member_number")
-        else:
-            db.session.commit()
-            numbers = ", ".join(str(share.number) for share in purchase.shares)
-            flash(_("Issued: share number(s) %(numbers)s.", numbers=numbers), "success")
-            return redirect(url_for("admin_shares.index", _anchor="unpaid"), code=303)
+        done = commit_or_show(
+            form,
+            lambda: shares.issue_by_board(
+                _member(form.member_number.data), share_class, form.quantity.data, current_user
+            ),
+            default="member_number",
+            done=lambda purchase: _(
+                "Issued: share number(s) %(numbers)s.",
+                numbers=", ".join(str(share.number) for share in purchase.shares),
+            ),
+            to=url_for("admin_shares.index", _anchor="unpaid"),
+        )
+        if done:
+            return done
     status = 422 if form.is_submitted() else 200
     return render_template("admin_shares/issue.html", form=form), status
 
@@ -332,18 +338,15 @@ def decide_purchase(purchase_id: int):
     form = PurchaseDecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        if _decision() == "approve":
-            shares.approve_purchase(purchase, current_user)
-        else:
-            shares.refuse_purchase(purchase, current_user, form.reason.data or "")
-    except Refused as refusal:
-        db.session.rollback()
-        flash(str(refusal), "error")
+    if _decision() == "approve":
+        decide = partial(shares.approve_purchase, purchase, current_user)
     else:
-        db.session.commit()
-        flash(_("The decision is saved."), "success")
-    return redirect(url_for("admin_shares.index", _anchor="purchases"), code=303)
+        decide = partial(shares.refuse_purchase, purchase, current_user, form.reason.data or "")
+    return commit_or_go_back(
+        decide,
+        back=url_for("admin_shares.index", _anchor="purchases"),
+        done=_("The decision is saved."),
+    )
 
 
 @bp.post("/shares/purchases/<int:purchase_id>/payment")
@@ -353,15 +356,14 @@ def record_payment(purchase_id: int):
     purchase = db.session.get(SharePurchase, purchase_id) or abort(404)
     form = SharePaymentForm()
     if form.validate_on_submit():
-        try:
-            share_payments.record_payment(purchase, form.amount.data, current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("The payment is recorded."), "success")
-            return redirect(url_for("admin_shares.index", _anchor="unpaid"), code=303)
+        done = commit_or_show(
+            form,
+            lambda: share_payments.record_payment(purchase, form.amount.data, current_user),
+            done=_("The payment is recorded."),
+            to=url_for("admin_shares.index", _anchor="unpaid"),
+        )
+        if done:
+            return done
     return render_template("admin_shares/payment.html", form=form, purchase=purchase), 422
 
 
@@ -372,18 +374,16 @@ def decide_transfer(transfer_id: int):
     found = db.session.get(ShareTransfer, transfer_id) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        if _decision() == "approve":
-            share_changes.approve_transfer(found, current_user)
-        else:
-            share_changes.refuse_transfer(found, current_user)
-    except Refused as refusal:
-        db.session.rollback()
-        flash(str(refusal), "error")
-    else:
-        db.session.commit()
-        flash(_("The decision is saved."), "success")
-    return redirect(url_for("admin_shares.index", _anchor="transfers"), code=303)
+    decide = (
+        share_changes.approve_transfer
+        if _decision() == "approve"
+        else share_changes.refuse_transfer
+    )
+    return commit_or_go_back(
+        partial(decide, found, current_user),
+        back=url_for("admin_shares.index", _anchor="transfers"),
+        done=_("The decision is saved."),
+    )
 
 
 @bp.get("/shares.csv")

@@ -24,6 +24,7 @@ from ..refusals import Refused
 from ..services import audit, register, register_import
 from ..spreadsheets import csv_response
 from .decorators import admin_required
+from .going_back import commit_or_show
 
 bp = Blueprint("admin_register", __name__, url_prefix="/admin")
 
@@ -164,17 +165,25 @@ LEGAL = ("organisation_name", "kvk_number")
 LEAVING = ("status", "cancellation_received_on", "leaves_on", "leaving_way", "left_at")
 
 
-def _audit(membership: Membership, action: str, before: dict) -> None:
-    """Log what an admin recorded about a member who still has an account (an entry
-    without one is about nobody the log can name)."""
-    if membership.user_id is not None:
-        audit.record(
-            current_user,
-            action,
-            subject_user_id=membership.user_id,
-            before=before,
-            after=audit.snapshot(membership, *LEAVING),
-        )
+def _audited(membership: Membership, action: str, fields, change):
+    """`change` (a service call), logged as `action` with the entry's `fields` before and
+    after, for a member who still has an account (an entry without one is about nobody
+    the log can name)."""
+
+    def run():
+        before = audit.snapshot(membership, *fields)
+        result = change()
+        if membership.user_id is not None:
+            audit.record(
+                current_user,
+                action,
+                subject_user_id=membership.user_id,
+                before=before,
+                after=audit.snapshot(membership, *fields),
+            )
+        return result
+
+    return run
 
 
 def _render_entry(membership: Membership, status: int = 200, **forms):
@@ -205,23 +214,23 @@ def cancellation(membership_id: int):
     membership = _entry(membership_id)
     form = CancellationLetterForm()
     if form.validate_on_submit():
-        before = audit.snapshot(membership, *LEAVING)
-        try:
-            ends = register.cancel(membership, form.received_on.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="received_on")
-        else:
-            _audit(membership, "membership.cancellation", before)
-            db.session.commit()
-            flash(
-                _(
-                    "The cancellation is recorded: the membership ends on %(date)s.",
-                    date=long_date(ends),
-                ),
-                "success",
-            )
-            return redirect(url_for("admin_register.entry", membership_id=membership.id), code=303)
+        done = commit_or_show(
+            form,
+            _audited(
+                membership,
+                "membership.cancellation",
+                LEAVING,
+                lambda: register.cancel(membership, form.received_on.data),
+            ),
+            default="received_on",
+            done=lambda ends: _(
+                "The cancellation is recorded: the membership ends on %(date)s.",
+                date=long_date(ends),
+            ),
+            to=url_for("admin_register.entry", membership_id=membership.id),
+        )
+        if done:
+            return done
     return _render_entry(_entry(membership_id), 422, letter_form=form)
 
 
@@ -233,24 +242,22 @@ def legal_person(membership_id: int):
     membership = _entry(membership_id)
     form = LegalPersonForm()
     if form.validate_on_submit():
-        before = audit.snapshot(membership, *LEGAL)
-        try:
-            register.set_legal_person(membership, form.organisation_name.data, form.kvk_number.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="organisation_name")
-        else:
-            if membership.user_id is not None:
-                audit.record(
-                    current_user,
-                    "membership.legal_person",
-                    subject_user_id=membership.user_id,
-                    before=before,
-                    after=audit.snapshot(membership, *LEGAL),
-                )
-            db.session.commit()
-            flash(_("The register entry is saved."), "success")
-            return redirect(url_for("admin_register.entry", membership_id=membership.id), code=303)
+        done = commit_or_show(
+            form,
+            _audited(
+                membership,
+                "membership.legal_person",
+                LEGAL,
+                lambda: register.set_legal_person(
+                    membership, form.organisation_name.data, form.kvk_number.data
+                ),
+            ),
+            default="organisation_name",
+            done=_("The register entry is saved."),
+            to=url_for("admin_register.entry", membership_id=membership.id),
+        )
+        if done:
+            return done
     return _render_entry(_entry(membership_id), 422, legal_form=form)
 
 
@@ -261,17 +268,22 @@ def end(membership_id: int):
     membership = _entry(membership_id)
     form = EndMembershipForm()
     if form.validate_on_submit():
-        before = audit.snapshot(membership, *LEAVING)
-        try:
-            register.end_membership(membership, LeavingWay(form.way.data), form.on.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal, default="on")
-        else:
-            _audit(membership, "membership.end", before)
-            db.session.commit()
-            flash(_("The end of the membership is recorded."), "success")
-            return redirect(url_for("admin_register.entry", membership_id=membership.id), code=303)
+        done = commit_or_show(
+            form,
+            _audited(
+                membership,
+                "membership.end",
+                LEAVING,
+                lambda: register.end_membership(
+                    membership, LeavingWay(form.way.data), form.on.data
+                ),
+            ),
+            default="on",
+            done=_("The end of the membership is recorded."),
+            to=url_for("admin_register.entry", membership_id=membership.id),
+        )
+        if done:
+            return done
     return _render_entry(_entry(membership_id), 422, end_form=form)
 
 

@@ -389,7 +389,7 @@ def _reverse_one_off(collection: Collection, reason: str, now: datetime) -> None
         payments.count_refund(
             collection.payment, collection.payment.amount_cents - collection.payment.refunded_cents
         )
-        shares.payment_taken_back(collection.payment, now)
+        share_payments.payment_taken_back(collection.payment, now)
     log.warning("Direct debit %s (%s) reversed: %s", collection.id, collection.purpose, reason)
     db.session.flush()
 

@@ -16,6 +16,8 @@ from ..models import (
     Payment,
     PaymentProvider,
     PaymentStatus,
+    Share,
+    ShareEventKind,
     SharePurchase,
     User,
     utcnow,
@@ -24,7 +26,7 @@ from ..refusals import Refused
 from . import checkout, stripe_calls
 from .bank_transfers import record_transfer
 from .mail import external_url
-from .shares import amount_owed, lock_register, mark_paid, unpaid_shares
+from .shares import amount_owed, lock_register, mark_paid, record_history, unpaid_shares
 
 log = logging.getLogger(__name__)
 
@@ -144,3 +146,16 @@ def record_payment(
 def payment_reference(purchase: SharePurchase) -> str:
     """The reference a member mentions when transferring the money for a purchase."""
     return f"MEENTCOOP-A{purchase.id:05d}"
+
+
+def payment_taken_back(payment: Payment, now: datetime) -> list[Share]:
+    """The bank took `payment` back (a reversed direct debit): the shares it paid, not
+    repaid since, are unpaid again, with that in their history. Returns them."""
+    taken_back = db.session.scalars(
+        sa.select(Share).where(Share.payment_id == payment.id, Share.repaid_at.is_(None))
+    ).all()
+    for share in taken_back:
+        share.paid_at = None
+        share.payment = None
+        record_history(share, ShareEventKind.UNPAID, None, now, note=payment.provider.value)
+    return taken_back

@@ -372,19 +372,6 @@ def mark_paid(shares: list[Share], payment: Payment, by: User | None, now: datet
         record_history(share, ShareEventKind.PAID, by, now, note=payment.provider.value)
 
 
-def payment_taken_back(payment: Payment, now: datetime) -> list[Share]:
-    """The bank took `payment` back (a reversed direct debit): the shares it paid, not
-    repaid since, are unpaid again, with that in their history. Returns them."""
-    taken_back = db.session.scalars(
-        sa.select(Share).where(Share.payment_id == payment.id, Share.repaid_at.is_(None))
-    ).all()
-    for share in taken_back:
-        share.paid_at = None
-        share.payment = None
-        record_history(share, ShareEventKind.UNPAID, None, now, note=payment.provider.value)
-    return taken_back
-
-
 def issue_join_shares(membership: Membership, payment: Payment, now: datetime) -> list[Share]:
     """The join payment arrived: issue the required shares it paid for, paid with it.
 

@@ -16,10 +16,12 @@ from cooperative.models import (
     Collection,
     CollectionStatus,
     MandateStatus,
+    Membership,
     MembershipStatus,
     Payment,
     PaymentProvider,
     PaymentStatus,
+    SepaMandate,
     utcnow,
 )
 from cooperative.refusals import Refused
@@ -407,3 +409,22 @@ def test_a_member_told_of_the_debit_gets_no_pay_here_reminder_until_the_mandate_
         db.session.commit()
         assert memberships.send_reminders_and_lapse(reminder_time) == (1, 0)
         assert subjects("ada@example.org")[-1] == "Your membership ends soon"
+
+
+def test_a_reference_never_comes_back_after_the_ended_mandates_are_purged(app, creditor):
+    """SEPA forbids reusing a mandate reference: the sequence counts on after the purge
+    deleted every ended mandate (it once counted the mandates left: -01 came back)."""
+    from cooperative.services import retention
+
+    with app.app_context():
+        membership = yearly_member("ada@example.org", utcnow() + YEAR)
+        for _ in range(2):
+            sepa.end_mandate(with_mandate(membership))
+            db.session.commit()
+        later = utcnow() + 8 * YEAR
+        assert retention.purge_mandates(now=later) == 2
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count(SepaMandate.id))) == 0
+        third = with_mandate(membership)
+        assert third.reference == f"MEENT-{membership.id:06d}-03"
+        assert db.session.get(Membership, membership.id).mandates_given == 3

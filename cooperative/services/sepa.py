@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..i18n import local_zone
@@ -130,11 +131,18 @@ def check_may_give(membership: Membership | None) -> Membership:
 
 
 def next_reference(membership: Membership) -> str:
-    """The reference of the membership's next mandate (MEENT-000123-02 for its second)."""
-    given = db.session.scalar(
-        sa.select(sa.func.count(SepaMandate.id)).where(SepaMandate.membership_id == membership.id)
-    )
-    return mandate_reference(membership.id, given + 1)
+    """The reference of the membership's next mandate (MEENT-000123-02 for its second),
+    counted up in the database: a reference is never given twice, even after the ended
+    mandates are purged (SEPA forbids reusing one)."""
+    given = db.session.execute(
+        sa.update(Membership)
+        .where(Membership.id == membership.id)
+        .values(mandates_given=Membership.mandates_given + 1)
+        .returning(Membership.mandates_given),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    set_committed_value(membership, "mandates_given", given)
+    return mandate_reference(membership.id, given)
 
 
 def give_mandate(

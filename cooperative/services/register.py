@@ -348,7 +348,7 @@ def register_query(search: str = "") -> sa.Select:
             sa.func.lower(Membership.city).contains(text, autoescape=True),
             sa.func.lower(Membership.postcode).contains(text, autoescape=True),
         ]
-        if text.isdigit() and len(text) < 10:
+        if text.isascii() and text.isdigit() and len(text) < 10:
             conditions.append(Membership.number == int(text))
         query = query.where(sa.or_(*conditions))
     return query.order_by(Membership.number)

@@ -38,7 +38,7 @@ VISIBILITY_CHOICES = [
 ]
 PAY_ONLINE = "online"
 PAY_BANK = "bank_transfer"
-PAY_DEBIT = "direct_debit"  # under a SEPA mandate (issue 15)
+PAY_DEBIT = "direct_debit"  # under a SEPA mandate
 
 # The profile's fields, in the order the account page shows them.
 PROFILE_FIELDS = (
@@ -120,8 +120,8 @@ class ProfileForm(FlaskForm):
 
 
 class JoinForm(AddressFields, EmailNoticesFields, FlaskForm):
-    """Joining a plan: the profile basics, the name and address for the member register
-    (issue 15), the consent to notices by e-mail, the privacy statement, how to pay."""
+    """Joining a plan: the profile basics, the name and address for the member register,
+    the consent to notices by e-mail, the privacy statement, how to pay."""
 
     display_name = _display_name()
     neighbourhood = _neighbourhood()

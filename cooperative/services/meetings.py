@@ -1,4 +1,4 @@
-"""The general meeting (issue 16, first part): the meeting and its event, the agenda,
+"""The general meeting: the meeting and its event, the agenda,
 its documents, and the convocation.
 
 Rules (Boek 2 BW; the statutes may ask more, so the numbers are settings or fields):

@@ -1,4 +1,4 @@
-"""The board's pages for the general meeting (issue 16): create and change a meeting,
+"""The board's pages for the general meeting: create and change a meeting,
 its agenda and documents; write, preview and send the convocation; print the letters.
 
 The board and admins only (`board_required`): others get 403, whoever is not logged in

@@ -67,7 +67,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         admin,
         admin_audit,
         admin_collectives,
-        admin_dues,  # issue 15
+        admin_dues,
         admin_register,
         admin_shares,
         api,
@@ -76,9 +76,9 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         collectives,
         events,
         manage,
-        manage_meetings,  # issue 16
-        mandate,  # issue 15
-        meetings,  # issue 16
+        manage_meetings,
+        mandate,
+        meetings,
         members,
         payments,
         public,
@@ -100,15 +100,15 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         admin_collectives.bp,
         admin_audit.bp,
         manage.bp,
-        meetings.bp,  # issue 16: /meetings
-        manage_meetings.bp,  # issue 16: /manage/meetings
+        meetings.bp,  # /meetings
+        manage_meetings.bp,  # /manage/meetings
         members.bp,
         attendance.bp,
         api.bp,
         payments.bp,
         two_factor.bp,
-        mandate.bp,  # issue 15: /account/mandate
-        admin_dues.bp,  # issue 15: /admin/dues
+        mandate.bp,  # /account/mandate
+        admin_dues.bp,  # /admin/dues
         shares.bp,
         admin_shares.bp,
     ):

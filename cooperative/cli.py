@@ -223,6 +223,6 @@ def backup_command(path: Path) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from . import cli_sepa  # noqa: F401 - issue 15: registers `coop collect-dues`
+    from . import cli_sepa  # noqa: F401 - registers `coop collect-dues`
 
     app.cli.add_command(coop)

@@ -91,7 +91,7 @@ def bank_iban() -> str:
 
 
 def sepa_creditor_id() -> str:
-    """The cooperative's SEPA creditor identifier (`SEPA_CREDITOR_ID`, issue 15), compact;
+    """The cooperative's SEPA creditor identifier (`SEPA_CREDITOR_ID`), compact;
     empty when not set. Refuses (RuntimeError) one whose shape or check digits are wrong."""
     value = os.environ.get("SEPA_CREDITOR_ID", "").strip()
     if not value:
@@ -134,7 +134,7 @@ def from_environment(instance_path: str) -> dict:
         # Where members transfer their fee: shown on the account page and e-mailed.
         "BANK_IBAN": bank_iban(),
         "BANK_ACCOUNT_NAME": os.environ.get("BANK_ACCOUNT_NAME", "").strip(),
-        # Issue 15, dues by SEPA direct debit: who collects (name, creditor identifier,
+        # Dues by SEPA direct debit: who collects (name, creditor identifier,
         # BIC of BANK_IBAN if the bank wants it) and how many days ahead members are told.
         "SEPA_CREDITOR_NAME": os.environ.get(
             "SEPA_CREDITOR_NAME", os.environ.get("BANK_ACCOUNT_NAME", "MeentCoop")
@@ -193,7 +193,7 @@ def from_environment(instance_path: str) -> dict:
         "PAGE_CACHE_BYTES": int(os.environ.get("PAGE_CACHE_MB", "8")) * 1024 * 1024,
         "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "60")),
         "PAGE_CACHE_CHECK_MS": int(os.environ.get("PAGE_CACHE_CHECK_MS", "100")),
-        # Issue 16, the general meeting: the default notice period (days between sending
+        # The general meeting: the default notice period (days between sending
         # the convocation and the meeting; the statutes may ask more, never less than
         # the 7 days of art. 2:42 BW for a change of the statutes), the default number of
         # proxies a member may carry, where agenda documents are kept (a folder; empty:

@@ -64,8 +64,25 @@ def due_member(email: str, debit_date, mandate: bool = True, offset=timedelta(0)
 
 
 def debit_day(now: datetime, days: int = 14):
-    """The local date `days` after `now`."""
-    return sepa.local_today(now) + timedelta(days=days)
+    """The first TARGET business day from the local date `days` after `now` on."""
+    return sepa.next_target_day(sepa.local_today(now) + timedelta(days=days))
+
+
+def passed_debit_day():
+    """The latest TARGET business day up to today: a debit date that has come."""
+    day = sepa.local_today()
+    while not sepa.is_target_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def run_dues_of(day):
+    """The dues run debited on `day`, made on the day its members were told at the latest
+    (the prenotification days before it)."""
+    from cooperative.services import dues
+
+    told = sepa.start_of(day) - timedelta(days=sepa.prenotification_days()) + timedelta(hours=12)
+    return dues.run_dues(day, now=told)
 
 
 def subjects(email: str) -> list[str]:

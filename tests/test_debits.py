@@ -259,7 +259,7 @@ def _admin():
         (datetime(2027, 3, 1, 22, 59, tzinfo=UTC), 14, "2027-03-15"),
         # Midnight in Amsterdam: 2 March has begun.
         (datetime(2027, 3, 1, 23, 0, tzinfo=UTC), 14, "2027-03-16"),
-        (datetime(2027, 3, 1, 12, 0, tzinfo=UTC), 5, "2027-03-06"),
+        (datetime(2027, 3, 1, 12, 0, tzinfo=UTC), 4, "2027-03-05"),
     ],
 )
 def test_the_debit_date_is_the_earliest_the_prenotification_allows(

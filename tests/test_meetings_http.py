@@ -354,3 +354,19 @@ def test_a_document_may_be_larger_than_other_requests_up_to_its_own_limit(
         client, f"/manage/meetings/{meeting.id}/items", {"description": "x" * 6000}
     )
     assert too_big_elsewhere.status_code == 413
+
+
+def test_a_statutes_change_text_is_not_removed_after_the_convocation(client, app, auth):
+    with app.app_context():
+        make_admin()
+    meeting = _convened(app, items=(("Statutenwijziging", True),))
+    with app.app_context():
+        document_id = db.session.scalar(sa.select(AgendaDocument.id))
+    auth.login("admin@example.org")
+    url = f"/manage/meetings/{meeting.id}/documents/{document_id}/remove"
+    refused = post_form(client, f"{url}?lang=en")
+    assert refused.status_code == 303
+    shown = client.get(refused.headers["Location"] + "?lang=en")
+    assert "art. 2:42 lid 2 BW" in shown.text
+    with app.app_context():
+        assert db.session.get(AgendaDocument, document_id) is not None

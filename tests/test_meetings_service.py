@@ -197,3 +197,25 @@ def test_two_sends_at_the_same_moment_call_each_member_once(app):
         assert db.session.scalar(sa.select(sa.func.count(ConvocationRecord.id))) == 3
         mails = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)))
         assert mails - mails_before == 2
+
+
+def test_a_statutes_change_keeps_its_documents_once_convened(app):
+    """Art. 2:42 lid 2 BW: the text of a statutes change stays available from the
+    convocation on; before it, and for other items, a document may be taken off."""
+    with app.app_context():
+        admin = make_admin()
+        make_voter("mail@example.org", consent=True)
+        meeting = make_meeting(20, items=(("Statuten", True), ("Begroting", False)))
+        statutes, budget = meeting.items
+        draft = meetings.add_document(statutes, "concept.pdf", "application/pdf", PDF)
+        meetings.remove_document(draft)  # before the convocation: allowed
+        text = meetings.add_document(statutes, "statuten.pdf", "application/pdf", PDF)
+        other = meetings.add_document(budget, "begroting.pdf", "application/pdf", PDF)
+        meetings.convene(meeting, "Hierbij roepen wij u op.", admin)
+        db.session.commit()
+        with pytest.raises(Refused, match="2:42"):
+            meetings.remove_document(text)
+        meetings.remove_document(other)
+        db.session.commit()
+        assert [d.filename for d in statutes.documents] == ["statuten.pdf"]
+        assert budget.documents == []

@@ -392,3 +392,15 @@ def test_an_entry_whose_account_is_gone_stays_in_the_register(client, app, auth)
     assert client.get(f"/admin/members/{entry_id}").status_code == 404
     printed = client.get("/admin/register/print?lang=en").get_data(as_text=True)
     assert "Ada Lovelace" in printed
+
+
+def test_a_search_for_other_digits_is_no_500(client, app, auth):
+    """'²' is a digit to str.isdigit but not to int(): searched as text, not as a number."""
+    member(app, "m1@example.org", city="Stad1")
+    with app.app_context():
+        make_admin()
+    auth.login("admin@example.org")
+    for query in ("²", "١"):
+        response = client.get(f"/admin/register?q={query}&lang=en")
+        assert response.status_code == 200
+        assert "Stad1" not in response.get_data(as_text=True)

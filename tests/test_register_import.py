@@ -177,3 +177,21 @@ def test_checking_a_file_takes_the_same_queries_for_many_rows(app, count_queries
         with count_queries as counted:
             assert register_import.import_members(file_of(40), dry_run=True).ok
         assert counted.count == few
+
+
+def test_a_member_number_of_other_digits_is_refused_not_a_500(app, runner, tmp_path):
+    """'²' and '٣' are digits to str.isdigit but not to int(): refused like any non-number."""
+    with app.app_context():
+        make_plan()
+    rows = [
+        "²;Ada Lovelace;Javastraat;12;1094 HB;Amsterdam;;2019-03-01;lid;;;",
+        "٣;Bert Bos;Javastraat;12;1094 HB;Amsterdam;;2019-03-01;lid;;;",
+    ]
+    path = tmp_path / "leden.csv"
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    result = runner.invoke(args=["coop", "import-members", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "line 2: " in result.output and "line 3: " in result.output
+    assert result.output.count("is not a whole number") == 2
+    with app.app_context():
+        assert counts() == (0, 0)

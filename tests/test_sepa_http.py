@@ -5,6 +5,7 @@ makes and downloads the bank's file, and records results; others get 403."""
 from datetime import timedelta
 
 import sqlalchemy as sa
+from dateutil.easter import easter
 
 from cooperative.extensions import db
 from cooperative.models import (
@@ -324,12 +325,12 @@ def test_the_members_data_export_holds_their_mandate(app, creditor):
 
 def test_the_account_page_says_when_the_dues_are_debited_instead_of_asking_to_pay(app, creditor):
     with app.app_context():
-        membership = due_member("ada@example.org", sepa.local_today())  # due now
+        membership = due_member("ada@example.org", sepa_fixtures.passed_debit_day())  # due now
         membership_id = membership.id
     client = login(app, "ada@example.org")
     assert "To pay: €25.00." in client.get("/account/?lang=en").get_data(as_text=True)
     with app.app_context():
-        dues.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
+        sepa_fixtures.run_dues_of(sepa_fixtures.passed_debit_day())
         db.session.commit()
     page = client.get("/account/?lang=en").get_data(as_text=True)
     assert "Your dues of €25.00 will be debited on" in page
@@ -339,3 +340,35 @@ def test_the_account_page_says_when_the_dues_are_debited_instead_of_asking_to_pa
         db.session.commit()
     page = client.get("/account/?lang=en").get_data(as_text=True)
     assert "will be debited" not in page and "To pay: €25.00." in page
+
+
+def test_a_debit_date_on_a_weekend_or_bank_holiday_is_422_with_the_next_business_day(app, creditor):
+    client = admin(app)
+    with app.app_context():
+        earliest = sepa.earliest_debit_date()
+        due_member("ada@example.org", earliest + timedelta(days=14))
+    saturday = earliest + timedelta(days=(5 - earliest.weekday()) % 7)
+    good_friday = easter(earliest.year + 1) - timedelta(days=2)
+    for day, monday in ((saturday, sepa.next_target_day(saturday)), (good_friday, None)):
+        response = post_form(client, "/admin/dues?lang=en", {"debit_date": day.isoformat()})
+        assert response.status_code == 422
+        page = response.get_data(as_text=True)
+        assert "Banks do not debit on that day" in page
+        assert f'value="{day.isoformat()}"' in page
+        if monday is not None:
+            assert f"{monday.day} {monday:%B %Y}" in page
+    assert "the next business day is" in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CollectionRun)) == 0
+
+
+def test_the_command_refuses_a_debit_date_on_a_weekend(app, creditor, runner):
+    with app.app_context():
+        earliest = sepa.earliest_debit_date()
+        due_member("ada@example.org", earliest + timedelta(days=14))
+    sunday = earliest + timedelta(days=6 - earliest.weekday())
+    result = runner.invoke(args=["coop", "collect-dues", "--debit-date", sunday.isoformat()])
+    # In the default language, Dutch.
+    assert result.exit_code != 0 and "Banken schrijven op die dag niet af" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CollectionRun)) == 0

@@ -16,10 +16,12 @@ from cooperative.models import (
     Collection,
     CollectionStatus,
     MandateStatus,
+    Membership,
     MembershipStatus,
     Payment,
     PaymentProvider,
     PaymentStatus,
+    SepaMandate,
     utcnow,
 )
 from cooperative.refusals import Refused
@@ -139,7 +141,7 @@ def test_the_debit_date_is_at_least_the_prenotification_days_away(app, creditor)
         now = utcnow()
         due_member("ada@example.org", debit_day(now, 14))
         with pytest.raises(Refused) as refused:
-            dues.run_dues(debit_day(now, 13), now=now)
+            dues.run_dues(sepa.earliest_debit_date(now) - timedelta(days=1), now=now)
         assert refused.value.field == "debit_date"
         run = dues.run_dues(debit_day(now, 14), now=now)
         db.session.commit()
@@ -153,7 +155,7 @@ def test_the_prenotification_days_are_a_setting(app, creditor, monkeypatch):
         now = utcnow()
         due_member("ada@example.org", debit_day(now, 20))
         with pytest.raises(Refused):
-            dues.run_dues(debit_day(now, 19), now=now)
+            dues.run_dues(sepa.earliest_debit_date(now) - timedelta(days=1), now=now)
         assert len(dues.run_dues(debit_day(now, 20), now=now).collections) == 1
 
 
@@ -407,3 +409,69 @@ def test_a_member_told_of_the_debit_gets_no_pay_here_reminder_until_the_mandate_
         db.session.commit()
         assert memberships.send_reminders_and_lapse(reminder_time) == (1, 0)
         assert subjects("ada@example.org")[-1] == "Your membership ends soon"
+
+
+def test_a_reference_never_comes_back_after_the_ended_mandates_are_purged(app, creditor):
+    """SEPA forbids reusing a mandate reference: the sequence counts on after the purge
+    deleted every ended mandate (it once counted the mandates left: -01 came back)."""
+    from cooperative.services import retention
+
+    with app.app_context():
+        membership = yearly_member("ada@example.org", utcnow() + YEAR)
+        for _ in range(2):
+            sepa.end_mandate(with_mandate(membership))
+            db.session.commit()
+        later = utcnow() + 8 * YEAR
+        assert retention.purge_mandates(now=later) == 2
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count(SepaMandate.id))) == 0
+        third = with_mandate(membership)
+        assert third.reference == f"MEENT-{membership.id:06d}-03"
+        assert db.session.get(Membership, membership.id).mandates_given == 3
+
+
+@pytest.mark.parametrize(
+    ("day", "open_"),
+    [
+        ("2027-03-25", True),  # the Thursday before Easter
+        ("2027-03-26", False),  # Good Friday
+        ("2027-03-29", False),  # Easter Monday
+        ("2027-03-30", True),
+        ("2027-05-01", False),  # a Saturday anyway
+        ("2026-05-01", False),  # 1 May on a Friday
+        ("2026-12-24", True),
+        ("2026-12-25", False),
+        ("2026-12-26", False),
+        ("2027-01-01", False),
+        ("2027-12-27", True),  # Christmas on a weekend is not moved to Monday
+        ("2027-03-06", False),  # a Saturday
+        ("2027-03-07", False),  # a Sunday
+        ("2027-03-08", True),
+    ],
+)
+def test_target_business_days(day, open_):
+    from datetime import date
+
+    assert sepa.is_target_day(date.fromisoformat(day)) is open_
+
+
+@pytest.mark.parametrize(
+    ("told_on", "earliest"),
+    [
+        ("2027-02-22", "2027-03-08"),  # 14 days on is a Monday: kept
+        ("2027-02-20", "2027-03-08"),  # a Saturday: the Monday after
+        ("2027-02-21", "2027-03-08"),  # a Sunday: the Monday after
+        ("2027-03-11", "2027-03-25"),  # the Thursday before Easter: kept
+        ("2027-03-12", "2027-03-30"),  # Good Friday: past Easter Monday
+        ("2027-03-15", "2027-03-30"),  # Easter Monday
+        ("2026-12-11", "2026-12-28"),  # Christmas Day, a Friday: the Monday after
+        ("2026-12-18", "2027-01-04"),  # New Year's Day, a Friday
+        ("2026-04-17", "2026-05-04"),  # 1 May, a Friday
+    ],
+)
+def test_the_earliest_debit_date_is_a_target_business_day(app, told_on, earliest):
+    from datetime import UTC, date, datetime
+
+    now = datetime.combine(date.fromisoformat(told_on), datetime.min.time(), UTC)
+    with app.app_context():
+        assert sepa.earliest_debit_date(now + timedelta(hours=12)).isoformat() == earliest

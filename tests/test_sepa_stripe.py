@@ -21,10 +21,10 @@ from cooperative.models import (
     SepaMandate,
     StripeCall,
     StripeCallStatus,
-    utcnow,
 )
-from cooperative.services import dues, sepa
 from cooperative.services import membership as memberships
+from cooperative.services import sepa
+from tests import sepa_fixtures
 from tests.conftest import deliver_webhook, post_form
 from tests.factories import make_admin
 from tests.sepa_fixtures import FEE, due_member, subjects
@@ -51,7 +51,7 @@ def only_event(fake, type_: str, object_id: str) -> dict:
 def member(app, fake_stripe):
     """A yearly member due today (they were told 14 days ago), logged in."""
     with app.app_context():
-        membership = due_member("ada@example.org", sepa.local_today(), mandate=False)
+        membership = due_member("ada@example.org", sepa_fixtures.passed_debit_day(), mandate=False)
         membership_id = membership.id
     return login(app, "ada@example.org"), membership_id
 
@@ -79,7 +79,7 @@ def give_mandate_at_stripe(client, fake_stripe) -> str:
 def debit_today(app, client, fake_stripe):
     """The dues run of 14 days ago comes due: the admin sends the debits to Stripe."""
     with app.app_context():
-        dues.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
+        sepa_fixtures.run_dues_of(sepa_fixtures.passed_debit_day())
         db.session.commit()
         make_admin("admin@example.org")
     admin = login(app, "admin@example.org")
@@ -174,7 +174,7 @@ def test_an_ended_mandate_is_not_debited_and_nothing_goes_to_stripe(app, member,
     client, _ = member
     give_mandate_at_stripe(client, fake_stripe)
     with app.app_context():
-        dues.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
+        sepa_fixtures.run_dues_of(sepa_fixtures.passed_debit_day())
         db.session.commit()
     assert post_form(client, "/account/mandate/end").status_code == 303
     [stripe_mandate] = fake_stripe.mandates.values()
@@ -215,7 +215,7 @@ def test_two_members_are_debited_with_a_key_each(app, member, fake_stripe):
         due_member("bob@example.org", sepa.local_today(), mandate=False)
     give_mandate_at_stripe(login(app, "bob@example.org"), fake_stripe)
     with app.app_context():
-        dues.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
+        sepa_fixtures.run_dues_of(sepa_fixtures.passed_debit_day())
         db.session.commit()
         make_admin("admin@example.org")
     assert post_form(login(app, "admin@example.org"), "/admin/dues/stripe").status_code == 303
@@ -237,7 +237,7 @@ def mandate_revoked_at_stripe(app, client, fake_stripe) -> None:
     [stripe_mandate] = fake_stripe.mandates.values()
     stripe_mandate["status"] = "inactive"
     with app.app_context():
-        dues.run_dues(sepa.local_today(), now=utcnow() - timedelta(days=14))
+        sepa_fixtures.run_dues_of(sepa_fixtures.passed_debit_day())
         db.session.commit()
         make_admin("admin@example.org")
 

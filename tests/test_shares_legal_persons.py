@@ -289,3 +289,20 @@ def test_a_legal_person_buys_from_its_account_and_a_person_cannot(app):
         [share] = db.session.scalars(sa.select(Share)).all()
         assert share.membership_id == membership_id(app, "zonnedak@example.org")
         assert share.amount_cents == 25000
+
+
+@pytest.mark.parametrize("number", [str(10**20), "2147483648", "0", "-3"])
+def test_a_member_number_out_of_range_is_422_not_a_500(app, number):
+    """A member number the database cannot hold (it once raised OverflowError) is refused
+    on its field, with the typing kept."""
+    with app.app_context():
+        class_id = legal_class().id
+    admin = admin_client(app)
+    data = {"member_number": number, "share_class": str(class_id), "quantity": "1"}
+    response = post_form(admin, "/admin/shares/issue?lang=en", data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "A member number is a whole number from 1 to 2147483647." in page
+    assert f'value="{number}"' in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Share.id))) == 0

@@ -296,3 +296,15 @@ def test_new_recovery_codes_replace_the_old_ones(app, client):
     log_in(client)
     assert post_form(client, "/auth/two-factor", {"code": old_codes[0]}).status_code == 422
     assert post_form(client, "/auth/two-factor", {"code": new_codes[0]}).status_code == 303
+
+
+def test_a_code_of_other_digits_is_wrong_not_a_500(app):
+    """'١٢٣٤٥٦' (Arabic-Indic) is six digits to str.isdigit; hmac.compare_digest raises on
+    it: it is a wrong code."""
+    with app.app_context():
+        make_user("resident@example.org")
+    enable(app)
+    with app.app_context():
+        found = stored(app)
+        assert two_factor.check_app_code(found, "١٢٣٤٥٦") is False
+        assert two_factor.check_app_code(found, "²²²²²²") is False

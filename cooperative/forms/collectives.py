@@ -13,6 +13,7 @@ from wtforms.validators import (
     DataRequired,
     Email,
     Length,
+    NumberRange,
     Optional,
     ValidationError,
 )
@@ -95,7 +96,7 @@ class CollectiveForm(_DomainsOffered, FlaskForm):
     )
     founded_year = IntegerField(
         _l("Founded in (year)"),
-        validators=[Optional()],
+        validators=[Optional(), NumberRange(1000, 9999, _l("Please write a year, like 1995."))],
     )
     website = StringField(
         _l("Website"), filters=[strip], validators=[Length(max=300), _website_or_empty]

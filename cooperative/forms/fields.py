@@ -6,7 +6,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, FieldList, FormField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, StopValidation
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 
 from ..money import format_amount, parse_euros
 from ..refusals import Refused
@@ -19,6 +26,17 @@ class SubForm(FlaskForm):
 
     class Meta:
         csrf = False  # the page's one CSRF token is checked by the form around it
+
+
+# The largest whole number a database INTEGER column holds (PostgreSQL's, 32 bits):
+# a larger one typed in a form is refused there, not left to fail (a 500) on the database.
+INTEGER_MAX = 2**31 - 1
+
+
+def whole_number_range(low: int = 0, high: int = INTEGER_MAX) -> NumberRange:
+    """Refuses a whole number below `low` or above `high` (the database's limit by default),
+    with a message that says both."""
+    return NumberRange(low, high, _l("Please write a whole number from %(min)s to %(max)s."))
 
 
 def strip(value):

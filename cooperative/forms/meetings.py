@@ -1,4 +1,4 @@
-"""Forms of the general meeting's back office (issue 16): the meeting, an agenda item,
+"""Forms of the general meeting's back office: the meeting, an agenda item,
 a document, and the convocation."""
 
 from flask_babel import lazy_gettext as _l

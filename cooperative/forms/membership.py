@@ -25,6 +25,7 @@ from .fields import (
     names_in_both_languages,
     required_text,
     strip,
+    whole_number_range,
 )
 from .register import AddressFields, EmailNoticesFields
 from .registration import MultiCheckboxField
@@ -37,7 +38,7 @@ VISIBILITY_CHOICES = [
 ]
 PAY_ONLINE = "online"
 PAY_BANK = "bank_transfer"
-PAY_DEBIT = "direct_debit"  # under a SEPA mandate (issue 15)
+PAY_DEBIT = "direct_debit"  # under a SEPA mandate
 
 # The profile's fields, in the order the account page shows them.
 PROFILE_FIELDS = (
@@ -119,8 +120,8 @@ class ProfileForm(FlaskForm):
 
 
 class JoinForm(AddressFields, EmailNoticesFields, FlaskForm):
-    """Joining a plan: the profile basics, the name and address for the member register
-    (issue 15), the consent to notices by e-mail, the privacy statement, how to pay."""
+    """Joining a plan: the profile basics, the name and address for the member register,
+    the consent to notices by e-mail, the privacy statement, how to pay."""
 
     display_name = _display_name()
     neighbourhood = _neighbourhood()
@@ -236,7 +237,9 @@ class PlanForm(FlaskForm):
     )
     needs_approval = BooleanField(_l("The board approves each new member"))
     is_active = BooleanField(_l("Open for new members"), default=True)
-    position = WholeNumberField(_l("Order on the page"), default=0, validators=[Optional()])
+    position = WholeNumberField(
+        _l("Order on the page"), default=0, validators=[Optional(), whole_number_range()]
+    )
 
     def validate_slug(self, field) -> None:
         if not SLUG_RE.fullmatch(field.data or ""):
@@ -246,7 +249,9 @@ class PlanForm(FlaskForm):
 class DomainForm(FlaskForm):
     slug = PlanForm.slug
     name_nl, name_en = names_in_both_languages(80)
-    position = WholeNumberField(_l("Order on the page"), default=0, validators=[Optional()])
+    position = WholeNumberField(
+        _l("Order on the page"), default=0, validators=[Optional(), whole_number_range()]
+    )
 
     validate_slug = PlanForm.validate_slug
 

@@ -11,7 +11,7 @@ from ..models import ShareClass, ShareHolders
 from ..services.share_changes import BANK_TRANSFER, STRIPE_REFUND
 from ..services.shares import MAX_QUANTITY
 from .events import WholeNumberField
-from .fields import AmountRequired, EuroField, strip
+from .fields import INTEGER_MAX, AmountRequired, EuroField, strip, whole_number_range
 from .membership import PAY_BANK, PAY_DEBIT, PAY_ONLINE, PlanForm
 
 
@@ -75,7 +75,7 @@ class ShareClassForm(FlaskForm):
     max_per_member = WholeNumberField(
         _l("Most shares one member may hold"),
         description=_l("Leave empty for no maximum."),
-        validators=[Optional()],
+        validators=[Optional(), whole_number_range()],
     )
     holders = RadioField(
         _l("For"),
@@ -88,7 +88,9 @@ class ShareClassForm(FlaskForm):
     )
     needs_approval = BooleanField(_l("The board approves each purchase"))
     is_open = BooleanField(_l("Open for purchases"), default=True)
-    position = WholeNumberField(_l("Order on the page"), default=0, validators=[Optional()])
+    position = WholeNumberField(
+        _l("Order on the page"), default=0, validators=[Optional(), whole_number_range()]
+    )
 
     validate_slug = PlanForm.validate_slug
 
@@ -124,7 +126,10 @@ class RepaymentForm(FlaskForm):
 class TransferForm(FlaskForm):
     member_number = WholeNumberField(
         _l("Member number of the new holder"),
-        validators=[InputRequired(_l("Please fill in a member number."))],
+        validators=[
+            InputRequired(_l("Please fill in a member number.")),
+            NumberRange(1, INTEGER_MAX, _l("A member number is a whole number from 1 to %(max)s.")),
+        ],
     )
     note = StringField(
         _l("Note (e.g. the date of the letter)"), filters=[strip], validators=[Length(max=300)]

@@ -21,7 +21,7 @@ from .events import (
     Registration,
     RegistrationStatus,
 )
-from .meetings import (  # issue 16: the general meeting
+from .meetings import (  # the general meeting
     AgendaDocument,
     AgendaItem,
     ConvocationChannel,
@@ -50,7 +50,7 @@ from .payments import (
     StripeEvent,
 )
 from .security import AuditEntry, RecoveryCode, TwoFactor
-from .sepa import (  # issue 15: dues by SEPA direct debit
+from .sepa import (  # dues by SEPA direct debit
     Collection,
     CollectionPurpose,
     CollectionRun,

@@ -67,7 +67,7 @@ class User(UserMixin, db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     locale: so.Mapped[str] = so.mapped_column(sa.String(5), default="nl")
     is_admin: so.Mapped[bool] = so.mapped_column(default=False)
-    # A seat on the board (issue 16: "chair", "secretary" or "member"): convenes and runs
+    # A seat on the board ("chair", "secretary" or "member"): convenes and runs
     # the general meeting beside the admins. None: not on the board.
     board_role: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     email_confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)

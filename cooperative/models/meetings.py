@@ -1,4 +1,4 @@
-"""The general meeting (algemene ledenvergadering, issue 16): the meeting itself, its
+"""The general meeting (algemene ledenvergadering): the meeting itself, its
 agenda with documents, and the record of each convocation sent.
 
 A meeting is held at an `Event` of the cooperative (created with it), so members register

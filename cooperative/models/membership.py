@@ -125,6 +125,9 @@ class Membership(db.Model):
         sa.String(200), default="", server_default=""
     )
     kvk_number: so.Mapped[str] = so.mapped_column(sa.String(8), default="", server_default="")
+    # How many SEPA mandates the member has given: the sequence in a mandate's reference.
+    # Never lowered, so a reference never comes back after ended mandates are purged.
+    mandates_given: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     user: so.Mapped["User | None"] = so.relationship(  # noqa: F821
         back_populates="memberships", foreign_keys=[user_id]

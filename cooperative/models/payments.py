@@ -16,7 +16,7 @@ class PaymentProvider(enum.StrEnum):
     STRIPE = "stripe"
     DOOR = "door"
     BANK_TRANSFER = "bank_transfer"
-    SEPA_DEBIT = "sepa_debit"  # issue 15: dues collected under our own mandate
+    SEPA_DEBIT = "sepa_debit"  # collected under our own mandate
 
 
 class PaymentStatus(enum.StrEnum):
@@ -41,7 +41,7 @@ class Payment(db.Model):
     membership_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("memberships.id", ondelete="SET NULL"), index=True
     )
-    # Shares bought after joining (issue 15); the join payment is the membership's.
+    # Shares bought after joining; the join payment is the membership's.
     share_purchase_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("share_purchases.id", ondelete="SET NULL"), index=True
     )
@@ -83,7 +83,7 @@ class StripeEvent(db.Model):
 class StripeCallKind(enum.StrEnum):
     REFUND = "refund"
     EXPIRE_CHECKOUT = "expire_checkout"
-    SEPA_DEBIT = "sepa_debit"  # issue 15: a payment intent debiting a saved mandate
+    SEPA_DEBIT = "sepa_debit"  # a payment intent debiting a saved mandate
 
 
 class StripeCallStatus(enum.StrEnum):

@@ -36,7 +36,7 @@ ACTIONS = {
     "registration.walk_in": _l("Walk-in added"),
     "registration.refund": _l("Cancelled and refunded by an organiser"),
     "registration.event_cancelled": _l("Cancelled with the event"),
-    "dues.result": _l("Direct debit result recorded"),  # issue 15
+    "dues.result": _l("Direct debit result recorded"),
 }
 
 

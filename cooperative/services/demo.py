@@ -176,7 +176,7 @@ COLLECTIVES = [
     ),
 ]
 
-# Issue 15: one member share is part of joining; extra shares at most 20 a member.
+# One member share is part of joining; extra shares at most 20 a member.
 SHARE_CLASSES = [
     {
         "slug": "ledenaandeel",

@@ -1,4 +1,4 @@
-"""The general meeting (issue 16, first part): the meeting and its event, the agenda,
+"""The general meeting: the meeting and its event, the agenda,
 its documents, and the convocation.
 
 Rules (Boek 2 BW; the statutes may ask more, so the numbers are settings or fields):
@@ -272,7 +272,15 @@ def document_bytes(document: AgendaDocument) -> bytes:
 
 def remove_document(document: AgendaDocument) -> None:
     """Take a document off an item (its file under UPLOAD_DIR stays: another document may
-    have the same bytes)."""
+    have the same bytes). Refused for an item that changes the statutes once the meeting
+    is convened: its text stays available from then on (art. 2:42 lid 2 BW)."""
+    if document.item.changes_statutes and document.item.meeting.convened_at is not None:
+        raise Refused(
+            _l(
+                "The meeting is convened: the documents of an item that changes the "
+                "statutes stay available until the meeting (art. 2:42 lid 2 BW)."
+            )
+        )
     document.item.documents.remove(document)
     db.session.flush()
 

@@ -131,8 +131,8 @@ def join(
     membership.decided_by_id = None
     membership.decision_note = ""
     membership.renewal_reminded_at = None
-    register.enter(membership, user, address, email_notices, now)  # issue 15
-    # Issue 15: the required share is paid with the fee; the board may decide first.
+    register.enter(membership, user, address, email_notices, now)
+    # The required share is paid with the fee; the board may decide first.
     if plan.needs_approval and approve_first():
         membership.status = MembershipStatus.PENDING_APPROVAL
         db.session.flush()
@@ -323,7 +323,7 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
             membership.started_at = now
             membership.ends_at = now + YEAR
         if status == MembershipStatus.LAPSED:
-            register.come_back(membership, now)  # issue 15: the shares are theirs again
+            register.come_back(membership, now)  # the shares are theirs again
         membership.renewal_reminded_at = None
         db.session.flush()
         mail_member(membership, "membership_renewed")
@@ -355,7 +355,7 @@ def activate(membership: Membership, now: datetime | None = None) -> None:
     membership.started_at = now
     membership.ends_at = now + YEAR if membership.plan.period == PlanPeriod.YEARLY else None
     membership.renewal_reminded_at = None
-    letters = register.admit(membership, now)  # issue 15: the admission in writing
+    letters = register.admit(membership, now)  # the admission in writing
     db.session.flush()
     mail_member(membership, "membership_welcome", attachments=letters)
 
@@ -414,7 +414,7 @@ def send_reminders_and_lapse(now: datetime | None = None) -> tuple[int, int]:
         yearly_active.where(
             Membership.ends_at <= now + reminder_lead(),
             Membership.renewal_reminded_at.is_(None),
-            Membership.leaves_on.is_(None),  # issue 15: no reminder after a cancellation
+            Membership.leaves_on.is_(None),  # no reminder after a cancellation
         )
     ).all():
         if membership.plan.fee_cents <= 0:
@@ -425,7 +425,7 @@ def send_reminders_and_lapse(now: datetime | None = None) -> tuple[int, int]:
         reminded += 1
         db.session.flush()
         mail_member(membership, "membership_reminder")
-    register.end_after_notice(now)  # issue 15: cancellations whose notice has run out
+    register.end_after_notice(now)  # cancellations whose notice has run out
     return reminded, lapsed
 
 

@@ -171,7 +171,7 @@ def handle_webhook(payload: bytes, signature: str | None) -> str:
     event = verified_event(payload, signature)
     if db.session.get(StripeEvent, event.id) is not None:
         return "duplicate"
-    # Issue 15: mandates given in setup mode, dues debited and disputed (sepa_stripe).
+    # Mandates given in setup mode, dues debited and disputed (sepa_stripe).
     from . import sepa_stripe
 
     if sepa_stripe.concerns(event):

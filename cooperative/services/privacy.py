@@ -39,7 +39,7 @@ from ..models import (
 from ..refusals import Refused
 from . import registration as registrations
 from . import (
-    sepa,  # issue 15
+    sepa,
     shares,
 )
 from .accounts import _fingerprint, _serializer, find_user
@@ -321,7 +321,7 @@ def export(user: User) -> dict:
             for payment in payment_rows
         ],
         "collectives_i_help_run": [role.collective.name for role in user.collective_roles],
-        # Issue 15: mandates for dues by direct debit, and their collections.
+        # Mandates for dues by direct debit, and their collections.
         "direct_debit": sepa.export_of([membership.id for membership in memberships]),
     }
 
@@ -349,7 +349,7 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     """
     if not user.check_password(password):
         raise Refused(_l("This password is not right."), "password")
-    # Issue 15: an open application is deleted with the account, but not one whose
+    # An open application is deleted with the account, but not one whose
     # shares are issued (paid, waiting for the board): the share register keeps them.
     if shares.open_application_holds_shares(user):
         raise Refused(

@@ -238,7 +238,7 @@ def cancel(
 
 def mark_shares_for_repayment(membership: Membership, now: datetime) -> None:
     """The one place where leaving reaches the member's shares: they are repaid after
-    the end of the financial year in which the membership ends (issue 15)."""
+    the end of the financial year in which the membership ends."""
     shares.mark_for_repayment(membership, now, leaves_on=membership.leaves_on)
 
 
@@ -348,7 +348,7 @@ def register_query(search: str = "") -> sa.Select:
             sa.func.lower(Membership.city).contains(text, autoescape=True),
             sa.func.lower(Membership.postcode).contains(text, autoescape=True),
         ]
-        if text.isdigit() and len(text) < 10:
+        if text.isascii() and text.isdigit() and len(text) < 10:
             conditions.append(Membership.number == int(text))
         query = query.where(sa.or_(*conditions))
     return query.order_by(Membership.number)
@@ -370,7 +370,7 @@ def letter_list_query() -> sa.Select:
 
 def shares_held(memberships: list[Membership]) -> dict[int, int]:
     """How many shares each membership holds (by id), in one query: the register's
-    shares column (shares not repaid, issue 15)."""
+    shares column (shares not repaid)."""
     return share_totals.held_counts([membership.id for membership in memberships])
 
 

@@ -168,7 +168,7 @@ def _check_row(line: int, cells: dict, plans: dict, now: datetime) -> _Row:
         if not cells.get(name):
             raise Refused(_l("The column %(column)s is empty.", column=name))
     number = cells["member_number"]
-    if not number.isdigit() or not 0 < int(number) < 2**31:
+    if not (number.isascii() and number.isdigit()) or not 0 < int(number) < 2**31:
         raise Refused(_l("The member number %(value)s is not a whole number.", value=number))
     address = register.checked_address(
         register.Address(

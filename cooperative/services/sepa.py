@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from dateutil.easter import easter
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
-from ..i18n import local_zone
+from ..i18n import local_zone, long_date
 from ..models import (
     Collection,
     CollectionStatus,
@@ -84,9 +86,44 @@ def local_today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(local_zone()).date()
 
 
+# The days TARGET2, the euro's settlement system, is closed on besides the weekends
+# (month, day); Good Friday and Easter Monday move with Easter.
+TARGET_CLOSED = frozenset({(1, 1), (5, 1), (12, 25), (12, 26)})
+
+
+def is_target_day(day: date) -> bool:
+    """Whether banks settle SEPA debits on `day`: a TARGET business day, Monday to Friday
+    except 1 January, Good Friday, Easter Monday, 1 May, 25 and 26 December."""
+    if day.weekday() >= 5 or (day.month, day.day) in TARGET_CLOSED:
+        return False
+    sunday = easter(day.year)
+    return day not in (sunday - timedelta(days=2), sunday + timedelta(days=1))
+
+
+def next_target_day(day: date) -> date:
+    """`day` when it is a TARGET business day, else the first one after it."""
+    while not is_target_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def check_target_day(day: date) -> None:
+    """Refuses a debit date on which banks do not debit, naming the next one that is."""
+    if not is_target_day(day):
+        raise Refused(
+            _l(
+                "Banks do not debit on that day (a weekend or a bank holiday): the next "
+                "business day is %(day)s.",
+                day=long_date(next_target_day(day)),
+            ),
+            "debit_date",
+        )
+
+
 def earliest_debit_date(now: datetime | None = None) -> date:
-    """The first debit date a dues run may choose now."""
-    return local_today(now) + timedelta(days=prenotification_days())
+    """The first debit date a dues run may choose now: the prenotification days from
+    today, moved on to a TARGET business day."""
+    return next_target_day(local_today(now) + timedelta(days=prenotification_days()))
 
 
 def start_of(day: date) -> datetime:
@@ -130,11 +167,18 @@ def check_may_give(membership: Membership | None) -> Membership:
 
 
 def next_reference(membership: Membership) -> str:
-    """The reference of the membership's next mandate (MEENT-000123-02 for its second)."""
-    given = db.session.scalar(
-        sa.select(sa.func.count(SepaMandate.id)).where(SepaMandate.membership_id == membership.id)
-    )
-    return mandate_reference(membership.id, given + 1)
+    """The reference of the membership's next mandate (MEENT-000123-02 for its second),
+    counted up in the database: a reference is never given twice, even after the ended
+    mandates are purged (SEPA forbids reusing one)."""
+    given = db.session.execute(
+        sa.update(Membership)
+        .where(Membership.id == membership.id)
+        .values(mandates_given=Membership.mandates_given + 1)
+        .returning(Membership.mandates_given),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    set_committed_value(membership, "mandates_given", given)
+    return mandate_reference(membership.id, given)
 
 
 def give_mandate(

@@ -121,7 +121,11 @@ def settle_setup(session, now: datetime | None = None) -> str:
     if intent is None or isinstance(intent, str) or intent.status != "succeeded":
         return payments.WAITING
     membership_id = metadata_of(session).get("membership_id", "")
-    membership = db.session.get(Membership, int(membership_id)) if membership_id.isdigit() else None
+    membership = (
+        db.session.get(Membership, int(membership_id))
+        if membership_id.isascii() and membership_id.isdigit()
+        else None
+    )
     if membership is None:
         log.warning("Setup session %s names no membership of ours", session.id)
         return payments.UNKNOWN
@@ -300,7 +304,7 @@ def _collection_of(intent) -> Collection | None:
     """Our collection of a payment intent fetched from Stripe, or None for one of ours
     that is no collection (a Checkout payment) or one we do not know."""
     collection_id = metadata_of(intent).get("collection_id", "")
-    if not collection_id.isdigit():
+    if not (collection_id.isascii() and collection_id.isdigit()):
         return None
     collection = db.session.get(Collection, int(collection_id))
     if collection is None or collection.payment is None:

@@ -108,8 +108,8 @@ def expire_checkout(payment: Payment) -> StripeCall | None:
 
 
 def debit(payment: Payment) -> StripeCall:
-    """Issue 15: debit `payment` (a collection's dues) under its mandate at Stripe, after
-    the commit (`sepa_stripe.create_debit`)."""
+    """Debit `payment` (a collection: dues, what joining costs, or shares) under its
+    mandate at Stripe, after the commit (`sepa_stripe.create_debit`)."""
     return _record(
         StripeCall(
             payment=payment,
@@ -185,7 +185,7 @@ def _make(call: StripeCall) -> None:
     import stripe
 
     payment = call.payment
-    if call.kind == StripeCallKind.SEPA_DEBIT:  # issue 15: dues under a mandate
+    if call.kind == StripeCallKind.SEPA_DEBIT:  # a collection under a mandate
         from . import sepa_stripe
 
         sepa_stripe.create_debit(call)

@@ -68,7 +68,7 @@ def _normalise(code: str) -> str:
 
 def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     """The time step (one before, now, one after) whose code is `code`, or None."""
-    if not (len(code) == 6 and code.isdigit()):
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     step = totp.timecode(now)

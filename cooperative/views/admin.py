@@ -186,7 +186,7 @@ def members_csv():
 
 def _membership(membership_id: int) -> Membership:
     membership = db.session.get(Membership, membership_id)
-    # issue 15: an entry whose account was deleted lives on only in the member register.
+    # An entry whose account was deleted lives on only in the member register.
     if membership is None or membership.user_id is None:
         abort(404)
     return membership

@@ -1,4 +1,4 @@
-"""The board's pages for the general meeting (issue 16): create and change a meeting,
+"""The board's pages for the general meeting: create and change a meeting,
 its agenda and documents; write, preview and send the convocation; print the letters.
 
 The board and admins only (`board_required`): others get 403, whoever is not logged in
@@ -235,11 +235,14 @@ def _document(meeting_id: int, document_id: int) -> AgendaDocument:
 @bp.post("/<int:meeting_id>/documents/<int:document_id>/remove")
 @board_required
 def remove_document(meeting_id: int, document_id: int):
-    """Take a document off its item."""
-    meeting_service.remove_document(_document(meeting_id, document_id))
-    db.session.commit()
-    flash(_("The document is removed."), "success")
-    return redirect(url_for("manage_meetings.show", meeting_id=meeting_id), code=303)
+    """Take a document off its item; refused (with why) for a statutes change's text once
+    the meeting is convened."""
+    document = _document(meeting_id, document_id)
+    return commit_or_go_back(
+        lambda: meeting_service.remove_document(document),
+        back=url_for("manage_meetings.show", meeting_id=meeting_id),
+        done=_("The document is removed."),
+    )
 
 
 @bp.route("/<int:meeting_id>/convocation", methods=["GET", "POST"])

@@ -130,7 +130,7 @@ def start_stripe():
 @bp.post("/join-debit")
 @login_required
 def debit_join():
-    """Issue 15: have what joining costs debited under my mandate in force (after a
+    """Have what joining costs debited under my mandate in force (after a
     failed debit, or a mandate given after joining); refused with a message otherwise."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -144,7 +144,7 @@ def debit_join():
     db.session.commit()
     flash(
         _(
-            "We will debit %(amount)s on %(date)s and sent you the details.",
+            "We will debit %(amount)s on %(date)s and have sent you the details.",
             amount=format_euros(collection.amount_cents),
             date=long_date(collection.debit_date),
         ),

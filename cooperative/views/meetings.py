@@ -1,4 +1,4 @@
-"""The general meetings for members (issue 16): the list, a meeting with its agenda and
+"""The general meetings for members: the list, a meeting with its agenda and
 documents, and the way to register for it (the meeting's event).
 
 Members only: an active member, or the board. Whoever is not logged in is sent to the

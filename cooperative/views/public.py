@@ -96,13 +96,13 @@ def join_plan(slug: str):
         flash(_("You are already a member, or your application is open."), "info")
         return redirect(url_for("account.index"), code=303)
     online = payments.online_payments_enabled()
-    debit_route = sepa.route()  # issue 15: direct debit, the Stripe or the bank route
-    # Issue 15: the required share(s) beside the plan, paid with the fee.
+    debit_route = sepa.route()  # direct debit: the Stripe or the bank route
+    # The required share(s) beside the plan, paid with the fee.
     join_shares = shares.required_classes()
     total = plan.fee_cents + sum(share_class.amount_cents for share_class in join_shares)
     form = JoinForm()
     form.set_domains(all_domains(), current_locale())
-    form.set_countries()  # issue 15: the address for the member register
+    form.set_countries()  # the address for the member register
     if not form.is_submitted():
         if existing is not None:  # a former member: the address they had
             form.process(formdata=None, obj=existing)
@@ -164,8 +164,7 @@ def _mandate_given(form: JoinForm) -> bool:
 
 
 def _register_address(form: JoinForm) -> register.Address | None:
-    """The address as the member register keeps it, or None with the refusal on the form
-    (issue 15)."""
+    """The address as the member register keeps it, or None with the refusal on the form."""
     try:
         return register.checked_address(form.address())
     except Refused as refusal:
@@ -211,7 +210,7 @@ def _join(plan: MembershipPlan, form: JoinForm, pay_by: str, address: register.A
 
 
 def _join_by_debit(membership, form: JoinForm):
-    """Issue 15: what joining costs is debited under a mandate given now (or one in force
+    """What joining costs is debited under a mandate given now (or one in force
     already): the cooperative's own, or given at Stripe first and then back. Returns
     None, rolled back with the refusal on the form, when the own mandate is refused."""
     mandate = sepa.active_mandate(membership)
@@ -245,7 +244,7 @@ def _join_by_debit(membership, form: JoinForm):
     if collection is not None:
         flash(
             _(
-                "Thank you! We will debit %(amount)s on %(date)s and sent you the details. "
+                "Thank you! We will debit %(amount)s on %(date)s and have sent you the details. "
                 "Your membership starts when the money arrives.",
                 amount=format_euros(collection.amount_cents),
                 date=long_date(collection.debit_date),

@@ -163,7 +163,7 @@ def _checkout(purchase: SharePurchase):
 
 
 def _debit(purchase: SharePurchase):
-    """Issue 15: debit what the purchase owes under the member's mandate in force, on
+    """Debit what the purchase owes under the member's mandate in force, on
     the earliest date SEPA allows (announced by e-mail)."""
     try:
         collection = debits.collect_purchase(purchase)
@@ -172,8 +172,8 @@ def _debit(purchase: SharePurchase):
     db.session.commit()
     flash(
         _(
-            "Your shares are issued. We will debit %(amount)s on %(date)s and sent you "
-            "the details.",
+            "Your shares are issued. We will debit %(amount)s on %(date)s and have sent "
+            "you the details.",
             amount=format_euros(collection.amount_cents),
             date=long_date(collection.debit_date),
         ),

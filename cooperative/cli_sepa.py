@@ -23,14 +23,11 @@ def collect_dues_command(debit_date) -> None:
     (run it from cron once a day: a day with nobody owing only sends)."""
     day: date = debit_date.date() if debit_date else sepa.earliest_debit_date()
     try:
-        if day >= sepa.earliest_debit_date():
-            sepa.check_target_day(day)
         run = dues.run_dues(day)
     except Refused as refusal:
         db.session.rollback()
-        if refusal.field == "debit_date" and debit_date and not sepa.is_target_day(day):
-            raise click.ClickException(str(refusal.message)) from None
-        if refusal.field == "debit_date" and debit_date and day < sepa.earliest_debit_date():
+        date_refused = day < sepa.earliest_debit_date() or not sepa.is_target_day(day)
+        if debit_date and date_refused:
             raise click.ClickException(str(refusal.message)) from None
         click.echo(f"No collections for {day.isoformat()}: {refusal.message}")
     else:

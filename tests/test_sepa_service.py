@@ -14,6 +14,7 @@ from cooperative.config import from_environment
 from cooperative.extensions import db
 from cooperative.models import (
     Collection,
+    CollectionRun,
     CollectionStatus,
     MandateStatus,
     Membership,
@@ -147,6 +148,19 @@ def test_the_debit_date_is_at_least_the_prenotification_days_away(app, creditor)
         db.session.commit()
         assert len(run.collections) == 1
         assert run.collections[0].prenotified_at == now
+
+
+def test_a_dues_run_is_refused_on_a_day_banks_do_not_debit(app, creditor):
+    """The service itself refuses, whoever calls it (the admin's form, the command)."""
+    with app.app_context():
+        now = utcnow()
+        earliest = sepa.earliest_debit_date(now)
+        saturday = earliest + timedelta(days=(5 - earliest.weekday()) % 7)
+        due_member("ada@example.org", saturday + timedelta(days=3))
+        with pytest.raises(Refused) as refused:
+            dues.run_dues(saturday, now=now)
+        assert refused.value.field == "debit_date"
+        assert db.session.scalar(sa.select(sa.func.count(CollectionRun.id))) == 0
 
 
 def test_the_prenotification_days_are_a_setting(app, creditor, monkeypatch):

@@ -6,9 +6,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from ..refusals import Refused
 from ..sepa_ids import InvalidIdentifier, checked_iban
-from ..services import sepa
 from .fields import strip
 
 IBAN_WRONG = _l("This IBAN is not right: please check the country, length and digits.")
@@ -64,16 +62,6 @@ class DuesRunForm(FlaskForm):
         _l("Debit date"),
         validators=[InputRequired(_l("Please give a date, e.g. 2027-03-01."))],
     )
-
-    def validate_debit_date(self, field) -> None:
-        """Banks debit on TARGET business days only. A date before the earliest one is
-        left to the dues run, which says which date is the earliest."""
-        day = field.data
-        if day is not None and day >= sepa.earliest_debit_date():
-            try:
-                sepa.check_target_day(day)
-            except Refused as refusal:
-                raise ValidationError(refusal.message) from None
 
 
 RESULTS = [

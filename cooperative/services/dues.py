@@ -51,6 +51,7 @@ from ..sepa_ids import end_to_end_id
 from . import membership as memberships
 from . import payments, register, share_payments, shares
 from .sepa import (
+    check_target_day,
     earliest_debit_date,
     local_today,
     mail_member,
@@ -101,8 +102,9 @@ def run_dues(debit_date: date, admin: User | None = None, now: datetime | None =
     """Make the collections of one dues run, debited on `debit_date`, and pre-notify
     each member by e-mail (sent after the commit). Returns the run.
 
-    Refuses a debit date less than SEPA_PRENOTIFICATION_DAYS from today (Amsterdam), and
-    a run that would collect from nobody.
+    Refuses a debit date less than SEPA_PRENOTIFICATION_DAYS from today (Amsterdam), one
+    on which banks do not debit (a weekend, a TARGET holiday), and a run that would
+    collect from nobody.
     """
     now = now or utcnow()
     earliest = earliest_debit_date(now)
@@ -115,6 +117,7 @@ def run_dues(debit_date: date, admin: User | None = None, now: datetime | None =
             ),
             "debit_date",
         )
+    check_target_day(debit_date)
     _one_run_at_a_time()
     owing = owing_on(debit_date)
     if not owing:

@@ -102,7 +102,7 @@ def site(app):
             "token": party.token,
             "ticket": party.attendees[0].ticket,
             "member": member.id,
-            "membership": db.session.scalar(sa.select(Membership.id)),
+            "membership": membership.id,
             "plan": db.session.scalar(sa.select(MembershipPlan.id)),
             "collective": collective.id,
             "collective_slug": collective.slug,

@@ -53,7 +53,7 @@ def test_join_approve_edit_and_download(page, live_server, app, assert_accessibl
     page.locator("main table a").first.click()
     assert_accessible(page)
     page.locator("button[value=approve]").click()
-    expect(page.locator("main dl.facts")).to_contain_text("1")
+    expect(page.locator("main dl.facts").first).to_contain_text("1")
     log_out(page)
 
     log_in(page, live_server, "resident@example.org", "/account/")

@@ -207,31 +207,42 @@ def entry(membership_id: int):
     return _render_entry(_entry(membership_id))
 
 
+def _record_on_entry(membership_id: int, form, form_name: str, action: str, fields, change, **done):
+    """An admin records something on a register entry with `form`: `change(membership)`
+    (a service call, logged as `action` with the entry's `fields`), then back to the
+    entry; or the entry again with `form` (as `form_name`) refused, 422. `done` holds
+    commit_or_show's `default` and `done`."""
+    membership = _entry(membership_id)
+    if form.validate_on_submit():
+        answer = commit_or_show(
+            form,
+            _audited(membership, action, fields, lambda: change(membership)),
+            to=url_for("admin_register.entry", membership_id=membership.id),
+            **done,
+        )
+        if answer:
+            return answer
+    return _render_entry(_entry(membership_id), 422, **{form_name: form})
+
+
 @bp.post("/register/<int:membership_id>/cancellation")
 @admin_required
 def cancellation(membership_id: int):
     """Record a cancellation letter received by post; the acknowledgement goes at once."""
-    membership = _entry(membership_id)
     form = CancellationLetterForm()
-    if form.validate_on_submit():
-        done = commit_or_show(
-            form,
-            _audited(
-                membership,
-                "membership.cancellation",
-                LEAVING,
-                lambda: register.cancel(membership, form.received_on.data),
-            ),
-            default="received_on",
-            done=lambda ends: _(
-                "The cancellation is recorded: the membership ends on %(date)s.",
-                date=long_date(ends),
-            ),
-            to=url_for("admin_register.entry", membership_id=membership.id),
-        )
-        if done:
-            return done
-    return _render_entry(_entry(membership_id), 422, letter_form=form)
+    return _record_on_entry(
+        membership_id,
+        form,
+        "letter_form",
+        "membership.cancellation",
+        LEAVING,
+        lambda membership: register.cancel(membership, form.received_on.data),
+        default="received_on",
+        done=lambda ends: _(
+            "The cancellation is recorded: the membership ends on %(date)s.",
+            date=long_date(ends),
+        ),
+    )
 
 
 @bp.post("/register/<int:membership_id>/legal-person")
@@ -239,52 +250,38 @@ def cancellation(membership_id: int):
 def legal_person(membership_id: int):
     """Mark the entry as a legal person's membership, with its name and KvK number (or
     as a person's again)."""
-    membership = _entry(membership_id)
     form = LegalPersonForm()
-    if form.validate_on_submit():
-        done = commit_or_show(
-            form,
-            _audited(
-                membership,
-                "membership.legal_person",
-                LEGAL,
-                lambda: register.set_legal_person(
-                    membership, form.organisation_name.data, form.kvk_number.data
-                ),
-            ),
-            default="organisation_name",
-            done=_("The register entry is saved."),
-            to=url_for("admin_register.entry", membership_id=membership.id),
-        )
-        if done:
-            return done
-    return _render_entry(_entry(membership_id), 422, legal_form=form)
+    return _record_on_entry(
+        membership_id,
+        form,
+        "legal_form",
+        "membership.legal_person",
+        LEGAL,
+        lambda membership: register.set_legal_person(
+            membership, form.organisation_name.data, form.kvk_number.data
+        ),
+        default="organisation_name",
+        done=_("The register entry is saved."),
+    )
 
 
 @bp.post("/register/<int:membership_id>/end")
 @admin_required
 def end(membership_id: int):
     """Record an end without notice: by the cooperative, or the member died."""
-    membership = _entry(membership_id)
     form = EndMembershipForm()
-    if form.validate_on_submit():
-        done = commit_or_show(
-            form,
-            _audited(
-                membership,
-                "membership.end",
-                LEAVING,
-                lambda: register.end_membership(
-                    membership, LeavingWay(form.way.data), form.on.data
-                ),
-            ),
-            default="on",
-            done=_("The end of the membership is recorded."),
-            to=url_for("admin_register.entry", membership_id=membership.id),
-        )
-        if done:
-            return done
-    return _render_entry(_entry(membership_id), 422, end_form=form)
+    return _record_on_entry(
+        membership_id,
+        form,
+        "end_form",
+        "membership.end",
+        LEAVING,
+        lambda membership: register.end_membership(
+            membership, LeavingWay(form.way.data), form.on.data
+        ),
+        default="on",
+        done=_("The end of the membership is recorded."),
+    )
 
 
 @bp.route("/register/import", methods=["GET", "POST"])

@@ -2,8 +2,10 @@
 agenda with documents, and the record of each convocation sent.
 
 A meeting is held at an `Event` of the cooperative (created with it), so members register
-and are checked in as for any event. Proxies and votes come later and hang on `Meeting`
-and `AgendaItem` (`Proxy.meeting_id`, `Vote.agenda_item_id`).
+and are checked in as for any event. Who takes part, and how, is a `MeetingAttendance`;
+a member who cannot come gives a `Proxy` to another. The votes are in `models/votes.py`.
+Members take part as their register entry (`Membership`), not as their account: a legal
+person votes, and its register entry outlives an account.
 """
 
 import enum
@@ -27,6 +29,26 @@ class MeetingStatus(enum.StrEnum):
 class ConvocationChannel(enum.StrEnum):
     EMAIL = "email"
     LETTER = "letter"
+
+
+class VoteWeighting(enum.StrEnum):
+    """How many votes a member has (art. 2:38 BW: at least one)."""
+
+    PER_MEMBER = "per_member"  # one member, one vote
+    PER_SHARE = "per_share"  # one vote per paid share held, at least one
+
+
+class AttendanceMode(enum.StrEnum):
+    ROOM = "room"
+    ONLINE = "online"
+
+
+class ProxyStatus(enum.StrEnum):
+    GIVEN = "given"  # waiting for the holder to accept
+    ACCEPTED = "accepted"  # in force: the holder votes for the grantor
+    DECLINED = "declined"  # the holder said no
+    WITHDRAWN = "withdrawn"  # the grantor took it back before the meeting
+    CANCELLED = "cancelled"  # the grantor came, or voted online, after all
 
 
 class Meeting(db.Model):
@@ -63,6 +85,18 @@ class Meeting(db.Model):
     convened_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    vote_weighting: so.Mapped[VoteWeighting] = so.mapped_column(
+        StrEnumType(VoteWeighting), default=VoteWeighting.PER_MEMBER
+    )
+    # The minutes: Markdown the secretary writes, approved (by the meeting or the board,
+    # as the statutes say) and then published to the members.
+    minutes_text: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    minutes_updated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    minutes_updated_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    minutes_approved_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    minutes_published_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     event: so.Mapped["Event"] = so.relationship()  # noqa: F821
@@ -156,3 +190,74 @@ class ConvocationRecord(db.Model):
     sent_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     membership: so.Mapped["Membership"] = so.relationship()  # noqa: F821
+
+
+class MeetingAttendance(db.Model):
+    """A member's part in a meeting: registered to come to the room or to join online,
+    and when they were there (checked in at the door, or joined online)."""
+
+    __tablename__ = "meeting_attendances"
+    __table_args__ = (
+        sa.UniqueConstraint("meeting_id", "membership_id", name="uq_meeting_attendance"),
+        {"info": NOT_ON_PUBLIC_PAGES},
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    meeting_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    membership_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("memberships.id", ondelete="CASCADE"), index=True
+    )
+    mode: so.Mapped[AttendanceMode] = so.mapped_column(StrEnumType(AttendanceMode))
+    registered_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    present_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # The room: the ticket of the meeting's event the member is checked in with.
+    attendee_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("attendees.id", ondelete="SET NULL")
+    )
+
+    membership: so.Mapped["Membership"] = so.relationship()  # noqa: F821
+
+
+class Proxy(db.Model):
+    """A member's written or electronic proxy (volmacht, art. 2:38 lid 3 BW) to another
+    member for one meeting: given, then accepted by the holder, or withdrawn, declined or
+    cancelled. At most one given or accepted proxy per grantor and meeting (a partial
+    unique index backs the service's rule). Proxies given on paper are recorded by the
+    board (`recorded_by_id`)."""
+
+    __tablename__ = "meeting_proxies"
+    __table_args__ = (
+        sa.Index(
+            "uq_meeting_proxy_live",
+            "meeting_id",
+            "grantor_id",
+            unique=True,
+            postgresql_where=sa.text("status IN ('given', 'accepted')"),
+            sqlite_where=sa.text("status IN ('given', 'accepted')"),
+        ),
+        sa.CheckConstraint("grantor_id <> holder_id", name="not_self"),
+        {"info": NOT_ON_PUBLIC_PAGES},
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    meeting_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    grantor_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("memberships.id", ondelete="CASCADE"), index=True
+    )
+    holder_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("memberships.id", ondelete="CASCADE"), index=True
+    )
+    status: so.Mapped[ProxyStatus] = so.mapped_column(StrEnumType(ProxyStatus))
+    given_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    accepted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    ended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    recorded_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    grantor: so.Mapped["Membership"] = so.relationship(foreign_keys=[grantor_id])  # noqa: F821
+    holder: so.Mapped["Membership"] = so.relationship(foreign_keys=[holder_id])  # noqa: F821

@@ -169,14 +169,8 @@ class AgendaDocument(db.Model):
     item: so.Mapped[AgendaItem] = so.relationship(back_populates="documents")
 
 
-class ConvocationRecord(db.Model):
-    """That a member was called to a meeting, how (e-mail or letter) and when."""
-
-    __tablename__ = "convocation_records"
-    __table_args__ = (
-        sa.UniqueConstraint("meeting_id", "membership_id", name="uq_convocation_member"),
-        {"info": NOT_ON_PUBLIC_PAGES},
-    )
+class _MemberAtMeeting:
+    """The columns of a row about one member at one meeting."""
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     meeting_id: so.Mapped[int] = so.mapped_column(
@@ -185,14 +179,27 @@ class ConvocationRecord(db.Model):
     membership_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("memberships.id", ondelete="CASCADE"), index=True
     )
+
+    @so.declared_attr
+    def membership(cls) -> so.Mapped["Membership"]:  # noqa: F821
+        return so.relationship()
+
+
+class ConvocationRecord(_MemberAtMeeting, db.Model):
+    """That a member was called to a meeting, how (e-mail or letter) and when."""
+
+    __tablename__ = "convocation_records"
+    __table_args__ = (
+        sa.UniqueConstraint("meeting_id", "membership_id", name="uq_convocation_member"),
+        {"info": NOT_ON_PUBLIC_PAGES},
+    )
+
     channel: so.Mapped[ConvocationChannel] = so.mapped_column(StrEnumType(ConvocationChannel))
     email: so.Mapped[str] = so.mapped_column(sa.String(254), default="")
     sent_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
-    membership: so.Mapped["Membership"] = so.relationship()  # noqa: F821
 
-
-class MeetingAttendance(db.Model):
+class MeetingAttendance(_MemberAtMeeting, db.Model):
     """A member's part in a meeting: registered to come to the room or to join online,
     and when they were there (checked in at the door, or joined online)."""
 
@@ -202,13 +209,6 @@ class MeetingAttendance(db.Model):
         {"info": NOT_ON_PUBLIC_PAGES},
     )
 
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    meeting_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("meetings.id", ondelete="CASCADE"), index=True
-    )
-    membership_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("memberships.id", ondelete="CASCADE"), index=True
-    )
     mode: so.Mapped[AttendanceMode] = so.mapped_column(StrEnumType(AttendanceMode))
     registered_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     present_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
@@ -216,8 +216,6 @@ class MeetingAttendance(db.Model):
     attendee_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("attendees.id", ondelete="SET NULL")
     )
-
-    membership: so.Mapped["Membership"] = so.relationship()  # noqa: F821
 
 
 class Proxy(db.Model):

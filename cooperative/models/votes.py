@@ -114,7 +114,24 @@ class VoteOption(db.Model):
     vote: so.Mapped[Vote] = so.relationship(back_populates="options")
 
 
-class OpenBallot(db.Model):
+class _Cast:
+    """The columns that say a member's vote was cast: for whom, by whom, how and when."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    vote_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("meeting_votes.id", ondelete="CASCADE"), index=True
+    )
+    membership_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("memberships.id", ondelete="CASCADE"), index=True
+    )
+    cast_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("memberships.id", ondelete="SET NULL")
+    )
+    online: so.Mapped[bool] = so.mapped_column(default=False)
+    cast_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class OpenBallot(_Cast, db.Model):
     """A member's ballot in an open vote: who, what, how many votes, and who cast it."""
 
     __tablename__ = "meeting_open_ballots"
@@ -123,25 +140,13 @@ class OpenBallot(db.Model):
         {"info": NOT_ON_PUBLIC_PAGES},
     )
 
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    vote_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("meeting_votes.id", ondelete="CASCADE"), index=True
-    )
-    membership_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("memberships.id", ondelete="CASCADE"), index=True
-    )
     option_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("meeting_vote_options.id", ondelete="CASCADE")
     )
     weight: so.Mapped[int] = so.mapped_column(default=1)
-    cast_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("memberships.id", ondelete="SET NULL")
-    )
-    online: so.Mapped[bool] = so.mapped_column(default=False)
-    cast_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
 
-class SecretVoter(db.Model):
+class SecretVoter(_Cast, db.Model):
     """That a member voted in a secret vote (not how): one per member and vote."""
 
     __tablename__ = "meeting_secret_voters"
@@ -149,19 +154,6 @@ class SecretVoter(db.Model):
         sa.UniqueConstraint("vote_id", "membership_id", name="uq_secret_voter_member"),
         {"info": NOT_ON_PUBLIC_PAGES},
     )
-
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    vote_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("meeting_votes.id", ondelete="CASCADE"), index=True
-    )
-    membership_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("memberships.id", ondelete="CASCADE"), index=True
-    )
-    cast_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("memberships.id", ondelete="SET NULL")
-    )
-    online: so.Mapped[bool] = so.mapped_column(default=False)
-    cast_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
 
 def _random_id() -> str:

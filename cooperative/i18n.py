@@ -16,6 +16,7 @@ from flask_login import current_user
 from .models.accounts import LOCALES
 from .models.events import DIETS
 from .models.types import utcnow
+from .security import is_framable
 
 LANG_COOKIE = "lang"
 
@@ -59,9 +60,11 @@ def current_locale() -> str:
 
 
 def remember_language(response: Response) -> Response:
-    """Keep the language from `?lang=` in a cookie for a year."""
+    """Keep the language from `?lang=` in a cookie for a year. Not from a page framed on
+    another site (`security.framable`): its `?lang=` says the language each time, and a
+    cookie set there would be another site's visitor's third-party cookie."""
     lang = request.args.get("lang")
-    if lang in LOCALES and request.cookies.get(LANG_COOKIE) != lang:
+    if lang in LOCALES and request.cookies.get(LANG_COOKIE) != lang and not is_framable():
         response.set_cookie(
             LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
         )

@@ -4,7 +4,9 @@ another site.
 Headers: a strict Content-Security-Policy and friends. No page has inline scripts or
 `on*=` handlers, so scripts come only from this site. Forms may post to this site and be
 sent on to Stripe's Checkout page (a redirect after a form counts for `form-action`). HSTS
-only in production, where the site is served over HTTPS.
+only in production, where the site is served over HTTPS. No other site may frame a page
+(`frame-ancestors 'none'`, `X-Frame-Options: DENY`), except the views marked `framable`: the
+embeddable event lists that collectives put on their own sites, which any site may frame.
 
 Forms: besides its CSRF token, a POST (PUT, PATCH, DELETE) must not say it comes from
 another host (`refuse_other_sites`), over http and https alike.
@@ -32,6 +34,19 @@ def any_origin(view):
     instead): `refuse_other_sites` leaves it alone."""
     view.any_origin = True
     return view
+
+
+def framable(view):
+    """Mark a view any site may show in a frame (`frame-ancestors *`, no X-Frame-Options):
+    the embeddable event lists. Every other view keeps `frame-ancestors 'none'`."""
+    view.framable = True
+    return view
+
+
+def is_framable() -> bool:
+    """Whether this request is for a view marked `framable`."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "framable", False))
 
 
 def _host(scheme: str, netloc: str) -> str:
@@ -68,8 +83,11 @@ def refuse_other_sites() -> None:
 
 
 @lru_cache(maxsize=8)
-def security_headers(stripe_api_base: str, production: bool) -> tuple[tuple[str, str], ...]:
-    """The headers every answer gets, for these settings (worked out once for each)."""
+def security_headers(
+    stripe_api_base: str, production: bool, framable: bool = False
+) -> tuple[tuple[str, str], ...]:
+    """The headers every answer gets, for these settings (worked out once for each).
+    `framable`: any site may frame the page (no X-Frame-Options, `frame-ancestors *`)."""
     checkout = [STRIPE_CHECKOUT]
     if stripe_api_base:
         # The Stripe address may be a local fake.
@@ -85,18 +103,19 @@ def security_headers(stripe_api_base: str, production: bool) -> tuple[tuple[str,
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
-            "frame-ancestors 'none'",
+            "frame-ancestors *" if framable else "frame-ancestors 'none'",
             "form-action 'self' " + " ".join(checkout),
         ]
     )
     headers = [
         ("Content-Security-Policy", policy),
         ("X-Content-Type-Options", "nosniff"),
-        ("X-Frame-Options", "DENY"),
         # Private links (/r/..., /t/...) never travel to another site in a Referer header.
         ("Referrer-Policy", "same-origin"),
         ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
     ]
+    if not framable:
+        headers.append(("X-Frame-Options", "DENY"))
     if production:
         headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
     return tuple(headers)
@@ -106,7 +125,7 @@ def add_security_headers(response: Response) -> Response:
     config = current_app.config
     headers = response.headers
     for name, value in security_headers(
-        config.get("STRIPE_API_BASE", ""), config["COOP_ENV"] == "production"
+        config.get("STRIPE_API_BASE", ""), config["COOP_ENV"] == "production", is_framable()
     ):
         if name not in headers:
             headers[name] = value

@@ -75,6 +75,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         auth,
         collectives,
         events,
+        feeds,
         manage,
         manage_meetings,
         mandate,
@@ -95,6 +96,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         admin.bp,
         admin_register.bp,
         events.bp,
+        feeds.bp,  # /events.rss, /events.atom
         registrations.bp,
         collectives.bp,
         admin_collectives.bp,

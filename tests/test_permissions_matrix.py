@@ -90,6 +90,8 @@ EXPECTED: dict[str, dict] = {
     "collectives.show": EVERYONE,
     "collectives.details": EVERYONE,
     "collectives.feed": EVERYONE,
+    "feeds.rss": EVERYONE,
+    "feeds.atom": EVERYONE,
     "collectives.suggest": EVERYONE,
     "api.collectives": EVERYONE,
     "api.domains": EVERYONE,
@@ -360,7 +362,10 @@ def build_world(app: Flask) -> SimpleNamespace:
 
 def url_values(endpoint: str, arguments, world) -> dict:
     """The URL arguments of `endpoint`, from the world."""
-    slugs = {"collectives": world.collective_slug, "public": world.plan_slug}
+    slugs = {
+        "collectives": world.collective_slug,
+        "public": world.plan_slug,
+    }
     tokens = {
         "auth.confirm": world.confirm_token,
         "auth.reset_password": world.reset_token,
@@ -390,7 +395,7 @@ def url_values(endpoint: str, arguments, world) -> dict:
         "user_id": world.member_id,
         "ticket": world.ticket,
         "name": "neighbourhood",
-        "slug": slugs.get(endpoint.split(".")[0], world.event_slug),
+        "slug": slugs.get(endpoint, slugs.get(endpoint.split(".")[0], world.event_slug)),
         "token": tokens.get(endpoint, world.token),
     }
     missing = set(arguments) - set(values)

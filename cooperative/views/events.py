@@ -9,11 +9,12 @@ from ..extensions import db, htmx
 from ..forms.fields import page_number
 from ..forms.filters import EventFilterForm
 from ..forms.registration import RegistrationForm
-from ..i18n import current_locale, local_zone
+from ..i18n import local_zone
 from ..models import Collective, Domain, Event, EventStatus, utcnow
 from ..money import format_amount
 from ..page_cache import cached_page, keep_until
 from ..services.calendar import event_calendar
+from ..services.event_feeds import feed_title
 from ..services.event_list import PERIOD_DAYS, EventFilters, count_events, filtered_events
 from ..services.mail import external_url
 
@@ -100,28 +101,10 @@ def feed():
     filters = EventFilterForm(request.args).filters
     events = db.session.scalars(filtered_events(filters)).all()
     return Response(
-        event_calendar(events, name=_feed_name(filters)),
+        event_calendar(events, name=feed_title(filters)),
         mimetype="text/calendar",
         headers={"Content-Disposition": 'inline; filename="meentcoop-events.ics"'},
     )
-
-
-def _feed_name(filters: EventFilters) -> str:
-    """`MeentCoop`, then what the feed is narrowed to, as a calendar app shows it."""
-    parts = ["MeentCoop"]
-    if filters.collective:
-        collective = db.session.scalar(
-            sa.select(Collective).where(
-                Collective.slug == filters.collective, Collective.is_published
-            )
-        )
-        parts.append(collective.name if collective else filters.collective)
-    if filters.domain:
-        domain = db.session.scalar(sa.select(Domain).where(Domain.slug == filters.domain))
-        parts.append(domain.name(current_locale()) if domain else filters.domain)
-    if filters.q:
-        parts.append(f"“{filters.q}”")
-    return " · ".join(parts)
 
 
 @bp.record_once

@@ -74,6 +74,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         attendance,
         auth,
         collectives,
+        embed,
         events,
         feeds,
         manage,
@@ -97,6 +98,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         admin_register.bp,
         events.bp,
         feeds.bp,  # /events.rss, /events.atom
+        embed.bp,  # /embed/...: the only framable pages
         registrations.bp,
         collectives.bp,
         admin_collectives.bp,

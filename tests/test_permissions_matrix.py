@@ -92,6 +92,8 @@ EXPECTED: dict[str, dict] = {
     "collectives.feed": EVERYONE,
     "feeds.rss": EVERYONE,
     "feeds.atom": EVERYONE,
+    "embed.collective_events": EVERYONE,
+    "embed.domain_events": EVERYONE,
     "collectives.suggest": EVERYONE,
     "api.collectives": EVERYONE,
     "api.domains": EVERYONE,
@@ -365,6 +367,8 @@ def url_values(endpoint: str, arguments, world) -> dict:
     slugs = {
         "collectives": world.collective_slug,
         "public": world.plan_slug,
+        "embed.collective_events": world.collective_slug,
+        "embed.domain_events": "energie",  # make_collective's domain (make_domain's default)
     }
     tokens = {
         "auth.confirm": world.confirm_token,

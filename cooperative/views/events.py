@@ -83,6 +83,8 @@ def index():
         domains=domains,
         collectives=collectives,
         unknown=_unknown_filters(filters, domains, collectives),
+        # A list of one domain offers that domain's embeddable list.
+        embed_domain=next((d for d in domains if d.slug == filters.domain), None),
         feed_url=feed_url,
         # webcal:// asks the calendar app to subscribe rather than import the file once.
         subscribe_url="webcal://" + feed_url.split("://", 1)[1],

@@ -71,6 +71,17 @@ def expire_holds_command() -> None:
     click.echo(f"Released {released} expired holds.")
 
 
+@coop.command("send-reminders")
+def send_reminders_command() -> None:
+    """Send the reminders before events and the kitchen summaries whose time has come
+    (the worker does this every few minutes; running it again sends nothing twice)."""
+    from .services import reminders
+
+    reminded = reminders.send_event_reminders()
+    summaries = reminders.send_kitchen_summaries()
+    click.echo(f"Reminded {reminded} registrations, sent {summaries} kitchen summaries.")
+
+
 @coop.command("membership-reminders")
 def membership_reminders_command() -> None:
     """Remind yearly members whose membership ends soon; lapse those past their grace

@@ -36,6 +36,7 @@ from wtforms.validators import (
 
 from ..i18n import DIET_LABELS, local_zone
 from ..models import DIETS, Event, PaymentMode
+from ..models.events import DEFAULT_REMINDER_HOURS, MAX_REMINDER_HOURS
 from ..services.events import SLUG_MAX_LENGTH, EventPlan, MealPlan
 from ..services.registration import PWYC_MAX_CENTS
 from ..slugs import slug_is_valid
@@ -263,6 +264,25 @@ class EventForm(FlaskForm):
         _l("Registration closes"),
         description=_l("Optional: leave empty to close when the event starts."),
     )
+    reminder_hours = WholeNumberField(
+        _l("Reminder e-mail, hours before the start"),
+        default=DEFAULT_REMINDER_HOURS,
+        description=_l(
+            "Registered people get an e-mail with their tickets and the address; people on "
+            "the waiting list hear they are still waiting. 0: no reminder. Empty: %(hours)d.",
+            hours=DEFAULT_REMINDER_HOURS,
+        ),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0,
+                max=MAX_REMINDER_HOURS,
+                message=_l(
+                    "Please write a number of hours from 0 to %(max)d.", max=MAX_REMINDER_HOURS
+                ),
+            ),
+        ],
+    )
     meals = FieldList(FormField(MealForm), min_entries=0, max_entries=MAX_MEALS)
 
     def __init__(
@@ -299,6 +319,7 @@ class EventForm(FlaskForm):
             "refund_until": event.refund_until,
             "registration_opens_at": event.registration_opens_at,
             "registration_closes_at": event.registration_closes_at,
+            "reminder_hours": event.reminder_hours,
             "meals": [
                 {
                     "id": str(option.id),
@@ -392,6 +413,11 @@ class EventForm(FlaskForm):
             refund_until=self.refund_until.data,
             registration_opens_at=self.registration_opens_at.data,
             registration_closes_at=self.registration_closes_at.data,
+            reminder_hours=(
+                DEFAULT_REMINDER_HOURS
+                if self.reminder_hours.data is None
+                else self.reminder_hours.data
+            ),
             meals=[entry.form.plan() for entry in self.meals],
         )
 

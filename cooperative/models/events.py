@@ -1,7 +1,7 @@
 """Events, their meals, and the registrations of the people who come."""
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -11,6 +11,11 @@ from .pages import NOT_ON_PUBLIC_PAGES
 from .types import StrEnumType, UTCDateTime, utcnow
 
 DIETS = ("vegetarian", "vegan", "halal", "gluten_free", "lactose_free", "nut_allergy", "other")
+
+# How many hours before the start people get their reminder (the event's `reminder_hours`):
+# a day by default, 0 for none, at most two weeks.
+DEFAULT_REMINDER_HOURS = 24
+MAX_REMINDER_HOURS = 14 * 24
 
 
 class EventStatus(enum.StrEnum):
@@ -73,6 +78,14 @@ class Event(db.Model):
     status: so.Mapped[EventStatus] = so.mapped_column(
         StrEnumType(EventStatus), default=EventStatus.DRAFT
     )
+    # Hours before the start that registered people are reminded by e-mail; 0: never.
+    reminder_hours: so.Mapped[int] = so.mapped_column(
+        default=DEFAULT_REMINDER_HOURS, server_default=str(DEFAULT_REMINDER_HOURS)
+    )
+    # When the kitchen's summary went to the organisers (sent once: services/reminders.py).
+    kitchen_summary_sent_at: so.Mapped[datetime | None] = so.mapped_column(
+        UTCDateTime, info=NOT_ON_PUBLIC_PAGES
+    )
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     collective: so.Mapped["Collective | None"] = so.relationship()  # noqa: F821
@@ -110,6 +123,29 @@ class Event(db.Model):
     def registration_closes(self) -> datetime:
         """Registration closes at its set time, or when the event starts."""
         return self.registration_closes_at or self.starts_at
+
+    @property
+    def reminder_at(self) -> datetime | None:
+        """When registered people are reminded: `reminder_hours` before the start; None
+        when the organisers chose no reminder (0)."""
+        if not self.reminder_hours:
+            return None
+        return self.starts_at - timedelta(hours=self.reminder_hours)
+
+    @property
+    def kitchen_summary_at(self) -> datetime | None:
+        """When the kitchen's summary goes to the organisers: when sign-up for the last of
+        the event's meals closes. A meal without a deadline of its own closes for the
+        kitchen at the reminder time (a day before the start when reminders are off), or
+        when registration closes if that is sooner; people may still choose it after
+        that, and the attendance list keeps counting. None: the event has no meals."""
+        if not self.meal_options:
+            return None
+        kitchen_time = min(
+            self.registration_closes,
+            self.starts_at - timedelta(hours=self.reminder_hours or DEFAULT_REMINDER_HOURS),
+        )
+        return max(option.signup_deadline or kitchen_time for option in self.meal_options)
 
     def clock_changes_at(self, now: datetime) -> datetime | None:
         """The next moment after `now` at which this event's page changes by the clock
@@ -216,6 +252,11 @@ class Registration(db.Model):
     hold_expires_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # When the reminder before the event went out (or the waiting list's "still waiting"):
+    # set once, by the one conditional UPDATE that claims it (services/reminders.py).
+    reminded_at: so.Mapped[datetime | None] = so.mapped_column(
+        UTCDateTime, info=NOT_ON_PUBLIC_PAGES
+    )
 
     event: so.Mapped[Event] = so.relationship()
     user: so.Mapped["User | None"] = so.relationship()  # noqa: F821

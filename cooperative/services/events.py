@@ -28,7 +28,7 @@ from ..models import (
     RegistrationStatus,
     utcnow,
 )
-from ..models.events import places_taken
+from ..models.events import DEFAULT_REMINDER_HOURS, places_taken
 from ..refusals import Refused
 from ..slugs import free_slug, slug_taken
 from . import places
@@ -55,6 +55,7 @@ _EVENT_FIELDS = (
     "ticket_price_cents",
     "max_party_size",
     "payment_mode",
+    "reminder_hours",
 )
 _EVENT_TIMES = (
     "starts_at",
@@ -103,6 +104,7 @@ class EventPlan:
     refund_until: datetime | None = None
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
+    reminder_hours: int = DEFAULT_REMINDER_HOURS
     meals: list[MealPlan] = field(default_factory=list)
 
 

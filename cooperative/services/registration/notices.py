@@ -39,6 +39,8 @@ SUBJECTS = {
     "registration_paid": lambda title: _l("Paid, see you there: %(title)s", title=title),
     "registration_expired": lambda title: _l("Your seats were released: %(title)s", title=title),
     "registration_refunded": lambda title: _l("Your payment is refunded: %(title)s", title=title),
+    "event_reminder": lambda title: _l("Reminder: %(title)s", title=title),
+    "waitlist_reminder": lambda title: _l("Still on the waiting list: %(title)s", title=title),
 }
 
 

@@ -2,7 +2,6 @@
 clock: who gets one and when, what it says, delivered once through the outbox, also when
 two workers run at the same moment."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -23,8 +22,7 @@ from cooperative.services.registration import PersonChoice
 from cooperative.services.reminders import send_event_reminders
 from tests.conftest import body_of
 from tests.factories import make_event, make_registration
-
-SECOND = timedelta(seconds=1)
+from tests.reminder_fixtures import SECOND, run_at_once
 
 
 def reminder_mails(to: str | None = None) -> list[OutboxMessage]:
@@ -38,38 +36,6 @@ def reminder_mails(to: str | None = None) -> list[OutboxMessage]:
     if to is not None:
         query = query.where(OutboxMessage.to_address == to)
     return db.session.scalars(query.order_by(OutboxMessage.id)).all()
-
-
-def run_at_once(app, job, now, workers: int = 2) -> list[int]:
-    """Run `job(now)` in `workers` threads at the same moment, each on its own database
-    connection, as several worker processes would; return what each returned."""
-    barrier = threading.Barrier(workers)
-    results: list[int] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def work() -> None:
-        barrier.wait(timeout=30)
-        with app.app_context():
-            try:
-                done = job(now)
-            except BaseException as error:  # pragma: no cover - reported below
-                with lock:
-                    errors.append(error)
-                raise
-            finally:
-                db.session.remove()
-            with lock:
-                results.append(done)
-
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
-    assert len(results) == workers, "a worker got lost"
-    return results
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ def ensure_jobs(names: list[str]) -> None:
 def claim(name: str, due: datetime, worker: str, now: datetime | None = None) -> bool:
     """Claim the run of job `name` due at `due` for `worker`, and commit. True when this
     worker has it; False when another worker (or this one) claimed this due time, or a
-    later one, already."""
+    later one, already. Makes the job's row first if it has none."""
     now = now or utcnow()
     claimed = db.session.execute(
         sa.update(WorkerJob)
@@ -66,7 +66,12 @@ def claim(name: str, due: datetime, worker: str, now: datetime | None = None) ->
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return claimed.rowcount == 1
+    if claimed.rowcount == 1:
+        return True
+    if db.session.get(WorkerJob, name) is None:  # a job new since this worker started
+        ensure_jobs([name])
+        return claim(name, due, worker, now)
+    return False
 
 
 def finish(name: str, due: datetime, error: str = "", now: datetime | None = None) -> None:

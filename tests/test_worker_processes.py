@@ -84,10 +84,10 @@ def test_two_schedulers_run_each_due_run_once_and_a_failure_stops_nothing(app):
         thread.join(timeout=60)
 
     assert len(made) == len(set(made)), "a due run was made twice"
-    assert len(made) >= 4
+    assert len(made) >= 3
     with app.app_context():
         broken_row = db.session.get(WorkerJob, "broken")
-        assert broken_row.failures >= 4 and "RuntimeError: kapot" in broken_row.error
+        assert broken_row.failures >= 3 and "RuntimeError: kapot" in broken_row.error
         assert db.session.get(WorkerJob, "counted").error == ""
         ticked = db.session.scalars(sa.select(WorkerHeartbeat.worker)).all()
         assert sorted(ticked) == ["host-a:a", "host-b:b"]

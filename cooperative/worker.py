@@ -152,7 +152,8 @@ class Worker:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         now = datetime.now(worker_jobs.ZONE)
-        scheduler.add_job(self.tick, IntervalTrigger(seconds=HEARTBEAT_SECONDS), id="heartbeat")
+        heartbeat = IntervalTrigger(seconds=HEARTBEAT_SECONDS, timezone=worker_jobs.ZONE)
+        scheduler.add_job(self.tick, heartbeat, id="heartbeat")
         for job in self.jobs:
             scheduler.add_job(
                 run_due,

@@ -45,6 +45,12 @@ def test_the_job_list_has_every_periodic_job_once_with_its_schedule():
     assert due_time(job("collect-dues").trigger, now) == utc(2026, 12, 7, 5, 45)
 
 
+def test_every_job_has_a_name_of_its_own_that_fits_its_row():
+    names = [job.name for job in JOBS]
+    assert len(set(names)) == len(names)
+    assert all(0 < len(name) <= 60 for name in names)
+
+
 def test_daily_jobs_keep_amsterdam_time_across_the_clock_changes():
     purge = job("purge").trigger
     # 29 March 2026: 02:00 becomes 03:00; 03:30 is then 01:30 UTC.

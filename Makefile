@@ -31,7 +31,7 @@ run: translations
 	$(FLASK) coop seed-demo
 	@echo "The site: $$($(BIN)/python -c 'from cooperative.config import base_url; print(base_url())')  (e-mails appear below and in instance/mail/)"
 	@trap 'kill 0' EXIT INT TERM; \
-	$(FLASK) coop send-mail --loop --interval 2 & \
+	$(FLASK) coop worker & \
 	$(FLASK) run
 
 serve: translations

@@ -234,6 +234,9 @@ def backup_command(path: Path) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from . import cli_sepa  # noqa: F401 - registers `coop collect-dues`
+    from . import (
+        cli_sepa,  # noqa: F401 - registers `coop collect-dues`
+        cli_worker,  # noqa: F401 - registers `coop worker`
+    )
 
     app.cli.add_command(coop)

@@ -219,6 +219,9 @@ def from_environment(instance_path: str) -> dict:
         "REGISTRATION_RATE_LIMIT": os.environ.get(
             "REGISTRATION_RATE_LIMIT", "20 per minute; 200 per hour"
         ),
+        # /healthz answers 503 until a worker (`coop worker`) ticks; a worker that stopped
+        # ticking makes it 503 either way.
+        "WORKER_REQUIRED": _flag("WORKER_REQUIRED", production),
         # Admins must log in with an authenticator app's code before any /admin page works.
         "REQUIRE_ADMIN_2FA": _flag("REQUIRE_ADMIN_2FA", production),
         "SESSION_COOKIE_SECURE": production,

@@ -128,7 +128,7 @@ def test_500_page_rolls_back_and_apologises(database_url):
 def test_healthz_answers_with_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "worker": "never ran"}
 
 
 def test_healthz_says_503_without_a_database(tmp_path):

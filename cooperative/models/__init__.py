@@ -88,6 +88,7 @@ from .votes import (  # the votes of a general meeting
     VoteQuestion,
     VoteStatus,
 )
+from .worker import WorkerHeartbeat, WorkerJob
 
 __all__ = [
     "AgendaDocument",
@@ -163,6 +164,8 @@ __all__ = [
     "VoteOption",
     "VoteQuestion",
     "VoteStatus",
+    "WorkerHeartbeat",
+    "WorkerJob",
     "VoteWeighting",
     "new_session_key",
     "normalise_email",

@@ -18,6 +18,7 @@ from ..refusals import Refused
 from ..services import (
     collectives,
     debits,
+    job_runs,
     payments,
     profiles,
     register,
@@ -264,10 +265,25 @@ def _join_by_debit(membership, form: JoinForm):
 
 @bp.get("/healthz")
 def healthz():
-    """200 when the app and its database answer, 503 when the database does not."""
+    """For a monitor: 200 when the database answers and a worker ticked within 5 minutes;
+    503 with the reason otherwise. Where no worker ever ran (a fresh install, the tests)
+    that is 503 only when WORKER_REQUIRED (on in production); a worker that stopped
+    ticking is 503 always."""
     try:
-        db.session.execute(sa.text("SELECT 1"))
+        ticking, worker = job_runs.worker_health()
     except SQLAlchemyError:
         db.session.rollback()
-        return {"status": "unavailable", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
+        return {
+            "status": "unavailable",
+            "database": "unreachable",
+            "reason": "database: unreachable",
+        }, 503
+    healthy = ticking or (ticking is None and not current_app.config["WORKER_REQUIRED"])
+    if healthy:
+        return {"status": "ok", "database": "ok", "worker": worker}
+    return {
+        "status": "unavailable",
+        "database": "ok",
+        "worker": worker,
+        "reason": f"worker: {worker}",
+    }, 503

@@ -74,6 +74,15 @@ def expire_holds() -> str | None:
     return _counted("released {} expired holds", (registration.expire_holds(),))
 
 
+def event_reminders() -> str | None:
+    """Remind the people registered (and waiting) before their event, and send each
+    kitchen its summary when the meals' sign-up closes (services/reminders.py)."""
+    from .services import reminders
+
+    counts = (reminders.send_event_reminders(), reminders.send_kitchen_summaries())
+    return _counted("reminded {} registrations, sent {} kitchen summaries", counts)
+
+
 def membership_reminders() -> str | None:
     """Remind yearly members whose end is near; lapse those past their grace period."""
     from .services import membership
@@ -120,6 +129,7 @@ JOBS: list[Job] = [
     Job("send-mail", every(seconds=5), send_mail),
     Job("send-stripe", every(minutes=1), send_stripe),
     Job("expire-holds", every(minutes=1), expire_holds),
+    Job("event-reminders", every(minutes=5), event_reminders),
     Job("purge", daily(3, 30), purge),
     Job("membership-reminders", daily(6, 15), membership_reminders),
     Job("collect-dues", daily(6, 45), collect_dues),

@@ -243,7 +243,7 @@ def _check_may_grant(
 
 
 def _meeting_link(meeting: Meeting) -> str:
-    return external_url("meetings.show", slug=meeting.slug, _anchor="volmacht")
+    return external_url("meetings.show", slug=meeting.slug) + "#volmacht"
 
 
 def _mail(membership: Membership, subject, template: str, proxy: Proxy, meeting: Meeting) -> None:

@@ -136,8 +136,9 @@ def quorum(meeting: Meeting, statutes: bool = False, counted_ids: set[int] | Non
 
 
 def meeting_of_event(event: Event) -> Meeting | None:
-    """The meeting held at `event`, or None for an ordinary event."""
-    return db.session.scalar(sa.select(Meeting).where(Meeting.event_id == event.id))
+    """The meeting held at `event`, or None for an ordinary event (no query where the
+    event was loaded with `Event.meeting`)."""
+    return event.meeting
 
 
 def active_membership(user) -> Membership | None:

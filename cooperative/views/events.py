@@ -19,7 +19,7 @@ from ..forms.fields import page_number
 from ..forms.filters import EventFilterForm
 from ..forms.registration import RegistrationForm
 from ..i18n import local_zone
-from ..models import Collective, Domain, Event, EventStatus, Meeting, utcnow
+from ..models import Collective, Domain, Event, EventStatus, utcnow
 from ..money import format_amount
 from ..page_cache import cached_page, keep_until
 from ..services.calendar import event_calendar
@@ -235,10 +235,9 @@ def published_event(slug: str) -> Event:
 def meeting_page(event: Event):
     """For a general meeting's event: a redirect to the meeting's page, where members
     register (the event is for active members only); None for any other event."""
-    slug = db.session.scalar(sa.select(Meeting.slug).where(Meeting.event_id == event.id))
-    if slug is None:
+    if event.meeting is None:
         return None
-    return redirect(url_for("meetings.show", slug=slug), code=303)
+    return redirect(url_for("meetings.show", slug=event.meeting.slug), code=303)
 
 
 def registration_form(event, formdata=None) -> RegistrationForm:

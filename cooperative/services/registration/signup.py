@@ -14,7 +14,6 @@ from ...models import (
     Attendee,
     Event,
     MealOption,
-    Meeting,
     Membership,
     MembershipStatus,
     PaymentMode,
@@ -55,7 +54,7 @@ class AlreadyRegistered(Exception):
 def check_members_only(event: Event, user) -> None:
     """The event of a general meeting is for active members only: refuses anyone else
     (`user` None for a guest or a walk-in). Other events are for everyone."""
-    if db.session.scalar(sa.select(Meeting.id).where(Meeting.event_id == event.id)) is None:
+    if event.meeting is None:
         return
     if user is not None and db.session.scalar(
         sa.select(Membership.id).where(

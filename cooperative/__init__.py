@@ -78,8 +78,10 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         events,
         feeds,
         manage,
+        manage_meeting_proxies,
         manage_meetings,
         mandate,
+        meeting_proxies,
         meetings,
         members,
         payments,
@@ -106,6 +108,8 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         manage.bp,
         meetings.bp,  # /meetings
         manage_meetings.bp,  # /manage/meetings
+        meeting_proxies.bp,  # /meetings/<slug>/proxy..., /attendance, /arrive
+        manage_meeting_proxies.bp,  # /manage/meetings/<id>/proxies, /attendance
         members.bp,
         attendance.bp,
         api.bp,

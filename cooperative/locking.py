@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from sqlalchemy import exc as sa_exc
 
 from .extensions import db
-from .models import Event, Membership
+from .models import Event, Meeting, Membership
 
 # PostgreSQL's SQLSTATE for "lock_not_available" (a lock_timeout ran out).
 PG_LOCK_NOT_AVAILABLE = "55P03"
@@ -47,20 +47,31 @@ def lock_event(event: Event) -> None:
     rollback. Raises LockTimeout when the lock is not had in time (the
     transaction must then be rolled back; errors.py does that for a request).
     """
+    _lock_row(Event, event.id)
+
+
+def _lock_row(model, row_id: int) -> None:
+    """Hold one row of `model`'s table until the transaction ends (see `lock_event`)."""
     connection = db.session.connection()
     if not connection.in_transaction() or _commits_each_statement(connection):
-        raise NotInTransaction("lock_event outside a transaction would end at once")
+        raise NotInTransaction("a lock outside a transaction would end at once")
     try:
         if connection.dialect.name == "sqlite":
-            _lock_sqlite(connection, event)
+            _lock_sqlite(connection, model, row_id)
         else:
             timeout_ms = int(current_app.config["LOCK_TIMEOUT_SECONDS"] * 1000)
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {timeout_ms}")
-            connection.execute(sa.select(Event.id).where(Event.id == event.id).with_for_update())
+            connection.execute(sa.select(model.id).where(model.id == row_id).with_for_update())
     except sa_exc.OperationalError as error:
         if is_lock_timeout(error):
             raise LockTimeout(str(error.orig)) from error
         raise
+
+
+def lock_meeting(meeting: Meeting) -> None:
+    """Hold `meeting`'s row until the transaction ends, as `lock_event` holds an event's:
+    whatever counts a meeting's proxies and then writes one waits for every other."""
+    _lock_row(Meeting, meeting.id)
 
 
 def lock_numbers(key: int, membership: Membership) -> None:
@@ -87,15 +98,15 @@ def _commits_each_statement(connection: sa.Connection) -> bool:
     return bool(getattr(driver, "autocommit", False))
 
 
-def _lock_sqlite(connection: sa.Connection, event: Event) -> None:
-    """Take SQLite's write lock by writing the event's row, waiting at most
+def _lock_sqlite(connection: sa.Connection, model, row_id: int) -> None:
+    """Take SQLite's write lock by writing the row, waiting at most
     SQLITE_BUSY_TIMEOUT_SECONDS (set on each connection when it opens; again here only
     when the setting changed since)."""
     wanted_ms = busy_timeout_ms(current_app.config)
     info = connection.connection.info
     if info.get(BUSY_TIMEOUT_MS) != wanted_ms:
         _set_busy_timeout(connection.connection.dbapi_connection, info, wanted_ms)
-    connection.execute(sa.update(Event).where(Event.id == event.id).values(id=Event.id))
+    connection.execute(sa.update(model).where(model.id == row_id).values(id=model.id))
 
 
 def busy_timeout_ms(config) -> int:

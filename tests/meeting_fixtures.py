@@ -7,10 +7,10 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 
 from cooperative.extensions import db
-from cooperative.models import Meeting, MembershipPlan
+from cooperative.models import Meeting, MembershipPlan, User
 from cooperative.services import meetings, register
 from cooperative.services import membership as memberships
-from tests.factories import ADDRESS, amsterdam_time, make_plan, make_user
+from tests.factories import ADDRESS, amsterdam_time, make_admin, make_plan, make_user
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -55,3 +55,18 @@ def ref(meeting: Meeting) -> SimpleNamespace:
         title=meeting.title,
         item_ids=[item.id for item in meeting.items],
     )
+
+
+def convened_meeting(days: int = 20, **fields) -> Meeting:
+    """A meeting `days` ahead, convened by the board (an admin, made when there is none)."""
+    admin = db.session.scalar(sa.select(User).where(User.is_admin).limit(1))
+    meeting = make_meeting(days, **fields)
+    meetings.convene(meeting, "U bent van harte welkom.", admin or make_admin("board@example.org"))
+    db.session.commit()
+    return meeting
+
+
+def make_voters(count: int, prefix: str = "lid") -> list:
+    """`count` active members (their register entries), numbered in order, each with an
+    account `<prefix><n>@example.org` and name `Lid <n>`."""
+    return [make_voter(f"{prefix}{n}@example.org", name=f"Lid {n}")[1] for n in range(1, count + 1)]

@@ -248,6 +248,16 @@ EXPECTED: dict[str, dict] = {
     "manage_meetings.remove_document": row(LOGIN, NO, NO, NO, NO, HIDDEN),
     "manage_meetings.convocation": row(LOGIN, NO, NO, NO, NO, HIDDEN),
     "manage_meetings.letters": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    # A member's own part: active members only (the admin here is none: 403).
+    "meeting_proxies.give": row(LOGIN, NO, HIDDEN, NO, NO, NO),
+    "meeting_proxies.withdraw": row(LOGIN, NO, HIDDEN, NO, NO, NO),
+    "meeting_proxies.accept": row(LOGIN, NO, HIDDEN, NO, NO, NO),
+    "meeting_proxies.decline": row(LOGIN, NO, HIDDEN, NO, NO, NO),
+    "meeting_proxies.attend": row(LOGIN, NO, HIDDEN, NO, NO, NO),
+    "meeting_proxies.unattend": row(LOGIN, NO, HIDDEN, NO, NO, NO),
+    "meeting_proxies.arrive": row(LOGIN, NO, HIDDEN, NO, NO, NO),
+    "manage_meeting_proxies.proxies": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_meeting_proxies.attendance": row(LOGIN, NO, NO, NO, NO, HIDDEN),
     "mandate.show": LOGGED_IN,
     "mandate.give": LOGGED_IN,
     "mandate.end": LOGGED_IN,
@@ -389,6 +399,7 @@ def url_values(endpoint: str, arguments, world) -> dict:
         "run_id": 1,  # issue 15: no dues run in this world
         "meeting_id": 1,  # issue 16: no meeting either
         "item_id": 1,
+        "proxy_id": 1,
         "document_id": 1,
         "collection_id": 1,
         "share_class_id": world.share_class_id,

@@ -65,7 +65,11 @@ def managed_event(view):
         event = db.session.scalar(
             sa.select(Event)
             .where(Event.id == event_id)
-            .options(sa.orm.selectinload(Event.meal_options), sa.orm.joinedload(Event.collective))
+            .options(
+                sa.orm.selectinload(Event.meal_options),
+                sa.orm.joinedload(Event.collective),
+                sa.orm.joinedload(Event.meeting),  # the door of a general meeting
+            )
         )
         if event is None:
             abort(404)

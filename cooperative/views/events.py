@@ -1,7 +1,16 @@
 """Public event pages."""
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, make_response, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -223,6 +232,14 @@ def published_event(slug: str) -> Event:
     return event
 
 
+def meeting_page(event: Event):
+    """For a general meeting's event: a redirect to the meeting's page, where members
+    register (the event is for active members only); None for any other event."""
+    if event.meeting is None:
+        return None
+    return redirect(url_for("meetings.show", slug=event.meeting.slug), code=303)
+
+
 def registration_form(event, formdata=None) -> RegistrationForm:
     """The event's registration form; a logged-in person finds their own details in it."""
     form = RegistrationForm(event, formdata=formdata)
@@ -257,5 +274,8 @@ def calendar(slug: str):
 def show(slug: str):
     """One event with everything at a glance, and its registration form."""
     event = published_event(slug)
+    to_meeting = meeting_page(event)
+    if to_meeting is not None:
+        return to_meeting
     keep_until(event.clock_changes_at(utcnow()))
     return render_event(event, registration_form(event))

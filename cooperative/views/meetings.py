@@ -14,6 +14,7 @@ from ..extensions import db
 from ..i18n import current_locale
 from ..models import AgendaDocument, AgendaItem, Meeting, utcnow
 from ..services import meetings as meeting_service
+from . import meeting_proxies as taking_part
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -21,6 +22,11 @@ bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 def _members_only():
     """The 403 page for whoever is logged in but no member."""
     return render_template("meetings/members_only.html"), 403
+
+
+def members_only_response():
+    """The 403 page as a response, for `abort`."""
+    return make_response(_members_only())
 
 
 @bp.get("/")
@@ -40,7 +46,21 @@ def show(slug: str):
     if not meeting_service.may_read(current_user):
         return _members_only()
     meeting = meeting_with_agenda(Meeting.slug == slug, Meeting.convened_at.is_not(None))
-    return render_template("meetings/show.html", meeting=meeting, locale=current_locale())
+    return render_show(meeting)
+
+
+def render_show(meeting: Meeting, status: int = 200, **forms):
+    """The meeting page, with the visitor's own part in it (`forms`: a refused form to
+    show again, as `proxy_form=` or `attend_form=`)."""
+    return (
+        render_template(
+            "meetings/show.html",
+            meeting=meeting,
+            locale=current_locale(),
+            **taking_part.member_part(meeting, **forms),
+        ),
+        status,
+    )
 
 
 @bp.get("/<slug>/documents/<int:document_id>")

@@ -30,7 +30,7 @@ from ..services import registration as registrations
 from .buttons import submitted_action
 from .checkout import go_to_checkout
 from .decorators import organiser_of
-from .events import published_event, registration_form, render_event
+from .events import meeting_page, published_event, registration_form, render_event
 from .going_back import commit_or_go_back, roll_back_to
 
 bp = Blueprint("registrations", __name__)
@@ -59,6 +59,9 @@ def register(slug: str):
     messages and everything typed, with status 422.
     """
     event = published_event(slug)
+    to_meeting = meeting_page(event)
+    if to_meeting is not None:  # a general meeting: members register on its page
+        return to_meeting
     form = registration_form(event, request.form)
     action, index = _pressed()
     if action != "submit":

@@ -77,7 +77,8 @@ def test_the_board_convenes_and_a_member_reads_the_agenda(
     agenda = page.locator(".agenda > li")
     expect(agenda).to_have_count(3)
     expect(agenda.nth(1)).to_contain_text("Proposal to change the statutes")
-    expect(page.get_by_role("link", name="Register to attend")).to_be_visible()
+    expect(page.get_by_role("button", name="Register to attend")).to_be_visible()
+    expect(page.get_by_role("heading", name="Proxy", exact=True)).to_be_visible()
     check_page(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="statuten.pdf").click()

@@ -25,7 +25,7 @@ from ...models import (
     utcnow,
 )
 from ...refusals import Refused
-from .. import audit
+from .. import audit, meeting_attendance
 from .lists import PartyRow, party_row
 
 
@@ -86,8 +86,8 @@ def _set_check_in(update: sa.Update, action: str, by: User, now: datetime) -> li
 def _mark_checked_in(event: Event, which, by: User, now: datetime) -> list[int]:
     """Check in the people of `event` that `which` selects who hold a place and are not in
     yet, in one conditional UPDATE (so two volunteers never both count them); returns
-    their ids."""
-    return _set_check_in(
+    their ids. At a general meeting's event, the members among them are present at it."""
+    ids = _set_check_in(
         sa.update(Attendee)
         .where(
             which,
@@ -100,12 +100,14 @@ def _mark_checked_in(event: Event, which, by: User, now: datetime) -> list[int]:
         by,
         now,
     )
+    meeting_attendance.arrived_at_door(event, ids, now)
+    return ids
 
 
 def _unmark_checked_in(event: Event, which, by: User, now: datetime) -> list[int]:
     """Take back the check-in of the people of `event` that `which` selects; returns their
-    ids."""
-    return _set_check_in(
+    ids. At a general meeting's event, they are no longer present at it."""
+    ids = _set_check_in(
         sa.update(Attendee)
         .where(which, Attendee.checked_in_at.is_not(None), _of_party(event))
         .values(checked_in_at=None, checked_in_by_id=None),
@@ -113,6 +115,8 @@ def _unmark_checked_in(event: Event, which, by: User, now: datetime) -> list[int
         by,
         now,
     )
+    meeting_attendance.left_at_door(event, ids)
+    return ids
 
 
 @dataclass

@@ -24,6 +24,7 @@ from ...refusals import Refused
 from .. import audit, places
 from ..registration import (
     PWYC_MAX_CENTS,
+    check_members_only,
     meal_price,
     new_secret,
 )
@@ -53,8 +54,9 @@ def add_walk_in(
     sign-up deadline does not stop them: only the seats and meals left do. Their price is
     the event's (a pay-what-you-can meal costs what they pay, within its range, or the
     suggested amount). With the event locked. Refuses (Refused) an event that is
-    cancelled or not published, an empty name, a meal or diet not offered, a full event
-    or meal, and a payment that is not a positive amount or is more than they owe.
+    cancelled or not published, a general meeting's event (members only), an empty name,
+    a meal or diet not offered, a full event or meal, and a payment that is not a
+    positive amount or is more than they owe.
     """
     now = now or utcnow()
     lock_event(event)
@@ -63,6 +65,7 @@ def add_walk_in(
         raise Refused(_l("This event is cancelled."))
     if event.status != EventStatus.PUBLISHED:
         raise Refused(_l("Publish the event before people can come in."))
+    check_members_only(event, None)  # a general meeting: members come with their ticket
     name = walk_in.name.strip()[:120]
     if not name:
         raise Refused(_l("Please fill in their name."), field="name")

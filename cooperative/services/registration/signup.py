@@ -14,6 +14,8 @@ from ...models import (
     Attendee,
     Event,
     MealOption,
+    Membership,
+    MembershipStatus,
     PaymentMode,
     PaymentState,
     Registration,
@@ -47,6 +49,23 @@ class AlreadyRegistered(Exception):
     def __init__(self, registration: Registration) -> None:
         super().__init__(registration.id)
         self.registration = registration
+
+
+def check_members_only(event: Event, user) -> None:
+    """The event of a general meeting is for active members only: refuses anyone else
+    (`user` None for a guest or a walk-in). Other events are for everyone."""
+    if event.meeting is None:
+        return
+    if user is not None and db.session.scalar(
+        sa.select(Membership.id).where(
+            Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE
+        )
+    ):
+        return
+    raise Refused(
+        _l("This is a general meeting: only active members of the cooperative take part."),
+        field="event",
+    )
 
 
 def meal_price(option: MealOption, chosen_cents: int | None) -> int:
@@ -171,6 +190,7 @@ def register(
     state = event.registration_state(now)
     if state != "open":
         raise Refused(_registration_closed_message(state), field="event")
+    check_members_only(event, user)
     _check_people(event, people, now)
     amount = price_cents(event, people, meal_amount_cents)
     email = normalise_email(contact_email)

@@ -79,6 +79,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         feeds,
         manage,
         manage_meetings,
+        manage_tasks,
         mandate,
         meetings,
         members,
@@ -87,6 +88,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         registrations,
         shares,
         two_factor,
+        volunteers,
     )
 
     for blueprint in (
@@ -115,6 +117,8 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         admin_dues.bp,  # /admin/dues
         shares.bp,
         admin_shares.bp,
+        volunteers.bp,  # signing up for an event's tasks
+        manage_tasks.bp,  # /manage/events/<id>/tasks
     ):
         app.register_blueprint(blueprint)
 

@@ -41,6 +41,7 @@ from . import registration as registrations
 from . import (
     sepa,
     shares,
+    volunteers,
 )
 from .accounts import _fingerprint, _serializer, find_user
 from .mail import external_url, queue_mail
@@ -389,6 +390,7 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
             execution_options={"synchronize_session": False},
         )
     _keep_register_entries(user)
+    volunteers.forget_user(user)
     db.session.execute(
         sa.delete(OutboxMessage).where(
             OutboxMessage.to_address == address, OutboxMessage.status != OutboxStatus.PENDING

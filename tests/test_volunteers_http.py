@@ -315,6 +315,8 @@ def test_a_member_signs_up_with_one_button_and_leaves_from_the_account(client, a
     with app.app_context():
         assert db.session.get(TaskSignup, signup_id).cancelled_at is not None
     assert f"/account/tasks/{signup_id}/leave" not in client.get("/account/").text
+    (exported,) = client.get("/account/export").get_json()["volunteer_tasks"]
+    assert exported["task"] == "Koken" and exported["given_up_at"] is not None
 
 
 def test_nobody_changes_another_persons_slot(client, app, auth):

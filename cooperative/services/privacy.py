@@ -321,6 +321,7 @@ def export(user: User) -> dict:
             }
             for payment in payment_rows
         ],
+        "volunteer_tasks": volunteers.export_slots(user),
         "collectives_i_help_run": [role.collective.name for role in user.collective_roles],
         # Mandates for dues by direct debit, and their collections.
         "direct_debit": sepa.export_of([membership.id for membership in memberships]),

@@ -294,6 +294,26 @@ def own_signup_ids(user: User, tasks: list[Task]) -> dict[int, int]:
     return {task_id: signup_id for task_id, signup_id in rows}
 
 
+def export_slots(user: User) -> list[dict]:
+    """Every slot the person ever took (given up ones too), for their data export."""
+    signups = db.session.scalars(
+        sa.select(TaskSignup)
+        .where(TaskSignup.user_id == user.id)
+        .order_by(TaskSignup.id)
+        .options(sa.orm.joinedload(TaskSignup.task).joinedload(Task.event))
+    )
+    return [
+        {
+            "task": signup.task.name,
+            "event": signup.task.event.title,
+            "starts_at": signup.task.begins.isoformat(),
+            "signed_up_at": signup.created_at.isoformat(),
+            "given_up_at": signup.cancelled_at.isoformat() if signup.cancelled_at else None,
+        }
+        for signup in signups
+    ]
+
+
 def forget_user(user: User) -> None:
     """An account is deleted: its signups go with it (the database's cascade, said
     here too for SQLite, which does not enforce foreign keys)."""

@@ -1,7 +1,7 @@
 """volunteers: an event's tasks and who signed up for them
 
 Revision ID: 89d2469bff53
-Revises: 6ea5c485d973
+Revises: 05ee194a573b
 Create Date: 2026-12-07 02:43:06.988727
 
 """
@@ -13,7 +13,7 @@ import cooperative.models.types
 
 # revision identifiers, used by Alembic.
 revision = "89d2469bff53"
-down_revision = "6ea5c485d973"
+down_revision = "05ee194a573b"
 branch_labels = None
 depends_on = None
 

@@ -3,13 +3,14 @@ database connection (PostgreSQL with TEST_DATABASE_URL, else SQLite): the event 
 locked as for seats, so a task never holds more people than its slots."""
 
 import threading
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from cooperative.extensions import db
-from cooperative.models import Task, TaskSignup
+from cooperative.models import OutboxMessage, Task, TaskSignup
 from cooperative.refusals import Refused
-from cooperative.services import volunteers
+from cooperative.services import volunteer_mail, volunteers
 from tests.factories import make_event
 from tests.volunteer_fixtures import make_task
 
@@ -109,3 +110,33 @@ def test_shrinking_a_task_while_people_sign_up(app):
         task = db.session.get(Task, task_id)
         assert active(task_id) <= task.slots
         assert outcomes.count("signed up") == active(task_id) + (task.slots == 2)
+
+
+def test_two_workers_remind_each_volunteer_once(app):
+    with app.app_context():
+        task = make_task(make_event(), slots=5)
+        for i in range(5):
+            volunteers.sign_up(task, name=f"Helper {i}", email=f"h{i}@example.org")
+        db.session.commit()
+        task_id, due = task.id, task.begins - timedelta(hours=1)
+    sent = []
+
+    def worker() -> None:
+        with app.app_context():
+            sent.append(volunteer_mail.volunteer_reminders(due))
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(sent) in ([0, 5], [1, 4], [2, 3]) and sum(sent) == 5
+    with app.app_context():
+        reminders = db.session.scalar(
+            sa.select(sa.func.count(OutboxMessage.id)).where(
+                OutboxMessage.subject.like("Herinnering%")
+            )
+        )
+        assert reminders == 5
+        assert active(task_id) == 5

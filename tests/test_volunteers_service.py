@@ -217,6 +217,16 @@ def test_reminders_go_once_to_those_still_in_the_task(app):
         assert len(outbox_to("weg@example.org")) == 1
 
 
+def test_no_reminder_when_the_event_says_none_or_the_slot_came_late(app):
+    with app.app_context():
+        quiet = make_event("stil", starts_in=timedelta(days=3), reminder_hours=0)
+        guest_signup(make_task(quiet), "Stil", "stil@example.org")
+        event = make_event(starts_in=timedelta(hours=10), reminder_hours=24)
+        late = make_task(event, starts_after=timedelta(hours=-1))
+        guest_signup(late, "Laat", "laat@example.org")  # after its reminder time
+        assert volunteer_mail.volunteer_reminders(late.begins - timedelta(minutes=5)) == 0
+
+
 def test_no_reminders_for_a_cancelled_event(app):
     with app.app_context():
         event = make_event(starts_in=timedelta(days=3))

@@ -1,8 +1,8 @@
 """The e-mails a volunteer gets: their slot with its private link and calendar file, the
 news that a task was removed, and the reminder the day before.
 
-Every one goes through the outbox (`mail.queue_mail`), in the transaction of the change
-that caused it.
+Every one goes through the outbox (`mail.queue_mail`): in the transaction of the change
+that caused it, or (the reminders, a job) committed with the claim of the slot.
 """
 
 from datetime import datetime, timedelta
@@ -14,11 +14,9 @@ from icalendar import Calendar
 from ..extensions import db
 from ..i18n import local_zone
 from ..models import Event, EventStatus, Task, TaskSignup, utcnow
+from ..models.events import MAX_REMINDER_HOURS
 from .calendar import event_calendar, event_uid
 from .mail import external_url, queue_mail
-
-# How long before a task starts its volunteers are reminded.
-REMINDER_BEFORE = timedelta(hours=24)
 
 
 def slot_calendar(signup: TaskSignup) -> bytes:
@@ -89,14 +87,19 @@ def task_removed(signup: TaskSignup) -> None:
 
 
 def volunteer_reminders(now: datetime | None = None) -> int:
-    """Remind each volunteer whose task starts within REMINDER_BEFORE of `now` (and has
-    not started), once: the signup is claimed with a conditional UPDATE of its
-    `reminded_at`, so two workers running this at once send each reminder once (the
-    second waits for the first's row lock, then finds it claimed). Not for cancelled
-    events or slots given up. Returns how many were queued; the caller commits."""
+    """Remind each volunteer of their slot, once, from the event's `reminder_hours`
+    (the setting people's reminders use; 0: none) before the task begins until it
+    begins. Not for a cancelled or draft event, a slot given up, nor a slot taken at or
+    after that time (its confirmation has just told it all). Returns how many were
+    reminded.
+
+    A job, like `reminders.send_event_reminders`, and shaped like it: each slot is
+    claimed by a conditional UPDATE of its `reminded_at` and committed with its mail, so
+    two workers running this at once send each reminder once (on PostgreSQL the second
+    UPDATE waits for the first's commit, then finds the row taken)."""
     now = now or utcnow()
     task_begins = sa.func.coalesce(Task.starts_at, Event.starts_at)
-    due = db.session.scalars(
+    candidates = db.session.scalars(
         sa.select(TaskSignup)
         .join(Task, TaskSignup.task_id == Task.id)
         .join(Event, Task.event_id == Event.id)
@@ -104,35 +107,46 @@ def volunteer_reminders(now: datetime | None = None) -> int:
             TaskSignup.cancelled_at.is_(None),
             TaskSignup.reminded_at.is_(None),
             Event.status == EventStatus.PUBLISHED,
+            Event.reminder_hours > 0,
             task_begins > now,
-            task_begins <= now + REMINDER_BEFORE,
+            task_begins <= now + timedelta(hours=MAX_REMINDER_HOURS),
         )
         .order_by(TaskSignup.id)
+        .options(sa.orm.contains_eager(TaskSignup.task).contains_eager(Task.event))
     ).all()
+    due = [signup.id for signup in candidates if _reminder_at(signup) <= now]
+    db.session.commit()
     sent = 0
-    for signup in due:
+    for signup_id in due:
         claimed = db.session.execute(
             sa.update(TaskSignup)
             .where(
-                TaskSignup.id == signup.id,
+                TaskSignup.id == signup_id,
                 TaskSignup.reminded_at.is_(None),
                 TaskSignup.cancelled_at.is_(None),
             )
-            .values(reminded_at=now),
-            execution_options={"synchronize_session": False},
-        )
-        if claimed.rowcount != 1:
-            continue
-        _send(
-            signup,
-            "task_reminder",
-            _l(
-                "Reminder: %(task)s, %(title)s",
-                task=signup.task.name,
-                title=signup.task.event.title,
-            ),
-            calendar=False,
-        )
-        sent += 1
-    db.session.flush()
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            signup = db.session.get(TaskSignup, signup_id)
+            _send(
+                signup,
+                "task_reminder",
+                _l(
+                    "Reminder: %(task)s, %(title)s",
+                    task=signup.task.name,
+                    title=signup.task.event.title,
+                ),
+                calendar=False,
+            )
+            sent += 1
+        db.session.commit()
     return sent
+
+
+def _reminder_at(signup: TaskSignup) -> datetime:
+    """When this slot's reminder is due; never for a slot taken after that moment."""
+    task = signup.task
+    moment = task.begins - timedelta(hours=task.event.reminder_hours)
+    return moment if signup.created_at < moment else task.begins

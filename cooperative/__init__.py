@@ -80,6 +80,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         manage,
         manage_meeting_proxies,
         manage_meetings,
+        manage_tasks,
         mandate,
         meeting_proxies,
         meetings,
@@ -89,6 +90,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         registrations,
         shares,
         two_factor,
+        volunteers,
     )
 
     for blueprint in (
@@ -119,6 +121,8 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         admin_dues.bp,  # /admin/dues
         shares.bp,
         admin_shares.bp,
+        volunteers.bp,  # signing up for an event's tasks
+        manage_tasks.bp,  # /manage/events/<id>/tasks
     ):
         app.register_blueprint(blueprint)
 

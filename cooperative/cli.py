@@ -75,11 +75,15 @@ def expire_holds_command() -> None:
 def send_reminders_command() -> None:
     """Send the reminders before events and the kitchen summaries whose time has come
     (the worker does this every few minutes; running it again sends nothing twice)."""
-    from .services import reminders
+    from .services import reminders, volunteer_mail
 
     reminded = reminders.send_event_reminders()
+    volunteers = volunteer_mail.volunteer_reminders()
     summaries = reminders.send_kitchen_summaries()
-    click.echo(f"Reminded {reminded} registrations, sent {summaries} kitchen summaries.")
+    click.echo(
+        f"Reminded {reminded} registrations and {volunteers} volunteers, "
+        f"sent {summaries} kitchen summaries."
+    )
 
 
 @coop.command("membership-reminders")

@@ -75,12 +75,19 @@ def expire_holds() -> str | None:
 
 
 def event_reminders() -> str | None:
-    """Remind the people registered (and waiting) before their event, and send each
-    kitchen its summary when the meals' sign-up closes (services/reminders.py)."""
-    from .services import reminders
+    """Remind the people registered (and waiting) and the volunteers before their event,
+    and send each kitchen its summary when the meals' sign-up closes (services/reminders.py,
+    services/volunteer_mail.py)."""
+    from .services import reminders, volunteer_mail
 
-    counts = (reminders.send_event_reminders(), reminders.send_kitchen_summaries())
-    return _counted("reminded {} registrations, sent {} kitchen summaries", counts)
+    counts = (
+        reminders.send_event_reminders(),
+        volunteer_mail.volunteer_reminders(),
+        reminders.send_kitchen_summaries(),
+    )
+    return _counted(
+        "reminded {} registrations and {} volunteers, sent {} kitchen summaries", counts
+    )
 
 
 def membership_reminders() -> str | None:

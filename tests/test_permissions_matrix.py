@@ -258,6 +258,15 @@ EXPECTED: dict[str, dict] = {
     "meeting_proxies.arrive": row(LOGIN, NO, HIDDEN, NO, NO, NO),
     "manage_meeting_proxies.proxies": row(LOGIN, NO, NO, NO, NO, HIDDEN),
     "manage_meeting_proxies.attendance": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    # Issue 17: volunteer tasks. No task or slot exists in this world: their pages are
+    # 404 for whoever may reach them (tests/test_volunteers_http.py has them with tasks).
+    "manage_tasks.index": A_EVENT,
+    "manage_tasks.edit": row(LOGIN, NO, NO, HIDDEN, NO, HIDDEN),
+    "manage_tasks.remove": row(LOGIN, NO, NO, HIDDEN, NO, HIDDEN),
+    "volunteers.signup": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    "volunteers.slot": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    "volunteers.leave": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    "volunteers.leave_own": row(LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     "mandate.show": LOGGED_IN,
     "mandate.give": LOGGED_IN,
     "mandate.end": LOGGED_IN,
@@ -401,6 +410,8 @@ def url_values(endpoint: str, arguments, world) -> dict:
         "item_id": 1,
         "proxy_id": 1,
         "document_id": 1,
+        "task_id": 1,  # issue 17: no volunteer task either
+        "signup_id": 1,
         "collection_id": 1,
         "share_class_id": world.share_class_id,
         "purchase_id": world.purchase_id,

@@ -114,9 +114,9 @@ def test_the_command_sends_what_is_due_once(app, runner):
 
     result = runner.invoke(args=["coop", "send-reminders"])
     assert result.exit_code == 0, result.output
-    assert "Reminded 1 registrations, sent 1 kitchen summaries." in result.output
+    assert "Reminded 1 registrations and 0 volunteers, sent 1 kitchen summaries." in result.output
     again = runner.invoke(args=["coop", "send-reminders"])
-    assert "Reminded 0 registrations, sent 0 kitchen summaries." in again.output
+    assert "Reminded 0 registrations and 0 volunteers, sent 0 kitchen summaries." in again.output
     with app.app_context():
         assert sorted(db.session.scalars(sa.select(OutboxMessage.to_address))) == [
             "ada@example.org",

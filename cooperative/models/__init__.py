@@ -76,6 +76,7 @@ from .shares import (
     TransferStatus,
 )
 from .types import utcnow
+from .volunteers import Task, TaskSignup  # an event's volunteer tasks
 from .votes import (  # the votes of a general meeting
     Majority,
     OpenBallot,
@@ -154,6 +155,8 @@ __all__ = [
     "StripeCallKind",
     "StripeCallStatus",
     "StripeEvent",
+    "Task",
+    "TaskSignup",
     "SuggestionStatus",
     "TransferStatus",
     "TwoFactor",

@@ -41,6 +41,7 @@ from . import registration as registrations
 from . import (
     sepa,
     shares,
+    volunteers,
 )
 from .accounts import _fingerprint, _serializer, find_user
 from .mail import external_url, queue_mail
@@ -320,6 +321,7 @@ def export(user: User) -> dict:
             }
             for payment in payment_rows
         ],
+        "volunteer_tasks": volunteers.export_slots(user),
         "collectives_i_help_run": [role.collective.name for role in user.collective_roles],
         # Mandates for dues by direct debit, and their collections.
         "direct_debit": sepa.export_of([membership.id for membership in memberships]),
@@ -389,6 +391,7 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
             execution_options={"synchronize_session": False},
         )
     _keep_register_entries(user)
+    volunteers.forget_user(user)
     db.session.execute(
         sa.delete(OutboxMessage).where(
             OutboxMessage.to_address == address, OutboxMessage.status != OutboxStatus.PENDING

@@ -79,7 +79,9 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         feeds,
         manage,
         manage_meetings,
+        manage_votes,
         mandate,
+        meeting_votes,
         meetings,
         members,
         payments,
@@ -106,6 +108,8 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         manage.bp,
         meetings.bp,  # /meetings
         manage_meetings.bp,  # /manage/meetings
+        meeting_votes.bp,  # /meetings/<slug>/votes
+        manage_votes.bp,  # /manage/meetings/<id>/votes
         members.bp,
         attendance.bp,
         api.bp,

@@ -19,7 +19,10 @@ Rules:
   per paid share not repaid, at least one (art. 2:38 lid 1 BW).
 - A secret vote writes who voted (`SecretVoter`) and the anonymous ballots
   (`SecretBallot`: random id, no time, no member) in the same transaction; the ballots of
-  one submission are inserted in a random order, so their order says nothing either.
+  one submission are inserted in a random order, so their order says nothing either (on
+  SQLite with a random `rowid` too). At the close the vote's ballots are written again
+  in a random order (`shuffle_ballots`): PostgreSQL's row places (`ctid`) follow the
+  order of writing until then.
 
 Services flush; the caller commits (or, after a refused submission, finds it rolled back).
 """
@@ -257,11 +260,41 @@ def _cast_secret(vote, voter, choices, members, weight_of, online, now) -> None:
         for member in members
     )
     db.session.flush()
-    ballots = [
-        {"id": secrets.token_hex(16), "option_id": choices[m], "weight": weight_of[m]}
-        for m in members
-    ]
+    ballots = [{"option_id": choices[m], "weight": weight_of[m]} for m in members]
+    _insert_ballots(vote, ballots)
+
+
+def _insert_ballots(vote: Vote, ballots: list[dict]) -> None:
+    """Insert anonymous ballots (`option_id`, `weight`) with new random ids, in a random
+    order: one Core INSERT each (the ORM would sort them). SQLite numbers every row of a
+    table without an integer key (`rowid`) in the order it is written, which would give
+    away whose ballot is whose: a random rowid instead."""
+    ballots = [dict(ballot) for ballot in ballots]
     secrets.SystemRandom().shuffle(ballots)
-    # Core INSERTs, one per ballot in the shuffled order (the ORM would sort them).
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
     for ballot in ballots:
-        db.session.execute(sa.insert(SecretBallot).values(vote_id=vote.id, **ballot))
+        values = {"id": secrets.token_hex(16), "vote_id": vote.id, **ballot}
+        if sqlite:
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO meeting_secret_ballots (rowid, id, vote_id, option_id, weight) "
+                    "VALUES (:rowid, :id, :vote_id, :option_id, :weight)"
+                ),
+                {"rowid": secrets.randbelow(2**62) + 1, **values},
+            )
+        else:
+            db.session.execute(sa.insert(SecretBallot).values(**values))
+
+
+def shuffle_ballots(vote: Vote) -> None:
+    """Write a secret vote's ballots again, in a random order with new ids (at its close):
+    PostgreSQL keeps a row where it was written (`ctid`, which anyone who reads the table
+    can select), so while a vote is open the places of its ballots follow the order they
+    were cast in. Afterwards they follow nothing."""
+    rows = db.session.execute(
+        sa.select(SecretBallot.option_id, SecretBallot.weight).where(
+            SecretBallot.vote_id == vote.id
+        )
+    ).all()
+    db.session.execute(sa.delete(SecretBallot).where(SecretBallot.vote_id == vote.id))
+    _insert_ballots(vote, [{"option_id": option, "weight": weight} for option, weight in rows])

@@ -42,7 +42,7 @@ from ..models import (
     utcnow,
 )
 from ..refusals import Refused
-from . import meeting_vote_results
+from . import meeting_ballots, meeting_vote_results
 
 ONLINE_VOTING_DAYS = 30  # art. 2:38 lid 2 BW
 ROOM_OPENS_BEFORE = timedelta(minutes=30)
@@ -207,6 +207,8 @@ def close_vote(vote: Vote, by: User, now: datetime | None = None) -> dict:
     if closed != 1:
         raise Refused(_l("Only an open vote can be closed."), "vote")
     db.session.refresh(vote)
+    if vote.kind == VoteKind.SECRET:
+        meeting_ballots.shuffle_ballots(vote)
     vote.result = meeting_vote_results.tally(vote)
     db.session.flush()
     return vote.result

@@ -248,6 +248,15 @@ EXPECTED: dict[str, dict] = {
     "manage_meetings.remove_document": row(LOGIN, NO, NO, NO, NO, HIDDEN),
     "manage_meetings.convocation": row(LOGIN, NO, NO, NO, NO, HIDDEN),
     "manage_meetings.letters": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    # The votes: members see and cast them on the meeting's pages; the board runs them.
+    "meeting_votes.open_votes": row(LOGIN, NO, HIDDEN, NO, NO, HIDDEN),
+    "meeting_votes.show": row(LOGIN, NO, HIDDEN, NO, NO, HIDDEN),
+    "manage_votes.index": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_votes.add": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_votes.open_vote": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_votes.close_vote": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_votes.remove": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_votes.count": row(LOGIN, NO, NO, NO, NO, HIDDEN),
     "mandate.show": LOGGED_IN,
     "mandate.give": LOGGED_IN,
     "mandate.end": LOGGED_IN,
@@ -390,6 +399,7 @@ def url_values(endpoint: str, arguments, world) -> dict:
         "meeting_id": 1,  # issue 16: no meeting either
         "item_id": 1,
         "document_id": 1,
+        "vote_id": 1,
         "collection_id": 1,
         "share_class_id": world.share_class_id,
         "purchase_id": world.purchase_id,

@@ -65,7 +65,7 @@ class AnswerField(RadioField):
             raise StopValidation()
         if not self.data:
             raise StopValidation(_l("Please choose an answer."))
-        if self.data not in {value for value, _label in self.choices}:
+        if self.data not in {choice.value for choice in self.choices}:
             raise StopValidation(_l("Please choose one of the answers given."))
 
 
@@ -85,7 +85,7 @@ def ballot_form(vote: Vote, own: bool, represented: list[Membership]) -> BallotF
     """The ballot for a voter: `choice` when they vote themselves, and for the members
     they represent `for_<member id>` each, with `proxy_mode` (the same as their own
     answer, or one each) when they vote themselves too."""
-    answers = [(str(option.id), option_label(option)) for option in vote.options]
+    answers = [SelectChoice(str(option.id), option_label(option)) for option in vote.options]
 
     class Ballot(BallotForm):
         pass

@@ -238,6 +238,9 @@ def test_a_present_member_votes_once_and_is_told_so(client, app, auth):
     assert "Abstain</label>" in page.text and "represent" not in page.text
     none = post_form(client, f"{w.vote_url}?lang=en", {})
     assert none.status_code == 422 and "Please choose an answer." in none.text
+    dutch = post_form(client, f"{w.vote_url}?lang=nl", {})
+    assert dutch.status_code == 422 and "Kies een antwoord." in dutch.text
+    assert "Mijn stem uitbrengen" in dutch.text and "Onthouding</label>" in dutch.text
     unknown = post_form(client, f"{w.vote_url}?lang=en", {"choice": "99999"})
     assert unknown.status_code == 422 and "Please choose one of the answers given." in unknown.text
     junk = post_form(client, f"{w.vote_url}?lang=en", {"choice": "for\x00"})

@@ -23,6 +23,7 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from ..extensions import db
 from ..i18n import local_zone
@@ -50,10 +51,11 @@ MAX_CANDIDATES = 50
 TITLE_MAX_LENGTH = 300
 LABEL_MAX_LENGTH = 200
 
+# The answers of a proposal ("vote" context: "For" alone means something else elsewhere).
 PROPOSAL_OPTIONS = (
-    (OptionMeaning.FOR, _l("For")),
-    (OptionMeaning.AGAINST, _l("Against")),
-    (OptionMeaning.ABSTAIN, _l("Abstain")),
+    (OptionMeaning.FOR, lazy_pgettext("vote", "For")),
+    (OptionMeaning.AGAINST, lazy_pgettext("vote", "Against")),
+    (OptionMeaning.ABSTAIN, lazy_pgettext("vote", "Abstain")),
 )
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from cooperative.extensions import db
 from cooperative.models import (
     Majority,
+    Membership,
     OpenBallot,
     Proxy,
     ProxyStatus,
@@ -311,9 +312,35 @@ def test_a_holder_votes_for_each_member_they_represent(client, app, auth):
             (w.dirk, w.options["abstain"], w.bea),
         ]
     )
+    again = post_form(
+        client,
+        f"{w.vote_url}?lang=en",
+        {"choice": w.options["for"], f"for_{w.cor}": w.options["for"]},
+    )
+    assert again.status_code == 422 and "Your vote is recorded already" in again.text
     auth.logout()
     auth.login("cor@example.org")
     assert "the holder of your proxy voted for you" in client.get(f"{w.vote_url}?lang=en").text
+
+
+def test_a_ballot_form_loaded_before_a_represented_member_came_casts_nothing(client, app, auth):
+    w = _world(app)
+    with app.app_context():
+        arrive(db.session.get(Vote, w.vote_id).item.meeting, db.session.get(Membership, w.cor))
+    auth.login("bea@example.org")
+    stale = post_form(
+        client,
+        f"{w.vote_url}?lang=en",
+        {
+            "choice": w.options["for"],
+            "proxy_mode": "each",
+            f"for_{w.cor}": w.options["for"],
+            f"for_{w.dirk}": w.options["for"],
+        },
+    )
+    assert stale.status_code == 422 and "in the meantime" in stale.text
+    assert f'name="for_{w.cor}"' not in stale.text and f'name="for_{w.dirk}"' in stale.text
+    assert _ballots(app) == []
 
 
 def test_the_same_for_everyone_a_holder_represents(client, app, auth):

@@ -41,6 +41,8 @@ from ..models import (
     Membership,
     MembershipStatus,
     OpenBallot,
+    Proxy,
+    ProxyStatus,
     SecretBallot,
     SecretVoter,
     Vote,
@@ -164,6 +166,22 @@ def _represented(
         elif not meeting_attendance.is_present(meeting, grantor):
             open_to.append(grantor)
     return open_to, done
+
+
+def proxies_carried(meeting: Meeting, holder: Membership) -> set[int]:
+    """The members whose proxy `holder` accepted for `meeting`, also those cancelled
+    since (the member came, or voted online): a ballot form loaded before may still name
+    them, which is out of date, not forged."""
+    return set(
+        db.session.scalars(
+            sa.select(Proxy.grantor_id).where(
+                Proxy.meeting_id == meeting.id,
+                Proxy.holder_id == holder.id,
+                Proxy.accepted_at.is_not(None),
+                Proxy.status.in_((ProxyStatus.ACCEPTED, ProxyStatus.CANCELLED)),
+            )
+        )
+    )
 
 
 @dataclass

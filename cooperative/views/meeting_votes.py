@@ -123,6 +123,20 @@ def _render(vote: Vote, form, standing, status: int = 200):
     )
 
 
+def _why_nothing_is_cast(standing, gone: set[int]) -> str:
+    """Why a submission casts nothing: the vote is closed or the member may not vote,
+    they voted already, or (a form loaded earlier) a member they represent voted or
+    came to the meeting in the meantime."""
+    if standing.why_not:
+        return standing.why_not
+    if gone and (standing.may_vote or standing.represented):
+        return _(
+            "A member you represent has voted or come to the meeting in the meantime: "
+            "please check your votes again."
+        )
+    return _("Your vote is recorded already: a member votes once.")
+
+
 @bp.route("/<slug>/votes/<int:vote_id>", methods=["GET", "POST"])
 @login_required
 def show(slug: str, vote_id: int):
@@ -138,14 +152,12 @@ def show(slug: str, vote_id: int):
         return _render(vote, form, standing)
     if membership is None or membership.status != MembershipStatus.ACTIVE:
         abort(403)  # the board may read the meeting, only members vote
-    represented_ids = {member.id for member in standing.represented}
-    for name in request.form:
-        match = FOR_FIELD.fullmatch(name)
-        if match and int(match.group(1)) not in represented_ids:
-            abort(403)  # a ballot for a member whose proxy they do not carry
-    if form is None or not (own or standing.represented):
-        message = standing.why_not or _("Your vote is recorded already: a member votes once.")
-        flash(message, "error")
+    asked = {int(m.group(1)) for m in map(FOR_FIELD.fullmatch, request.form) if m}
+    if asked - meeting_ballots.proxies_carried(vote.item.meeting, membership):
+        abort(403)  # a ballot for a member whose proxy they do not carry
+    gone = asked - {member.id for member in standing.represented}
+    if form is None or not (own or standing.represented) or gone:
+        flash(_why_nothing_is_cast(standing, gone), "error")
         return _render(vote, form, standing, 422)
     if not form.validate_on_submit():
         return _render(vote, form, standing, 422)

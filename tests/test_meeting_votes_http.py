@@ -284,7 +284,9 @@ def test_a_holder_votes_for_each_member_they_represent(client, app, auth):
     page = client.get(f"{w.vote_url}?lang=en")
     assert "You represent 2 members" in page.text
     assert f'name="for_{w.cor}"' in page.text and f'name="for_{w.dirk}"' in page.text
-    assert "For Cor" in page.text and "The same for everyone I represent" in page.text
+    assert (
+        "For Cor" in page.text and "The same as my own vote, for everyone I represent" in page.text
+    )
     missing = post_form(
         client,
         f"{w.vote_url}?lang=en",
@@ -292,6 +294,8 @@ def test_a_holder_votes_for_each_member_they_represent(client, app, auth):
     )
     assert missing.status_code == 422 and "Please choose an answer." in missing.text
     assert f'<input checked id="for_{w.cor}-1"' in missing.text  # what was chosen is kept
+    no_mode = post_form(client, f"{w.vote_url}?lang=en", {"choice": w.options["for"]})
+    assert no_mode.status_code == 422 and "Please choose how you vote for them." in no_mode.text
     assert f'id="for_{w.dirk}-error"' in missing.text
     assert _ballots(app) == []
     each = post_form(

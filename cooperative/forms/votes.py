@@ -84,7 +84,9 @@ class BallotForm(FlaskForm):
 def ballot_form(vote: Vote, own: bool, represented: list[Membership]) -> BallotForm:
     """The ballot for a voter: `choice` when they vote themselves, and for the members
     they represent `for_<member id>` each, with `proxy_mode` (the same as their own
-    answer, or one each) when they vote themselves too."""
+    answer, or one each) when they vote themselves too. `proxy_mode` has no default: a
+    holder who filled in the answers per member must not cast their own for all by
+    forgetting to say so."""
     answers = [SelectChoice(str(option.id), option_label(option)) for option in vote.options]
 
     class Ballot(BallotForm):
@@ -96,10 +98,9 @@ def ballot_form(vote: Vote, own: bool, represented: list[Membership]) -> BallotF
         Ballot.proxy_mode = RadioField(
             _l("For the members you represent"),
             choices=[
-                SelectChoice(MODE_SAME, _l("The same for everyone I represent")),
+                SelectChoice(MODE_SAME, _l("The same as my own vote, for everyone I represent")),
                 SelectChoice(MODE_EACH, _l("A choice for each member (below)")),
             ],
-            default=MODE_SAME,
             validators=[InputRequired(_l("Please choose how you vote for them."))],
         )
     for member in represented:

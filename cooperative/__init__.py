@@ -81,8 +81,10 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         manage_meeting_proxies,
         manage_meetings,
         manage_tasks,
+        manage_votes,
         mandate,
         meeting_proxies,
+        meeting_votes,
         meetings,
         members,
         payments,
@@ -112,6 +114,8 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         manage_meetings.bp,  # /manage/meetings
         meeting_proxies.bp,  # /meetings/<slug>/proxy..., /attendance, /arrive
         manage_meeting_proxies.bp,  # /manage/meetings/<id>/proxies, /attendance
+        meeting_votes.bp,  # /meetings/<slug>/votes
+        manage_votes.bp,  # /manage/meetings/<id>/votes
         members.bp,
         attendance.bp,
         api.bp,

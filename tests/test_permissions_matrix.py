@@ -267,6 +267,15 @@ EXPECTED: dict[str, dict] = {
     "volunteers.slot": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     "volunteers.leave": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     "volunteers.leave_own": row(LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    # The votes: members see and cast them on the meeting's pages; the board runs them.
+    "meeting_votes.open_votes": row(LOGIN, NO, HIDDEN, NO, NO, HIDDEN),
+    "meeting_votes.show": row(LOGIN, NO, HIDDEN, NO, NO, HIDDEN),
+    "manage_votes.index": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_votes.add": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_votes.open_vote": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_votes.close_vote": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_votes.remove": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "manage_votes.count": row(LOGIN, NO, NO, NO, NO, HIDDEN),
     "mandate.show": LOGGED_IN,
     "mandate.give": LOGGED_IN,
     "mandate.end": LOGGED_IN,
@@ -412,6 +421,7 @@ def url_values(endpoint: str, arguments, world) -> dict:
         "document_id": 1,
         "task_id": 1,  # issue 17: no volunteer task either
         "signup_id": 1,
+        "vote_id": 1,
         "collection_id": 1,
         "share_class_id": world.share_class_id,
         "purchase_id": world.purchase_id,

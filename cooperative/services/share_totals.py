@@ -180,3 +180,22 @@ def held_counts(membership_ids: list[int]) -> dict[int, int]:
             ).all()
         )
     return counts
+
+
+def paid_counts(membership_ids: list[int]) -> dict[int, int]:
+    """How many paid shares, not repaid, each of these memberships holds, in one query
+    (a share marked for repayment still counts until it is repaid)."""
+    counts = dict.fromkeys(membership_ids, 0)
+    if membership_ids:
+        counts.update(
+            db.session.execute(
+                sa.select(Share.membership_id, sa.func.count(Share.id))
+                .where(
+                    Share.membership_id.in_(membership_ids),
+                    Share.paid_at.is_not(None),
+                    Share.repaid_at.is_(None),
+                )
+                .group_by(Share.membership_id)
+            ).all()
+        )
+    return counts

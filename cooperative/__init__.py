@@ -79,12 +79,14 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         feeds,
         manage,
         manage_meetings,
+        manage_series,
         mandate,
         meetings,
         members,
         payments,
         public,
         registrations,
+        series,
         shares,
         two_factor,
     )
@@ -106,6 +108,8 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         manage.bp,
         meetings.bp,  # /meetings
         manage_meetings.bp,  # /manage/meetings
+        manage_series.bp,  # /manage/series
+        series.bp,  # /events/series/<id>.ics
         members.bp,
         attendance.bp,
         api.bp,

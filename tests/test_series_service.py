@@ -1,7 +1,7 @@
 """Event series: rules, expansion across the clock changes, making occurrences once,
 changing a series with and without registrations, and cancelling one date."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ from cooperative.services.recurrence import (
     rhythm_of,
 )
 from tests.factories import make_collective, make_registration
-from tests.series_fixtures import AMSTERDAM, SATURDAY, TUESDAY, make_series, settings, utc
+from tests.series_fixtures import AMSTERDAM, SATURDAY, TUESDAY, make_series, utc
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Event series: rules, expansion across the clock changes, making occurrences once,
 changing a series with and without registrations, and cancelling one date."""
 
+import threading
 from datetime import date, time, timedelta
 
 import pytest
@@ -377,3 +378,35 @@ def test_other_dates_of_an_event(app, weekly):
     series, events, registration = weekly
     assert [e.id for e in series_service.other_dates(events[0])] == [e.id for e in events[1:]]
     assert series_service.other_dates(Event(series_id=None)) == []
+
+
+def test_two_workers_at_once_make_each_date_once(app, collective_id):
+    """Two workers, each on its own connection, run the job at the same moment."""
+    series = make_series(collective_id, date(2030, 1, 1), horizon_weeks=6)
+    series_id = series.id
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    made, errors = [], []
+
+    def worker() -> None:
+        with app.app_context(), app.test_request_context():
+            barrier.wait(timeout=30)
+            try:
+                made.append(len(series_service.create_occurrences(utc(2029, 12, 31))))
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert sorted(made) == [0, 6]
+    dates = db.session.scalars(
+        sa.select(Event.occurrence_date).where(Event.series_id == series_id)
+    ).all()
+    assert len(dates) == len(set(dates)) == 6

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..i18n import local_zone, long_date
+from ..locking import lock_series
 from ..models import (
     Event,
     EventSeries,
@@ -126,9 +127,10 @@ def create_occurrences(
 
     Skips the exception dates and the days after the end date (both in the rule's
     expansion). Idempotent: a date that has an event (also a cancelled one) is not made
-    again, and a date another worker makes at the same moment is left to it (the unique
-    constraint on series and date refuses the second; only that date's savepoint is
-    rolled back). This is the job the worker runs; it flushes, the caller commits.
+    again. Workers take turns per series (`locking.lock_series`); should two still make
+    the same date, the unique constraint on series and date refuses the second, and only
+    that date's savepoint is rolled back. This is the job the worker runs; it flushes,
+    the caller commits (which lets the next worker in).
     """
     now = now or utcnow()
     query = sa.select(EventSeries).order_by(EventSeries.id)
@@ -148,6 +150,7 @@ def existing_dates(series: EventSeries) -> set[date]:
 
 def _fill(series: EventSeries, now: datetime) -> list[Event]:
     zone = local_zone()
+    lock_series(series)  # a second worker waits here, then sees this one's dates
     existing = existing_dates(series)
     made = []
     for start in start_times(series, now, now + timedelta(weeks=series.horizon_weeks), zone):

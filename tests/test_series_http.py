@@ -409,3 +409,25 @@ def test_a_series_of_an_unpublished_collective_has_no_calendar_file(client, app)
         series_id = make_series(hidden.id, next_tuesday()).id
     assert client.get(f"/events/series/{series_id}.ics").status_code == 404
     assert client.get("/events/series/999.ics").status_code == 404
+
+
+def test_the_organisers_list_of_series_takes_the_same_queries_for_more_series(
+    client, auth, world, app, count_queries
+):
+    log_in(client, auth, "host_organiser")
+    client.get("/manage/series/")
+
+    def count() -> int:
+        with count_queries as counted:
+            assert client.get("/manage/series/").status_code == 200
+        return counted.count
+
+    one = count()
+    with app.app_context(), app.test_request_context():
+        for weeks in (1, 2, 3):
+            make_series(world.host_id, next_tuesday(weeks), title=f"Reeks {weeks}")
+        make_series(world.other_id, next_tuesday(), title="Niet van Hans")
+    assert count() == one
+    page = client.get("/manage/series/").get_data(as_text=True)
+    assert page.count("Every Tuesday") == 4
+    assert "Niet van Hans" not in page

@@ -21,7 +21,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..i18n import local_zone
 from ..models import EventSeries
@@ -173,6 +173,7 @@ class SeriesForm(EventForm):
     exceptions = TextAreaField(
         _l("Dates without an event"),
         filters=[strip],
+        validators=[Optional(), Length(max=MAX_EXCEPTIONS * 12)],
         description=_l("Optional: one date a line, for example 2030-12-29."),
     )
     horizon_weeks = WholeNumberField(

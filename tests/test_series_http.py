@@ -166,6 +166,7 @@ def test_an_organiser_makes_a_monthly_series_and_its_dates_go_online(client, aut
         week="2",
         horizon_weeks="20",
         first_date=date.today().isoformat(),
+        reminder_hours="6",
     )
     response = post_form(client, "/manage/series/new", data)
     assert response.status_code == 303
@@ -179,6 +180,7 @@ def test_an_organiser_makes_a_monthly_series_and_its_dates_go_online(client, aut
             local = event.starts_at.astimezone(AMSTERDAM)
             assert (local.weekday(), 8 <= local.day <= 14, local.hour) == (5, True, 18)
             assert event.status == EventStatus.PUBLISHED
+            assert event.reminder_hours == 6
             assert event.meal_options[0].signup_deadline == event.starts_at - timedelta(hours=6)
         assert series.template["meals"][0]["price_cents"] == 500
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -205,6 +207,7 @@ def test_an_organiser_makes_a_monthly_series_and_its_dates_go_online(client, aut
         ({"frequency": "daily"}, "Please choose how often."),
         ({"meals-0-signup_hours_before": "-1"}, "Please write a number from 0 to 336."),
         ({"title": ""}, "Please give the event a title."),
+        ({"reminder_hours": "-2"}, "Please write a number of hours from 0 to"),
     ],
 )
 def test_bad_input_is_refused_with_a_message_and_the_typing_kept(

@@ -25,6 +25,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from ..i18n import local_zone
 from ..models import EventSeries
+from ..models.events import DEFAULT_REMINDER_HOURS
 from ..models.series import DEFAULT_HORIZON_WEEKS
 from ..services.recurrence import (
     MAX_INTERVAL_WEEKS,
@@ -300,6 +301,11 @@ class SeriesForm(EventForm):
             "ticket_price_cents": self.ticket_price.data or 0,
             "max_party_size": self.max_party_size.data,
             "payment_mode": self.payment_mode.data,
+            "reminder_hours": (
+                DEFAULT_REMINDER_HOURS
+                if self.reminder_hours.data is None
+                else self.reminder_hours.data
+            ),
             "meals": [entry.form.template() for entry in self.meals],
         }
         return SeriesSettings(

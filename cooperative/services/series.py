@@ -44,6 +44,7 @@ TEMPLATE_FIELDS = (
     "ticket_price_cents",
     "max_party_size",
     "payment_mode",
+    "reminder_hours",
 )
 MEAL_FIELDS = ("name", "price_cents", "pwyc_min_cents", "pwyc_suggested_cents", "capacity")
 

@@ -1,7 +1,7 @@
 """Event series: a recurrence rule and a template; events know their series and date
 
 Revision ID: 55ade2666eaa
-Revises: 6ea5c485d973
+Revises: 05ee194a573b
 Create Date: 2026-12-07 02:43:22.804157
 
 """
@@ -13,7 +13,7 @@ import cooperative.models.types
 
 # revision identifiers, used by Alembic.
 revision = "55ade2666eaa"
-down_revision = "6ea5c485d973"
+down_revision = "05ee194a573b"
 branch_labels = None
 depends_on = None
 

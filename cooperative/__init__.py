@@ -80,6 +80,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         manage,
         manage_meeting_proxies,
         manage_meetings,
+        manage_series,
         manage_tasks,
         manage_votes,
         mandate,
@@ -90,6 +91,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         payments,
         public,
         registrations,
+        series,
         shares,
         two_factor,
         volunteers,
@@ -116,6 +118,8 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         manage_meeting_proxies.bp,  # /manage/meetings/<id>/proxies, /attendance
         meeting_votes.bp,  # /meetings/<slug>/votes
         manage_votes.bp,  # /manage/meetings/<id>/votes
+        manage_series.bp,  # /manage/series
+        series.bp,  # /events/series/<id>.ics
         members.bp,
         attendance.bp,
         api.bp,

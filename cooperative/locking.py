@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from sqlalchemy import exc as sa_exc
 
 from .extensions import db
-from .models import Event, Meeting, Membership
+from .models import Event, EventSeries, Meeting, Membership
 
 # PostgreSQL's SQLSTATE for "lock_not_available" (a lock_timeout ran out).
 PG_LOCK_NOT_AVAILABLE = "55P03"
@@ -88,6 +88,31 @@ def lock_numbers(key: int, membership: Membership) -> None:
         )
     else:
         db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+
+def lock_series(series: EventSeries) -> None:
+    """Hold `series`' row until the transaction ends, so one worker at a time makes its
+    occurrences and the next one reads the dates the first made.
+
+    PostgreSQL: `SELECT ... FOR UPDATE` under `SET LOCAL lock_timeout`. SQLite: a write
+    to the row takes the database's write lock before anything is read."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            sa.update(EventSeries).where(EventSeries.id == series.id).values(id=EventSeries.id),
+            execution_options={"synchronize_session": False},
+        )
+        return
+    timeout_ms = int(current_app.config["LOCK_TIMEOUT_SECONDS"] * 1000)
+    connection = db.session.connection()
+    try:
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {timeout_ms}")
+        connection.execute(
+            sa.select(EventSeries.id).where(EventSeries.id == series.id).with_for_update()
+        )
+    except sa_exc.OperationalError as error:
+        if is_lock_timeout(error):
+            raise LockTimeout(str(error.orig)) from error
+        raise
 
 
 def _commits_each_statement(connection: sa.Connection) -> bool:

@@ -90,6 +90,13 @@ def event_reminders() -> str | None:
     )
 
 
+def series_dates() -> str | None:
+    """Make the dates of every event series up to its horizon (services/series.py)."""
+    from .services import series
+
+    return _counted("made {} dates of event series", (len(series.create_occurrences()),))
+
+
 def membership_reminders() -> str | None:
     """Remind yearly members whose end is near; lapse those past their grace period."""
     from .services import membership
@@ -138,6 +145,7 @@ JOBS: list[Job] = [
     Job("expire-holds", every(minutes=1), expire_holds),
     Job("event-reminders", every(minutes=5), event_reminders),
     Job("purge", daily(3, 30), purge),
+    Job("series-dates", daily(4, 15), series_dates),
     Job("membership-reminders", daily(6, 15), membership_reminders),
     Job("collect-dues", daily(6, 45), collect_dues),
 ]

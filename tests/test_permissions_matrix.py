@@ -16,6 +16,7 @@ Private links are keys by design: whoever holds a registration's token (or a cal
 feed's, a confirmation's, a reset's) may use it, whoever is logged in; a forged one is 404.
 """
 
+from datetime import date, timedelta
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -36,6 +37,7 @@ from cooperative.models import (
     User,
 )
 from cooperative.services import accounts, privacy, shares
+from cooperative.services import series as series_service
 from cooperative.services.registration import PersonChoice
 from tests.conftest import csrf_token
 from tests.factories import (
@@ -48,6 +50,7 @@ from tests.factories import (
     make_registration,
     make_user,
 )
+from tests.series_fixtures import make_series
 
 ROLES = ("anonymous", "guest", "member", "organiser_a", "organiser_b", "admin")
 
@@ -155,6 +158,13 @@ EXPECTED: dict[str, dict] = {
     "manage.edit_event": A_EVENT,
     "manage.publish_event": A_EVENT,
     "manage.cancel_event": A_EVENT,
+    # Event series (issue 17): organisers of the series' collective, and admins.
+    "manage_series.index": ORGANISERS,
+    "manage_series.new": ORGANISERS,
+    "manage_series.show": A_EVENT,
+    "manage_series.edit": A_EVENT,
+    "manage_series.cancel_date": A_EVENT,
+    "series.calendar": EVERYONE,
     "attendance.attendees": A_EVENT,
     "attendance.attendees_csv": A_EVENT,
     "attendance.print_list": A_EVENT,
@@ -298,6 +308,7 @@ RUN_LAST = (
     "registrations.cancel",
     "attendance.refund",
     "manage.cancel_event",
+    "manage_series.cancel_date",
     "admin_collectives.remove_role",
     "admin_collectives.unpublish",
     "account.delete",
@@ -346,7 +357,12 @@ def build_world(app: Flask) -> SimpleNamespace:
         )
         db.session.add(suggestion)
         db.session.commit()
+        with app.test_request_context():
+            series = make_series(collective_a.id, date.today() + timedelta(days=7))
+        series_day = min(series_service.existing_dates(series))
         return SimpleNamespace(
+            series_id=series.id,
+            series_day=series_day.isoformat(),
             users={
                 "guest": guest.id,
                 "member": member.id,
@@ -416,6 +432,8 @@ def url_values(endpoint: str, arguments, world) -> dict:
         "suggestion_id": world.suggestion_id,
         "run_id": 1,  # issue 15: no dues run in this world
         "meeting_id": 1,  # issue 16: no meeting either
+        "series_id": world.series_id,
+        "value": world.series_day,
         "item_id": 1,
         "proxy_id": 1,
         "document_id": 1,

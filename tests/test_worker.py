@@ -32,6 +32,7 @@ def test_the_job_list_has_every_periodic_job_once_with_its_schedule():
         "expire-holds",
         "event-reminders",
         "purge",
+        "series-dates",
         "membership-reminders",
         "collect-dues",
     ]
@@ -43,6 +44,7 @@ def test_the_job_list_has_every_periodic_job_once_with_its_schedule():
     assert due_time(job("expire-holds").trigger, now) == utc(2026, 12, 7, 12, 0)
     assert due_time(job("event-reminders").trigger, now) == utc(2026, 12, 7, 12, 0)
     assert due_time(job("purge").trigger, now) == utc(2026, 12, 7, 2, 30)  # 03:30 there
+    assert due_time(job("series-dates").trigger, now) == utc(2026, 12, 7, 3, 15)
     assert due_time(job("membership-reminders").trigger, now) == utc(2026, 12, 7, 5, 15)
     assert due_time(job("collect-dues").trigger, now) == utc(2026, 12, 7, 5, 45)
 

@@ -186,9 +186,13 @@ class MealForm(SubForm):
                 else None
             ),
             capacity=self.capacity.data,
-            signup_deadline=self.signup_deadline.data,
+            signup_deadline=self.deadline(),
             diets=sorted(set(self.diets.data or [])),
         )
+
+    def deadline(self):
+        """The meal's sign-up deadline as typed (a series' meal has none of its own)."""
+        return self.signup_deadline.data
 
 
 class EventForm(FlaskForm):

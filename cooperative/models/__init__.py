@@ -64,6 +64,7 @@ from .sepa import (  # dues by SEPA direct debit
     MandateStatus,
     SepaMandate,
 )
+from .series import EventSeries
 from .shares import (
     PurchaseStatus,
     Share,
@@ -110,6 +111,7 @@ __all__ = [
     "DIETS",
     "Domain",
     "Event",
+    "EventSeries",
     "EventStatus",
     "HOLDING",
     "LeavingWay",

@@ -1,7 +1,7 @@
 """Events, their meals, and the registrations of the people who come."""
 
 import enum
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -51,6 +51,10 @@ class Event(db.Model):
     """Something people come to: an evening, a workshop, a meeting, often with a meal."""
 
     __tablename__ = "events"
+    __table_args__ = (
+        # One event per date of a series, however many workers make occurrences at once.
+        sa.UniqueConstraint("series_id", "occurrence_date", name="uq_events_series_occurrence"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     slug: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
@@ -87,8 +91,14 @@ class Event(db.Model):
         UTCDateTime, info=NOT_ON_PUBLIC_PAGES
     )
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # An occurrence of a series, and the (local) date the series' rule gave it.
+    series_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("event_series.id", ondelete="SET NULL"), index=True
+    )
+    occurrence_date: so.Mapped[date | None] = so.mapped_column(sa.Date)
 
     collective: so.Mapped["Collective | None"] = so.relationship()  # noqa: F821
+    series: so.Mapped["EventSeries | None"] = so.relationship()  # noqa: F821
     meal_options: so.Mapped[list["MealOption"]] = so.relationship(
         back_populates="event",
         cascade="all, delete-orphan",

@@ -10,10 +10,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from ..extensions import db
 from ..i18n import local_zone
-from ..models import Collective, Event, utcnow
+from ..models import Collective, Event, EventStatus, utcnow
 
 # How many days from the start of today (local time) each period covers.
 PERIOD_DAYS = {"today": 1, "week": 7, "month": 31}
@@ -55,7 +56,27 @@ def every_word_in(q: str, columns) -> list[sa.ColumnElement[bool]]:
     ]
 
 
-def matching_events(filters: EventFilters, now: datetime | None = None) -> sa.Select:
+def first_of_its_series(now: datetime) -> sa.ColumnElement[bool]:
+    """True for an event outside a series, and for the soonest upcoming published date of
+    its series: the list shows a series once, with its rhythm ("every Tuesday")."""
+    sooner = so.aliased(Event)
+    return sa.or_(
+        Event.series_id.is_(None),
+        ~sa.exists().where(
+            sooner.series_id == Event.series_id,
+            sooner.status == EventStatus.PUBLISHED,
+            sooner.ends_at >= now,
+            sa.or_(
+                sooner.starts_at < Event.starts_at,
+                sa.and_(sooner.starts_at == Event.starts_at, sooner.id < Event.id),
+            ),
+        ),
+    )
+
+
+def matching_events(
+    filters: EventFilters, now: datetime | None = None, one_per_series: bool = False
+) -> sa.Select:
     """Upcoming published events that match `filters`, soonest first, nothing else loaded.
 
     - domain: the host collective is published and works in that domain (`in_domain`);
@@ -63,10 +84,13 @@ def matching_events(filters: EventFilters, now: datetime | None = None) -> sa.Se
     - q: every word appears in the title, summary, description or venue (`every_word_in`);
     - period: `today`, `week` (7 days) or `month` (31 days), counted in whole local days
       from the start of today; an event counts when it starts before the end.
-    An unknown period matches nothing.
+    An unknown period matches nothing. With `one_per_series`, a series shows only its
+    soonest upcoming date (`first_of_its_series`).
     """
     now = now or utcnow()
     query = Event.upcoming(now)
+    if one_per_series:
+        query = query.where(first_of_its_series(now))
     if filters.domain:
         query = query.where(
             Event.collective.has(
@@ -91,16 +115,23 @@ def matching_events(filters: EventFilters, now: datetime | None = None) -> sa.Se
     return query
 
 
-def filtered_events(filters: EventFilters, now: datetime | None = None) -> sa.Select:
+def filtered_events(
+    filters: EventFilters, now: datetime | None = None, one_per_series: bool = False
+) -> sa.Select:
     """`matching_events` with each event's host and meals loaded (one query for all hosts,
     one for all meals, whatever the number of events). The list page takes one page of it
     at a time, the API a slice, the feed all of it."""
-    return matching_events(filters, now).options(
+    query = matching_events(filters, now, one_per_series).options(
         sa.orm.selectinload(Event.collective), sa.orm.selectinload(Event.meal_options)
     )
+    if one_per_series:
+        query = query.options(sa.orm.selectinload(Event.series))
+    return query
 
 
-def count_events(filters: EventFilters, now: datetime | None = None) -> int:
+def count_events(
+    filters: EventFilters, now: datetime | None = None, one_per_series: bool = False
+) -> int:
     """How many upcoming published events match `filters`, all pages together (one query)."""
-    query = matching_events(filters, now).order_by(None)
+    query = matching_events(filters, now, one_per_series).order_by(None)
     return db.session.scalar(query.with_only_columns(sa.func.count(Event.id)))

@@ -68,9 +68,12 @@ def index():
     more_only = bool(htmx) and htmx.target == MORE_TARGET
     now = utcnow()
     offset = (page - 1) * PAGE_SIZE if more_only else 0
-    found = count_events(filters, now)
+    # A series shows once, at its soonest date, with its rhythm ("every Tuesday").
+    found = count_events(filters, now, one_per_series=True)
     events = db.session.scalars(
-        filtered_events(filters, now).offset(offset).limit(page * PAGE_SIZE - offset)
+        filtered_events(filters, now, one_per_series=True)
+        .offset(offset)
+        .limit(page * PAGE_SIZE - offset)
     ).all()
     context = {
         "events": events,
@@ -78,6 +81,7 @@ def index():
         "filters": filters,
         "page": page,
         "has_more": found > page * PAGE_SIZE,
+        "one_per_series": True,  # the cards say a series' rhythm
     }
     if more_only:
         response = make_response(render_template("events/_more.html", **context))

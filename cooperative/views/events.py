@@ -13,6 +13,7 @@ from ..i18n import local_zone
 from ..models import Collective, Domain, Event, EventStatus, utcnow
 from ..money import format_amount
 from ..page_cache import cached_page, keep_until
+from ..services import meetings as meeting_service
 from ..services.calendar import event_calendar
 from ..services.event_feeds import feed_title
 from ..services.event_list import PERIOD_DAYS, EventFilters, count_events, filtered_events
@@ -252,10 +253,21 @@ def calendar(slug: str):
     )
 
 
+def hidden_meeting(event: Event) -> bool:
+    """Whether `event` is a general meeting's and the visitor may not read it: the public
+    sees that the meeting exists, its title and time, and nothing more (no registration,
+    no place). Members and the board see the event as any other."""
+    return event.meeting is not None and not meeting_service.may_read(current_user)
+
+
 @bp.get("/<slug>")
 @cached_page
 def show(slug: str):
-    """One event with everything at a glance, and its registration form."""
+    """One event with everything at a glance, and its registration form; a general
+    meeting's event shows only its title and time to the public, and links to the
+    meeting's page (the page kept for the public holds nothing more)."""
     event = published_event(slug)
+    if hidden_meeting(event):
+        return render_template("events/meeting.html", event=event, meeting=event.meeting)
     keep_until(event.clock_changes_at(utcnow()))
     return render_event(event, registration_form(event))

@@ -29,8 +29,8 @@ from ..services import attendance, payments, privacy, tickets
 from ..services import registration as registrations
 from .buttons import submitted_action
 from .checkout import go_to_checkout
-from .decorators import organiser_of
-from .events import published_event, registration_form, render_event
+from .decorators import at_the_door
+from .events import hidden_meeting, published_event, registration_form, render_event
 from .going_back import commit_or_go_back, roll_back_to
 
 bp = Blueprint("registrations", __name__)
@@ -59,6 +59,8 @@ def register(slug: str):
     messages and everything typed, with status 422.
     """
     event = published_event(slug)
+    if hidden_meeting(event):
+        abort(403)  # a general meeting is for its members
     form = registration_form(event, request.form)
     action, index = _pressed()
     if action != "submit":
@@ -314,7 +316,7 @@ def ticket(ticket: str):
     # The event's organisers (who scanned the QR code at the door) also see the party,
     # meal and payment, with the check-in button.
     door = None
-    if organiser_of(event):
+    if at_the_door(event):
         door = attendance.party_row(event, attendee.registration_id)
     return render_template(
         "registrations/ticket.html",

@@ -82,6 +82,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         mandate,
         meetings,
         members,
+        minutes,
         payments,
         public,
         registrations,
@@ -106,6 +107,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         manage.bp,
         meetings.bp,  # /meetings
         manage_meetings.bp,  # /manage/meetings
+        minutes.bp,  # /manage/meetings/<id>/minutes, /meetings/<slug>/minutes
         members.bp,
         attendance.bp,
         api.bp,

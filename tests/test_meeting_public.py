@@ -63,7 +63,14 @@ def test_the_meetings_event_shows_the_public_its_title_and_time_and_links_to_it(
         assert f'href="/meetings/{convened["slug"]}"' in page.text
         assert 'name="people-0-name"' not in page.text and "application/ld+json" not in page.text
         _no_member_data(page.text)
-    for path in ("/events?lang=en", "/?lang=en", "/events.ics", f"/events/{convened['event']}.ics"):
+    for path in (
+        "/events?lang=en",
+        "/?lang=en",
+        "/events.ics",
+        f"/events/{convened['event']}.ics",
+        "/events.atom",
+        "/events.rss",
+    ):
         shown = client.get(path)
         assert shown.status_code == 200, path
         assert "Algemene ledenvergadering" in shown.text, path

@@ -7,6 +7,7 @@ from wtforms.validators import InputRequired, Length
 
 from ..services.meeting_minutes import TEXT_MAX_LENGTH
 from .audit import DayField
+from .fields import strip
 
 
 class MinutesForm(FlaskForm):
@@ -14,6 +15,7 @@ class MinutesForm(FlaskForm):
 
     text = TextAreaField(
         _l("Minutes"),
+        filters=[strip],
         description=_l(
             "Markdown: a line starting with ## is a heading, - starts a list, "
             "**bold**. HTML is shown as text."

@@ -1,7 +1,7 @@
 """A general meeting's event carries no place: the public sees only that it exists.
 
 Revision ID: a3c9e1f0b7d2
-Revises: 05ee194a573b
+Revises: 2942da5c922c
 Create Date: 2026-12-07 03:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a3c9e1f0b7d2"
-down_revision = "05ee194a573b"
+down_revision = "2942da5c922c"
 branch_labels = None
 depends_on = None
 

@@ -88,6 +88,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         meeting_votes,
         meetings,
         members,
+        minutes,
         payments,
         public,
         registrations,
@@ -120,6 +121,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         manage_votes.bp,  # /manage/meetings/<id>/votes
         manage_series.bp,  # /manage/series
         series.bp,  # /events/series/<id>.ics
+        minutes.bp,  # /manage/meetings/<id>/minutes, /meetings/<slug>/minutes
         members.bp,
         attendance.bp,
         api.bp,

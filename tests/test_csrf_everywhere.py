@@ -19,11 +19,12 @@ from tests.test_permissions_matrix import act_as, build_world, url_values
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 WEBHOOK = "payments.stripe_webhook"
 # How many (method, route) pairs change state, the webhook aside: a new one must be counted here.
-STATE_CHANGING_ROUTES = 59 + 9 + 11 + 8 + 2 + 8 + 6 + 5 + 3  # + 9: issue 15, mandates and
-# dues; + 11: shares; + 8: issue 16, the general meeting; + 2: a legal person on the
+STATE_CHANGING_ROUTES = 59 + 9 + 11 + 8 + 2 + 8 + 6 + 5 + 3 + 4  # + 9: issue 15, mandates
+# and dues; + 11: shares; + 8: issue 16, the general meeting; + 2: a legal person on the
 # register, shares issued; + 8: issue 16, proxies and attendance; + 6: issue 17, volunteer
 # tasks (add, change, remove; sign up, leave by link or account); + 5: issue 16, the votes
-# (add, open, close, remove, cast); + 3: issue 17, event series (new, edit, cancel a date)
+# (add, open, close, remove, cast); + 3: issue 17, event series (new, edit, cancel a date);
+# + 4: issue 16, the minutes (save, approve, publish, withdraw)
 
 
 def state_changing_rules(app):

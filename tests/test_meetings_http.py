@@ -85,13 +85,19 @@ def test_members_read_the_meeting_others_are_told_it_is_for_members(client, app,
         document_id = db.session.scalar(sa.select(AgendaDocument.id))
     page = f"/meetings/{meeting.slug}"
     pdf = f"{page}/documents/{document_id}"
-    assert client.get(page).status_code == 302  # to the log-in page
-    assert client.get(pdf).status_code == 302
+    public = client.get(f"{page}?lang=en")  # that it exists, and when: nothing more
+    assert public.status_code == 200 and meeting.title in public.text
+    assert "Log in" in public.text and "Jaarrekening" not in public.text
+    assert "Buurthuis" not in public.text and "jaarrekening.pdf" not in public.text
+    assert client.get(pdf).status_code == 302  # to the log-in page
     auth.login("guest@example.org")
     refused = client.get(f"{page}?lang=en")
     assert refused.status_code == 403 and "for members of the cooperative only" in refused.text
+    assert meeting.title in refused.text and "Jaarrekening" not in refused.text
     assert client.get(pdf).status_code == 403
-    assert client.get("/meetings/").status_code == 403
+    titles = client.get("/meetings/")
+    assert titles.status_code == 200 and meeting.title in titles.text
+    assert "Buurthuis" not in titles.text
     auth.logout()
     auth.login("member@example.org")
     shown = client.get(f"{page}?lang=en")
@@ -151,7 +157,11 @@ def test_the_board_creates_a_meeting_and_its_agenda(client, app, auth):
             21,
             2,
         )
-        assert meeting.event.venue == "Buurthuis"
+        assert (meeting.location, meeting.event.venue, meeting.event.address) == (
+            "Buurthuis",
+            "",
+            "",
+        )
         meeting_id = meeting.id
     base = f"/manage/meetings/{meeting_id}"
     empty = post_form(client, f"{base}/items?lang=en", {"description": "Uitleg blijft"})

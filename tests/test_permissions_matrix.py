@@ -242,10 +242,17 @@ EXPECTED: dict[str, dict] = {
     "admin_dues.all_paid": row(LOGIN, NO, NO, NO, NO, HIDDEN),
     "admin_dues.result": row(LOGIN, NO, NO, NO, NO, HIDDEN),
     # Issue 16: general meetings. Members read them (others logged in: 403 "members
-    # only"); the board and admins manage them. No meeting exists in this world: 404.
-    "meetings.index": row(LOGIN, NO, OK, NO, NO, OK),
-    "meetings.show": row(LOGIN, NO, HIDDEN, NO, NO, HIDDEN),
+    # only", with the title and date); the board and admins manage them. No meeting
+    # exists in this world: 404.
+    # The public sees that a meeting exists (its title and date) and nothing more.
+    "meetings.index": EVERYONE,
+    "meetings.show": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     "meetings.document": row(LOGIN, NO, HIDDEN, NO, NO, HIDDEN),
+    "minutes.show": row(LOGIN, NO, HIDDEN, NO, NO, HIDDEN),
+    "minutes.edit": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "minutes.approve": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "minutes.publish": row(LOGIN, NO, NO, NO, NO, HIDDEN),
+    "minutes.unpublish": row(LOGIN, NO, NO, NO, NO, HIDDEN),
     "manage_meetings.index": ADMINS,
     "manage_meetings.new": ADMINS,
     "manage_meetings.edit": row(LOGIN, NO, NO, NO, NO, HIDDEN),

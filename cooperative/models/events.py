@@ -104,6 +104,11 @@ class Event(db.Model):
         cascade="all, delete-orphan",
         order_by="MealOption.position",
     )
+    # The general meeting held at this event, if it is one: the public sees only that
+    # it exists (title and time), members see the rest at /meetings/<slug>.
+    meeting: so.Mapped["Meeting | None"] = so.relationship(  # noqa: F821
+        back_populates="event", uselist=False
+    )
 
     def __repr__(self) -> str:
         return f"<Event {self.slug}>"

@@ -99,11 +99,7 @@ class Meeting(db.Model):
     minutes_published_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
-    # `Event.meeting`: whether an event is a meeting's, known without a query of its own
-    # where the event is loaded with it (the door's pages).
-    event: so.Mapped["Event"] = so.relationship(  # noqa: F821
-        backref=so.backref("meeting", uselist=False)
-    )
+    event: so.Mapped["Event"] = so.relationship(back_populates="meeting")  # noqa: F821
     items: so.Mapped[list["AgendaItem"]] = so.relationship(
         back_populates="meeting", cascade="all, delete-orphan", order_by="AgendaItem.position"
     )

@@ -142,7 +142,10 @@ def save_meeting(plan: MeetingPlan, meeting: Meeting | None = None) -> Meeting:
 
 
 def _save_event(meeting: Meeting) -> None:
-    """The meeting's event: same title, times and place; unlimited seats, no meals."""
+    """The meeting's event: same title and times; unlimited seats, no meals, and no place.
+    The event is public (the calendar, the feeds, the API), and the public sees only that
+    a meeting exists and when: the place, the online link, the agenda and the documents
+    are on the members' page (`/meetings/<slug>`) alone."""
     event = meeting.event
     if event is None:
         event = Event(
@@ -155,8 +158,8 @@ def _save_event(meeting: Meeting) -> None:
     event.title = meeting.title
     event.starts_at = meeting.starts_at
     event.ends_at = meeting.ends_at
-    event.venue = meeting.location[:160]
-    event.address = meeting.location
+    event.venue = ""
+    event.address = ""
     event.audience = str(_l("Members of MeentCoop"))
     event.summary = str(_l("General meeting of the members"))
 

@@ -6,6 +6,9 @@
 - `managed_event`: one event's pages, for the organisers of its host collective and admins;
   the view gets the `Event` in place of `event_id` (404 when there is none).
 - `organiser_of(event)`: the same rule as a question, for pages that show more to them.
+- `door_event`, `at_the_door(event)`: the attendance pages (the list, check-in at the
+  door): the event's organisers and admins, and the board (`User.is_board`) for the event
+  of a general meeting, which they run without organising for a collective.
 
 Whoever is not logged in is sent to the log-in page; everyone else who may not gets 403.
 The rule itself lives on the model (`User.manages_events`, `User.can_manage`).
@@ -68,12 +71,45 @@ def managed_event(view):
             .options(
                 sa.orm.selectinload(Event.meal_options),
                 sa.orm.joinedload(Event.collective),
-                sa.orm.joinedload(Event.meeting),  # the door of a general meeting
             )
         )
         if event is None:
             abort(404)
         if not organiser_of(event):
+            abort(403)
+        return view(event, **kwargs)
+
+    return checked
+
+
+def at_the_door(event: Event) -> bool:
+    """Whether the visitor (maybe not logged in) may open `event`'s attendance pages and
+    check people in: its organisers and admins (`organiser_of`), and the board for the
+    event of a general meeting."""
+    if not current_user.is_authenticated:
+        return False
+    return organiser_of(event) or (current_user.is_board and event.meeting is not None)
+
+
+def door_event(view):
+    """Load the event `event_id` for an attendance page: 404 when there is none, 403 when
+    the person may not be at its door (`at_the_door`). The view gets `event`."""
+
+    @wraps(view)
+    @login_required
+    def checked(event_id: int, **kwargs):
+        event = db.session.scalar(
+            sa.select(Event)
+            .where(Event.id == event_id)
+            .options(
+                sa.orm.selectinload(Event.meal_options),
+                sa.orm.joinedload(Event.collective),
+                sa.orm.joinedload(Event.meeting),  # whether it is a general meeting's
+            )
+        )
+        if event is None:
+            abort(404)
+        if not at_the_door(event):
             abort(403)
         return view(event, **kwargs)
 

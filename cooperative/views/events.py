@@ -276,7 +276,9 @@ def calendar(slug: str):
 @bp.get("/<slug>")
 @cached_page
 def show(slug: str):
-    """One event with everything at a glance, and its registration form."""
+    """One event with everything at a glance, and its registration form; a general
+    meeting's event sends everyone to the meeting's page, which shows each what they
+    may see (the public: that it exists, its title and its time)."""
     event = published_event(slug)
     to_meeting = meeting_page(event)
     if to_meeting is not None:

@@ -32,7 +32,7 @@ from ..services import meeting_ballots, meeting_vote_results, meeting_votes
 from ..services import meetings as meeting_service
 from ..services.meeting_ballots import NotRepresented
 from ..services.membership import current_membership
-from .meetings import _members_only
+from .meetings import members_only
 
 bp = Blueprint("meeting_votes", __name__, url_prefix="/meetings")
 
@@ -71,7 +71,7 @@ def open_votes(slug: str):
     """The body of the meeting page's votes section, for it to poll (htmx): 204 when
     nothing changed since `seen`. Without htmx, the meeting's page itself."""
     if not meeting_service.may_read(current_user):
-        return _members_only()
+        return members_only(None)
     meeting = _meeting(slug)
     if not htmx:
         return redirect(url_for("meetings.show", slug=slug, _anchor="votes"), code=303)
@@ -142,7 +142,7 @@ def _why_nothing_is_cast(standing, gone: set[int]) -> str:
 def show(slug: str, vote_id: int):
     """A vote: its question and the ballot while open, its result once closed."""
     if not meeting_service.may_read(current_user):
-        return _members_only()
+        return members_only(None)
     vote = _vote(slug, vote_id)
     membership = current_membership(current_user)
     standing = meeting_ballots.standing(vote, membership)

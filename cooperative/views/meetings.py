@@ -1,9 +1,13 @@
 """The general meetings for members: the list, a meeting with its agenda and
-documents, and the way to register for it (the meeting's event).
+documents, the way to register for it (the meeting's event), and its published minutes
+(`views/minutes.py`).
 
-Members only: an active member, or the board. Whoever is not logged in is sent to the
-log-in page; anyone else logged in gets 403 with a "members only" page. A meeting that has
-not been convened yet is 404 here (the board sees it at /manage/meetings).
+Members only: an active member, or the board. The public sees that a meeting exists and
+nothing more: whoever else visits the list sees the titles and dates, and a meeting's
+page shows its title, date and "for members; log in" (200 for a visitor who is not logged
+in, 403 for one logged in who is no member), never the agenda, the place, the online
+link or the documents. Documents send whoever is not logged in to the log-in page. A
+meeting that has not been convened yet is 404 here (the board sees it at /manage/meetings).
 """
 
 import sqlalchemy as sa
@@ -19,32 +23,41 @@ from . import meeting_proxies as taking_part
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
 
-def _members_only():
-    """The 403 page for whoever is logged in but no member."""
-    return render_template("meetings/members_only.html"), 403
+def members_only(meeting: Meeting | None):
+    """What the public sees of a meeting (its title and date, when given) and the way
+    in: 200 for a visitor who is not logged in (log in), 403 for one logged in who is no
+    member (become one)."""
+    status = 403 if current_user.is_authenticated else 200
+    return render_template("meetings/members_only.html", meeting=meeting), status
 
 
 def members_only_response():
     """The 403 page as a response, for `abort`."""
-    return make_response(_members_only())
+    return make_response(members_only(None))
 
 
 @bp.get("/")
-@login_required
 def index():
-    """Every meeting that was convened, latest first."""
-    if not meeting_service.may_read(current_user):
-        return _members_only()
+    """Every meeting that was convened, latest first; the public sees title and date."""
     meetings = db.session.scalars(meeting_service.for_members()).all()
-    return render_template("meetings/index.html", meetings=meetings, now=utcnow())
+    return render_template(
+        "meetings/index.html",
+        meetings=meetings,
+        now=utcnow(),
+        members=meeting_service.may_read(current_user),
+    )
 
 
 @bp.get("/<slug>")
-@login_required
 def show(slug: str):
-    """A meeting: when, where, the agenda with its documents, and registering."""
+    """A meeting: when, where, the agenda with its documents, registering, and the
+    minutes once published; the public sees its title and date (`members_only`)."""
     if not meeting_service.may_read(current_user):
-        return _members_only()
+        return members_only(
+            db.first_or_404(
+                sa.select(Meeting).where(Meeting.slug == slug, Meeting.convened_at.is_not(None))
+            )
+        )
     meeting = meeting_with_agenda(Meeting.slug == slug, Meeting.convened_at.is_not(None))
     return render_show(meeting)
 
@@ -68,7 +81,7 @@ def render_show(meeting: Meeting, status: int = 200, **forms):
 def document(slug: str, document_id: int):
     """One agenda document as a PDF download; members only, once convened."""
     if not meeting_service.may_read(current_user):
-        return _members_only()
+        return members_only(None)
     document = document_with_content(
         AgendaDocument.id == document_id,
         Meeting.slug == slug,

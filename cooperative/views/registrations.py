@@ -29,7 +29,7 @@ from ..services import attendance, payments, privacy, tickets
 from ..services import registration as registrations
 from .buttons import submitted_action
 from .checkout import go_to_checkout
-from .decorators import organiser_of
+from .decorators import at_the_door
 from .events import meeting_page, published_event, registration_form, render_event
 from .going_back import commit_or_go_back, roll_back_to
 
@@ -317,7 +317,7 @@ def ticket(ticket: str):
     # The event's organisers (who scanned the QR code at the door) also see the party,
     # meal and payment, with the check-in button.
     door = None
-    if organiser_of(event):
+    if at_the_door(event):
         door = attendance.party_row(event, attendee.registration_id)
     return render_template(
         "registrations/ticket.html",

@@ -22,10 +22,11 @@ from cooperative.models import (
     ShareClass,
     User,
 )
-from cooperative.services import attendance, share_payments, shares
+from cooperative.services import attendance, meeting_minutes, share_payments, shares
 from cooperative.services.demo import seed_demo
 from cooperative.services.registration import PersonChoice
 from tests.factories import make_member, make_registration
+from tests.minutes_fixtures import held_meeting
 
 DINNER = "oogstmaaltijd-noord"
 PASSWORDS = {
@@ -96,7 +97,24 @@ def site(app):
         shares.buy(membership, extra, 1)
         db.session.commit()
         collective = db.session.scalar(sa.select(Collective).order_by(Collective.id))
+        # Two general meetings held: one with its minutes published (with a heading, a
+        # list and a table of votes), one whose minutes the secretary is still writing.
+        published = held_meeting(-2, title="ALV voorjaar")
+        meeting_minutes.save(
+            published,
+            "# Notulen\n\n## Opening\n\nDe voorzitter opent om 19:30.\n\n"
+            "- Jaarrekening: **aangenomen**\n- Bestuur: Fien Faber gekozen\n",
+            admin,
+        )
+        meeting_minutes.approve(published, published.starts_at.date())
+        meeting_minutes.publish(published)
+        writing = held_meeting(-1, title="ALV extra")
+        meeting_minutes.save(writing, "## Opening\n\nConcept.", admin)
+        db.session.commit()
         return {
+            "meeting_slug": published.slug,
+            "meeting_event": published.event.slug,
+            "writing": writing.id,
             "event": event.id,
             "party": parties[1].id,
             "token": party.token,
@@ -126,6 +144,8 @@ def everyone(site) -> list[str]:
         "/collectives",
         "/collectives/zonnedak-oost",
         "/collectives/suggest",
+        "/meetings/",
+        f"/events/{site['meeting_event']}",
     ]
 
 
@@ -151,9 +171,16 @@ def pages_of(role: str, site) -> list[str]:
     their menu, which their own pages show too), then their own."""
     account = ["/account/", "/account/profile", "/account/registrations", "/account/delete"]
     own = {
-        "visitor": ["/auth/login", "/auth/signup", "/auth/reset"],
+        "visitor": [
+            "/auth/login",
+            "/auth/signup",
+            "/auth/reset",
+            f"/meetings/{site['meeting_slug']}",
+        ],
         "member": [
             *account,
+            f"/meetings/{site['meeting_slug']}",
+            f"/meetings/{site['meeting_slug']}/minutes",
             "/account/address",
             "/account/membership/cancel",
             "/account/shares/",
@@ -182,6 +209,8 @@ def pages_of(role: str, site) -> list[str]:
             "/admin/shares/classes/new",
             f"/admin/shares/classes/{site['share_class']}",
             f"/admin/shares/{site['share']}",
+            f"/meetings/{site['meeting_slug']}",
+            f"/manage/meetings/{site['writing']}/minutes",
         ],
     }
     public = everyone(site) if role in ("visitor", "member") else []

@@ -15,7 +15,7 @@ from ...refusals import Refused
 from ...services import attendance
 from ...services.attendance import AttendanceFilters
 from ...spreadsheets import csv_response
-from ..decorators import managed_event
+from ..decorators import door_event
 from . import display
 from .blueprint import bp, list_url, meal_names
 
@@ -23,7 +23,7 @@ from .blueprint import bp, list_url, meal_names
 
 
 @bp.route("/events/<int:event_id>/walk-in", methods=["GET", "POST"])
-@managed_event
+@door_event
 def walk_in(event: Event):
     """Add a person at the door, within the seats and meals left: confirmed and checked in
     at once, and paid at the door when they paid. No e-mail address is needed."""
@@ -61,7 +61,7 @@ def walk_in(event: Event):
 
 
 @bp.get("/events/<int:event_id>/check-in")
-@managed_event
+@door_event
 def check_in_by_code(event: Event):
     """Find a ticket of this event by its typed code (or scanned address) and open it,
     with its check-in button."""
@@ -83,7 +83,7 @@ def check_in_by_code(event: Event):
 
 
 @bp.route("/events/<int:event_id>/message", methods=["GET", "POST"])
-@managed_event
+@door_event
 def message(event: Event):
     """Write a message that goes by e-mail (through the outbox) to every party with a
     place, or to every party on the waiting list."""
@@ -119,7 +119,7 @@ def message(event: Event):
 
 
 @bp.get("/events/<int:event_id>/attendees.csv")
-@managed_event
+@door_event
 def attendees_csv(event: Event):
     """The list (with its filters, all its pages) as a spreadsheet: one row per person,
     made the way every export is (`spreadsheets.csv_response`)."""
@@ -132,7 +132,7 @@ def attendees_csv(event: Event):
 
 
 @bp.get("/events/<int:event_id>/attendees/print")
-@managed_event
+@door_event
 def print_list(event: Event):
     """The list (with its filters, all its pages) to print on A4: one line per person,
     sorted by name, with a box to tick at the door."""
@@ -148,7 +148,7 @@ def print_list(event: Event):
 
 
 @bp.get("/events/<int:event_id>/kitchen")
-@managed_event
+@door_event
 def kitchen(event: Event):
     """The kitchen summary to print: meals per meal and diet, with the notes."""
     return render_template(

@@ -15,7 +15,7 @@ from ...services import attendance, audit
 from ...services import payments as payment_service
 from ...services import registration as registrations
 from ...services.attendance import AttendanceFilters
-from ..decorators import managed_event
+from ..decorators import door_event
 from .blueprint import (
     LIST_ID,
     answer,
@@ -30,7 +30,7 @@ from .blueprint import (
 
 
 @bp.get("/events/<int:event_id>/attendees")
-@managed_event
+@door_event
 def attendees(event: Event):
     """The attendance list: the parties with their people, meals, payment and check-in,
     PAGE_SIZE parties a page (`?page=`), the counters and the kitchen summary at the top,
@@ -64,7 +64,7 @@ def attendees(event: Event):
 
 
 @bp.get("/events/<int:event_id>/attendees/counters")
-@managed_event
+@door_event
 def counters(event: Event):
     """The counters, and the kitchen summary beside them, for the list page to refresh."""
     if not htmx:
@@ -82,7 +82,7 @@ def counters(event: Event):
 
 
 @bp.post("/events/<int:event_id>/attendees/<int:attendee_id>/check-in")
-@managed_event
+@door_event
 def check_in(event: Event, attendee_id: int):
     """Check one person in (tapping twice is harmless)."""
     try:
@@ -95,7 +95,7 @@ def check_in(event: Event, attendee_id: int):
 
 
 @bp.post("/events/<int:event_id>/attendees/<int:attendee_id>/undo")
-@managed_event
+@door_event
 def undo(event: Event, attendee_id: int):
     """Take back one person's check-in."""
     done = attendance.undo_check_in(event, attendee_id, current_user)
@@ -114,7 +114,7 @@ def _answer_person(event: Event, done, changed, unchanged):
 
 
 @bp.post("/events/<int:event_id>/parties/<int:registration_id>/check-in")
-@managed_event
+@door_event
 def check_in_party(event: Event, registration_id: int):
     """Check in everyone of a party who is not checked in yet."""
     try:
@@ -137,7 +137,7 @@ def check_in_party(event: Event, registration_id: int):
 
 
 @bp.post("/events/<int:event_id>/parties/<int:registration_id>/undo")
-@managed_event
+@door_event
 def undo_party(event: Event, registration_id: int):
     """Take back the check-in of a whole party."""
     done = attendance.undo_party(event, registration_id, current_user)
@@ -158,7 +158,7 @@ def undo_party(event: Event, registration_id: int):
 @bp.route(
     "/events/<int:event_id>/parties/<int:registration_id>/door-payment", methods=["GET", "POST"]
 )
-@managed_event
+@door_event
 def door_payment(event: Event, registration_id: int):
     """Record money paid at the door: from the list's one-tap button (what is still to
     pay), or from this page with another amount. Sending the same tap twice records it once.
@@ -216,7 +216,7 @@ def _door_page(event: Event, registration: Registration, *, error=None, amount=N
 
 
 @bp.route("/events/<int:event_id>/parties/<int:registration_id>/refund", methods=["GET", "POST"])
-@managed_event
+@door_event
 def refund(event: Event, registration_id: int):
     """Cancel a party that paid online and refund it through Stripe, whatever the refund
     deadline, after a confirming button. When Stripe does not answer, nothing changes."""

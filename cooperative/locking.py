@@ -91,28 +91,9 @@ def lock_numbers(key: int, membership: Membership) -> None:
 
 
 def lock_series(series: EventSeries) -> None:
-    """Hold `series`' row until the transaction ends, so one worker at a time makes its
-    occurrences and the next one reads the dates the first made.
-
-    PostgreSQL: `SELECT ... FOR UPDATE` under `SET LOCAL lock_timeout`. SQLite: a write
-    to the row takes the database's write lock before anything is read."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(
-            sa.update(EventSeries).where(EventSeries.id == series.id).values(id=EventSeries.id),
-            execution_options={"synchronize_session": False},
-        )
-        return
-    timeout_ms = int(current_app.config["LOCK_TIMEOUT_SECONDS"] * 1000)
-    connection = db.session.connection()
-    try:
-        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {timeout_ms}")
-        connection.execute(
-            sa.select(EventSeries.id).where(EventSeries.id == series.id).with_for_update()
-        )
-    except sa_exc.OperationalError as error:
-        if is_lock_timeout(error):
-            raise LockTimeout(str(error.orig)) from error
-        raise
+    """Hold `series`' row until the transaction ends (see `lock_event`), so one worker at
+    a time makes its occurrences, and a change to the series waits for it."""
+    _lock_row(EventSeries, series.id)
 
 
 def _commits_each_statement(connection: sa.Connection) -> bool:

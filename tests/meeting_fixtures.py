@@ -58,8 +58,10 @@ def ref(meeting: Meeting) -> SimpleNamespace:
 
 
 def convened_meeting(days: int = 20, **fields) -> Meeting:
-    """A meeting `days` ahead, convened by the board (an admin, made when there is none)."""
+    """A meeting `days` ahead, hybrid (in the room, and online at a link), convened by the
+    board (an admin, made when there is none)."""
     admin = db.session.scalar(sa.select(User).where(User.is_admin).limit(1))
+    fields.setdefault("online_url", "https://meet.example.org/alv")
     meeting = make_meeting(days, **fields)
     meetings.convene(meeting, "U bent van harte welkom.", admin or make_admin("board@example.org"))
     db.session.commit()

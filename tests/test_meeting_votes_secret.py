@@ -62,15 +62,16 @@ def _row_counts() -> dict[str, int]:
         }
 
 
-def test_after_three_members_voted_nothing_says_who_voted_what(app):
+def test_after_seven_members_voted_nothing_says_who_voted_what(app):
     with app.app_context():
         meeting = voting_meeting()
-        ada, bea, cor = members("Ada", "Bea", "Cor")
-        arrive(meeting, ada, bea, cor)
+        voters = members("Ada", "Bea", "Cor", "Dirk", "Eva", "Fer", "Gijs")
+        arrive(meeting, *voters)
         vote = open_vote(meeting, kind=VoteKind.SECRET)
-        answers = {ada.id: "for", bea.id: "against", cor.id: "abstain"}
+        cycle = ("for", "against", "abstain")
+        answers = {member.id: cycle[n % 3] for n, member in enumerate(voters)}
         before = _row_counts()
-        for member in (ada, bea, cor):
+        for member in voters:
             meeting_ballots.cast(vote, member, {member.id: option(vote, answers[member.id])})
             db.session.commit()
         after = _row_counts()
@@ -78,12 +79,12 @@ def test_after_three_members_voted_nothing_says_who_voted_what(app):
         changed = {
             name: after[name] - before[name] for name in after if after[name] != before[name]
         }
-        assert changed == {"meeting_secret_voters": 3, "meeting_secret_ballots": 3}
-        voters = db.session.execute(sa.select(SecretVoter.__table__)).mappings().all()
-        assert {row["membership_id"] for row in voters} == set(answers)
+        assert changed == {"meeting_secret_voters": 7, "meeting_secret_ballots": 7}
+        who = db.session.execute(sa.select(SecretVoter.__table__)).mappings().all()
+        assert {row["membership_id"] for row in who} == set(answers)
         assert all(
             set(row) == {"id", "vote_id", "membership_id", "cast_by_id", "online", "cast_at"}
-            for row in voters
+            for row in who
         )
         ballots = db.session.execute(sa.select(SecretBallot.__table__)).mappings().all()
         assert sorted(row["option_id"] for row in ballots) == sorted(
@@ -98,11 +99,12 @@ def test_after_three_members_voted_nothing_says_who_voted_what(app):
         ]
         assert linking == ["meeting_open_ballots"]
         assert db.session.scalar(sa.select(sa.func.count(OpenBallot.id))) == 0
-        # Nor does an order: not the ids, nor where the database keeps the rows. (With
-        # three ballots one order in six is the cast order by chance: both at once, 1/36.)
-        cast_order = [option(vote, answers[m.id]) for m in (ada, bea, cor)]
+        # Nor does an order: not the ids, nor where the database keeps the rows. (Seven
+        # answers of three kinds fall in 210 orders: both in the cast order by chance is
+        # one in 44,100.)
+        cast_order = [option(vote, answers[m.id]) for m in voters]
         by_id = [row["option_id"] for row in sorted(ballots, key=lambda row: row["id"])]
-        assert len({row["id"] for row in ballots}) == 3
+        assert len({row["id"] for row in ballots}) == 7
         assert by_id != cast_order or _by_place() != cast_order
 
 

@@ -26,7 +26,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import demo_members
+from . import demo_meeting, demo_members
 
 DOMAINS = [
     ("energie", "Energie", "Energy"),
@@ -359,6 +359,7 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
         "users": 0,
         "events": 0,
         "members": 0,
+        "meetings": 0,
     }
 
     domains = {d.slug: d for d in db.session.scalars(sa.select(Domain))}
@@ -452,4 +453,5 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
 
     db.session.flush()
     added["members"] = demo_members.seed_members(today)
+    added["meetings"] = demo_meeting.seed_meeting(today)
     return added

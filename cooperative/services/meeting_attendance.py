@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
+from ..locking import lock_meeting
 from ..models import (
     AttendanceMode,
     Attendee,
@@ -70,8 +71,10 @@ def arrive(
 ) -> MeetingAttendance:
     """Mark the member present (in the room with `attendee`'s ticket, or online), whether
     they registered or not, and cancel the proxy they gave. Arriving twice keeps the
-    first time."""
+    first time. Holds the meeting's row (`locking.lock_meeting`), as giving a proxy
+    does, so a proxy given at the same moment is cancelled too, or refused."""
     now = now or utcnow()
+    lock_meeting(meeting)
     attendance = attendance_of(meeting, membership)
     if attendance is None:
         attendance = MeetingAttendance(
@@ -249,6 +252,8 @@ def arrive_online(
     now = now or utcnow()
     if membership.status != MembershipStatus.ACTIVE:
         raise Refused(_l("Only active members take part in the general meeting."))
+    if not meeting.online_url:
+        raise Refused(_l("This meeting is held in the room only: there is no joining online."))
     if not meeting.is_convened or not online_open(meeting, now):
         raise Refused(
             _l(

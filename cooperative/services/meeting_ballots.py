@@ -2,11 +2,14 @@
 of proxies for the members they represent.
 
 Rules:
-- Only an active member votes, on an open vote, as their register entry.
-- In the room a member must be present (`meeting_attendance.is_present`). A member who
-  is not may vote only when the meeting allows online voting; the ballot is then marked
-  online and the proxy they gave is cancelled (`meeting_proxies.cancel_given`): they vote
-  themselves after all.
+- Only an active member votes, on an open vote, as their register entry, until the end
+  of the vote's `opening_window`. Each submission holds the meeting's row
+  (`locking.lock_meeting`) and reads the vote again under it, so a ballot in flight
+  while the chair closes the vote is refused rather than counted after the result.
+- In the room a member must be checked in at the door. A member who is not, or who
+  follows the meeting online, may vote only when the meeting allows online voting; the
+  ballot is then marked online, and a member not present has the proxy they gave
+  cancelled (`meeting_proxies.cancel_given`): they vote themselves after all.
 - A holder also votes for each member whose accepted proxy they carry
   (`meeting_proxies.represented_by`) who is active, not present and has not voted; a
   ballot for anyone else is refused (`NotRepresented`).
@@ -18,7 +21,8 @@ Rules:
 - A ballot weighs the member's votes (`Meeting.vote_weighting`): one per member, or one
   per paid share not repaid, at least one (art. 2:38 lid 1 BW).
 - A secret vote writes who voted (`SecretVoter`) and the anonymous ballots
-  (`SecretBallot`: random id, no time, no member) in the same transaction; the ballots of
+  (`SecretBallot`: random id, no time, no member, weight 1: a member with more votes
+  casts that many ballots) in the same transaction; the ballots of
   one submission are inserted in a random order, so their order says nothing either (on
   SQLite with a random `rowid` too). At the close the vote's ballots are written again
   in a random order (`shuffle_ballots`): PostgreSQL's row places (`ctid`) follow the
@@ -36,7 +40,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..locking import lock_meeting
 from ..models import (
+    AttendanceMode,
     Meeting,
     Membership,
     MembershipStatus,
@@ -202,13 +208,29 @@ def cast(
     who already voted (also when their ballot got in a moment earlier: then the whole
     submission is rolled back)."""
     now = now or utcnow()
+    meeting = vote.item.meeting
+    # One submission at a time per meeting, and the vote's state as it is now: a ballot
+    # in flight while the chair closes the vote is refused, not counted after the result.
+    lock_meeting(meeting)
+    db.session.refresh(vote)
     if vote.status != VoteStatus.OPEN:
         raise Refused(_l("This vote is not open."), "vote")
+    from .meeting_votes import opening_window  # it imports this module
+
+    if now > opening_window(meeting)[1]:
+        raise Refused(_l("The meeting is over: this vote takes no more ballots."), "vote")
     if voter.status != MembershipStatus.ACTIVE:
         raise Refused(_l("Only active members vote."), "vote")
-    meeting = vote.item.meeting
-    present = meeting_attendance.is_present(meeting, voter)
-    if not present and not meeting.online_voting:
+    attendance = meeting_attendance.attendance_of(meeting, voter)
+    # In the room: checked in at the door. Whoever follows online, or is not there, votes
+    # online, which the statutes must allow (`Meeting.online_voting`, art. 2:38 BW).
+    in_room = (
+        attendance is not None
+        and attendance.present_at is not None
+        and attendance.mode == AttendanceMode.ROOM
+    )
+    present = attendance is not None and attendance.present_at is not None
+    if not in_room and not meeting.online_voting:
         raise Refused(
             _l("You vote in the room once you are checked in at the meeting (or by proxy)."),
             "vote",
@@ -226,8 +248,8 @@ def cast(
         raise Refused(_already_voted(voter, choices), "vote")
     if others - {member.id for member in _represented(vote, meeting, voter)[0]}:
         raise Refused(_l("A member you represent is at the meeting and votes themselves."), "vote")
-    online = not present
-    if online:
+    online = not in_room
+    if not present:
         meeting_proxies.cancel_given(meeting, voter, now)
     members = sorted(choices, key=lambda member: (member != voter.id, member))
     weight_of = weights(meeting, members)
@@ -278,7 +300,9 @@ def _cast_secret(vote, voter, choices, members, weight_of, online, now) -> None:
         for member in members
     )
     db.session.flush()
-    ballots = [{"option_id": choices[m], "weight": weight_of[m]} for m in members]
+    # One anonymous ballot of weight 1 per vote a member has: a ballot of an unusual
+    # weight would point to the member who holds that many shares.
+    ballots = [{"option_id": choices[m], "weight": 1} for m in members for _ in range(weight_of[m])]
     _insert_ballots(vote, ballots)
 
 

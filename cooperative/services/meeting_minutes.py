@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from ..extensions import db
 from ..i18n import local_zone
+from ..locking import lock_meeting
 from ..models import Meeting, User, utcnow
 from ..refusals import Refused
 
@@ -62,6 +63,13 @@ def check_writable(meeting: Meeting, now: datetime | None = None) -> None:
     _refuse_unless_writable(meeting, now)
 
 
+def _hold(meeting: Meeting) -> None:
+    """Hold the meeting's row (`locking.lock_meeting`) and read it again: a save and a
+    publish at the same moment happen one after the other, each seeing the other's."""
+    lock_meeting(meeting)
+    db.session.refresh(meeting)
+
+
 def save(meeting: Meeting, text: str, by: User, now: datetime | None = None) -> bool:
     """Save the minutes' text, recording who and when. Answers whether the approval was
     undone (approved minutes whose text changed). The same text again changes nothing.
@@ -69,6 +77,7 @@ def save(meeting: Meeting, text: str, by: User, now: datetime | None = None) -> 
     Refuses before the meeting starts and once published.
     """
     now = now or utcnow()
+    _hold(meeting)
     _refuse_unless_writable(meeting, now)
     text = text.strip()
     if text == (meeting.minutes_text or ""):
@@ -94,6 +103,7 @@ def approve(meeting: Meeting, day: date, now: datetime | None = None) -> None:
     today (in Amsterdam), and published minutes.
     """
     now = now or utcnow()
+    _hold(meeting)
     _refuse_unless_writable(meeting, now, "approved_on")
     if not (meeting.minutes_text or "").strip():
         raise Refused(_l("Write and save the minutes before they are approved."), "approved_on")
@@ -111,6 +121,7 @@ def approve(meeting: Meeting, day: date, now: datetime | None = None) -> None:
 def publish(meeting: Meeting, now: datetime | None = None) -> bool:
     """Publish the approved minutes to the members; answers False when they were
     published already. Refuses minutes not approved and a meeting never convened."""
+    _hold(meeting)
     if meeting.minutes_published_at is not None:
         return False
     if meeting.minutes_approved_at is None:
@@ -125,6 +136,7 @@ def publish(meeting: Meeting, now: datetime | None = None) -> bool:
 def unpublish(meeting: Meeting) -> bool:
     """Take the minutes from the members' pages, so they may be changed; they stay
     approved (a change undoes that). Answers False when they were not published."""
+    _hold(meeting)
     if meeting.minutes_published_at is None:
         return False
     meeting.minutes_published_at = None

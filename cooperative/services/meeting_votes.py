@@ -27,6 +27,7 @@ from flask_babel import lazy_pgettext
 
 from ..extensions import db
 from ..i18n import local_zone
+from ..locking import lock_meeting
 from ..models import (
     AgendaItem,
     Majority,
@@ -198,6 +199,7 @@ def close_vote(vote: Vote, by: User, now: datetime | None = None) -> dict:
     """Close an open vote and keep its result (`Vote.result`), which it returns. Refuses
     a vote that is not open."""
     now = now or utcnow()
+    lock_meeting(vote.item.meeting)  # the ballots in flight are in, or refused
     if vote.status != VoteStatus.OPEN:
         raise Refused(_l("Only an open vote can be closed."), "vote")
     closed = db.session.execute(

@@ -152,6 +152,8 @@ def existing_dates(series: EventSeries) -> set[date]:
 def _fill(series: EventSeries, now: datetime) -> list[Event]:
     zone = local_zone()
     lock_series(series)  # a second worker waits here, then sees this one's dates
+    db.session.flush()
+    db.session.refresh(series)  # and the series as the last change left it
     existing = existing_dates(series)
     made = []
     for start in start_times(series, now, now + timedelta(weeks=series.horizon_weeks), zone):
@@ -279,6 +281,7 @@ def change_series(
     naming the date; raises PaymentUnavailable when refunds cannot be checked.
     """
     now = now or utcnow()
+    lock_series(series)  # the worker makes no date from the old settings meanwhile
     changes = review_change(series, settings, now)
     settings.apply_to(series)
     outcome = ChangeOutcome()
@@ -350,6 +353,7 @@ def cancel_date(series: EventSeries, day: date, now: datetime | None = None) -> 
     Refuses a day the rule does not give, a day already cancelled, and one that has
     started; raises PaymentUnavailable when refunds cannot be checked."""
     now = now or utcnow()
+    lock_series(series)  # the worker does not make the date again meanwhile
     zone = local_zone()
     if not occurs_on(series, day, zone) or (series.until and day > series.until):
         raise Refused(_l("The series has no date on %(date)s.", date=day.isoformat()))

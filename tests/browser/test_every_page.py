@@ -162,6 +162,9 @@ def door(site) -> list[str]:
         f"{base}/message",
         f"{base}/parties/{site['party']}/door-payment",
         f"{base}/cancel",
+        f"{base}/tasks",
+        "/manage/series/",
+        "/manage/series/new",
     ]
 
 
@@ -176,6 +179,7 @@ def pages_of(role: str, site) -> list[str]:
             "/auth/signup",
             "/auth/reset",
             f"/meetings/{site['meeting_slug']}",
+            "/embed/collectives/zonnedak-oost/events",
         ],
         "member": [
             *account,
@@ -210,6 +214,11 @@ def pages_of(role: str, site) -> list[str]:
             f"/admin/shares/classes/{site['share_class']}",
             f"/admin/shares/{site['share']}",
             f"/meetings/{site['meeting_slug']}",
+            "/manage/meetings/",
+            f"/manage/meetings/{site['writing']}",
+            f"/manage/meetings/{site['writing']}/votes",
+            f"/manage/meetings/{site['writing']}/proxies",
+            f"/manage/meetings/{site['writing']}/attendance",
             f"/manage/meetings/{site['writing']}/minutes",
         ],
     }

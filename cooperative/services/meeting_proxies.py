@@ -42,6 +42,7 @@ from ..models import (
 )
 from ..refusals import Refused
 from .mail import external_url, queue_mail
+from .shares import holder_name
 
 LIVE = (ProxyStatus.GIVEN, ProxyStatus.ACCEPTED)
 
@@ -266,10 +267,9 @@ def _mail(membership: Membership, subject, template: str, proxy: Proxy, meeting:
 
 
 def display_name(membership: Membership) -> str:
-    """How a member is named on a proxy: their registered name, else their account's."""
-    if membership.registered_name:
-        return membership.registered_name
-    return membership.user.name if membership.user is not None else f"#{membership.number}"
+    """How a member is named on a proxy: as the register names them (`shares.holder_name`:
+    a legal person by its own name), else by their number."""
+    return holder_name(membership) or f"#{membership.number}"
 
 
 def give(

@@ -281,7 +281,6 @@ def change_series(
     naming the date; raises PaymentUnavailable when refunds cannot be checked.
     """
     now = now or utcnow()
-    lock_series(series)  # the worker makes no date from the old settings meanwhile
     changes = review_change(series, settings, now)
     settings.apply_to(series)
     outcome = ChangeOutcome()
@@ -353,7 +352,6 @@ def cancel_date(series: EventSeries, day: date, now: datetime | None = None) -> 
     Refuses a day the rule does not give, a day already cancelled, and one that has
     started; raises PaymentUnavailable when refunds cannot be checked."""
     now = now or utcnow()
-    lock_series(series)  # the worker does not make the date again meanwhile
     zone = local_zone()
     if not occurs_on(series, day, zone) or (series.until and day > series.until):
         raise Refused(_l("The series has no date on %(date)s.", date=day.isoformat()))

@@ -10,7 +10,14 @@ import pytest
 import sqlalchemy as sa
 
 from cooperative.extensions import db
-from cooperative.models import AgendaDocument, ConvocationRecord, Meeting, OutboxMessage, User
+from cooperative.models import (
+    AgendaDocument,
+    ConvocationRecord,
+    Meeting,
+    OutboxMessage,
+    User,
+    VoteWeighting,
+)
 from cooperative.services import mail, meetings
 from tests.conftest import body_of, post_form
 from tests.factories import AMSTERDAM, make_admin, make_user
@@ -134,6 +141,7 @@ def test_the_board_creates_a_meeting_and_its_agenda(client, app, auth):
     )
     assert bad.status_code == 422
     assert "The meeting must end after it starts." in bad.text
+    assert 'checked id="vote_weighting-0"' in bad.text  # one member, one vote unless chosen
     assert 'value="Buurthuis"' in bad.text and 'value="ALV juni"' in bad.text
     made = post_form(
         client,
@@ -147,6 +155,7 @@ def test_the_board_creates_a_meeting_and_its_agenda(client, app, auth):
             "notice_days": "21",
             "proxies_allowed": "y",
             "max_proxies_per_member": "2",
+            "vote_weighting": "per_share",
         },
     )
     assert made.status_code == 303
@@ -157,6 +166,7 @@ def test_the_board_creates_a_meeting_and_its_agenda(client, app, auth):
             21,
             2,
         )
+        assert meeting.vote_weighting == VoteWeighting.PER_SHARE
         assert (meeting.location, meeting.event.venue, meeting.event.address) == (
             "Buurthuis",
             "",

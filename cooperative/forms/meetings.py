@@ -4,10 +4,10 @@ a document, and the convocation."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import URL, Length, NumberRange, Optional, ValidationError
 
-from ..models import Meeting
+from ..models import Meeting, VoteWeighting
 from ..services.meetings import SLUG_MAX_LENGTH, MeetingPlan
 from ..slugs import slug_is_valid
 from .events import WholeNumberField, amsterdam_time
@@ -47,6 +47,15 @@ class MeetingForm(FlaskForm):
         validators=[NumberRange(0, 50, _l("Please write a number from 0 to 50."))],
     )
     online_voting = BooleanField(_l("Members may vote online before and during the meeting"))
+    vote_weighting = RadioField(
+        _l("Votes per member"),
+        choices=[
+            (VoteWeighting.PER_MEMBER.value, _l("One member, one vote")),
+            (VoteWeighting.PER_SHARE.value, _l("One vote per paid share (at least one)")),
+        ],
+        default=VoteWeighting.PER_MEMBER.value,
+        description=_l("As the statutes say (art. 2:38 BW: every member has at least one vote)."),
+    )
     quorum_rules = TextAreaField(
         _l("Quorum rules of the statutes (optional)"),
         filters=[strip],
@@ -87,6 +96,7 @@ class MeetingForm(FlaskForm):
             proxies_allowed=self.proxies_allowed.data,
             max_proxies_per_member=self.max_proxies_per_member.data,
             online_voting=self.online_voting.data,
+            vote_weighting=VoteWeighting(self.vote_weighting.data),
             quorum_rules=self.quorum_rules.data or "",
             quorum_percent=self.quorum_percent.data,
             statutes_quorum_percent=self.statutes_quorum_percent.data,

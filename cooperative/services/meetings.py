@@ -44,6 +44,7 @@ from ..models import (
     Membership,
     MembershipStatus,
     User,
+    VoteWeighting,
     utcnow,
 )
 from ..refusals import Refused
@@ -70,6 +71,7 @@ class MeetingPlan:
     proxies_allowed: bool = True
     max_proxies_per_member: int | None = None
     online_voting: bool = False
+    vote_weighting: VoteWeighting = VoteWeighting.PER_MEMBER
     quorum_rules: str = ""
     quorum_percent: int | None = None
     statutes_quorum_percent: int | None = None
@@ -124,6 +126,7 @@ def save_meeting(plan: MeetingPlan, meeting: Meeting | None = None) -> Meeting:
         "online_url",
         "proxies_allowed",
         "online_voting",
+        "vote_weighting",
         "quorum_rules",
         "quorum_percent",
         "statutes_quorum_percent",

@@ -1,6 +1,23 @@
 """The domain model. Importing this package registers every table with the metadata."""
 
 from .accounts import User, new_session_key, normalise_email
+from .collaborations import (  # working with the city
+    Collaboration,
+    CollaborationKind,
+    CollaborationParty,
+    CollaborationStatus,
+    Commitment,
+    CostShare,
+    CostSplit,
+    Organisation,
+    OrganisationKind,
+    OrganisationPerson,
+    ProgressUpdate,
+    Question,
+    QuestionResponse,
+    QuestionStatus,
+    SharedCost,
+)
 from .collectives import (
     Collective,
     CollectiveRole,
@@ -93,6 +110,21 @@ from .votes import (  # the votes of a general meeting
 from .worker import WorkerHeartbeat, WorkerJob
 
 __all__ = [
+    "Collaboration",
+    "CollaborationKind",
+    "CollaborationParty",
+    "CollaborationStatus",
+    "Commitment",
+    "CostShare",
+    "CostSplit",
+    "Organisation",
+    "OrganisationKind",
+    "OrganisationPerson",
+    "ProgressUpdate",
+    "Question",
+    "QuestionResponse",
+    "QuestionStatus",
+    "SharedCost",
     "AgendaDocument",
     "AgendaItem",
     "AttendanceMode",

@@ -70,6 +70,9 @@ class User(UserMixin, db.Model):
     # A seat on the board ("chair", "secretary" or "member"): convenes and runs
     # the general meeting beside the admins. None: not on the board.
     board_role: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    # Runs the programme of collaborations with the city: forms koppels from questions,
+    # publishes and moderates (admins may too).
+    is_programme_staff: so.Mapped[bool] = so.mapped_column(default=False)
     email_confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     # A new address waits here until its owner confirms it from the e-mailed link.
     pending_email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
@@ -127,6 +130,12 @@ class User(UserMixin, db.Model):
     def is_board(self) -> bool:
         """Whether this person convenes and runs the general meeting: admins and the board."""
         return self.is_admin or bool(self.board_role)
+
+    @property
+    def runs_programme(self) -> bool:
+        """Whether this person forms, publishes and moderates collaborations: programme
+        staff and admins."""
+        return self.is_admin or self.is_programme_staff
 
     @property
     def manages_events(self) -> bool:

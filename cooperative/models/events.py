@@ -91,6 +91,10 @@ class Event(db.Model):
         UTCDateTime, info=NOT_ON_PUBLIC_PAGES
     )
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # The collaboration (koppel, Green Deal, ...) this is a meeting or session of.
+    collaboration_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("collaborations.id", ondelete="SET NULL"), index=True
+    )
     # An occurrence of a series, and the (local) date the series' rule gave it.
     series_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("event_series.id", ondelete="SET NULL"), index=True

@@ -45,6 +45,10 @@ class Payment(db.Model):
     share_purchase_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("share_purchases.id", ondelete="SET NULL"), index=True
     )
+    # A party's share of a collaboration's cost.
+    cost_share_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("cost_shares.id", ondelete="SET NULL"), index=True
+    )
     provider: so.Mapped[PaymentProvider] = so.mapped_column(StrEnumType(PaymentProvider))
     status: so.Mapped[PaymentStatus] = so.mapped_column(
         StrEnumType(PaymentStatus), default=PaymentStatus.OPEN
@@ -67,6 +71,7 @@ class Payment(db.Model):
     registration: so.Mapped["Registration | None"] = so.relationship()  # noqa: F821
     membership: so.Mapped["Membership | None"] = so.relationship()  # noqa: F821
     share_purchase: so.Mapped["SharePurchase | None"] = so.relationship()  # noqa: F821
+    cost_share: so.Mapped["CostShare | None"] = so.relationship()  # noqa: F821
 
 
 class StripeEvent(db.Model):

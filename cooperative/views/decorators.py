@@ -2,6 +2,7 @@
 
 - `admin_required`: admins only.
 - `board_required`: the board (`User.board_role`) and admins.
+- `programme_required`: programme staff (`User.is_programme_staff`) and admins.
 - `organiser_required`: people with a role in a collective, and admins (the back office).
 - `managed_event`: one event's pages, for the organisers of its host collective and admins;
   the view gets the `Event` in place of `event_id` (404 when there is none).
@@ -45,6 +46,11 @@ def admin_required(view):
 def board_required(view):
     """Only for the board and admins (the general meeting's back office): others get 403."""
     return _only_if("is_board", view)
+
+
+def programme_required(view):
+    """Only for programme staff and admins (collaborations with the city): others get 403."""
+    return _only_if("runs_programme", view)
 
 
 def organiser_required(view):

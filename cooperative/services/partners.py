@@ -1,0 +1,67 @@
+"""Who acts for which organisation in the work with the city, and what they may do.
+
+The one home of these rules, for the questions, the collaborations' back office, the
+progress updates and the cost shares:
+- a person acts for an organisation when they are one of its people
+  (`OrganisationPerson`) or, for a collective's organisation, one of its organisers;
+- programme staff and admins (`User.runs_programme`) act for the programme: they form
+  koppels, publish and moderate, and may do whatever a party's contact may;
+- a party's contact records progress on the party's own commitments and sees its share
+  of the costs.
+"""
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import (
+    Collaboration,
+    CollaborationParty,
+    CollectiveRole,
+    Commitment,
+    Organisation,
+    OrganisationPerson,
+    User,
+)
+
+
+def organisation_ids_of(user: User) -> set[int]:
+    """The organisations `user` acts for: as one of its people, or as an organiser of
+    the collective it is."""
+    people = sa.select(OrganisationPerson.organisation_id).where(
+        OrganisationPerson.user_id == user.id
+    )
+    collectives = (
+        sa.select(Organisation.id)
+        .join(CollectiveRole, CollectiveRole.collective_id == Organisation.collective_id)
+        .where(CollectiveRole.user_id == user.id)
+    )
+    return set(db.session.scalars(sa.union(people, collectives)))
+
+
+def acts_for(user: User, organisation: Organisation) -> bool:
+    """Whether `user` may post and respond for `organisation`."""
+    return user.is_authenticated and organisation.id in organisation_ids_of(user)
+
+
+def is_contact(user: User, party: CollaborationParty) -> bool:
+    """Whether `user` is `party`'s contact person in its collaboration."""
+    return user.is_authenticated and party.contact_user_id == user.id
+
+
+def may_record_progress(user: User, commitment: Commitment) -> bool:
+    """Progress on a commitment is recorded by its party's contact or programme staff."""
+    if not user.is_authenticated:
+        return False
+    return user.runs_programme or is_contact(user, commitment.party)
+
+
+def contact_collaborations(user: User) -> sa.Select:
+    """The collaborations in which `user` is a party's contact, published or not."""
+    return sa.select(Collaboration).where(
+        Collaboration.parties.any(CollaborationParty.contact_user_id == user.id)
+    )
+
+
+def public_collaborations() -> sa.Select:
+    """The collaborations anyone may see: the published ones."""
+    return sa.select(Collaboration).where(Collaboration.published_at.is_not(None))

@@ -70,6 +70,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         admin_dues,
         admin_register,
         admin_shares,
+        announcements,
         api,
         attendance,
         auth,
@@ -89,6 +90,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         meetings,
         members,
         minutes,
+        news,
         payments,
         public,
         registrations,
@@ -133,6 +135,8 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         admin_shares.bp,
         volunteers.bp,  # signing up for an event's tasks
         manage_tasks.bp,  # /manage/events/<id>/tasks
+        announcements.bp,  # /manage/announcements
+        news.bp,  # /news/unsubscribe/<token>: the one-click unsubscribe
     ):
         app.register_blueprint(blueprint)
 

@@ -109,7 +109,8 @@ def purge_command(days: int | None) -> None:
     e-mails some days after their event, sent e-mails after OUTBOX_KEEP_DAYS, and former
     members' profiles FORMER_MEMBER_DATA_DAYS after they left (the member register stays
     REGISTER_KEEP_YEARS after they left, then goes), and ended SEPA mandates with their
-    collections MANDATE_KEEP_YEARS after they ended and were last debited."""
+    collections MANDATE_KEEP_YEARS after they ended and were last debited; who got an
+    announcement NEWS_RECIPIENTS_DAYS after it was sent."""
     from .services import retention
 
     guests = retention.purge_guests(days)
@@ -117,8 +118,13 @@ def purge_command(days: int | None) -> None:
     former = retention.purge_former_members()
     register = retention.purge_register()
     mandates = retention.purge_mandates()
+    news = retention.purge_announcement_recipients()
     db.session.commit()
     click.echo(f"Removed the personal data of {guests} guest registrations.")
+    click.echo(
+        f"Forgot {news} recipients of announcements sent more than "
+        f"{retention.news_recipients_days()} days ago (how many stays)."
+    )
     click.echo(
         f"Removed the profiles of {former} former members who left more than "
         f"{retention.former_member_data_days()} days ago."

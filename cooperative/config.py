@@ -187,6 +187,11 @@ def from_environment(instance_path: str) -> dict:
         "FORMER_MEMBER_DATA_DAYS": int(os.environ.get("FORMER_MEMBER_DATA_DAYS", "730")),
         # E-mails sent (or given up on) are deleted from the outbox this many days after.
         "OUTBOX_KEEP_DAYS": int(os.environ.get("OUTBOX_KEEP_DAYS", "30")),
+        # Announcements leave the outbox at most this many mails a minute (the mail
+        # server's and the receiving providers' limits); who got one is forgotten this
+        # many days after it was sent, how many stays.
+        "NEWS_PER_MINUTE": max(1, int(os.environ.get("NEWS_PER_MINUTE", "60"))),
+        "NEWS_RECIPIENTS_DAYS": int(os.environ.get("NEWS_RECIPIENTS_DAYS", "90")),
         # Public pages kept in memory for visitors who are not logged in (page_cache.py):
         # the memory each process may use (0: off), how old a kept page may get, and how
         # often a process asks the database whether another one changed what they show.

@@ -131,10 +131,11 @@ def purge() -> str | None:
         retention.purge_former_members(),
         retention.purge_register(),
         retention.purge_mandates(),
+        retention.purge_announcement_recipients(),
     )
     return _counted(
         "purged {} guest registrations, {} e-mails, {} former members' profiles, "
-        "{} register entries, {} mandates",
+        "{} register entries, {} mandates, {} announcements' recipients",
         counts,
     )
 

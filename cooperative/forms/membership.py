@@ -46,6 +46,7 @@ PROFILE_FIELDS = (
     "neighbourhood",
     "bio",
     "interests",
+    "collectives",
     "offer",
     "visibility",
     "newsletter",
@@ -108,15 +109,29 @@ class ProfileForm(FlaskForm):
     neighbourhood = _neighbourhood()
     bio = _about(_l("About you"), _l("A few sentences. You may leave it empty."))
     interests = _interests()
+    collectives = MultiCheckboxField(
+        _l("Collectives I follow"),
+        description=_l("With the news on, you get their announcements by e-mail."),
+        coerce=int,
+    )
     offer = _about(
         _l("What I can offer"),
         _l("Skills, time or things you could share with other members."),
     )
     visibility = _visibility()
-    newsletter = BooleanField(_l("Send me the newsletter"))
+    newsletter = BooleanField(
+        _l("Send me the newsletter"),
+        description=_l(
+            "Announcements about my interests and the collectives I follow, by e-mail."
+            " Every one of them has a link to stop them."
+        ),
+    )
 
     def set_domains(self, domains, locale: str) -> None:
         self.interests.choices = domain_choices(domains, locale)
+
+    def set_collectives(self, collectives) -> None:
+        self.collectives.choices = [SelectChoice(c.id, c.name) for c in collectives]
 
 
 class JoinForm(AddressFields, EmailNoticesFields, FlaskForm):

@@ -1,6 +1,7 @@
 """The domain model. Importing this package registers every table with the metadata."""
 
 from .accounts import User, new_session_key, normalise_email
+from .announcements import Announcement, AnnouncementRecipient, AudienceKind
 from .collaborations import (  # working with the city
     Collaboration,
     CollaborationKind,
@@ -110,6 +111,9 @@ from .votes import (  # the votes of a general meeting
 from .worker import WorkerHeartbeat, WorkerJob
 
 __all__ = [
+    "Announcement",
+    "AnnouncementRecipient",
+    "AudienceKind",
     "Collaboration",
     "CollaborationKind",
     "CollaborationParty",

@@ -276,6 +276,11 @@ class Registration(db.Model):
     reminded_at: so.Mapped[datetime | None] = so.mapped_column(
         UTCDateTime, info=NOT_ON_PUBLIC_PAGES
     )
+    # The party asked for no more announcements about this event (the one-click
+    # unsubscribe in one of them); its reminders and the organisers' messages still go.
+    announcements_off: so.Mapped[bool] = so.mapped_column(
+        default=False, server_default=sa.false(), info=NOT_ON_PUBLIC_PAGES
+    )
 
     event: so.Mapped[Event] = so.relationship()
     user: so.Mapped["User | None"] = so.relationship()  # noqa: F821

@@ -147,6 +147,16 @@ profile_interests = sa.Table(
     sa.Column("domain_id", sa.ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# The collectives a member follows: with `newsletter` on, their announcements reach them.
+profile_collectives = sa.Table(
+    "profile_collectives",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("profiles.user_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "collective_id", sa.ForeignKey("collectives.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
 
 class Profile(db.Model):
     """What a member shows of themselves, and to whom: nobody until they choose."""
@@ -163,9 +173,14 @@ class Profile(db.Model):
     visibility: so.Mapped[Visibility] = so.mapped_column(
         StrEnumType(Visibility), default=Visibility.HIDDEN
     )
+    # Consent to news by e-mail: announcements to the domains in `interests` and the
+    # collectives in `followed_collectives` (services/announcements.py) reach only them.
     newsletter: so.Mapped[bool] = so.mapped_column(default=False)
 
     user: so.Mapped["User"] = so.relationship(back_populates="profile")  # noqa: F821
     interests: so.Mapped[list["Domain"]] = so.relationship(  # noqa: F821
         secondary=profile_interests
+    )
+    followed_collectives: so.Mapped[list["Collective"]] = so.relationship(  # noqa: F821
+        secondary=profile_collectives, order_by="Collective.name"
     )

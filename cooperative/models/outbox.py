@@ -43,6 +43,11 @@ class OutboxMessage(db.Model):
     # content as base64 with "encoding": "base64"; with a "content_id", an image shown
     # inside the HTML part (`<img src="cid:...">`), e.g. a ticket's QR code.
     attachments: so.Mapped[list[dict]] = so.mapped_column(sa.JSON, default=list)
+    # Headers of its own, put on the message as they are: {"List-Unsubscribe": ...,
+    # "List-Unsubscribe-Post": ...} on an announcement (RFC 8058).
+    headers: so.Mapped[dict[str, str]] = so.mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
     status: so.Mapped[OutboxStatus] = so.mapped_column(
         StrEnumType(OutboxStatus), default=OutboxStatus.PENDING
     )

@@ -10,7 +10,7 @@ import base64
 import contextlib
 import smtplib
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -41,6 +41,8 @@ def queue_mail(
     locale: str,
     attachments: Iterable[dict] = (),
     html_template: str | None = None,
+    headers: dict[str, str] | None = None,
+    not_before: datetime | None = None,
     **context,
 ) -> OutboxMessage | None:
     """Write an e-mail to the outbox, rendered in `locale`; it is sent after commit.
@@ -48,7 +50,9 @@ def queue_mail(
     `subject` may be a lazy string: it is translated here, in the recipient's language.
     With `html_template`, the mail also has an HTML part (`mail/<html_template>.html`,
     given the plain text as `body_text`) beside the plain text; attachments with a
-    `content_id` are images shown inside it. Nothing is written for an empty address
+    `content_id` are images shown inside it. `headers` go on the message as they are
+    (List-Unsubscribe on an announcement); `not_before` holds it back until then (news at
+    a measured rate). Nothing is written for an empty address
     (a walk-in at the door, an anonymised guest). A mail whose `context` has a
     `registration` is about it and points at it, so it is forgotten together with the
     registration's personal data.
@@ -70,9 +74,10 @@ def queue_mail(
             body_text=body_text,
             body_html=body_html,
             attachments=list(attachments),
+            headers=dict(headers or {}),
             status=OutboxStatus.PENDING,
             attempts=0,
-            next_attempt_at=utcnow(),
+            next_attempt_at=not_before or utcnow(),
         )
     if isinstance(context.get("registration"), Registration):
         message.registration = context["registration"]
@@ -88,7 +93,7 @@ def _content(attachment: dict) -> bytes:
 
 
 def build_email(message: OutboxMessage) -> EmailMessage:
-    """The outbox row as an RFC 5322 message, with its attachments.
+    """The outbox row as an RFC 5322 message, with its own headers and its attachments.
 
     With an HTML part: multipart/alternative (plain text first, then the HTML with its
     inline images, those attachments that have a `content_id`, as multipart/related),
@@ -103,6 +108,8 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email["Message-ID"] = make_msgid(
         idstring=f"outbox{message.id}", domain=sender.rsplit("@", 1)[-1].strip(">")
     )
+    for name, value in (message.headers or {}).items():
+        email[name] = value  # a line break in a value raises ValueError: set aside
     email.set_content(message.body_text)
     inline = [a for a in message.attachments if a.get("content_id")] if message.body_html else []
     if message.body_html:

@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, SignatureExpired
 
 from ..extensions import db
 from ..models import (
+    AnnouncementRecipient,
     Attendee,
     AuditEntry,
     CheckInRecord,
@@ -189,6 +190,13 @@ def anonymise_registration(registration: Registration) -> None:
         ),
         execution_options={"synchronize_session": False},
     )
+    # Who got an announcement goes too; its count stays.
+    db.session.execute(
+        sa.delete(AnnouncementRecipient).where(
+            AnnouncementRecipient.registration_id == registration.id
+        ),
+        execution_options={"synchronize_session": False},
+    )
     registration.contact_name = ""
     registration.contact_email = ""
     registration.user_id = None
@@ -253,6 +261,7 @@ def export(user: User) -> dict:
             "neighbourhood": profile.neighbourhood,
             "bio": profile.bio,
             "interests": [domain.slug for domain in profile.interests],
+            "followed_collectives": [c.slug for c in profile.followed_collectives],
             "offer": profile.offer,
             "visibility": profile.visibility.value,
             "newsletter": profile.newsletter,
@@ -392,6 +401,10 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
         )
     _keep_register_entries(user)
     volunteers.forget_user(user)
+    db.session.execute(
+        sa.delete(AnnouncementRecipient).where(AnnouncementRecipient.user_id == user.id),
+        execution_options={"synchronize_session": False},
+    )
     db.session.execute(
         sa.delete(OutboxMessage).where(
             OutboxMessage.to_address == address, OutboxMessage.status != OutboxStatus.PENDING

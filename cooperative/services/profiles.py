@@ -9,7 +9,7 @@ own page unless it is hidden. Services flush; the caller commits.
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Domain, Membership, MembershipStatus, Profile, User, Visibility
+from ..models import Collective, Domain, Membership, MembershipStatus, Profile, User, Visibility
 from . import membership as memberships
 
 TEXT_FIELDS = ("display_name", "neighbourhood", "bio", "offer")
@@ -75,15 +75,25 @@ def neighbourhoods(viewer) -> list[str]:
     )
 
 
+def followable_collectives() -> sa.Select:
+    """The collectives a member may follow: the published ones, by name."""
+    return (
+        sa.select(Collective)
+        .where(Collective.is_published.is_(True))
+        .order_by(sa.func.lower(Collective.name), Collective.id)
+    )
+
+
 def save_profile(user: User, **changes) -> Profile:
     """Write the profile fields given in `changes` (the others stay as they are), making
     the profile first if `user` has none (hidden, no newsletter).
 
     Fields: `display_name`, `neighbourhood`, `bio`, `offer` (text; None is empty),
-    `visibility` (a `Visibility` or its value), `newsletter` (yes or no) and `interests`
-    (domain ids; an id no domain has is left out). Refuses (TypeError) any other name.
+    `visibility` (a `Visibility` or its value), `newsletter` (yes or no), `interests`
+    (domain ids; an id no domain has is left out) and `collectives` (the ids of published
+    collectives to follow; others are left out). Refuses (TypeError) any other name.
     """
-    unknown = set(changes) - {*TEXT_FIELDS, "visibility", "newsletter", "interests"}
+    unknown = set(changes) - {*TEXT_FIELDS, "visibility", "newsletter", "interests", "collectives"}
     if unknown:
         raise TypeError(f"no profile field called {', '.join(sorted(unknown))}")
     profile = memberships.ensure_profile(user)
@@ -98,6 +108,13 @@ def save_profile(user: User, **changes) -> Profile:
         chosen = set(changes["interests"] or ())
         profile.interests = (
             list(db.session.scalars(sa.select(Domain).where(Domain.id.in_(chosen))))
+            if chosen
+            else []
+        )
+    if "collectives" in changes:
+        chosen = set(changes["collectives"] or ())
+        profile.followed_collectives = (
+            list(db.session.scalars(followable_collectives().where(Collective.id.in_(chosen))))
             if chosen
             else []
         )

@@ -5,6 +5,9 @@
 - The outbox: an e-mail sent or given up on is deleted `OUTBOX_KEEP_DAYS` (30) after it
   left; its only use after that would be to answer "did my mail go out?". A mail still
   waiting to go is never deleted.
+- Announcements: who got one is forgotten `NEWS_RECIPIENTS_DAYS` (90) after it was sent;
+  the announcement stays, with what it said and to how many
+  (`purge_announcement_recipients`).
 - Former members (lapsed, or turned down): what they filled in for the membership goes
   `FORMER_MEMBER_DATA_DAYS` (730, two years) after they left; the member register stays
   (see `purge_former_members`).
@@ -29,6 +32,8 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import (
+    Announcement,
+    AnnouncementRecipient,
     Collection,
     CollectionRun,
     Event,
@@ -172,11 +177,38 @@ def purge_mail(days: int | None = None, now: datetime | None = None) -> int:
     now = now or utcnow()
     cutoff = now - timedelta(days=outbox_keep_days() if days is None else days)
     left_at = sa.func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at)
+    gone = sa.select(OutboxMessage.id).where(
+        OutboxMessage.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED)),
+        left_at < cutoff,
+    )
+    # An announcement's recipient keeps no link to a mail that is gone (SQLite does not
+    # apply ON DELETE SET NULL, and may give the id to a new mail).
+    db.session.execute(
+        sa.update(AnnouncementRecipient)
+        .where(AnnouncementRecipient.outbox_message_id.in_(gone))
+        .values(outbox_message_id=None),
+        execution_options={"synchronize_session": False},
+    )
     return db.session.execute(
-        sa.delete(OutboxMessage).where(
-            OutboxMessage.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED)),
-            left_at < cutoff,
-        ),
+        sa.delete(OutboxMessage).where(OutboxMessage.id.in_(gone)),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+
+
+def news_recipients_days() -> int:
+    """How many days after an announcement was sent who got it is kept."""
+    return current_app.config["NEWS_RECIPIENTS_DAYS"]
+
+
+def purge_announcement_recipients(days: int | None = None, now: datetime | None = None) -> int:
+    """Forget who got the announcements sent more than `days` (NEWS_RECIPIENTS_DAYS) ago;
+    return how many recipients were forgotten. The announcements stay, with their text,
+    audience, times and `recipient_count`."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=news_recipients_days() if days is None else days)
+    old = sa.select(Announcement.id).where(Announcement.sent_at < cutoff)
+    return db.session.execute(
+        sa.delete(AnnouncementRecipient).where(AnnouncementRecipient.announcement_id.in_(old)),
         execution_options={"synchronize_session": False},
     ).rowcount
 

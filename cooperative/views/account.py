@@ -46,6 +46,7 @@ FOR_YOU_COUNT = 6
 def _profile_form(**kwargs) -> ProfileForm:
     form = ProfileForm(**kwargs)
     form.set_domains(all_domains(), current_locale())
+    form.set_collectives(db.session.scalars(profiles.followable_collectives()))
     return form
 
 
@@ -58,6 +59,7 @@ def _filled_profile_form() -> ProfileForm:
         form.neighbourhood.data = profile.neighbourhood
         form.bio.data = profile.bio
         form.interests.data = [domain.id for domain in profile.interests]
+        form.collectives.data = [collective.id for collective in profile.followed_collectives]
         form.offer.data = profile.offer
         form.visibility.data = profile.visibility.value
         form.newsletter.data = profile.newsletter

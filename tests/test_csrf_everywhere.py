@@ -4,7 +4,9 @@ The routes come from the URL map: a new one is checked without being listed here
 is called as an admin (so no permission check answers first), with the world of the
 permissions matrix, with no token, a made-up token and another visitor's real token:
 400 every time, the "this form has expired" page, and no row added or removed in any
-table. Stripe's webhook has no token: it refuses a missing or wrong signature instead.
+table. Stripe's webhook has no token: it refuses a missing or wrong signature instead;
+nor has the one-click unsubscribe of an announcement (RFC 8058: a mail client POSTs it
+without a session), whose signed link is its key.
 """
 
 import json
@@ -18,20 +20,23 @@ from tests.test_permissions_matrix import act_as, build_world, url_values
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 WEBHOOK = "payments.stripe_webhook"
-# How many (method, route) pairs change state, the webhook aside: a new one must be counted here.
-STATE_CHANGING_ROUTES = 59 + 9 + 11 + 8 + 2 + 8 + 6 + 5 + 3 + 4  # + 9: issue 15, mandates
+UNSUBSCRIBE = "news.unsubscribe"
+# How many (method, route) pairs change state, the two keyed ones aside: a new one must be
+# counted here.
+STATE_CHANGING_ROUTES = 59 + 9 + 11 + 8 + 2 + 8 + 6 + 5 + 3 + 4 + 1  # + 9: issue 15, mandates
 # and dues; + 11: shares; + 8: issue 16, the general meeting; + 2: a legal person on the
 # register, shares issued; + 8: issue 16, proxies and attendance; + 6: issue 17, volunteer
 # tasks (add, change, remove; sign up, leave by link or account); + 5: issue 16, the votes
 # (add, open, close, remove, cast); + 3: issue 17, event series (new, edit, cancel a date);
-# + 4: issue 16, the minutes (save, approve, publish, withdraw)
+# + 4: issue 16, the minutes (save, approve, publish, withdraw); + 1: issue 17,
+# announcements (preview and send)
 
 
 def state_changing_rules(app):
     return [
         rule
         for rule in app.url_map.iter_rules()
-        if rule.methods & STATE_CHANGING and rule.endpoint != WEBHOOK
+        if rule.methods & STATE_CHANGING and rule.endpoint not in (WEBHOOK, UNSUBSCRIBE)
     ]
 
 
@@ -134,3 +139,14 @@ def test_the_stripe_webhook_refuses_a_missing_or_wrong_signature(app, client, fa
     )
     assert wrongly_signed.status_code == 400
     assert row_counts(app) == before
+
+
+def test_the_one_click_unsubscribe_takes_no_token_but_only_its_signed_link(app):
+    world = build_world(app)
+    client = app.test_client()
+    before = row_counts(app)
+    forged = f"/news/unsubscribe/{world.unsubscribe_token[:-4]}abcd"
+    assert client.post(forged, headers={"Origin": "https://mail.example"}).status_code == 404
+    assert row_counts(app) == before
+    real = client.post(f"/news/unsubscribe/{world.unsubscribe_token}")
+    assert real.status_code == 200

@@ -27,6 +27,7 @@ from flask import Flask
 from cooperative.extensions import db
 from cooperative.models import (
     Attendee,
+    AudienceKind,
     CollectiveRole,
     CollectiveSuggestion,
     Membership,
@@ -36,7 +37,7 @@ from cooperative.models import (
     ShareTransfer,
     User,
 )
-from cooperative.services import accounts, privacy, shares
+from cooperative.services import accounts, announcements, privacy, shares, unsubscribe
 from cooperative.services import series as series_service
 from cooperative.services.registration import PersonChoice
 from tests.conftest import csrf_token
@@ -159,6 +160,13 @@ EXPECTED: dict[str, dict] = {
     "manage.publish_event": A_EVENT,
     "manage.cancel_event": A_EVENT,
     # Event series (issue 17): organisers of the series' collective, and admins.
+    # Announcements (issue 17): organisers and admins; a record for whom it concerns
+    # (the world's is organiser A's, to collective A's followers).
+    "announcements.index": ORGANISERS,
+    "announcements.new": ORGANISERS,
+    "announcements.show": A_EVENT,
+    # The one-click unsubscribe: its signed link is the key, no log-in.
+    "news.unsubscribe": EVERYONE,
     "manage_series.index": ORGANISERS,
     "manage_series.new": ORGANISERS,
     "manage_series.show": A_EVENT,
@@ -363,6 +371,15 @@ def build_world(app: Flask) -> SimpleNamespace:
             name="Repair Café Oost", contact_email="repair@example.org", reason="Fixing things"
         )
         db.session.add(suggestion)
+        member.profile.newsletter = True
+        member.profile.followed_collectives = [collective_a]
+        announcement = announcements.send(
+            organiser_a,
+            announcements.Audience(AudienceKind.COLLECTIVE, collective_a),
+            "Nieuws van Zonnedak",
+            "Tekst",
+            "nl",
+        )
         db.session.commit()
         with app.test_request_context():
             series = make_series(collective_a.id, date.today() + timedelta(days=7))
@@ -370,6 +387,8 @@ def build_world(app: Flask) -> SimpleNamespace:
         return SimpleNamespace(
             series_id=series.id,
             series_day=series_day.isoformat(),
+            announcement_id=announcement.id,
+            unsubscribe_token=unsubscribe.token_for_user(member),
             users={
                 "guest": guest.id,
                 "member": member.id,
@@ -426,6 +445,7 @@ def url_values(endpoint: str, arguments, world) -> dict:
         "auth.reset_password": world.reset_token,
         "account.confirm_email_change": world.email_change_token,
         "account.calendar_feed": world.calendar_token,
+        "news.unsubscribe": world.unsubscribe_token,
     }
     values = {
         "event_id": world.event_id,
@@ -440,6 +460,7 @@ def url_values(endpoint: str, arguments, world) -> dict:
         "run_id": 1,  # issue 15: no dues run in this world
         "meeting_id": 1,  # issue 16: no meeting either
         "series_id": world.series_id,
+        "announcement_id": world.announcement_id,
         "value": world.series_day,
         "item_id": 1,
         "proxy_id": 1,

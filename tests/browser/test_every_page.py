@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from cooperative.extensions import db
 from cooperative.models import (
+    AudienceKind,
     Collective,
     Domain,
     Event,
@@ -22,7 +23,14 @@ from cooperative.models import (
     ShareClass,
     User,
 )
-from cooperative.services import attendance, meeting_minutes, share_payments, shares
+from cooperative.services import (
+    announcements,
+    attendance,
+    meeting_minutes,
+    share_payments,
+    shares,
+    unsubscribe,
+)
 from cooperative.services.demo import seed_demo
 from cooperative.services.registration import PersonChoice
 from tests.factories import make_member, make_registration
@@ -110,8 +118,20 @@ def site(app):
         meeting_minutes.publish(published)
         writing = held_meeting(-1, title="ALV extra")
         meeting_minutes.save(writing, "## Opening\n\nConcept.", admin)
+        # An announcement to the followers of the first collective, the member among them.
+        member.profile.newsletter = True
+        member.profile.followed_collectives = [collective]
+        announcement = announcements.send(
+            admin,
+            announcements.Audience(AudienceKind.COLLECTIVE, collective),
+            "Oogstfeest op zaterdag",
+            "## Programma\n\n- 17:30 **eten**\n- 20:00 muziek\n\n[Meer](https://example.org)",
+            "nl",
+        )
         db.session.commit()
         return {
+            "announcement": announcement.id,
+            "unsubscribe": unsubscribe.token_for_user(member),
             "meeting_slug": published.slug,
             "meeting_event": published.event.slug,
             "writing": writing.id,
@@ -165,6 +185,8 @@ def door(site) -> list[str]:
         f"{base}/tasks",
         "/manage/series/",
         "/manage/series/new",
+        "/manage/announcements/",
+        "/manage/announcements/new",
     ]
 
 
@@ -180,6 +202,7 @@ def pages_of(role: str, site) -> list[str]:
             "/auth/reset",
             f"/meetings/{site['meeting_slug']}",
             "/embed/collectives/zonnedak-oost/events",
+            f"/news/unsubscribe/{site['unsubscribe']}",
         ],
         "member": [
             *account,
@@ -220,6 +243,7 @@ def pages_of(role: str, site) -> list[str]:
             f"/manage/meetings/{site['writing']}/proxies",
             f"/manage/meetings/{site['writing']}/attendance",
             f"/manage/meetings/{site['writing']}/minutes",
+            f"/manage/announcements/{site['announcement']}",
         ],
     }
     public = everyone(site) if role in ("visitor", "member") else []

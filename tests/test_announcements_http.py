@@ -218,6 +218,32 @@ def test_the_mail_has_the_one_click_headers_and_the_links(app, world, smtp_serve
         assert user(world.reader).profile.newsletter is False
 
 
+def test_html_and_script_links_in_the_text_stay_text(app, world, smtp_server):
+    client = as_user(app, world.organiser_a)
+    body = '<script>alert(1)</script> [klik](javascript:alert(2)) <b onclick="x">b</b>'
+    preview = post(
+        client, {"audience": f"collective-{world.zonnedak}", "subject": "S", "body": body}
+    )
+    page = preview.get_data(as_text=True)
+    assert "<script>alert(1)" not in page and 'href="javascript:' not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    post(
+        client,
+        {
+            "audience": f"collective-{world.zonnedak}",
+            "subject": "S",
+            "body": body,
+            "action": "send",
+        },
+    )
+    with app.app_context():
+        mail.send_pending()
+    [message] = smtp_server.to("reader@example.org")
+    html = message.get_body(("html",)).get_content()
+    assert "<script>" not in html and 'href="javascript:' not in html
+    assert "<b onclick" not in html and "&lt;b onclick=" in html
+
+
 def test_a_mail_is_never_built_with_a_header_broken_by_a_line_break(app):
     with app.app_context():
         message = OutboxMessage(

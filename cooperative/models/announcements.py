@@ -68,15 +68,6 @@ class Announcement(db.Model):
     def __repr__(self) -> str:
         return f"<Announcement {self.id} {self.audience}>"
 
-    @property
-    def collective_in_charge(self) -> int | None:
-        """The collective whose organisers may read this record (None: admins only)."""
-        if self.collective_id is not None:
-            return self.collective_id
-        if self.event is not None:
-            return self.event.collective_id
-        return None
-
 
 class AnnouncementRecipient(db.Model):
     """Who one announcement went to, and its mail in the outbox: kept 90 days only."""

@@ -2,7 +2,7 @@
 registered for an event; the outbox carries headers of its own (List-Unsubscribe).
 
 Revision ID: 33872b92cef9
-Revises: a3c9e1f0b7d2
+Revises: 0173bbf835d0
 Create Date: 2026-12-07 05:48:55.344623
 
 """
@@ -14,7 +14,7 @@ import cooperative.models.types
 
 # revision identifiers, used by Alembic.
 revision = '33872b92cef9'
-down_revision = 'a3c9e1f0b7d2'
+down_revision = '0173bbf835d0'
 branch_labels = None
 depends_on = None
 

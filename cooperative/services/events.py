@@ -31,7 +31,7 @@ from ..models import (
 from ..models.events import DEFAULT_REMINDER_HOURS, places_taken
 from ..refusals import Refused
 from ..slugs import free_slug, slug_taken
-from . import places
+from . import places, volunteers
 from .details import copy_details
 from .mail import external_url, queue_mail
 from .registration import (
@@ -278,8 +278,9 @@ def cancel_event(event: Event, now: datetime | None = None) -> list[Registration
     nobody is promoted. What was paid online is refunded through Stripe after the commit
     (raises PaymentUnavailable, changing nothing, when Stripe does not answer before the
     event is locked); a registration paid at the door keeps its payment state, so the
-    organisers can pay it back. Returns the registrations cancelled. Refuses an event
-    that is cancelled already.
+    organisers can pay it back. Every volunteer's slot in its tasks is given up too, and
+    each volunteer is e-mailed (`volunteers.release_slots`). Returns the registrations
+    cancelled. Refuses an event that is cancelled already.
     """
     now = now or utcnow()
     check_stripe_answers(_active_registrations(event), now, always=True)
@@ -310,6 +311,7 @@ def cancel_event(event: Event, now: datetime | None = None) -> list[Registration
             event=event,
             events_url=external_url("events.index"),
         )
+    volunteers.release_slots(event, now)
     return active
 
 

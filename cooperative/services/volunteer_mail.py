@@ -1,5 +1,5 @@
 """The e-mails a volunteer gets: their slot with its private link and calendar file, the
-news that a task was removed, and the reminder the day before.
+news that a task was removed or its event cancelled, and the reminder the day before.
 
 Every one goes through the outbox (`mail.queue_mail`): in the transaction of the change
 that caused it, or (the reminders, a job) committed with the claim of the slot.
@@ -37,7 +37,7 @@ def slot_calendar(signup: TaskSignup) -> bytes:
     return calendar.to_ical()
 
 
-def _send(signup: TaskSignup, template: str, subject, *, calendar: bool) -> None:
+def _send(signup: TaskSignup, template: str, subject, *, calendar: bool, **context) -> None:
     task, event = signup.task, signup.task.event
     attachments = []
     if calendar:
@@ -59,6 +59,7 @@ def _send(signup: TaskSignup, template: str, subject, *, calendar: bool) -> None
         event=event,
         leave_url=external_url("volunteers.slot", token=signup.token),
         event_url=external_url("events.show", slug=event.slug),
+        **context,
     )
 
 
@@ -83,6 +84,17 @@ def task_removed(signup: TaskSignup) -> None:
         "task_removed",
         _l("Task removed: %(task)s", task=signup.task.name),
         calendar=False,
+    )
+
+
+def event_cancelled(signup: TaskSignup) -> None:
+    """Tell the person the event of their task is cancelled, and their slot with it."""
+    _send(
+        signup,
+        "task_event_cancelled",
+        _l("Cancelled: %(title)s", title=signup.task.event.title),
+        calendar=False,
+        events_url=external_url("events.index"),
     )
 
 

@@ -247,6 +247,34 @@ def leave(signup: TaskSignup, now: datetime | None = None) -> bool:
     return True
 
 
+def held_slot_count(event: Event) -> int:
+    """How many slots in the event's tasks are held (not given up): one query."""
+    return db.session.scalar(
+        sa.select(sa.func.count(TaskSignup.id))
+        .join(Task, TaskSignup.task_id == Task.id)
+        .where(Task.event_id == event.id, TaskSignup.cancelled_at.is_(None))
+    )
+
+
+def release_slots(event: Event, now: datetime | None = None) -> list[TaskSignup]:
+    """The event is cancelled: give up every slot still held in its tasks and e-mail
+    each person, in their language. Called by `events.cancel_event` with the event
+    locked already. Returns the slots given up."""
+    now = now or utcnow()
+    held = db.session.scalars(
+        sa.select(TaskSignup)
+        .join(Task, TaskSignup.task_id == Task.id)
+        .where(Task.event_id == event.id, TaskSignup.cancelled_at.is_(None))
+        .order_by(TaskSignup.id)
+        .options(sa.orm.joinedload(TaskSignup.user))
+    ).all()
+    for signup in held:
+        signup.cancelled_at = now
+        volunteer_mail.event_cancelled(signup)
+    db.session.flush()
+    return list(held)
+
+
 def find_signup(token: str) -> TaskSignup | None:
     """The signup of a private link `/v/<id>-<secret>`, or None. The secret is compared
     in constant time."""

@@ -16,7 +16,7 @@ from ..forms.events import EventForm
 from ..forms.fields import show_refusal
 from ..models import Collective, Event, EventStatus, Registration, RegistrationStatus
 from ..refusals import Refused
-from ..services import audit
+from ..services import audit, volunteers
 from ..services import events as event_service
 from ..services.payments import PaymentUnavailable
 from .buttons import submitted_action
@@ -190,8 +190,8 @@ def _party_states(event: Event) -> dict[int, dict]:
 @bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
 @managed_event
 def cancel_event(event: Event):
-    """Cancel the event after a confirming button: every registration is cancelled and
-    each party is e-mailed."""
+    """Cancel the event after a confirming button: every registration and every
+    volunteer's slot is cancelled, and each party and volunteer is e-mailed."""
     if request.method == "POST":
         before = _party_states(event)
         try:
@@ -235,5 +235,6 @@ def cancel_event(event: Event):
         "manage/cancel.html",
         event=event,
         parties=parties,
+        helpers=volunteers.held_slot_count(event),
         already=event.status == EventStatus.CANCELLED,
     )

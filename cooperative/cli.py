@@ -106,14 +106,16 @@ def membership_reminders_command() -> None:
 )
 def purge_command(days: int | None) -> None:
     """Remove personal data that is no longer needed (daily): guests' names, addresses and
-    e-mails some days after their event, sent e-mails after OUTBOX_KEEP_DAYS, and former
-    members' profiles FORMER_MEMBER_DATA_DAYS after they left (the member register stays
+    e-mails some days after their event (also those of guests who helped with a task),
+    sent e-mails after OUTBOX_KEEP_DAYS, and former members' profiles
+    FORMER_MEMBER_DATA_DAYS after they left (the member register stays
     REGISTER_KEEP_YEARS after they left, then goes), and ended SEPA mandates with their
     collections MANDATE_KEEP_YEARS after they ended and were last debited; who got an
     announcement NEWS_RECIPIENTS_DAYS after it was sent."""
     from .services import retention
 
     guests = retention.purge_guests(days)
+    slots = retention.purge_guest_slots(days)
     mails = retention.purge_mail()
     former = retention.purge_former_members()
     register = retention.purge_register()
@@ -121,6 +123,7 @@ def purge_command(days: int | None) -> None:
     news = retention.purge_announcement_recipients()
     db.session.commit()
     click.echo(f"Removed the personal data of {guests} guest registrations.")
+    click.echo(f"Removed the names and addresses of {slots} guest volunteers' slots.")
     click.echo(
         f"Forgot {news} recipients of announcements sent more than "
         f"{retention.news_recipients_days()} days ago (how many stays)."

@@ -127,6 +127,7 @@ def purge() -> str | None:
 
     counts = (
         retention.purge_guests(),
+        retention.purge_guest_slots(),
         retention.purge_mail(),
         retention.purge_former_members(),
         retention.purge_register(),
@@ -134,8 +135,9 @@ def purge() -> str | None:
         retention.purge_announcement_recipients(),
     )
     return _counted(
-        "purged {} guest registrations, {} e-mails, {} former members' profiles, "
-        "{} register entries, {} mandates, {} announcements' recipients",
+        "purged {} guest registrations, {} guest volunteers' slots, {} e-mails, "
+        "{} former members' profiles, {} register entries, {} mandates, "
+        "{} announcements' recipients",
         counts,
     )
 

@@ -64,10 +64,16 @@ class Task(db.Model):
         return [signup for signup in self.signups if signup.cancelled_at is None]
 
 
+# The active guest slots that hold an address: one per address and task.
+GUEST_WITH_ADDRESS = "cancelled_at IS NULL AND user_id IS NULL AND email <> ''"
+
+
 class TaskSignup(db.Model):
     """One person doing a task: a member (their account) or a guest (a name and an
     e-mail address, with a private link to leave the task). Leaving keeps the row with
-    `cancelled_at`; the same person may sign up again."""
+    `cancelled_at`; the same person may sign up again. A guest's name and address are
+    removed some days after the event (`retention.purge_guest_slots`); the slot stays,
+    as a count."""
 
     __tablename__ = "task_signups"
     __table_args__ = (
@@ -82,13 +88,15 @@ class TaskSignup(db.Model):
             sqlite_where=sa.text("cancelled_at IS NULL AND user_id IS NOT NULL"),
             postgresql_where=sa.text("cancelled_at IS NULL AND user_id IS NOT NULL"),
         ),
+        # A guest's slot whose address is purged (`retention.purge_guest_slots`) has
+        # none left to be unique.
         sa.Index(
             "uq_task_signups_active_email",
             "task_id",
             "email",
             unique=True,
-            sqlite_where=sa.text("cancelled_at IS NULL AND user_id IS NULL"),
-            postgresql_where=sa.text("cancelled_at IS NULL AND user_id IS NULL"),
+            sqlite_where=sa.text(GUEST_WITH_ADDRESS),
+            postgresql_where=sa.text(GUEST_WITH_ADDRESS),
         ),
     )
 

@@ -2,6 +2,9 @@
 
 - Guests (registrations without an account): their names, address and e-mails go
   `GUEST_DATA_DAYS` (90) after their event; what stays is anonymous (counts, amounts).
+  So do the name and address of a guest who helped with a task (`purge_guest_slots`);
+  the slot stays, as a count. The e-mails about a slot are not tied to it: they go with
+  the outbox, long before.
 - The outbox: an e-mail sent or given up on is deleted `OUTBOX_KEEP_DAYS` (30) after it
   left; its only use after that would be to answer "did my mail go out?". A mail still
   waiting to go is never deleted.
@@ -45,6 +48,8 @@ from ..models import (
     Payment,
     Registration,
     SepaMandate,
+    Task,
+    TaskSignup,
     User,
     utcnow,
 )
@@ -169,6 +174,28 @@ def purge_guests(days: int | None = None, now: datetime | None = None) -> int:
         anonymise_registration(registration)
     db.session.flush()
     return len(rows)
+
+
+def purge_guest_slots(days: int | None = None, now: datetime | None = None) -> int:
+    """Remove the name and address of guests' volunteer slots (no account) in tasks of
+    events that ended more than `days` (GUEST_DATA_DAYS) ago; return how many. The slot
+    stays, so the event still counts who helped; slots of members are left (their
+    owner keeps or deletes them, with the account)."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=guest_data_days() if days is None else days)
+    past_tasks = (
+        sa.select(Task.id).join(Event, Task.event_id == Event.id).where(Event.ends_at < cutoff)
+    )
+    return db.session.execute(
+        sa.update(TaskSignup)
+        .where(
+            TaskSignup.user_id.is_(None),
+            sa.or_(TaskSignup.email != "", TaskSignup.guest_name != ""),
+            TaskSignup.task_id.in_(past_tasks),
+        )
+        .values(guest_name="", email="")
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def purge_mail(days: int | None = None, now: datetime | None = None) -> int:

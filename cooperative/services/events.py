@@ -270,7 +270,28 @@ def publish(event: Event) -> bool:
     return True
 
 
-def cancel_event(event: Event, now: datetime | None = None) -> list[Registration]:
+def check_refunds_answer(events: list[Event], now: datetime) -> None:
+    """Before any of `events` is locked: when cancelling them would give money back
+    through Stripe, ask Stripe once whether it answers; raises PaymentUnavailable when it
+    does not. For a caller that cancels several events in one transaction (a series
+    change), so that no call is made while one of them is locked already; it then passes
+    `stripe_checked=True` to `cancel_event`."""
+    if not events:
+        return
+    active = db.session.scalars(
+        sa.select(Registration)
+        .where(
+            Registration.event_id.in_([event.id for event in events]),
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+        .order_by(Registration.id)
+    ).all()
+    check_stripe_answers(active, now, always=True)
+
+
+def cancel_event(
+    event: Event, now: datetime | None = None, *, stripe_checked: bool = False
+) -> list[Registration]:
     """Cancel the event and every active registration, and e-mail each party's contact.
 
     With the event locked: the event becomes cancelled; each registration that was not
@@ -278,12 +299,14 @@ def cancel_event(event: Event, now: datetime | None = None) -> list[Registration
     nobody is promoted. What was paid online is refunded through Stripe after the commit
     (raises PaymentUnavailable, changing nothing, when Stripe does not answer before the
     event is locked); a registration paid at the door keeps its payment state, so the
-    organisers can pay it back. Every volunteer's slot in its tasks is given up too, and
-    each volunteer is e-mailed (`volunteers.release_slots`). Returns the registrations
-    cancelled. Refuses an event that is cancelled already.
+    organisers can pay it back (`stripe_checked`: the caller has asked Stripe already,
+    with `check_refunds_answer`, before taking any lock). Every volunteer's slot in its
+    tasks is given up too, and each volunteer is e-mailed (`volunteers.release_slots`).
+    Returns the registrations cancelled. Refuses an event that is cancelled already.
     """
     now = now or utcnow()
-    check_stripe_answers(_active_registrations(event), now, always=True)
+    if not stripe_checked:
+        check_refunds_answer([event], now)
     lock_event(event)
     db.session.refresh(event)
     if event.status == EventStatus.CANCELLED:

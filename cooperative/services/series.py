@@ -282,6 +282,16 @@ def change_series(
     """
     now = now or utcnow()
     changes = review_change(series, settings, now)
+    # Stripe is asked once, for every date to be cancelled, before anything is written:
+    # not while an earlier date is locked (nor, on SQLite, while the series is written).
+    event_service.check_refunds_answer(
+        [
+            change.event
+            for change in changes
+            if change.action == DROP and change.registered and include_registered
+        ],
+        now,
+    )
     settings.apply_to(series)
     outcome = ChangeOutcome()
     for change in changes:
@@ -290,7 +300,8 @@ def change_series(
             outcome.kept.append(event)
         elif change.action == DROP:
             if change.registered or _ever_registered(event):
-                outcome.mailed += len(event_service.cancel_event(event, now))
+                cancelled = event_service.cancel_event(event, now, stripe_checked=True)
+                outcome.mailed += len(cancelled)
             else:
                 db.session.delete(event)
             outcome.dropped.append(event)

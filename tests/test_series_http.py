@@ -253,6 +253,24 @@ def _venues(app, world):
         return [db.session.get(Event, event_id).venue for event_id in world.event_ids]
 
 
+def test_htmx_saves_send_the_whole_page_on(client, auth, world, app):
+    log_in(client, auth, "host_organiser")
+    htmx = {"HX-Request": "true", "HX-Target": "series-form"}
+    data = series_data(world.host_id, title="Soepavond")
+    response = post_form(client, "/manage/series/new", data, headers=htmx)
+    assert response.status_code == 204
+    with app.app_context():
+        made = db.session.scalar(sa.select(EventSeries).where(EventSeries.title == "Soepavond"))
+    assert response.headers["HX-Redirect"] == f"/manage/series/{made.id}"
+    edit = f"/manage/series/{made.id}/edit"
+    response = post_form(client, edit, {**data, "capacity": "x"}, headers=htmx)
+    assert response.status_code == 422
+    assert response.text.lstrip().startswith('<form id="series-form"'), "only the form"
+    response = post_form(client, edit, {**data, "venue": "De Tuin"}, headers=htmx)
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"] == f"/manage/series/{made.id}"
+
+
 def test_a_change_touching_registered_dates_asks_first_and_changes_nothing(
     client, auth, world, app
 ):

@@ -21,11 +21,12 @@ from cooperative.models import (
 )
 from cooperative.services import series as series_service
 from cooperative.services.recurrence import WEEKLY_RHYTHM, Rhythm, make_rule
-from tests.conftest import deliver_webhook, post_form
-from tests.factories import make_collective
+from tests.conftest import AuthActions, deliver_webhook, post_form
+from tests.factories import make_collective, make_organiser
 from tests.series_fixtures import AMSTERDAM, TEMPLATE, TUESDAY, make_series
 from tests.test_locking import NO_WAIT, wait_for
 from tests.test_payments import session_of
+from tests.test_series_http import series_data
 from tests.test_stripe_outside_locks import in_background
 
 INTENTS = "/v1/payment_intents"
@@ -40,7 +41,9 @@ def paid_dates(app, fake_stripe):
     first = today + timedelta(days=7 + (TUESDAY - today.weekday()) % 7)
     with app.app_context():
         template = {**TEMPLATE, "payment_mode": "online", "ticket_price_cents": 200}
-        series = make_series(make_collective().id, first, horizon_weeks=3, template=template)
+        collective = make_collective()
+        make_organiser(collective, email="olga@example.org")
+        series = make_series(collective.id, first, horizon_weeks=3, template=template)
         dates = db.session.scalars(
             sa.select(Event).where(Event.series_id == series.id).order_by(Event.starts_at)
         ).all()[:2]
@@ -129,3 +132,43 @@ def test_stripe_away_changes_nothing(app, fake_stripe, paid_dates):
         assert [db.session.get(Event, i).status for i in event_ids] == [EventStatus.PUBLISHED] * 2
         series = db.session.get(EventSeries, series_id)
         assert "BYDAY=TU" in series.rule
+
+
+def test_over_http_stripe_away_keeps_the_form_and_changes_nothing(app, fake_stripe, paid_dates):
+    series_id, event_ids = paid_dates
+    organiser = app.test_client()
+    AuthActions(organiser).login("olga@example.org")
+    with app.app_context():
+        collective_id = db.session.get(EventSeries, series_id).collective_id
+    data = series_data(
+        collective_id,
+        weekday=str(WEDNESDAY),
+        horizon_weeks="3",
+        payment_mode="online",
+        ticket_price="2",
+        venue="De Tuin",
+        registered_dates="change",
+    )
+    fake_stripe.stop()
+
+    response = post_form(organiser, f"/manage/series/{series_id}/edit?lang=en", data)
+
+    assert response.status_code == 422
+    assert "The online payments could not be refunded right now." in response.text
+    assert 'value="De Tuin"' in response.text
+    with app.app_context():
+        assert [db.session.get(Event, i).status for i in event_ids] == [EventStatus.PUBLISHED] * 2
+        assert "BYDAY=TU" in db.session.get(EventSeries, series_id).rule
+
+    cancel = f"/manage/series/{series_id}/dates/{_day(app, event_ids[0])}/cancel?lang=en"
+    response = post_form(organiser, cancel)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/manage/series/{series_id}"
+    assert "so the date is not cancelled yet" in organiser.get(response.headers["Location"]).text
+    with app.app_context():
+        assert db.session.get(Event, event_ids[0]).status == EventStatus.PUBLISHED
+
+
+def _day(app, event_id: int) -> str:
+    with app.app_context():
+        return db.session.get(Event, event_id).occurrence_date.isoformat()

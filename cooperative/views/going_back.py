@@ -1,14 +1,14 @@
 """How a view answers after a change was asked: when it is refused, the change is rolled
 back and the person is told why (on the form, or in a flash); when it is done, it is
 committed, the person is told so in a flash, and sent on with a redirect after the POST
-(303)."""
+(303; for a form htmx sent, a full page load: `go_to`)."""
 
 from collections.abc import Callable
 from typing import Any
 
 from flask import flash, redirect
 
-from ..extensions import db
+from ..extensions import db, htmx
 from ..forms.fields import show_refusal
 from ..refusals import Refused
 
@@ -18,6 +18,14 @@ def roll_back_to(location: str, message, category: str = "error"):
     provider could not be reached) and redirect to `location` with 303."""
     db.session.rollback()
     flash(str(message), category)
+    return redirect(location, code=303)
+
+
+def go_to(location: str):
+    """Redirect after a POST (303). To htmx, which would put the next page inside the form
+    it sent, an empty answer with `HX-Redirect`: the next page loads whole."""
+    if htmx:
+        return "", 204, {"HX-Redirect": location}
     return redirect(location, code=303)
 
 
@@ -37,8 +45,8 @@ def commit_or_show(
     """The shape of every form that asks a service for a change: call `change()` (it
     flushes); when it refuses, roll back, put the refusal on `form` (next to the field it
     names, else `default`, else above the form) and answer None, for the view to show the
-    form again with 422. Otherwise commit, flash `done` (in `category`) and redirect to `to`
-    with 303. `done` and `to` may be functions of what `change()` returned."""
+    form again with 422. Otherwise commit, flash `done` (in `category`) and go to `to`
+    (`go_to`). `done` and `to` may be functions of what `change()` returned."""
     try:
         result = change()
     except Refused as refusal:
@@ -47,7 +55,7 @@ def commit_or_show(
         return None
     db.session.commit()
     flash(_for(done, result), category)
-    return redirect(_for(to, result), code=303)
+    return go_to(_for(to, result))
 
 
 def commit_or_go_back(change: Callable[[], Any], *, back: str, done, to=None):

@@ -13,7 +13,6 @@ from flask_login import current_user
 
 from ..extensions import db, htmx
 from ..forms.events import EventForm
-from ..forms.fields import show_refusal
 from ..models import Collective, Event, EventStatus, Registration, RegistrationStatus
 from ..refusals import Refused
 from ..services import audit, volunteers
@@ -21,7 +20,7 @@ from ..services import events as event_service
 from ..services.payments import PaymentUnavailable
 from .buttons import submitted_action
 from .decorators import managed_event, organiser_required
-from .going_back import roll_back_to
+from .going_back import commit_or_go_back, commit_or_show, roll_back_to
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -94,13 +93,6 @@ def _render_form(
     return render_template(template, **context), status, {"Vary": "HX-Request, HX-Target"}
 
 
-def _go(location: str):
-    """Redirect after a POST: a full page load for htmx too."""
-    if htmx:
-        return "", 204, {"HX-Redirect": location}
-    return redirect(location, code=303)
-
-
 def _edit(event: Event | None):
     """Draw the form, redraw it with a meal added or removed, or save it."""
     if request.method == "GET":
@@ -131,19 +123,17 @@ def _edit(event: Event | None):
         return _render_form(form, event)
     if not form.validate():
         return _render_form(form, event, 422)
-    creating = event is None
-    try:
-        saved = event_service.save_event(form.plan(), event)
-    except Refused as refusal:
-        db.session.rollback()
-        show_refusal(form, refusal)
-        return _render_form(form, event, 422)
-    db.session.commit()
-    if creating:
-        flash(_("The event is saved as a draft. Publish it when it is ready."), "success")
-    else:
-        flash(_("Your changes are saved."), "success")
-    return _go(url_for("manage.edit_event", event_id=saved.id))
+    saved = commit_or_show(
+        form,
+        lambda: event_service.save_event(form.plan(), event),
+        done=(
+            _("Your changes are saved.")
+            if event is not None
+            else _("The event is saved as a draft. Publish it when it is ready.")
+        ),
+        to=lambda saved: url_for("manage.edit_event", event_id=saved.id),
+    )
+    return saved or _render_form(form, event, 422)
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -187,17 +177,39 @@ def _party_states(event: Event) -> dict[int, dict]:
     return {row.id: audit.snapshot(row, "status", "payment_state") for row in rows}
 
 
+def _cancel_and_record(event: Event) -> list[Registration]:
+    """Cancel the event (`events.cancel_event`) and write each party's change in the
+    audit log; returns the registrations cancelled."""
+    before = _party_states(event)
+    cancelled = event_service.cancel_event(event)
+    for registration in cancelled:
+        audit.record_registration(
+            current_user,
+            "registration.event_cancelled",
+            registration,
+            before.get(registration.id),
+            "status",
+            "payment_state",
+        )
+    return cancelled
+
+
 @bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
 @managed_event
 def cancel_event(event: Event):
     """Cancel the event after a confirming button: every registration and every
     volunteer's slot is cancelled, and each party and volunteer is e-mailed."""
     if request.method == "POST":
-        before = _party_states(event)
         try:
-            cancelled = event_service.cancel_event(event)
-        except Refused as refusal:
-            return roll_back_to(url_for("manage.events"), refusal.message)
+            return commit_or_go_back(
+                lambda: _cancel_and_record(event),
+                back=url_for("manage.events"),
+                done=lambda cancelled: ngettext(
+                    "The event is cancelled. We have e-mailed %(num)d party.",
+                    "The event is cancelled. We have e-mailed %(num)d parties.",
+                    len(cancelled),
+                ),
+            )
         except PaymentUnavailable:
             return roll_back_to(
                 url_for("manage.cancel_event", event_id=event.id),
@@ -206,25 +218,6 @@ def cancel_event(event: Event):
                     "not cancelled yet. Please try again in a moment."
                 ),
             )
-        for registration in cancelled:
-            audit.record_registration(
-                current_user,
-                "registration.event_cancelled",
-                registration,
-                before.get(registration.id),
-                "status",
-                "payment_state",
-            )
-        db.session.commit()
-        flash(
-            ngettext(
-                "The event is cancelled. We have e-mailed %(num)d party.",
-                "The event is cancelled. We have e-mailed %(num)d parties.",
-                len(cancelled),
-            ),
-            "success",
-        )
-        return redirect(url_for("manage.events"), code=303)
     parties = db.session.scalar(
         sa.select(sa.func.count(Registration.id)).where(
             Registration.event_id == event.id,

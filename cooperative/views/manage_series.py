@@ -11,24 +11,22 @@ from datetime import date
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from ..extensions import db, htmx
-from ..forms.fields import show_refusal
 from ..forms.series import CHANGE, KEEP, SeriesForm
 from ..i18n import local_zone
 from ..models import Event, EventSeries, utcnow
-from ..refusals import Refused
 from ..services import series as series_service
 from ..services.payments import PaymentUnavailable
 from ..services.recurrence import occurs_on
 from .buttons import submitted_action
 from .decorators import organiser_required
-from .going_back import roll_back_to
-from .manage import _collective_choices, _go
+from .going_back import commit_or_go_back, commit_or_show, roll_back_to
+from .manage import _collective_choices
 
 bp = Blueprint("manage_series", __name__, url_prefix="/manage/series")
 
@@ -133,10 +131,13 @@ def _edit(series: EventSeries | None):
         return _render_form(form, series, 422)
     settings = form.settings()
     if series is None:
-        saved = series_service.save_series(settings)
-        db.session.commit()
-        flash(_("The series is saved and its first dates are online."), "success")
-        return _go(url_for("manage_series.show", series_id=saved.id))
+        saved = commit_or_show(
+            form,
+            lambda: series_service.save_series(settings),
+            done=_("The series is saved and its first dates are online."),
+            to=lambda made: url_for("manage_series.show", series_id=made.id),
+        )
+        return saved or _render_form(form, series, 422)
     changes = series_service.review_change(series, settings)
     registered = [change for change in changes if change.registered]
     if registered and form.registered_dates.data not in (KEEP, CHANGE):
@@ -151,33 +152,33 @@ def _edit(series: EventSeries | None):
         ]
         return _render_form(form, series, 422, focus="registered_dates-0", changes=registered)
     try:
-        outcome = series_service.change_series(
-            series, settings, include_registered=form.registered_dates.data == CHANGE
+        saved = commit_or_show(
+            form,
+            lambda: series_service.change_series(
+                series, settings, include_registered=form.registered_dates.data == CHANGE
+            ),
+            done=_changed_message,
+            to=url_for("manage_series.show", series_id=series.id),
         )
-    except Refused as refusal:
-        db.session.rollback()
-        show_refusal(form, refusal)
-        return _render_form(form, series, 422, changes=registered)
     except PaymentUnavailable:
         db.session.rollback()
         form.form_errors.append(
             _("The online payments could not be refunded right now. Please try again.")
         )
-        return _render_form(form, series, 422, changes=registered)
-    db.session.commit()
-    flash(
-        _(
-            "Your changes are saved: %(changed)d dates changed, %(dropped)d taken out, "
-            "%(kept)d left as they were, %(made)d new. %(mailed)d parties e-mailed.",
-            changed=len(outcome.changed),
-            dropped=len(outcome.dropped),
-            kept=len(outcome.kept),
-            made=len(outcome.made),
-            mailed=outcome.mailed,
-        ),
-        "success",
+        saved = None
+    return saved or _render_form(form, series, 422, changes=registered)
+
+
+def _changed_message(outcome: series_service.ChangeOutcome) -> str:
+    return _(
+        "Your changes are saved: %(changed)d dates changed, %(dropped)d taken out, "
+        "%(kept)d left as they were, %(made)d new. %(mailed)d parties e-mailed.",
+        changed=len(outcome.changed),
+        dropped=len(outcome.dropped),
+        kept=len(outcome.kept),
+        made=len(outcome.made),
+        mailed=outcome.mailed,
     )
-    return _go(url_for("manage_series.show", series_id=series.id))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -226,9 +227,15 @@ def cancel_date(series: EventSeries, value: str):
     back = url_for("manage_series.show", series_id=series.id)
     if request.method == "POST":
         try:
-            cancelled = series_service.cancel_date(series, day)
-        except Refused as refusal:
-            return roll_back_to(back, refusal.message)
+            return commit_or_go_back(
+                lambda: series_service.cancel_date(series, day),
+                back=back,
+                done=lambda cancelled: ngettext(
+                    "The date is cancelled. We have e-mailed %(num)d party.",
+                    "The date is cancelled. We have e-mailed %(num)d parties.",
+                    len(cancelled),
+                ),
+            )
         except PaymentUnavailable:
             return roll_back_to(
                 back,
@@ -237,16 +244,6 @@ def cancel_date(series: EventSeries, value: str):
                     "not cancelled yet. Please try again in a moment."
                 ),
             )
-        db.session.commit()
-        flash(
-            ngettext(
-                "The date is cancelled. We have e-mailed %(num)d party.",
-                "The date is cancelled. We have e-mailed %(num)d parties.",
-                len(cancelled),
-            ),
-            "success",
-        )
-        return redirect(back, code=303)
     event = db.session.scalar(
         sa.select(Event).where(Event.series_id == series.id, Event.occurrence_date == day)
     )

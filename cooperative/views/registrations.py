@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..extensions import db, htmx, limiter
+from ..extensions import db, limiter
 from ..forms.fields import checkout_session_id, show_refusal
 from ..forms.registration import PartyChangeForm
 from ..i18n import clock_time, current_locale
@@ -31,7 +31,7 @@ from .buttons import submitted_action
 from .checkout import go_to_checkout
 from .decorators import at_the_door
 from .events import meeting_page, published_event, registration_form, render_event
-from .going_back import commit_or_go_back, roll_back_to
+from .going_back import commit_or_go_back, go_to, roll_back_to
 
 bp = Blueprint("registrations", __name__)
 
@@ -89,7 +89,7 @@ def register(slug: str):
     except registrations.AlreadyRegistered as known:
         registrations.resend_link(known.registration)
         db.session.commit()
-        return _go(url_for("registrations.already_registered", slug=event.slug))
+        return go_to(url_for("registrations.already_registered", slug=event.slug))
     except Refused as refusal:
         db.session.rollback()
         show_refusal(form, refusal)
@@ -100,7 +100,7 @@ def register(slug: str):
     # Made before the commit, which would expire the registration and load it again.
     private_page = url_for("registrations.manage", token=registration.token)
     db.session.commit()
-    return _go(private_page)
+    return go_to(private_page)
 
 
 def _checkout(registration: Registration):
@@ -121,19 +121,12 @@ def _checkout(registration: Registration):
             ),
             "error",
         )
-        return _go(url_for("registrations.manage", token=registration.token))
+        return go_to(url_for("registrations.manage", token=registration.token))
     except Refused as refusal:
         db.session.rollback()
         flash(str(refusal.message), "error")
-        return _go(url_for("registrations.manage", token=registration.token))
-    return _go(url)
-
-
-def _go(location: str):
-    """Redirect after a POST: a full page load for htmx too."""
-    if htmx:
-        return "", 204, {"HX-Redirect": location}
-    return redirect(location, code=303)
+        return go_to(url_for("registrations.manage", token=registration.token))
+    return go_to(url)
 
 
 @bp.get("/events/<slug>/registered")

@@ -169,6 +169,8 @@ def test_members_read_only_published_minutes_and_publishing_locks_them(client, a
     post_form(client, f"{base}/approve", {"approved_on": day})
     assert post_form(client, f"{base}/publish").status_code == 303
     assert _meeting(app, meeting_id).minutes_published_at is not None
+    again = post_form(client, f"{base}/publish?lang=en", follow_redirects=True)
+    assert "The minutes were published already." in again.text, "a second tap is harmless"
     locked = client.get(f"{base}?lang=en")
     assert 'name="text"' not in locked.text and "Withdraw the publication" in locked.text
     refused = post_form(client, f"{base}?lang=en", {"text": "Stiekem anders", "save": "1"})
@@ -196,6 +198,8 @@ def test_members_read_only_published_minutes_and_publishing_locks_them(client, a
     # Withdrawn: members no longer see them, and the text may change again.
     auth.login("secretary@example.org")
     assert post_form(client, f"{base}/unpublish").status_code == 303
+    twice = post_form(client, f"{base}/unpublish?lang=en", follow_redirects=True)
+    assert "The minutes were not published." in twice.text
     assert post_form(client, base, {"text": "Verbeterd", "save": "1"}).status_code == 303
     meeting = _meeting(app, meeting_id)
     assert (meeting.minutes_text, meeting.minutes_published_at) == ("Verbeterd", None)

@@ -10,18 +10,16 @@ was typed.
 """
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..forms.fields import show_refusal
 from ..forms.meeting_proxies import AttendForm, ProxyForm
 from ..models import AttendanceMode, Meeting, Membership, Proxy, utcnow
-from ..refusals import Refused
 from ..services import meeting_attendance, meeting_proxies
 from . import meetings as meeting_views
-from .going_back import commit_or_go_back
+from .going_back import commit_or_go_back, commit_or_show
 
 bp = Blueprint("meeting_proxies", __name__, url_prefix="/meetings")
 
@@ -80,11 +78,9 @@ def _page(meeting: Meeting, anchor: str) -> str:
     return url_for("meetings.show", slug=meeting.slug, _anchor=anchor)
 
 
-def _show_again(slug: str, form, refusal: Refused | None, default: str, **forms):
-    """The meeting page again with `form`'s errors (and the refusal on it), 422."""
-    db.session.rollback()
-    if refusal is not None:
-        show_refusal(form, refusal, default=default)
+def _show_again(slug: str, **forms):
+    """The meeting page again with the errors of the form sent (a refusal put on it),
+    422."""
     meeting = meeting_views.meeting_with_agenda(Meeting.slug == slug)
     return meeting_views.render_show(meeting, 422, **forms)
 
@@ -99,15 +95,20 @@ def give(slug: str):
     meeting, membership = _member_meeting(slug)
     form = ProxyForm()
     if form.validate_on_submit():
-        try:
-            holder = meeting_proxies.find_holder(form.number.data, form.email.data)
-            meeting_proxies.give(meeting, membership, holder)
-        except Refused as refusal:
-            return _show_again(slug, form, refusal, "number", proxy_form=form)
-        db.session.commit()
-        flash(_("Your proxy is given. The member you named is asked to accept it."), "success")
-        return redirect(_page(meeting, "volmacht"), code=303)
-    return _show_again(slug, form, None, "number", proxy_form=form)
+        given = commit_or_show(
+            form,
+            lambda: meeting_proxies.give(
+                meeting,
+                membership,
+                meeting_proxies.find_holder(form.number.data, form.email.data),
+            ),
+            done=_("Your proxy is given. The member you named is asked to accept it."),
+            to=_page(meeting, "volmacht"),
+            default="number",
+        )
+        if given:
+            return given
+    return _show_again(slug, proxy_form=form)
 
 
 def _proxy(meeting: Meeting, proxy_id: int, *condition) -> Proxy:
@@ -118,16 +119,29 @@ def _proxy(meeting: Meeting, proxy_id: int, *condition) -> Proxy:
     )
 
 
+def _answer(slug: str, proxy_id: int, party, change, done: str):
+    """Ask `change(proxy, membership)` of the visitor's proxy `proxy_id` (`party`: the
+    column that must name the visitor, grantor or holder; 404 for any other proxy) and go
+    back to the proxy part of the meeting's page, saying `done`."""
+    meeting, membership = _member_meeting(slug)
+    proxy = _proxy(meeting, proxy_id, party == membership.id)
+    return commit_or_go_back(
+        lambda: change(proxy, membership),
+        back=_page(meeting, "volmacht"),
+        done=done,
+    )
+
+
 @bp.post("/<slug>/proxies/<int:proxy_id>/withdraw")
 @login_required
 def withdraw(slug: str, proxy_id: int):
     """The grantor takes back their proxy (until the meeting starts)."""
-    meeting, membership = _member_meeting(slug)
-    proxy = _proxy(meeting, proxy_id, Proxy.grantor_id == membership.id)
-    return commit_or_go_back(
-        lambda: meeting_proxies.withdraw(proxy, membership),
-        back=_page(meeting, "volmacht"),
-        done=_("Your proxy is withdrawn."),
+    return _answer(
+        slug,
+        proxy_id,
+        Proxy.grantor_id,
+        meeting_proxies.withdraw,
+        _("Your proxy is withdrawn."),
     )
 
 
@@ -135,12 +149,12 @@ def withdraw(slug: str, proxy_id: int):
 @login_required
 def accept(slug: str, proxy_id: int):
     """The holder accepts a proxy given to them."""
-    meeting, membership = _member_meeting(slug)
-    proxy = _proxy(meeting, proxy_id, Proxy.holder_id == membership.id)
-    return commit_or_go_back(
-        lambda: meeting_proxies.accept(proxy, membership),
-        back=_page(meeting, "volmacht"),
-        done=_("You accepted the proxy: you vote for this member at the meeting."),
+    return _answer(
+        slug,
+        proxy_id,
+        Proxy.holder_id,
+        meeting_proxies.accept,
+        _("You accepted the proxy: you vote for this member at the meeting."),
     )
 
 
@@ -148,12 +162,12 @@ def accept(slug: str, proxy_id: int):
 @login_required
 def decline(slug: str, proxy_id: int):
     """The holder declines a proxy given to them."""
-    meeting, membership = _member_meeting(slug)
-    proxy = _proxy(meeting, proxy_id, Proxy.holder_id == membership.id)
-    return commit_or_go_back(
-        lambda: meeting_proxies.decline(proxy, membership),
-        back=_page(meeting, "volmacht"),
-        done=_("You declined the proxy. The member who gave it is told."),
+    return _answer(
+        slug,
+        proxy_id,
+        Proxy.holder_id,
+        meeting_proxies.decline,
+        _("You declined the proxy. The member who gave it is told."),
     )
 
 
@@ -168,18 +182,20 @@ def attend(slug: str):
     form = AttendForm()
     if form.validate_on_submit():
         mode = AttendanceMode(form.mode.data)
-        try:
-            meeting_attendance.register(meeting, membership, mode)
-        except Refused as refusal:
-            return _show_again(slug, form, refusal, "mode", attend_form=form)
-        db.session.commit()
-        if mode == AttendanceMode.ROOM:
-            message = _("You are registered for the room. Your ticket is on its way by e-mail.")
-        else:
-            message = _("You are registered to take part online.")
-        flash(message, "success")
-        return redirect(_page(meeting, "taking-part"), code=303)
-    return _show_again(slug, form, None, "mode", attend_form=form)
+        registered = commit_or_show(
+            form,
+            lambda: meeting_attendance.register(meeting, membership, mode),
+            done=(
+                _("You are registered for the room. Your ticket is on its way by e-mail.")
+                if mode == AttendanceMode.ROOM
+                else _("You are registered to take part online.")
+            ),
+            to=_page(meeting, "taking-part"),
+            default="mode",
+        )
+        if registered:
+            return registered
+    return _show_again(slug, attend_form=form)
 
 
 @bp.post("/<slug>/attendance/cancel")

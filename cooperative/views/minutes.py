@@ -127,19 +127,26 @@ def approve(meeting_id: int):
     return _render(meeting, approve_form=form, status=422)
 
 
+def _publication(meeting_id: int, change, done: str, unchanged: str):
+    """Ask `change(meeting)` to publish or withdraw the minutes and go back to their
+    page, saying `done`, or `unchanged` when they were so already (a second tap)."""
+    meeting = meeting_with_agenda(Meeting.id == meeting_id)
+    return commit_or_go_back(
+        lambda: change(meeting),
+        back=_edit_url(meeting),
+        done=lambda changed: done if changed else unchanged,
+    )
+
+
 @bp.post("/manage/meetings/<int:meeting_id>/minutes/publish")
 @board_required
 def publish(meeting_id: int):
     """Publish the approved minutes to the members."""
-    meeting = meeting_with_agenda(Meeting.id == meeting_id)
-    return commit_or_go_back(
-        lambda: minutes.publish(meeting),
-        back=_edit_url(meeting),
-        done=lambda published: (
-            _("The minutes are published: members read them on the meeting's page.")
-            if published
-            else _("The minutes were published already.")
-        ),
+    return _publication(
+        meeting_id,
+        minutes.publish,
+        _("The minutes are published: members read them on the meeting's page."),
+        _("The minutes were published already."),
     )
 
 
@@ -147,15 +154,11 @@ def publish(meeting_id: int):
 @board_required
 def unpublish(meeting_id: int):
     """Take the minutes from the members' pages, so they may be changed."""
-    meeting = meeting_with_agenda(Meeting.id == meeting_id)
-    return commit_or_go_back(
-        lambda: minutes.unpublish(meeting),
-        back=_edit_url(meeting),
-        done=lambda withdrawn: (
-            _("The publication is withdrawn: members no longer see the minutes.")
-            if withdrawn
-            else _("The minutes were not published.")
-        ),
+    return _publication(
+        meeting_id,
+        minutes.unpublish,
+        _("The publication is withdrawn: members no longer see the minutes."),
+        _("The minutes were not published."),
     )
 
 

@@ -93,17 +93,23 @@ def _render_form(
     return render_template(template, **context), status, {"Vary": "HX-Request, HX-Target"}
 
 
+def with_new_meal(form, owner, render):
+    """The event or series form drawn again with an empty meal added and its name in
+    focus; with the reason (422) when it has as many meals as it may. `render` draws
+    the form of `owner` (the event or series, None for a new one)."""
+    if not form.add_meal():
+        form.meals.errors = [_("You can offer at most %(count)d meals.", count=len(form.meals))]
+        return render(form, owner, 422)
+    return render(form, owner, focus=f"meals-{len(form.meals) - 1}-name")
+
+
 def _edit(event: Event | None):
     """Draw the form, redraw it with a meal added or removed, or save it."""
     if request.method == "GET":
         return _render_form(_event_form(event=event), event)
     action, index = submitted_action(add="add_meal", remove="remove_meal", submit="save")
     if action == "add":
-        form = _event_form(request.form, event)
-        if not form.add_meal():
-            form.meals.errors = [_("You can offer at most %(count)d meals.", count=len(form.meals))]
-            return _render_form(form, event, 422)
-        return _render_form(form, event, focus=f"meals-{len(form.meals) - 1}-name")
+        return with_new_meal(_event_form(request.form, event), event, _render_form)
     if action == "remove":
         posted = _event_form(request.form, event)
         if index is None or not 0 <= index < len(posted.meals):

@@ -26,7 +26,7 @@ from ..services.recurrence import occurs_on
 from .buttons import submitted_action
 from .decorators import organiser_required
 from .going_back import commit_or_go_back, commit_or_show, roll_back_to
-from .manage import _collective_choices
+from .manage import _collective_choices, with_new_meal
 
 bp = Blueprint("manage_series", __name__, url_prefix="/manage/series")
 
@@ -114,11 +114,7 @@ def _edit(series: EventSeries | None):
         return _render_form(_form(series=series), series)
     action, index = submitted_action(add="add_meal", remove="remove_meal", submit="save")
     if action == "add":
-        form = _form(request.form, series)
-        if not form.add_meal():
-            form.meals.errors = [_("You can offer at most %(count)d meals.", count=len(form.meals))]
-            return _render_form(form, series, 422)
-        return _render_form(form, series, focus=f"meals-{len(form.meals) - 1}-name")
+        return with_new_meal(_form(request.form, series), series, _render_form)
     if action == "remove":
         form = _form(request.form, series)
         if index is not None and 0 <= index < len(form.meals):

@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from sqlalchemy import exc as sa_exc
 
 from .extensions import db
-from .models import Event, EventSeries, Meeting, Membership
+from .models import Event, EventSeries, Meeting, Membership, SharedCost
 
 # PostgreSQL's SQLSTATE for "lock_not_available" (a lock_timeout ran out).
 PG_LOCK_NOT_AVAILABLE = "55P03"
@@ -94,6 +94,13 @@ def lock_series(series: EventSeries) -> None:
     """Hold `series`' row until the transaction ends (see `lock_event`), so one worker at
     a time makes its occurrences, and a change to the series waits for it."""
     _lock_row(EventSeries, series.id)
+
+
+def lock_cost(cost: SharedCost) -> None:
+    """Hold a shared cost's row until the transaction ends (see `lock_event`): a new
+    split, a payment arriving and a transfer recorded for its shares wait for each other,
+    so a share is never paid twice nor split again under a payment."""
+    _lock_row(SharedCost, cost.id)
 
 
 def _commits_each_statement(connection: sa.Connection) -> bool:

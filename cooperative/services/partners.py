@@ -7,7 +7,7 @@ progress updates and the cost shares:
 - programme staff and admins (`User.runs_programme`) act for the programme: they form
   koppels, publish and moderate, and may do whatever a party's contact may;
 - a party's contact records progress on the party's own commitments and sees its share
-  of the costs.
+  of the costs, and pays it; programme staff see every share and record transfers.
 """
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from ..models import (
     CollaborationParty,
     CollectiveRole,
     Commitment,
+    CostShare,
     Organisation,
     OrganisationPerson,
     User,
@@ -65,3 +66,26 @@ def contact_collaborations(user: User) -> sa.Select:
 def public_collaborations() -> sa.Select:
     """The collaborations anyone may see: the published ones."""
     return sa.select(Collaboration).where(Collaboration.published_at.is_not(None))
+
+
+def may_see_costs(user: User, collaboration: Collaboration) -> bool:
+    """The back office's page of a collaboration's costs: programme staff, and the
+    contacts of its parties (who see their own shares there)."""
+    if not user.is_authenticated:
+        return False
+    return user.runs_programme or any(is_contact(user, p) for p in collaboration.parties)
+
+
+def may_pay(user: User, share: CostShare) -> bool:
+    """A share of a cost is paid online by its party's contact, no one else."""
+    return is_contact(user, share.party)
+
+
+def shown_shares(user: User, shares: list[CostShare]) -> list[CostShare]:
+    """Of `shares`, those `user` sees in the back office: all for programme staff, their
+    own party's for a contact, none for anyone else."""
+    if not user.is_authenticated:
+        return []
+    if user.runs_programme:
+        return list(shares)
+    return [share for share in shares if is_contact(user, share.party)]

@@ -297,7 +297,7 @@ def _refund_mismatch(payment: Payment, session) -> None:
 def _settle(payment: Payment, paid: bool) -> None:
     """Let what was paid for act on the outcome (it locks, checks and records it once)."""
     # Imported here: registrations use payments, and payments report back to them.
-    from . import membership, registration, share_payments
+    from . import collaboration_costs, membership, registration, share_payments
 
     if payment.membership_id is not None:
         if paid:
@@ -314,3 +314,8 @@ def _settle(payment: Payment, paid: bool) -> None:
             share_payments.payment_succeeded(payment)
         else:
             share_payments.payment_failed(payment)
+    if payment.cost_share_id is not None:
+        if paid:
+            collaboration_costs.payment_succeeded(payment)
+        else:
+            collaboration_costs.payment_failed(payment)

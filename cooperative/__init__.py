@@ -74,6 +74,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         api,
         attendance,
         auth,
+        collaboration_costs,
         collectives,
         embed,
         events,
@@ -137,6 +138,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         manage_tasks.bp,  # /manage/events/<id>/tasks
         announcements.bp,  # /manage/announcements
         news.bp,  # /news/unsubscribe/<token>: the one-click unsubscribe
+        collaboration_costs.bp,  # /manage/collaborations/<id>/costs
     ):
         app.register_blueprint(blueprint)
 

@@ -87,7 +87,7 @@ def save_cost(
     collaboration's parties now: one share each, adding up to the total exactly.
 
     Refuses a total of € 0 or less (`total`), a collaboration without parties (`split`),
-    a split by key where a party's key is missing, zero or negative (on that party's key,
+    a split by key without saying what the key counts (`key_name`) or where a party's key is missing, zero or negative (on that party's key,
     `keys-<n>-key`), and, once anything is paid, a change to the amounts, the parties
     or the VAT (only the description and the key's name may change then), and dropping
     the share of a party that left while it is paying online. Open online payments of
@@ -103,6 +103,8 @@ def save_cost(
         raise Refused(_l("A shared cost is more than € 0."), "total")
     if not parties:
         raise Refused(_l("Add the parties first: a cost is split among them."), "split")
+    if details.split == CostSplit.BY_KEY and not details.key_name:
+        raise Refused(_l("Please say what the key counts, for example inhabitants."), "key_name")
     amounts = dict(zip([p.id for p in parties], _amounts(details, parties), strict=True))
     if cost is None:
         cost = SharedCost(collaboration=collaboration, split=details.split, total_cents=0)

@@ -1,0 +1,205 @@
+"""A collaboration's shared costs in the back office (`/manage/collaborations/<id>/costs`).
+
+Programme staff set a cost, split it over the parties, see every share, what was paid
+and what is due, and record transfers that arrived. A party's contact sees its own
+party's shares here, and pays one online (Stripe Checkout) or by bank transfer with its
+reference. Anyone else: 404 (a collaboration one is not in is not shown to exist);
+logged out: the log-in page. Who sees what: `services/partners.py`.
+"""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms.accounts import ConfirmForm
+from ..forms.collaboration_costs import CostTransferForm, SharedCostForm
+from ..models import Collaboration, CollaborationParty, CostShare, CostSplit, SharedCost
+from ..money import format_euros
+from ..services import collaboration_costs as costs
+from ..services import partners, payments
+from ..services.collaboration_costs import CostDetails
+from .checkout import back_from_checkout, checkout_or_back
+from .going_back import commit_or_go_back, commit_or_show
+
+bp = Blueprint("collaboration_costs", __name__, url_prefix="/manage/collaborations")
+
+
+def _collaboration(collaboration_id: int) -> Collaboration:
+    """The collaboration, for programme staff and its parties' contacts; 404 otherwise."""
+    collaboration = db.session.scalar(
+        sa.select(Collaboration)
+        .where(Collaboration.id == collaboration_id)
+        .options(
+            sa.orm.selectinload(Collaboration.parties).options(
+                sa.orm.joinedload(CollaborationParty.organisation),
+                sa.orm.joinedload(CollaborationParty.contact),
+            ),
+            sa.orm.selectinload(Collaboration.costs).selectinload(SharedCost.shares),
+        )
+    )
+    if collaboration is None or not partners.may_see_costs(current_user, collaboration):
+        abort(404)
+    return collaboration
+
+
+def _staff_only() -> None:
+    if not current_user.runs_programme:
+        abort(403)
+
+
+def _cost(collaboration: Collaboration, cost_id: int) -> SharedCost:
+    cost = next((c for c in collaboration.costs if c.id == cost_id), None)
+    return cost or abort(404)
+
+
+def _share(collaboration: Collaboration, share_id: int) -> CostShare:
+    for cost in collaboration.costs:
+        for share in cost.shares:
+            if share.id == share_id and share in partners.shown_shares(current_user, [share]):
+                return share
+    abort(404)
+
+
+def _here(collaboration: Collaboration) -> str:
+    return url_for("collaboration_costs.index", collaboration_id=collaboration.id)
+
+
+@bp.get("/<int:collaboration_id>/costs")
+@login_required
+def index(collaboration_id: int):
+    """The costs: every share for staff, one's own party's for a contact. Coming back
+    from Stripe (`session_id`), it asks Stripe how the payment stands first."""
+    back = back_from_checkout(
+        url_for("collaboration_costs.index", collaboration_id=collaboration_id),
+        lambda session_id: costs.share_for_session(current_user, session_id),
+        _("You have not paid yet. You can pay whenever you like from this page."),
+    )
+    if back:
+        return back
+    collaboration = _collaboration(collaboration_id)
+    shown = {
+        cost.id: partners.shown_shares(current_user, cost.shares) for cost in collaboration.costs
+    }
+    return render_template(
+        "collaboration_costs/index.html",
+        collaboration=collaboration,
+        shown=shown,
+        staff=current_user.runs_programme,
+        current={cost.id: costs.split_is_current(cost) for cost in collaboration.costs},
+        transfers={
+            share.id: costs.bank_transfer(share)
+            for cost_shares in shown.values()
+            for share in cost_shares
+            if share.due_cents
+        },
+        online=payments.online_payments_enabled(),
+        confirm_form=ConfirmForm(formdata=None),
+    )
+
+
+@bp.route("/<int:collaboration_id>/costs/new", methods=["GET", "POST"], endpoint="new_cost")
+@bp.route("/<int:collaboration_id>/costs/<int:cost_id>", methods=["GET", "POST"])
+@login_required
+def edit_cost(collaboration_id: int, cost_id: int | None = None):
+    """Set a shared cost, or change one (which splits it again over the parties now)."""
+    collaboration = _collaboration(collaboration_id)
+    _staff_only()
+    cost = _cost(collaboration, cost_id) if cost_id else None
+    form = SharedCostForm()
+    if not form.is_submitted() and cost is not None:
+        form.process(
+            obj=cost, data={"total": cost.total_cents, "split": cost.split.value}, formdata=None
+        )
+    form.set_parties(collaboration.parties)
+    if form.validate_on_submit():
+        details = CostDetails(
+            description=form.description.data,
+            total_cents=form.total.data,
+            vat_included=form.vat_included.data,
+            split=CostSplit(form.split.data),
+            key_name=form.key_name.data or "",
+            keys=form.typed_keys(),
+        )
+        done = commit_or_show(
+            form,
+            lambda: costs.save_cost(collaboration, details, cost),
+            done=_("The cost is saved and split over the parties."),
+            to=_here(collaboration),
+        )
+        if done:
+            return done
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "collaboration_costs/cost.html",
+        collaboration=collaboration,
+        cost=cost,
+        form=form,
+        paid_into=cost is not None and costs.is_paid_into(cost),
+    ), status
+
+
+@bp.post("/<int:collaboration_id>/costs/<int:cost_id>/remove")
+@login_required
+def remove_cost(collaboration_id: int, cost_id: int):
+    """Take away a cost set by mistake (refused once something is paid towards it)."""
+    collaboration = _collaboration(collaboration_id)
+    _staff_only()
+    cost = _cost(collaboration, cost_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return commit_or_go_back(
+        lambda: costs.remove_cost(cost),
+        back=_here(collaboration),
+        done=_("The cost is taken away."),
+    )
+
+
+@bp.post("/<int:collaboration_id>/costs/shares/<int:share_id>/pay")
+@login_required
+def pay(collaboration_id: int, share_id: int):
+    """Go to Stripe to pay what one's own party's share still owes."""
+    collaboration = _collaboration(collaboration_id)
+    share = _share(collaboration, share_id)
+    if not partners.may_pay(current_user, share):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not payments.online_payments_enabled():
+        flash(_("Paying online is not possible here. Please pay by bank transfer."), "error")
+        return redirect(_here(collaboration), code=303)
+    return checkout_or_back(
+        lambda: costs.start_payment(share, current_user),
+        _here(collaboration),
+        _("Paying online does not work right now. Please try again, or pay by bank."),
+    )
+
+
+@bp.route("/<int:collaboration_id>/costs/shares/<int:share_id>/transfer", methods=["GET", "POST"])
+@login_required
+def record_transfer(collaboration_id: int, share_id: int):
+    """Record that a party's share arrived by bank transfer (programme staff)."""
+    collaboration = _collaboration(collaboration_id)
+    _staff_only()
+    share = _share(collaboration, share_id)
+    form = CostTransferForm()
+    if form.validate_on_submit():
+        done = commit_or_show(
+            form,
+            lambda: costs.record_payment(share, form.amount.data, current_user),
+            done=_(
+                "The transfer of %(amount)s is recorded.", amount=format_euros(form.amount.data)
+            ),
+            to=_here(collaboration),
+        )
+        if done:
+            return done
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "collaboration_costs/transfer.html",
+        collaboration=collaboration,
+        share=share,
+        form=form,
+        paid=costs.payments_of(share),
+    ), status

@@ -8,8 +8,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
 from ..models import CollaborationParty, CostSplit
-from .fields import AmountRequired, EuroField, SubForm, optional_text, required_text
-from .fields import whole_number_range
+from .fields import (
+    AmountRequired,
+    EuroField,
+    SubForm,
+    optional_text,
+    required_text,
+    whole_number_range,
+)
 
 # More parties than a koppel, a Green Deal or a cluster of municipalities ever has.
 MAX_PARTIES = 60

@@ -87,8 +87,9 @@ def save_cost(
     collaboration's parties now: one share each, adding up to the total exactly.
 
     Refuses a total of € 0 or less (`total`), a collaboration without parties (`split`),
-    a split by key without saying what the key counts (`key_name`) or where a party's key is missing, zero or negative (on that party's key,
-    `keys-<n>-key`), and, once anything is paid, a change to the amounts, the parties
+    a split by key without saying what the key counts (`key_name`) or where a party's
+    key is missing, zero or negative (on that party's key, `keys-<n>-key`), and, once
+    anything is paid, a change to the amounts, the parties
     or the VAT (only the description and the key's name may change then), and dropping
     the share of a party that left while it is paying online. Open online payments of
     shares whose amount changes are closed. Flushes."""

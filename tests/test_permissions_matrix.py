@@ -30,6 +30,7 @@ from cooperative.models import (
     AudienceKind,
     CollectiveRole,
     CollectiveSuggestion,
+    CostSplit,
     Membership,
     Payment,
     Registration,
@@ -37,9 +38,18 @@ from cooperative.models import (
     ShareTransfer,
     User,
 )
-from cooperative.services import accounts, announcements, privacy, shares, unsubscribe
+from cooperative.services import (
+    accounts,
+    announcements,
+    collaboration_costs,
+    privacy,
+    shares,
+    unsubscribe,
+)
 from cooperative.services import series as series_service
+from cooperative.services.collaboration_costs import CostDetails
 from cooperative.services.registration import PersonChoice
+from tests.collaboration_factories import make_collaboration, make_organisation, organisation_of
 from tests.conftest import csrf_token
 from tests.factories import (
     make_admin,
@@ -53,7 +63,7 @@ from tests.factories import (
 )
 from tests.series_fixtures import make_series
 
-ROLES = ("anonymous", "guest", "member", "organiser_a", "organiser_b", "admin")
+ROLES = ("anonymous", "guest", "member", "organiser_a", "organiser_b", "admin", "programme")
 
 OK = "ok"
 LOGIN = "login"
@@ -62,10 +72,16 @@ HIDDEN = "404"
 BAD = "400"
 
 
-def row(anonymous, guest, member, organiser_a, organiser_b, admin) -> dict[str, str]:
-    """One outcome per role, in the order of ROLES."""
+def row(anonymous, guest, member, organiser_a, organiser_b, admin, programme=None) -> dict:
+    """One outcome per role, in the order of ROLES. Programme staff (an account without
+    a membership, `is_programme_staff`) answer as the guest unless `programme` says."""
+    programme = guest if programme is None else programme
     return dict(
-        zip(ROLES, (anonymous, guest, member, organiser_a, organiser_b, admin), strict=True)
+        zip(
+            ROLES,
+            (anonymous, guest, member, organiser_a, organiser_b, admin, programme),
+            strict=True,
+        )
     )
 
 
@@ -307,6 +323,15 @@ EXPECTED: dict[str, dict] = {
     "mandate.debit_join": LOGGED_IN,
     # No Stripe configured here: the Stripe route is not offered.
     "mandate.start_stripe": row(LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    # Issue 18: a collaboration's shared costs. Programme staff and admins run them;
+    # organiser A is the contact of a party (A's collective) and sees and pays its share;
+    # whoever is in no party of it does not see that it exists.
+    "collaboration_costs.index": row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, OK, OK),
+    "collaboration_costs.new_cost": row(LOGIN, HIDDEN, HIDDEN, NO, HIDDEN, OK, OK),
+    "collaboration_costs.edit_cost": row(LOGIN, HIDDEN, HIDDEN, NO, HIDDEN, OK, OK),
+    "collaboration_costs.remove_cost": row(LOGIN, HIDDEN, HIDDEN, NO, HIDDEN, OK, OK),
+    "collaboration_costs.record_transfer": row(LOGIN, HIDDEN, HIDDEN, NO, HIDDEN, OK, OK),
+    "collaboration_costs.pay": row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, NO, NO),
     # Stripe's webhook: no Stripe configured here, so it refuses everyone alike.
     "payments.stripe_webhook": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
 }
@@ -326,6 +351,7 @@ RUN_LAST = (
     "manage_series.cancel_date",
     "admin_collectives.remove_role",
     "admin_collectives.unpublish",
+    "collaboration_costs.remove_cost",
     "account.delete",
     "auth.logout",
 )
@@ -339,6 +365,9 @@ def build_world(app: Flask) -> SimpleNamespace:
         organiser_a = make_organiser(collective_a, email="organiser.a@example.org")
         organiser_b = make_organiser(collective_b, email="organiser.b@example.org")
         admin = make_admin()
+        programme = make_user(
+            email="programme@example.org", name="Pim Programme", is_programme_staff=True
+        )
         plan = make_plan()
         member = make_member(email="member@example.org", plan=plan)
         member.calendar_token = "member-calendar-token"
@@ -381,6 +410,13 @@ def build_world(app: Flask) -> SimpleNamespace:
             "nl",
         )
         db.session.commit()
+        collaboration = make_collaboration(
+            parties=[(organisation_of(collective_a), organiser_a), make_organisation()]
+        )
+        cost = collaboration_costs.save_cost(
+            collaboration, CostDetails("Projectleider", 10000, False, CostSplit.EQUAL)
+        )
+        db.session.commit()
         with app.test_request_context():
             series = make_series(collective_a.id, date.today() + timedelta(days=7))
         series_day = min(series_service.existing_dates(series))
@@ -395,7 +431,11 @@ def build_world(app: Flask) -> SimpleNamespace:
                 "organiser_a": organiser_a.id,
                 "organiser_b": organiser_b.id,
                 "admin": admin.id,
+                "programme": programme.id,
             },
+            collaboration_id=collaboration.id,
+            cost_id=cost.id,
+            share_id=cost.shares[0].id,
             event_id=event.id,
             event_slug=event.slug,
             collective_id=collective_a.id,
@@ -457,6 +497,9 @@ def url_values(endpoint: str, arguments, world) -> dict:
         "collective_id": world.collective_id,
         "role_id": world.role_id,
         "suggestion_id": world.suggestion_id,
+        "collaboration_id": world.collaboration_id,
+        "cost_id": world.cost_id,
+        "share_id": world.share_id,  # organiser A's party's share
         "run_id": 1,  # issue 15: no dues run in this world
         "meeting_id": 1,  # issue 16: no meeting either
         "series_id": world.series_id,

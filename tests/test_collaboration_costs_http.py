@@ -278,3 +278,18 @@ def test_the_costs_page_counts_queries_not_parties(app, staff, count_queries):
     with count_queries as counted:
         assert staff.get(url).status_code == 200
     assert counted.count <= 12, counted.statements
+
+
+def test_the_pages_speak_dutch(app, cluster, staff):
+    url = f"/manage/collaborations/{cluster}/costs"
+    form = cost_form(split="by_key", key_name="inwoners")
+    form.update(keys(app, cluster, "1", "", "3"))
+    refused = post_form(staff, url + "/new?lang=nl", form).get_data(as_text=True)
+    assert "Geef Gemeente Oostzaan een sleutel van 1 of meer" in refused
+    post_form(staff, url + "/new", cost_form())
+    page = staff.get(url + "?lang=nl").get_data(as_text=True)
+    assert "Gedeelde kosten" in page and "gelijk over 3 partijen" in page
+    assert "excl. btw" in page and "€\xa03.333,34" in page
+    contact = login(app, "contact@oostzaan.example")
+    own = contact.get(url + "?lang=nl").get_data(as_text=True)
+    assert "Het deel van Gemeente Oostzaan betalen" in own and "Kenmerk" in own

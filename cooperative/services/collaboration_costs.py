@@ -117,7 +117,7 @@ def save_cost(
         raise Refused(
             _l(
                 "Something has been paid towards this cost, so its amounts stay as they "
-                "are: only the description and the key's name can change."
+                "are: only the description and the key’s name can change."
             ),
             "total",
         )

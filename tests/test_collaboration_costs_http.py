@@ -18,8 +18,9 @@ from cooperative.models import (
     SharedCost,
     User,
 )
+from cooperative.services import mail
 from tests.collaboration_factories import make_collaboration, make_organisation
-from tests.conftest import csrf_token, deliver_webhook, post_form
+from tests.conftest import body_of, csrf_token, deliver_webhook, post_form
 from tests.factories import make_user
 from tests.test_membership_stripe import only_event, visit
 
@@ -293,3 +294,44 @@ def test_the_pages_speak_dutch(app, cluster, staff):
     contact = login(app, "contact@oostzaan.example")
     own = contact.get(url + "?lang=nl").get_data(as_text=True)
     assert "Het deel van Gemeente Oostzaan betalen" in own and "Kenmerk" in own
+
+
+def test_a_payment_for_a_share_split_again_meanwhile_goes_back(app, cluster, staff, fake_stripe):
+    """The contact pays at Stripe; before its webhook arrives staff change the total:
+    the payment pays for nothing due any more, so it is refunded, and the share stays due."""
+    url = f"/manage/collaborations/{cluster}/costs"
+    post_form(staff, url + "/new", cost_form())
+    contact = login(app, "contact@wormer.example")
+    session_id = post_form(contact, url + "/shares/3/pay").headers["Location"].rsplit("/", 1)[1]
+    fake_stripe.pay(session_id)
+    assert post_form(staff, url + "/1", cost_form(total="9000")).status_code == 303
+    event = only_event(fake_stripe, "checkout.session.completed", session_id)
+    assert deliver_webhook(contact, fake_stripe, event).status_code == 200
+    assert shares(app)[2] == (300_000, 0)
+    with app.app_context():
+        [payment] = db.session.scalars(sa.select(Payment)).all()
+        assert payment.status == PaymentStatus.REFUNDED
+        assert payment.refunded_cents == 333_333
+    assert any(r.path == "/v1/refunds" for r in fake_stripe.requests)
+
+
+def test_each_contact_is_mailed_its_share_and_reference(app, cluster, staff, smtp_server):
+    url = f"/manage/collaborations/{cluster}/costs"
+    post_form(staff, url + "/new", cost_form())
+    with app.app_context():
+        assert mail.send_pending() == (3, 0)
+        references = db.session.scalars(sa.select(CostShare.reference).order_by(CostShare.id))
+        references = list(references)
+    [message] = smtp_server.to("contact@oostzaan.example")
+    assert message["Subject"] == "Your share of a shared cost: Klimaatacties 2026"
+    body = body_of(message)
+    assert "the share of Gemeente Oostzaan is €3,333.33" in body
+    assert f"Reference: {references[1]}" in body
+    assert f"http://localhost{url}" in body
+    # A new total changes every share: each contact hears again; a new description alone
+    # changes none.
+    post_form(staff, url + "/1", cost_form(total="9000"))
+    post_form(staff, url + "/1", cost_form(total="9000", description="Klimaatacties"))
+    with app.app_context():
+        assert mail.send_pending() == (3, 0)
+    assert "€3,000.00" in body_of(smtp_server.to("contact@oostzaan.example")[1])

@@ -39,10 +39,10 @@ from ..models import (
     utcnow,
 )
 from ..refusals import Refused
-from . import checkout, stripe_calls
+from . import checkout, payments, stripe_calls
 from .bank_transfers import record_transfer
 from .cost_split import BadWeight, split
-from .mail import external_url
+from .mail import external_url, queue_mail
 from .membership import BankTransfer
 
 log = logging.getLogger(__name__)
@@ -151,24 +151,55 @@ def _amounts(details: CostDetails, parties: list[CollaborationParty]) -> list[in
 
 def _share_out(cost: SharedCost, parties: list[CollaborationParty], amounts: dict) -> None:
     """Make `cost`'s shares `amounts` (party id: cents): a party keeps its share row (and
-    its reference); a party that left loses its share (nothing was paid on it)."""
+    its reference); a party that left loses its share (nothing was paid on it). The
+    contact of each party whose share is new or changed is told by e-mail."""
     existing = {share.party_id: share for share in cost.shares}
+    told = []
     for party in parties:
         share = existing.pop(party.id, None)
         if share is None:
-            cost.shares.append(
-                CostShare(
-                    party=party,
-                    amount_cents=amounts[party.id],
-                    reference=payment_reference(cost, party),
-                )
+            share = CostShare(
+                party=party,
+                amount_cents=amounts[party.id],
+                reference=payment_reference(cost, party),
             )
+            cost.shares.append(share)
+            told.append(share)
         elif share.amount_cents != amounts[party.id]:
             share.amount_cents = amounts[party.id]
             _close_open_payments(share)
+            told.append(share)
     _let_go(*existing.values())
     for share in existing.values():
         cost.shares.remove(share)
+    db.session.flush()
+    for share in told:
+        tell_contact(share)
+
+
+def tell_contact(share: CostShare) -> None:
+    """E-mail the party's contact (in their language) what its share is and how to pay
+    it: online from the costs page, or by bank transfer with its reference. Nothing for
+    a party without a contact (staff tell them otherwise)."""
+    contact = share.party.contact
+    if contact is None:
+        return
+    queue_mail(
+        contact.email,
+        _l("Your share of a shared cost: %(cost)s", cost=share.cost.description),
+        "cost_share_due",
+        contact.locale,
+        user=contact,
+        share=share,
+        cost=share.cost,
+        collaboration=share.cost.collaboration,
+        party_name=share.party.organisation.title,
+        transfer=bank_transfer(share),
+        online=payments.online_payments_enabled(),
+        costs_url=external_url(
+            "collaboration_costs.index", collaboration_id=share.cost.collaboration_id
+        ),
+    )
 
 
 def _let_go(*shares: CostShare) -> None:

@@ -9,6 +9,7 @@ logged out: the log-in page. Who sees what: `services/partners.py`.
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -95,7 +96,7 @@ def index(collaboration_id: int):
             if share.due_cents
         },
         online=payments.online_payments_enabled(),
-        confirm_form=ConfirmForm(formdata=None),
+        number=format_decimal,
     )
 
 

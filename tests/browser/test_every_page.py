@@ -33,6 +33,7 @@ from cooperative.services import (
 )
 from cooperative.services.demo import seed_demo
 from cooperative.services.registration import PersonChoice
+from tests.browser.cost_pages import contact_pages, shared_costs, staff_pages
 from tests.factories import make_member, make_registration
 from tests.minutes_fixtures import held_meeting
 
@@ -132,6 +133,7 @@ def site(app):
         return {
             "announcement": announcement.id,
             "unsubscribe": unsubscribe.token_for_user(member),
+            **shared_costs(),
             "meeting_slug": published.slug,
             "meeting_event": published.event.slug,
             "writing": writing.id,
@@ -214,7 +216,7 @@ def pages_of(role: str, site) -> list[str]:
             "/members/",
             f"/members/{site['member']}",
         ],
-        "organiser": [*account, *door(site)],
+        "organiser": [*account, *door(site), *contact_pages(site)],
         "admin": [
             *account,
             *door(site),
@@ -244,6 +246,7 @@ def pages_of(role: str, site) -> list[str]:
             f"/manage/meetings/{site['writing']}/attendance",
             f"/manage/meetings/{site['writing']}/minutes",
             f"/manage/announcements/{site['announcement']}",
+            *staff_pages(site),
         ],
     }
     public = everyone(site) if role in ("visitor", "member") else []

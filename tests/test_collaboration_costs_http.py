@@ -7,6 +7,8 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cooperative.extensions import db
 from cooperative.models import (
@@ -335,3 +337,41 @@ def test_each_contact_is_mailed_its_share_and_reference(app, cluster, staff, smt
     with app.app_context():
         assert mail.send_pending() == (3, 0)
     assert "€3,000.00" in body_of(smtp_server.to("contact@oostzaan.example")[1])
+
+
+HOSTILE = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["", "0", "-1", "1", "9800", "2147483648", "1e3", "1,5", "\x00", "<b>"]),
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    description=HOSTILE,
+    total=st.one_of(HOSTILE, st.integers(-10, 10**9).map(str)),
+    split=st.sampled_from(["equal", "by_key", "", "lottery"]),
+    key_name=HOSTILE,
+    typed=st.lists(HOSTILE, min_size=3, max_size=3),
+)
+def test_hostile_cost_forms_never_fail_and_what_is_stored_adds_up(
+    app, cluster, staff, description, total, split, key_name, typed
+):
+    form = cost_form(description=description, total=total, split=split, key_name=key_name)
+    form.update(keys(app, cluster, *typed))
+    response = post_form(staff, f"/manage/collaborations/{cluster}/costs/new", form)
+    assert response.status_code in (303, 422)
+    with app.app_context():
+        stored = db.session.scalars(sa.select(SharedCost)).all()
+        if response.status_code == 422:
+            assert stored == []
+            return
+        [cost] = stored
+        assert sum(share.amount_cents for share in cost.shares) == cost.total_cents > 0
+        assert len(cost.shares) == 3 and "\x00" not in cost.description
+        db.session.delete(cost)
+        db.session.commit()

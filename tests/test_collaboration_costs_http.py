@@ -375,3 +375,23 @@ def test_hostile_cost_forms_never_fail_and_what_is_stored_adds_up(
         assert len(cost.shares) == 3 and "\x00" not in cost.description
         db.session.delete(cost)
         db.session.commit()
+
+
+def test_a_party_removed_behind_the_costs_back_asks_for_a_new_split(app, cluster, staff):
+    url = f"/manage/collaborations/{cluster}/costs"
+    post_form(staff, url + "/new", cost_form())
+    with app.app_context():
+        party = db.session.scalar(
+            sa.select(CollaborationParty).where(
+                CollaborationParty.contact.has(name="Contact Wormer")
+            )
+        )
+        db.session.delete(party)
+        db.session.commit()
+    page = staff.get(url + "?lang=en")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "The parties changed since this cost was split." in text
+    assert "Gemeente Wormer" not in text
+    assert post_form(staff, url + "/1", cost_form()).status_code == 303
+    assert [amount for amount, _ in shares(app)][-2:] == [500_000, 500_000]

@@ -83,9 +83,12 @@ def may_pay(user: User, share: CostShare) -> bool:
 
 def shown_shares(user: User, shares: list[CostShare]) -> list[CostShare]:
     """Of `shares`, those `user` sees in the back office: all for programme staff, their
-    own party's for a contact, none for anyone else."""
+    own party's for a contact, none for anyone else. A share whose party was removed
+    without `collaboration_costs.party_leaves` (its row outlives it on SQLite, which does
+    not enforce foreign keys here) is nobody's."""
     if not user.is_authenticated:
         return []
+    present = [share for share in shares if share.party is not None]
     if user.runs_programme:
-        return list(shares)
-    return [share for share in shares if is_contact(user, share.party)]
+        return present
+    return [share for share in present if is_contact(user, share.party)]

@@ -73,11 +73,12 @@ def is_paid_into(cost: SharedCost) -> bool:
 
 
 def split_is_current(cost: SharedCost) -> bool:
-    """Whether `cost` is split over exactly the parties its collaboration has now (a
-    party added or removed since asks for a new split)."""
-    return {share.party_id for share in cost.shares} == {
-        party.id for party in cost.collaboration.parties
-    }
+    """Whether `cost` is split over exactly the parties its collaboration has now, its
+    shares adding up to its total (a party added or removed since asks for a new split)."""
+    parties = {party.id for party in cost.collaboration.parties}
+    return {share.party_id for share in cost.shares} == parties and (
+        sum(share.amount_cents for share in cost.shares) == cost.total_cents
+    )
 
 
 def save_cost(

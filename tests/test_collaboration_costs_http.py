@@ -337,6 +337,14 @@ def test_each_contact_is_mailed_its_share_and_reference(app, cluster, staff, smt
     with app.app_context():
         assert mail.send_pending() == (3, 0)
     assert "€3,000.00" in body_of(smtp_server.to("contact@oostzaan.example")[1])
+    # Paid in full: the contact hears that it arrived.
+    post_form(staff, url + "/shares/2/transfer", {"amount": "3000"})
+    with app.app_context():
+        assert mail.send_pending() == (1, 0)
+    receipt = smtp_server.to("contact@oostzaan.example")[2]
+    assert receipt["Subject"] == "Received: your share of Klimaatacties"
+    assert "We have received €3,000.00 from Gemeente Oostzaan" in body_of(receipt)
+    assert references[1] in body_of(receipt)
 
 
 HOSTILE = st.one_of(

@@ -182,13 +182,23 @@ def tell_contact(share: CostShare) -> None:
     """E-mail the party's contact (in their language) what its share is and how to pay
     it: online from the costs page, or by bank transfer with its reference. Nothing for
     a party without a contact (staff tell them otherwise)."""
+    _mail_contact(
+        share,
+        "cost_share_due",
+        _l("Your share of a shared cost: %(cost)s", cost=share.cost.description),
+    )
+
+
+def _mail_contact(share: CostShare, template: str, subject) -> None:
+    """E-mail `share`'s party's contact, in their language, with `template` and
+    `subject` (a lazy string: translated into their language when queued)."""
     contact = share.party.contact
     if contact is None:
         return
     queue_mail(
         contact.email,
-        _l("Your share of a shared cost: %(cost)s", cost=share.cost.description),
-        "cost_share_due",
+        subject,
+        template,
         contact.locale,
         user=contact,
         share=share,
@@ -381,8 +391,16 @@ def record_payment(
 
 
 def _count_paid(share: CostShare, amount_cents: int) -> None:
+    """Count `amount_cents` as paid on `share`, and thank its party's contact once the
+    share is paid in full (their receipt that it arrived)."""
     share.paid_cents += amount_cents
     share.cost.collaboration.updated_at = utcnow()
+    if share.due_cents == 0:
+        _mail_contact(
+            share,
+            "cost_share_paid",
+            _l("Received: your share of %(cost)s", cost=share.cost.description),
+        )
 
 
 def bank_transfer(share: CostShare) -> BankTransfer:

@@ -68,6 +68,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         admin_audit,
         admin_collectives,
         admin_dues,
+        admin_programme,
         admin_register,
         admin_shares,
         announcements,
@@ -80,6 +81,8 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         events,
         feeds,
         manage,
+        manage_collaborations,
+        manage_commitments,
         manage_meeting_proxies,
         manage_meetings,
         manage_series,
@@ -139,6 +142,9 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         announcements.bp,  # /manage/announcements
         news.bp,  # /news/unsubscribe/<token>: the one-click unsubscribe
         collaboration_costs.bp,  # /manage/collaborations/<id>/costs
+        manage_collaborations.bp,  # /manage/collaborations
+        manage_commitments.bp,  # /manage/collaborations/<id>/commitments...
+        admin_programme.bp,  # /admin/programme-staff
     ):
         app.register_blueprint(blueprint)
 

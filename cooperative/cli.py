@@ -213,6 +213,21 @@ def board_role_command(email: str, role: str) -> None:
     click.echo(f"{user.email}: {role}.")
 
 
+@coop.command("programme-staff")
+@click.argument("email")
+@click.argument("answer", type=click.Choice(("yes", "no")))
+def programme_staff_command(email: str, answer: str) -> None:
+    """Give the account EMAIL the programme-staff role (yes), or take it away (no).
+    Programme staff form koppels, publish and moderate the collaborations with the city
+    (admins do this too on /admin/programme-staff)."""
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    user.is_programme_staff = answer == "yes"
+    db.session.commit()
+    click.echo(f"{user.email}: programme staff {answer}.")
+
+
 @coop.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(path: Path) -> None:

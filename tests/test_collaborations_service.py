@@ -142,8 +142,8 @@ def test_a_party_with_commitments_or_a_cost_share_stays():
     cost.shares = [CostShare(party=paying, amount_cents=100, reference="MC-1")]
     db.session.add(cost)
     db.session.commit()
-    assert "commitments" in str(_refused(lambda: service.remove_party(promising)))
-    assert "cost" in str(_refused(lambda: service.remove_party(paying)))
+    assert "toezeggingen" in str(_refused(lambda: service.remove_party(promising)))
+    assert "kosten" in str(_refused(lambda: service.remove_party(paying)))
     lonely = service.add_party(collaboration, make_organisation("pure", "Pure", kind="business"))
     service.remove_party(lonely)
     db.session.commit()

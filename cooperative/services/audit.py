@@ -30,6 +30,8 @@ ACTIONS = {
     "membership.legal_person": _l("Member marked as a legal person"),
     "role.add": _l("Role in a collective given"),
     "role.remove": _l("Role in a collective taken away"),
+    "programme_staff.add": _l("Programme-staff role given"),
+    "programme_staff.remove": _l("Programme-staff role taken away"),
     "attendee.check_in": _l("Checked in"),
     "attendee.undo_check_in": _l("Check-in undone"),
     "registration.door_payment": _l("Paid at the door"),

@@ -345,7 +345,11 @@ class ProgressPlan:
 
 def _refuse_bad_link(link: str) -> None:
     parts = urlsplit(link)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts.port  # noqa: B018 - raises on a port that is no number
+    except ValueError:
+        parts = parts._replace(netloc="")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Refused(_l("Please give a web address that starts with https://."), "link")
 
 

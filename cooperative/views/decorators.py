@@ -7,6 +7,9 @@
 - `managed_event`: one event's pages, for the organisers of its host collective and admins;
   the view gets the `Event` in place of `event_id` (404 when there is none).
 - `organiser_of(event)`: the same rule as a question, for pages that show more to them.
+- `programme_collaboration`, `contact_collaboration`: one collaboration's back-office
+  pages, for programme staff (and admins), and also for its parties' contacts; the view
+  gets the `Collaboration` in place of `collaboration_id` (the rule: `services.partners`).
 - `door_event`, `at_the_door(event)`: the attendance pages (the list, check-in at the
   door): the event's organisers and admins, and the board (`User.is_board`) for the event
   of a general meeting, which they run without organising for a collective.
@@ -22,7 +25,8 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..models import Event
+from ..models import Collaboration, CollaborationParty, Commitment, Event, Organisation
+from ..services import partners
 
 
 def _only_if(may: str, view):
@@ -120,3 +124,47 @@ def door_event(view):
         return view(event, **kwargs)
 
     return checked
+
+
+def _collaboration_page(view, staff_only: bool):
+    @wraps(view)
+    @login_required
+    def checked(collaboration_id: int, **kwargs):
+        collaboration = db.session.scalar(
+            sa.select(Collaboration)
+            .where(Collaboration.id == collaboration_id)
+            .options(
+                sa.orm.selectinload(Collaboration.parties).options(
+                    sa.orm.joinedload(CollaborationParty.organisation).options(
+                        sa.orm.joinedload(Organisation.collective),
+                        sa.orm.joinedload(Organisation.parent),
+                    ),
+                    sa.orm.joinedload(CollaborationParty.contact),
+                ),
+                sa.orm.selectinload(Collaboration.commitments).selectinload(Commitment.updates),
+                sa.orm.selectinload(Collaboration.domains),
+            )
+        )
+        if collaboration is None:
+            abort(404)
+        if not current_user.runs_programme and (
+            staff_only
+            or not any(partners.is_contact(current_user, p) for p in collaboration.parties)
+        ):
+            abort(403)
+        return view(collaboration, **kwargs)
+
+    return checked
+
+
+def programme_collaboration(view):
+    """Load the collaboration `collaboration_id` for a page of programme staff (and
+    admins): 404 when there is none, 403 for anyone else. The view gets `collaboration`."""
+    return _collaboration_page(view, staff_only=True)
+
+
+def contact_collaboration(view):
+    """Load the collaboration `collaboration_id` for a page that programme staff and the
+    contacts of its parties may open: 404 when there is none, 403 for anyone else. The
+    view gets `collaboration` (with its parties, commitments and progress loaded)."""
+    return _collaboration_page(view, staff_only=False)

@@ -1,0 +1,297 @@
+"""Forms of the collaborations' back office: the collaboration, a party, a commitment, a
+progress update, linking an event, and the programme-staff role.
+
+The choices that come from the database (domains, organisations, parties, events) are
+filled by the view; a value that was not offered is refused next to its field. The
+rules that need the database (dates of commitments and progress, who may record) live in
+`services.collaborations`.
+"""
+
+import math
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, Length, Optional, ValidationError
+
+from ..models import Collaboration, CollaborationKind, CollaborationStatus, Commitment
+from ..services.collaborations import (
+    SLUG_MAX_LENGTH,
+    CollaborationPlan,
+    CommitmentPlan,
+    ProgressPlan,
+)
+from .events import WholeNumberField
+from .fields import domain_choices, email_field, lower_case, optional_text, required_text, strip
+from .registration import MultiCheckboxField
+from .series import day_field
+
+KIND_LABELS = {
+    CollaborationKind.KOPPEL: _l("Koppel (a pair from the incubator)"),
+    CollaborationKind.GREEN_DEAL: _l("Local Green Deal"),
+    CollaborationKind.CLUSTER: _l("Cluster of municipalities"),
+    CollaborationKind.OTHER: _l("Other collaboration"),
+}
+STATUS_LABELS = {
+    CollaborationStatus.IDEA: _l("Idea"),
+    CollaborationStatus.RUNNING: _l("Running"),
+    CollaborationStatus.FINISHED: _l("Finished"),
+    CollaborationStatus.STOPPED: _l("Stopped"),
+}
+
+# A number as people type it: -30, 12.5 or 12,5 (no thousands separators, which read
+# differently in Dutch and English).
+_NUMBER_RE = re.compile(r"[-+−]?\d{1,15}(?:[.,]\d{1,6})?")
+NUMBER_MAX = 10**12
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class MeasureField(StringField):
+    """A measured number (a baseline, a target, a value): `-30`, `12,5` or `12.5`; `data`
+    is a float, or None when left empty."""
+
+    def __init__(self, label=None, validators=None, **kwargs) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist:
+            return
+        text = strip(valuelist[0] or "")
+        self.data = None
+        if not text:
+            return
+        if not _NUMBER_RE.fullmatch(text):
+            raise ValueError(_l("Please write a number, like 70 or 12,5."))
+        number = float(text.replace(",", ".").replace("−", "-"))
+        if not math.isfinite(number) or abs(number) > NUMBER_MAX:
+            raise ValueError(_l("Please write a smaller number."))
+        self.data = number
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return f"{self.data:g}"
+
+
+# A scheme such as `javascript:` or `mailto:` (not `example.nl:8080`, a port).
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:(?!\d)")
+
+
+def _website(form, field) -> None:
+    """Accept `example.nl/verslag` as `https://example.nl/verslag`; the service refuses
+    what is still no http(s) address (`javascript:...` among them)."""
+    if field.data and "://" not in field.data and not _SCHEME_RE.match(field.data):
+        field.data = "https://" + field.data
+    # Checked again with the `https://` added: the database keeps at most 300 characters.
+    Length(max=300, message=_l("Please keep the web address under 300 characters."))(form, field)
+
+
+class CollaborationForm(FlaskForm):
+    """A collaboration: what it is, its goal, domains and dates."""
+
+    title = required_text(_l("Title"), _l("Please give the collaboration a title."), 200)
+    slug = StringField(
+        _l("Web address (optional)"),
+        filters=[strip, lower_case],
+        description=_l("Lower-case letters, digits and hyphens; made from the title if empty."),
+        validators=[Optional(), Length(max=SLUG_MAX_LENGTH)],
+    )
+    kind = SelectField(
+        _l("Kind"), choices=[SelectChoice(kind.value, label) for kind, label in KIND_LABELS.items()]
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice(status.value, label) for status, label in STATUS_LABELS.items()],
+    )
+    goal = TextAreaField(
+        _l("Shared goal"),
+        filters=[strip],
+        description=_l("What the parties want to reach together."),
+        validators=[Optional(), Length(max=5000)],
+    )
+    domains = MultiCheckboxField(_l("Domains"), coerce=_int_or_none, validate_choice=False)
+    starts_on = day_field(_l("Start (optional)"))
+    ends_on = day_field(_l("End (optional)"))
+
+    def set_domains(self, domains, locale: str) -> None:
+        """Offer `domains` in the reader's language."""
+        self.domains.choices = domain_choices(domains, locale)
+        self._domain_ids = {domain.id for domain in domains}
+
+    def fill(self, collaboration: Collaboration) -> None:
+        for name in ("title", "slug", "goal", "starts_on", "ends_on"):
+            getattr(self, name).data = getattr(collaboration, name)
+        self.kind.data = collaboration.kind.value
+        self.status.data = collaboration.status.value
+        self.domains.data = [domain.id for domain in collaboration.domains]
+
+    def validate_domains(self, field) -> None:
+        if any(value not in getattr(self, "_domain_ids", set()) for value in field.data or []):
+            raise ValidationError(_l("Please choose domains from the list."))
+
+    def validate_ends_on(self, field) -> None:
+        if field.data and self.starts_on.data and field.data < self.starts_on.data:
+            raise ValidationError(_l("The end cannot be before the start."))
+
+    def plan(self) -> CollaborationPlan:
+        return CollaborationPlan(
+            title=self.title.data,
+            slug=self.slug.data or "",
+            kind=CollaborationKind(self.kind.data),
+            status=CollaborationStatus(self.status.data),
+            goal=self.goal.data or "",
+            domain_ids=tuple(self.domains.data or ()),
+            starts_on=self.starts_on.data,
+            ends_on=self.ends_on.data,
+        )
+
+
+class PartyChangeForm(FlaskForm):
+    """A party's contact, role and weight in a split by key."""
+
+    contact_email = StringField(
+        _l("Contact person’s e-mail address (optional)"),
+        filters=[strip],
+        description=_l(
+            "Their account: they see this collaboration and record progress on their "
+            "organisation’s commitments."
+        ),
+        validators=[
+            Optional(),
+            Email(_l("This does not look like an e-mail address, e.g. name@example.nl.")),
+            Length(max=254),
+        ],
+    )
+    role = optional_text(
+        _l("Role (optional)"), 200, description=_l("What the party brings or does, shown publicly.")
+    )
+    cost_key = WholeNumberField(
+        _l("Key for sharing costs (optional)"),
+        description=_l("Its weight when a cost is split by key, e.g. its number of inhabitants."),
+        validators=[Optional()],
+    )
+
+    def validate_cost_key(self, field) -> None:
+        if field.data is not None and not 1 <= field.data <= 2**31 - 1:
+            raise ValidationError(_l("Please write a whole number of at least 1."))
+
+
+class PartyForm(PartyChangeForm):
+    """A new party: an organisation, with its contact, role and key."""
+
+    organisation = SelectField(_l("Organisation"), coerce=_int_or_none, validate_choice=False)
+
+    def set_organisations(self, organisations) -> None:
+        self.organisation.choices = [SelectChoice("", _l("Choose an organisation"))] + [
+            SelectChoice(organisation.id, organisation.title) for organisation in organisations
+        ]
+        self._organisation_ids = {organisation.id for organisation in organisations}
+
+    def validate_organisation(self, field) -> None:
+        if field.data not in getattr(self, "_organisation_ids", set()):
+            raise ValidationError(_l("Please choose an organisation from the list."))
+
+
+class CommitmentForm(FlaskForm):
+    """A party's commitment, measurable where a starting value and a target are given."""
+
+    party = SelectField(_l("Responsible party"), coerce=_int_or_none, validate_choice=False)
+    title = required_text(_l("Commitment"), _l("Please say what is promised."), 200)
+    description = TextAreaField(
+        _l("Explanation (optional)"), filters=[strip], validators=[Optional(), Length(max=5000)]
+    )
+    baseline = MeasureField(
+        _l("Starting value (optional)"),
+        description=_l("For a measurable target, e.g. 100 (today’s residual waste, in percent)."),
+        validators=[Optional()],
+    )
+    target = MeasureField(
+        _l("Target (optional)"),
+        description=_l("e.g. 70 for 30 percent less."),
+        validators=[Optional()],
+    )
+    unit = optional_text(_l("Unit (optional)"), 40, description=_l("e.g. percent, tonnes, homes."))
+    due_on = day_field(_l("Due date (optional)"))
+
+    def set_parties(self, parties) -> None:
+        self.party.choices = [SelectChoice("", _l("Choose a party"))] + [
+            SelectChoice(party.id, party.organisation.title) for party in parties
+        ]
+        self._party_ids = {party.id for party in parties}
+
+    def fill(self, commitment: Commitment) -> None:
+        self.party.data = commitment.party_id
+        for name in ("title", "description", "baseline", "target", "unit", "due_on"):
+            getattr(self, name).data = getattr(commitment, name)
+
+    def validate_party(self, field) -> None:
+        if field.data not in getattr(self, "_party_ids", set()):
+            raise ValidationError(_l("Please choose one of this collaboration’s parties."))
+
+    def plan(self) -> CommitmentPlan:
+        return CommitmentPlan(
+            party_id=self.party.data,
+            title=self.title.data,
+            description=self.description.data or "",
+            baseline=self.baseline.data,
+            target=self.target.data,
+            unit=self.unit.data or "",
+            due_on=self.due_on.data,
+        )
+
+
+class ProgressForm(FlaskForm):
+    """A step on a commitment: a value (where it is measurable), a note, a day, a link."""
+
+    value = MeasureField(_l("Value now (optional)"), validators=[Optional()])
+    note = TextAreaField(
+        _l("What happened"), filters=[strip], validators=[Optional(), Length(max=5000)]
+    )
+    on = day_field(_l("Date"), required=True)
+    link = StringField(
+        _l("Link to more (optional)"),
+        filters=[strip],
+        description=_l("A report or photo online, https://..."),
+        validators=[Optional(), Length(max=300), _website],
+    )
+
+    def plan(self) -> ProgressPlan:
+        return ProgressPlan(
+            on=self.on.data,
+            value=self.value.data,
+            note=self.note.data or "",
+            link=self.link.data or "",
+        )
+
+
+class LinkEventForm(FlaskForm):
+    """An existing event to link to the collaboration as one of its meetings."""
+
+    event = SelectField(_l("Event"), coerce=_int_or_none, validate_choice=False)
+
+    def set_events(self, events, label) -> None:
+        self.event.choices = [SelectChoice("", _l("Choose an event"))] + [
+            SelectChoice(event.id, label(event)) for event in events
+        ]
+        self._event_ids = {event.id for event in events}
+
+    def validate_event(self, field) -> None:
+        if field.data not in getattr(self, "_event_ids", set()):
+            raise ValidationError(_l("Please choose an event from the list."))
+
+
+class ProgrammeStaffForm(FlaskForm):
+    """Give someone with an account the programme-staff role."""
+
+    email = email_field(_l("Their e-mail address"))

@@ -1,0 +1,74 @@
+"""Who is programme staff (/admin/programme-staff): admins give the role to an account by
+its e-mail address, and take it away. Programme staff form koppels, publish and moderate
+the collaborations with the city (`User.runs_programme`). Each change is in the audit log.
+
+Admins only: others get 403, whoever is not logged in is sent to the log-in page.
+"""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..forms.collaborations import ProgrammeStaffForm
+from ..models import User
+from ..services import audit
+from ..services import collaborations as service
+from .decorators import admin_required
+from .going_back import commit_or_show
+
+bp = Blueprint("admin_programme", __name__, url_prefix="/admin/programme-staff")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@admin_required
+def index():
+    """The programme staff, and the form that adds one."""
+    form = ProgrammeStaffForm() if request.method == "POST" else ProgrammeStaffForm(formdata=None)
+    if request.method == "POST" and form.validate_on_submit():
+
+        def give_role() -> User:
+            user = service.make_programme_staff(form.email.data)
+            audit.record(
+                current_user,
+                "programme_staff.add",
+                subject_user_id=user.id,
+                before={"programme_staff": False},
+                after={"programme_staff": True},
+            )
+            return user
+
+        added = commit_or_show(
+            form,
+            give_role,
+            done=lambda user: _(
+                "%(person)s is programme staff now.", person=user.name or user.email
+            ),
+            to=url_for("admin_programme.index"),
+            default="email",
+        )
+        if added:
+            return added
+    return (
+        render_template("admin/programme_staff.html", form=form, staff=service.programme_staff()),
+        422 if request.method == "POST" else 200,
+    )
+
+
+@bp.post("/<int:user_id>/remove")
+@admin_required
+def remove(user_id: int):
+    """Take the programme-staff role away from one person."""
+    user = db.get_or_404(User, user_id)
+    if user.is_programme_staff:
+        service.end_programme_staff(user)
+        audit.record(
+            current_user,
+            "programme_staff.remove",
+            subject_user_id=user.id,
+            before={"programme_staff": True},
+            after={"programme_staff": False},
+        )
+        db.session.commit()
+    flash(_("%(person)s is no longer programme staff.", person=user.name or user.email), "success")
+    return redirect(url_for("admin_programme.index"), code=303)

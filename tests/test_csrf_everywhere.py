@@ -23,14 +23,17 @@ WEBHOOK = "payments.stripe_webhook"
 UNSUBSCRIBE = "news.unsubscribe"
 # How many (method, route) pairs change state, the two keyed ones aside: a new one must be
 # counted here.
-STATE_CHANGING_ROUTES = 59 + 9 + 11 + 8 + 2 + 8 + 6 + 5 + 3 + 4 + 1 + 5  # + 9: issue 15, mandates
-# and dues; + 11: shares; + 8: issue 16, the general meeting; + 2: a legal person on the
-# register, shares issued; + 8: issue 16, proxies and attendance; + 6: issue 17, volunteer
-# tasks (add, change, remove; sign up, leave by link or account); + 5: issue 16, the votes
-# (add, open, close, remove, cast); + 3: issue 17, event series (new, edit, cancel a date);
-# + 4: issue 16, the minutes (save, approve, publish, withdraw); + 1: issue 17,
-# announcements (preview and send); + 5: issue 18, shared costs (new, change, take away,
-# pay, record a transfer)
+STATE_CHANGING_ROUTES = 59 + 9 + 11 + 8 + 2 + 8 + 6 + 5 + 3 + 4 + 1 + 5 + 16
+# + 9: issue 15, mandates and dues; + 11: shares; + 8: issue 16, the general meeting;
+# + 2: a legal person on the register, shares issued; + 8: issue 16, proxies and
+# attendance; + 6: issue 17, volunteer tasks (add, change, remove; sign up, leave by link
+# or account); + 5: issue 16, the votes (add, open, close, remove, cast); + 3: issue 17,
+# event series (new, edit, cancel a date); + 4: issue 16, the minutes (save, approve,
+# publish, withdraw); + 1: issue 17, announcements (preview and send); + 5: issue 18,
+# shared costs (new, change, take away, pay, record a transfer); + 16: issue 18, the
+# collaborations' back office (new, edit, publish, unpublish; party add, change, remove;
+# event link, unlink; commitment add, change, remove; progress record, remove) and the
+# programme-staff role (give, take away)
 
 
 def state_changing_rules(app):

@@ -49,7 +49,13 @@ from cooperative.services import (
 from cooperative.services import series as series_service
 from cooperative.services.collaboration_costs import CostDetails
 from cooperative.services.registration import PersonChoice
-from tests.collaboration_factories import make_collaboration, make_organisation, organisation_of
+from tests.collaboration_factories import (
+    make_collaboration,
+    make_commitment,
+    make_organisation,
+    make_progress,
+    organisation_of,
+)
 from tests.conftest import csrf_token
 from tests.factories import (
     make_admin,
@@ -90,6 +96,10 @@ LOGGED_IN = row(LOGIN, OK, OK, OK, OK, OK)
 ADMINS = row(LOGIN, NO, NO, NO, NO, OK)
 ORGANISERS = row(LOGIN, NO, NO, OK, OK, OK)
 A_EVENT = row(LOGIN, NO, NO, OK, NO, OK)  # an event of collective A: its organisers, admins
+# Issue 18: the collaborations' back office. Programme staff and admins; the world's
+# collaboration has Zonnedak as a party with organiser A as its contact.
+PROGRAMME = row(LOGIN, NO, NO, NO, NO, OK, OK)
+CONTACT_A = row(LOGIN, NO, NO, OK, NO, OK, OK)
 # The member's own shares: whoever else asks (no membership, or not theirs) gets 404.
 OWN_SHARES = row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN)
 
@@ -332,6 +342,26 @@ EXPECTED: dict[str, dict] = {
     "collaboration_costs.remove_cost": row(LOGIN, HIDDEN, HIDDEN, NO, HIDDEN, OK, OK),
     "collaboration_costs.record_transfer": row(LOGIN, HIDDEN, HIDDEN, NO, HIDDEN, OK, OK),
     "collaboration_costs.pay": row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, NO, NO),
+    # Issue 18: collaborations with the city, their back office and the role.
+    "manage_collaborations.index": CONTACT_A,
+    "manage_collaborations.new": PROGRAMME,
+    "manage_collaborations.show": CONTACT_A,
+    "manage_collaborations.edit": PROGRAMME,
+    "manage_collaborations.publish": PROGRAMME,
+    "manage_collaborations.unpublish": PROGRAMME,
+    "manage_collaborations.add_party": PROGRAMME,
+    "manage_collaborations.edit_party": PROGRAMME,
+    "manage_collaborations.remove_party": PROGRAMME,
+    "manage_collaborations.link_event": PROGRAMME,
+    "manage_collaborations.unlink_event": PROGRAMME,
+    "manage_commitments.add": PROGRAMME,
+    "manage_commitments.edit": PROGRAMME,
+    "manage_commitments.remove": PROGRAMME,
+    "manage_commitments.remove_progress": PROGRAMME,
+    # Progress on the contact's own party's commitment.
+    "manage_commitments.progress": CONTACT_A,
+    "admin_programme.index": ADMINS,
+    "admin_programme.remove": ADMINS,
     # Stripe's webhook: no Stripe configured here, so it refuses everyone alike.
     "payments.stripe_webhook": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
 }
@@ -345,6 +375,7 @@ FORMS = {
 
 # Requests that change the world for the requests after them go last, in this order.
 RUN_LAST = (
+    "manage_commitments.remove",  # after its progress update is removed
     "registrations.cancel",
     "attendance.refund",
     "manage.cancel_event",
@@ -416,6 +447,9 @@ def build_world(app: Flask) -> SimpleNamespace:
         cost = collaboration_costs.save_cost(
             collaboration, CostDetails("Projectleider", 10000, False, CostSplit.EQUAL)
         )
+        commitment = make_commitment(collaboration.parties[0])
+        update = make_progress(commitment, 90, date(2026, 2, 1))
+        event.collaboration_id = collaboration.id
         db.session.commit()
         with app.test_request_context():
             series = make_series(collective_a.id, date.today() + timedelta(days=7))
@@ -436,6 +470,9 @@ def build_world(app: Flask) -> SimpleNamespace:
             collaboration_id=collaboration.id,
             cost_id=cost.id,
             share_id=cost.shares[0].id,
+            party_id=collaboration.parties[0].id,
+            commitment_id=commitment.id,
+            update_id=update.id,
             event_id=event.id,
             event_slug=event.slug,
             collective_id=collective_a.id,
@@ -516,6 +553,9 @@ def url_values(endpoint: str, arguments, world) -> dict:
         "purchase_id": world.purchase_id,
         "number": world.number,
         "transfer_id": world.transfer_id,
+        "party_id": world.party_id,
+        "commitment_id": world.commitment_id,
+        "update_id": world.update_id,
         "lang": "nl",
         "user_id": world.member_id,
         "ticket": world.ticket,

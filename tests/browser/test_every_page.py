@@ -7,6 +7,7 @@ diets and notes, some checked in, a waiting list, and a party of three with tick
 """
 
 import re
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from cooperative.models import (
     Event,
     Membership,
     MembershipPlan,
+    Organisation,
     ShareClass,
     User,
 )
@@ -34,6 +36,13 @@ from cooperative.services import (
 from cooperative.services.demo import seed_demo
 from cooperative.services.registration import PersonChoice
 from tests.browser.cost_pages import contact_pages, shared_costs, staff_pages
+from tests.collaboration_factories import (
+    make_collaboration,
+    make_commitment,
+    make_organisation,
+    make_progress,
+    organisation_of,
+)
 from tests.factories import make_member, make_registration
 from tests.minutes_fixtures import held_meeting
 
@@ -130,10 +139,12 @@ def site(app):
             "nl",
         )
         db.session.commit()
+        costs = shared_costs()  # makes the collective's organisation, which the koppel reuses
+        koppel = walked_collaboration(collective, event)
         return {
             "announcement": announcement.id,
             "unsubscribe": unsubscribe.token_for_user(member),
-            **shared_costs(),
+            **costs,
             "meeting_slug": published.slug,
             "meeting_event": published.event.slug,
             "writing": writing.id,
@@ -149,7 +160,45 @@ def site(app):
             "domain": db.session.scalar(sa.select(Domain.id)),
             "share_class": extra.id,
             "share": paid.shares[0].number,
+            "koppel": koppel.id,
+            "koppel_party": koppel.parties[0].id,
+            "koppel_commitment": koppel.commitments[0].id,
         }
+
+
+def walked_collaboration(collective, event):
+    """A koppel of the demo organiser's collective (the organiser its contact) and a
+    municipal department with a long name, two commitments (one measured twice), the
+    dinner as one of its sessions."""
+    organiser = db.session.scalar(sa.select(User).where(User.email == PASSWORDS["organiser"][0]))
+    own = db.session.scalar(
+        sa.select(Organisation).where(Organisation.collective_id == collective.id)
+    ) or organisation_of(collective, slug="walk-collective")
+    city = make_organisation("walk-gemeente", "Gemeente Amsterdam (wandeling)")
+    department = make_organisation(
+        "walk-afdeling",
+        "Afdeling Duurzaamheid, Energietransitie en Klimaatadaptatie",
+        kind="department",
+        parent=city,
+    )
+    koppel = make_collaboration(
+        "walk-koppel",
+        "Energiebespaarservice voor de hele buurt, samen ingekocht",
+        kind="koppel",
+        parties=[(own, organiser), department],
+        published=False,
+    )
+    koppel.parties[0].role = "Uitvoering en bewonerscontact"
+    koppel.parties[0].cost_key = 3
+    waste = make_commitment(
+        koppel.parties[0], "120 woningen krijgen een energiecoach", 0, 120, "woningen"
+    )
+    make_progress(waste, 40, date(2026, 3, 1), note="Eerste ronde in de Indische Buurt")
+    make_progress(waste, 75, date(2026, 6, 1), link="https://example.org/verslag-juni")
+    make_commitment(koppel.parties[1], "Eén inkoopbudget over de domeinen heen", None, None, "")
+    event.collaboration_id = koppel.id
+    db.session.commit()
+    return koppel
 
 
 def everyone(site) -> list[str]:
@@ -192,6 +241,24 @@ def door(site) -> list[str]:
     ]
 
 
+def collaborations(site) -> list[str]:
+    """The collaborations' back office: the contact's part (the demo organiser)."""
+    return ["/manage/collaborations/", f"/manage/collaborations/{site['koppel']}"]
+
+
+def programme(site) -> list[str]:
+    """The collaborations' back office: programme staff's part (admins run it too)."""
+    base = f"/manage/collaborations/{site['koppel']}"
+    return [
+        *collaborations(site),
+        "/manage/collaborations/new",
+        f"{base}/edit",
+        f"{base}/parties/{site['koppel_party']}",
+        f"{base}/commitments/{site['koppel_commitment']}",
+        "/admin/programme-staff/",
+    ]
+
+
 def pages_of(role: str, site) -> list[str]:
     """What each role walks: the public pages as a visitor and as a member (the menu
     differs when logged in; an organiser's and an admin's public pages are a member's with
@@ -216,7 +283,7 @@ def pages_of(role: str, site) -> list[str]:
             "/members/",
             f"/members/{site['member']}",
         ],
-        "organiser": [*account, *door(site), *contact_pages(site)],
+        "organiser": [*account, *door(site), *contact_pages(site), *collaborations(site)],
         "admin": [
             *account,
             *door(site),
@@ -247,6 +314,7 @@ def pages_of(role: str, site) -> list[str]:
             f"/manage/meetings/{site['writing']}/minutes",
             f"/manage/announcements/{site['announcement']}",
             *staff_pages(site),
+            *programme(site),
         ],
     }
     public = everyone(site) if role in ("visitor", "member") else []

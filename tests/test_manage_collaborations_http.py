@@ -537,3 +537,14 @@ def test_the_command_gives_the_programme_staff_role(app, runner):
         assert not db.session.scalar(sa.select(User.is_programme_staff))
     result = runner.invoke(args=["coop", "programme-staff", "nobody@example.org", "yes"])
     assert result.exit_code != 0
+
+
+def test_the_account_page_leads_contacts_and_staff_to_their_collaborations(client, auth, world):
+    link = 'href="/manage/collaborations/"'
+    auth.login("member@example.org")
+    assert link not in client.get("/account/").get_data(as_text=True)
+    auth.logout()
+    for email in ("wendy@westergas.example", "staff@example.org"):
+        auth.login(email)
+        assert link in client.get("/account/").get_data(as_text=True)
+        auth.logout()

@@ -1,7 +1,8 @@
-"""The collaborations' back office as services (services/collaborations.py): a
-collaboration's dates and address, its parties, commitments (dates in order, measurable
-targets), progress (only by the responsible party's contact or staff, dates not before the
-start nor in the future), publishing, events, and the programme-staff role."""
+"""The collaborations' back office as services (services/collaborations.py and
+services/commitments.py): a collaboration's dates and address, its parties, commitments
+(dates in order, measurable targets), progress (only by the responsible party's contact or
+staff, dates not before the start nor in the future), publishing, events, and the
+programme-staff role."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -18,7 +19,9 @@ from cooperative.models import (
 )
 from cooperative.refusals import Refused
 from cooperative.services import collaborations as service
-from cooperative.services.collaborations import CollaborationPlan, CommitmentPlan, ProgressPlan
+from cooperative.services import commitments
+from cooperative.services.collaborations import CollaborationPlan
+from cooperative.services.commitments import CommitmentPlan, ProgressPlan
 from tests.collaboration_factories import (
     make_collaboration,
     make_commitment,
@@ -166,13 +169,14 @@ def test_a_commitment_is_due_inside_the_collaborations_dates():
         return CommitmentPlan(party_id=party.id, title="Restafval −30%", **kw)
 
     _refused(
-        lambda: service.save_commitment(collaboration, plan(due_on=date(2025, 12, 31))), "due_on"
+        lambda: commitments.save_commitment(collaboration, plan(due_on=date(2025, 12, 31))),
+        "due_on",
     )
     _refused(
-        lambda: service.save_commitment(collaboration, plan(due_on=date(2027, 1, 1))), "due_on"
+        lambda: commitments.save_commitment(collaboration, plan(due_on=date(2027, 1, 1))), "due_on"
     )
-    first = service.save_commitment(collaboration, plan(due_on=date(2026, 1, 1)))
-    last = service.save_commitment(
+    first = commitments.save_commitment(collaboration, plan(due_on=date(2026, 1, 1)))
+    last = commitments.save_commitment(
         collaboration, plan(due_on=date(2026, 12, 31), baseline=100, target=70, unit="%")
     )
     assert [first.position, last.position] == [1, 2]
@@ -186,17 +190,19 @@ def test_a_measurable_target_needs_a_baseline_and_a_target_that_differ():
     def plan(**kw):
         return CommitmentPlan(party_id=party_id, title="Restafval", **kw)
 
-    _refused(lambda: service.save_commitment(collaboration, plan(baseline=100)), "target")
-    _refused(lambda: service.save_commitment(collaboration, plan(target=70)), "baseline")
-    _refused(lambda: service.save_commitment(collaboration, plan(baseline=70, target=70)), "target")
-    assert service.save_commitment(collaboration, plan(baseline=0, target=12)).is_measurable
+    _refused(lambda: commitments.save_commitment(collaboration, plan(baseline=100)), "target")
+    _refused(lambda: commitments.save_commitment(collaboration, plan(target=70)), "baseline")
+    _refused(
+        lambda: commitments.save_commitment(collaboration, plan(baseline=70, target=70)), "target"
+    )
+    assert commitments.save_commitment(collaboration, plan(baseline=0, target=12)).is_measurable
 
 
 def test_a_commitment_belongs_to_a_party_of_its_own_collaboration():
     collaboration = make_collaboration(parties=[make_organisation()])
     elsewhere = make_collaboration("elders", parties=[make_organisation("pure", "Pure")])
     plan = CommitmentPlan(party_id=elsewhere.parties[0].id, title="Iets")
-    _refused(lambda: service.save_commitment(collaboration, plan), "party")
+    _refused(lambda: commitments.save_commitment(collaboration, plan), "party")
 
 
 # --- progress ------------------------------------------------------------------------
@@ -230,22 +236,24 @@ def test_progress_is_recorded_by_the_partys_contact_and_staff_only(waste):
     staff = make_user("staff@example.org", is_programme_staff=True)
     plan = ProgressPlan(on=date(2026, 6, 1), value=90, note="Eerste meting")
     for person in others:
-        _refused(lambda person=person: service.record_progress(waste, person, plan, NOW))
+        _refused(lambda person=person: commitments.record_progress(waste, person, plan, NOW))
     _refused(
-        lambda: service.record_progress(waste, waste.collaboration.parties[1].contact, plan, NOW)
+        lambda: commitments.record_progress(
+            waste, waste.collaboration.parties[1].contact, plan, NOW
+        )
     )
     before = waste.collaboration.updated_at
-    update = service.record_progress(waste, contact, plan, NOW)
+    update = commitments.record_progress(waste, contact, plan, NOW)
     assert (update.value, update.author_id) == (90, contact.id)
     assert waste.collaboration.updated_at == NOW != before
-    service.record_progress(waste, staff, ProgressPlan(on=date(2026, 6, 15), value=80), NOW)
+    commitments.record_progress(waste, staff, ProgressPlan(on=date(2026, 6, 15), value=80), NOW)
     db.session.commit()
     assert waste.latest_value == 80
 
 
 def test_a_progress_date_lies_between_the_start_and_today(waste):
     contact = waste.party.contact
-    record = lambda on: service.record_progress(  # noqa: E731
+    record = lambda on: commitments.record_progress(  # noqa: E731
         waste, contact, ProgressPlan(on=on, value=95), NOW
     )
     _refused(lambda: record(date(2025, 12, 31)), "on")
@@ -257,30 +265,30 @@ def test_a_progress_date_lies_between_the_start_and_today(waste):
 def test_a_progress_update_says_something_and_links_to_the_web_only(waste):
     contact = waste.party.contact
     on = date(2026, 6, 1)
-    _refused(lambda: service.record_progress(waste, contact, ProgressPlan(on=on), NOW), "note")
+    _refused(lambda: commitments.record_progress(waste, contact, ProgressPlan(on=on), NOW), "note")
     for link in ("javascript:alert(1)", "ftp://x.example/a", "https://", "www.example.org"):
         plan = ProgressPlan(on=on, note="Zie het verslag", link=link)
-        _refused(lambda plan=plan: service.record_progress(waste, contact, plan, NOW), "link")
+        _refused(lambda plan=plan: commitments.record_progress(waste, contact, plan, NOW), "link")
     plan = ProgressPlan(on=on, note="Zie het verslag", link="https://westergas.example/afval")
-    assert service.record_progress(waste, contact, plan, NOW).link.startswith("https://")
+    assert commitments.record_progress(waste, contact, plan, NOW).link.startswith("https://")
 
 
 def test_a_value_needs_a_measurable_target(waste):
     talk = make_commitment(waste.party, "Gesprekken met huurders", baseline=None, target=None)
     contact = waste.party.contact
     plan = ProgressPlan(on=date(2026, 6, 1), value=3)
-    _refused(lambda: service.record_progress(talk, contact, plan, NOW), "value")
+    _refused(lambda: commitments.record_progress(talk, contact, plan, NOW), "value")
     plan = ProgressPlan(on=date(2026, 6, 1), note="Drie gesprekken gevoerd")
-    assert service.record_progress(talk, contact, plan, NOW).value is None
+    assert commitments.record_progress(talk, contact, plan, NOW).value is None
 
 
 def test_removing_a_commitment_or_an_update_is_a_change_to_follow(waste):
     update = make_progress(waste, 90, date(2026, 2, 1))
     collaboration = waste.collaboration
     collaboration.updated_at = datetime(2026, 1, 1, tzinfo=UTC)
-    service.remove_progress(update)
+    commitments.remove_progress(update)
     assert waste.updates == [] and collaboration.updated_at > datetime(2026, 1, 1, tzinfo=UTC)
-    service.remove_commitment(waste)
+    commitments.remove_commitment(waste)
     db.session.commit()
     assert collaboration.commitments == []
 

@@ -17,12 +17,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from ..models import Collaboration, CollaborationKind, CollaborationStatus, Commitment
-from ..services.collaborations import (
-    SLUG_MAX_LENGTH,
-    CollaborationPlan,
-    CommitmentPlan,
-    ProgressPlan,
-)
+from ..services.collaborations import SLUG_MAX_LENGTH, CollaborationPlan
+from ..services.commitments import CommitmentPlan, ProgressPlan
 from .events import WholeNumberField
 from .fields import domain_choices, email_field, lower_case, optional_text, required_text, strip
 from .registration import MultiCheckboxField

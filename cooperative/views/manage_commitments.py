@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from ..forms.collaborations import CommitmentForm, ProgressForm
 from ..models import Collaboration, Commitment
-from ..services import collaborations as service
+from ..services import commitments as service
 from ..services import partners
 from .decorators import contact_collaboration, programme_collaboration
 from .going_back import commit_or_go_back, commit_or_show

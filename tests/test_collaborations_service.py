@@ -7,10 +7,13 @@ programme-staff role."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cooperative.extensions import db
 from cooperative.models import (
     CollaborationKind,
+    CollaborationParty,
     CollaborationStatus,
     CostShare,
     CostSplit,
@@ -131,6 +134,19 @@ def test_a_party_has_a_contact_by_account_and_is_added_once():
     _refused(lambda: service.add_party(collaboration, other, cost_key=0), "cost_key")
     party = service.add_party(collaboration, other)
     assert party.contact is None and party.cost_key is None
+
+
+def test_a_party_added_by_someone_else_meanwhile_is_refused_not_a_500():
+    collaboration = make_collaboration(published=False)
+    city = make_organisation()
+    db.session.execute(
+        sa.insert(CollaborationParty).values(
+            collaboration_id=collaboration.id, organisation_id=city.id, role=""
+        )
+    )
+    # As this request read them, before the other one's party was saved.
+    set_committed_value(collaboration, "parties", [])
+    _refused(lambda: service.add_party(collaboration, city), "organisation")
 
 
 def test_a_party_with_commitments_or_a_cost_share_stays():

@@ -23,6 +23,7 @@ from tests.collaboration_factories import (
     make_collaboration,
     make_commitment,
     make_organisation,
+    make_progress,
     organisation_of,
 )
 from tests.conftest import post_form
@@ -547,4 +548,29 @@ def test_the_account_page_leads_contacts_and_staff_to_their_collaborations(clien
     for email in ("wendy@westergas.example", "staff@example.org"):
         auth.login(email)
         assert link in client.get("/account/").get_data(as_text=True)
+        auth.logout()
+
+
+def test_a_collaborations_page_takes_the_same_queries_for_many_commitments(
+    client, app, auth, world, count_queries
+):
+    def add(number: int) -> None:
+        with app.app_context():
+            collaboration = db.session.get(Collaboration, world["id"])
+            for n in range(number):
+                party = collaboration.parties[n % 2]
+                commitment = make_commitment(party, f"Toezegging {number}-{n}")
+                make_progress(commitment, 90, date(2026, 2, 1), note="Gemeten")
+                make_progress(commitment, None, date(2026, 3, 1), note="Gesprek")
+
+    add(1)
+    for email in ("staff@example.org", "wendy@westergas.example"):
+        auth.login(email)
+        with count_queries as few:
+            assert client.get(f"{BASE}/{world['id']}").status_code == 200
+        add(5)
+        with count_queries as many:
+            page = client.get(f"{BASE}/{world['id']}").get_data(as_text=True)
+        assert many.count == few.count, email
+        assert page.count("Gesprek") >= 6
         auth.logout()

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..i18n import local_zone
@@ -195,8 +196,14 @@ def add_party(
     if any(party.organisation_id == organisation.id for party in collaboration.parties):
         raise Refused(_l("This organisation is a party already."), "organisation")
     party = CollaborationParty(organisation=organisation)
-    collaboration.parties.append(party)
     _fill_party(party, contact_email, role, cost_key)
+    try:
+        # Two people adding the same organisation at once: the second one is told.
+        with db.session.begin_nested():
+            collaboration.parties.append(party)
+            db.session.flush()
+    except IntegrityError:
+        raise Refused(_l("This organisation is a party already."), "organisation") from None
     touch(collaboration)
     db.session.flush()
     return party

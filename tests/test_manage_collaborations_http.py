@@ -118,7 +118,7 @@ def test_a_contact_records_progress_on_their_own_commitment_only(client, app, au
             sa.select(User.id).where(User.email == "wendy@westergas.example")
         )
     page = client.get(f"{BASE}/{world['id']}").get_data(as_text=True)
-    assert "48% van de weg" in page  # (100 - 85.5) / 30
+    assert "Nu 85,5 %: 48% van de weg" in page  # (100 - 85.5) / 30
     assert 'value="48"' in page
 
 

@@ -93,3 +93,20 @@ def test_only_published_collaborations_are_public():
     shown = make_collaboration(slug="shown")
     make_collaboration(slug="draft", published=False)
     assert db.session.scalars(partners.public_collaborations()).all() == [shown]
+
+
+def test_the_back_office_opens_for_staff_and_the_parties_contacts():
+    contact = make_user("contact@westergas.example")
+    staff = make_user("staff@example.org", is_programme_staff=True)
+    member = make_user("member@example.org")
+    collaboration = make_collaboration(
+        parties=[(make_organisation("westergas", "Westergasfabriek"), contact)], published=False
+    )
+    assert partners.may_open_back_office(contact, collaboration)
+    assert partners.may_open_back_office(staff, collaboration)
+    assert not partners.may_open_back_office(member, collaboration)
+    assert [partners.works_on_collaborations(u) for u in (contact, staff, member)] == [
+        True,
+        True,
+        False,
+    ]

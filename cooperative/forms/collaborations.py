@@ -10,6 +10,7 @@ rules that need the database (dates of commitments and progress, who may record)
 import math
 import re
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
@@ -50,6 +51,12 @@ def _int_or_none(value):
         return None
 
 
+def format_measure(number: float | None) -> str:
+    """A measured number the reader's way, as `MeasureField` reads it back: `12,5` in
+    Dutch, `12.5` in English, no thousands separators; "" for None."""
+    return "" if number is None else format_decimal(number, format="0.######")
+
+
 class MeasureField(StringField):
     """A measured number (a baseline, a target, a value): `-30`, `12,5` or `12.5`; `data`
     is a float, or None when left empty."""
@@ -75,9 +82,7 @@ class MeasureField(StringField):
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
-        if self.data is None:
-            return ""
-        return f"{self.data:g}"
+        return format_measure(self.data)
 
 
 # A scheme such as `javascript:` or `mailto:` (not `example.nl:8080`, a port).

@@ -68,12 +68,18 @@ def public_collaborations() -> sa.Select:
     return sa.select(Collaboration).where(Collaboration.published_at.is_not(None))
 
 
-def may_see_costs(user: User, collaboration: Collaboration) -> bool:
-    """The back office's page of a collaboration's costs: programme staff, and the
-    contacts of its parties (who see their own shares there)."""
+def may_open_back_office(user: User, collaboration: Collaboration) -> bool:
+    """Whether `user` opens `collaboration` in the back office (published or not):
+    programme staff, and the contacts of its parties."""
     if not user.is_authenticated:
         return False
     return user.runs_programme or any(is_contact(user, p) for p in collaboration.parties)
+
+
+def may_see_costs(user: User, collaboration: Collaboration) -> bool:
+    """The back office's page of a collaboration's costs opens for whoever opens the
+    collaboration there (`may_open_back_office`); a contact sees their own shares."""
+    return may_open_back_office(user, collaboration)
 
 
 def may_pay(user: User, share: CostShare) -> bool:
@@ -92,3 +98,13 @@ def shown_shares(user: User, shares: list[CostShare]) -> list[CostShare]:
     if user.runs_programme:
         return present
     return [share for share in present if is_contact(user, share.party)]
+
+
+def works_on_collaborations(user: User) -> bool:
+    """Whether the collaborations' back office is for `user` at all: programme staff,
+    and whoever is a party's contact somewhere."""
+    if not user.is_authenticated:
+        return False
+    if user.runs_programme:
+        return True
+    return db.session.scalar(contact_collaborations(user).limit(1)) is not None

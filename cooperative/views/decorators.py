@@ -147,10 +147,12 @@ def _collaboration_page(view, staff_only: bool):
         )
         if collaboration is None:
             abort(404)
-        if not current_user.runs_programme and (
-            staff_only
-            or not any(partners.is_contact(current_user, p) for p in collaboration.parties)
-        ):
+        may = (
+            current_user.runs_programme
+            if staff_only
+            else partners.may_open_back_office(current_user, collaboration)
+        )
+        if not may:
             abort(403)
         return view(collaboration, **kwargs)
 

@@ -23,6 +23,7 @@ from ..forms.collaborations import (
     PartyChangeForm,
     PartyForm,
     ProgressForm,
+    format_measure,
 )
 from ..i18n import current_locale, long_date
 from ..models import (
@@ -46,19 +47,9 @@ def _collaboration_labels() -> dict:
     return {
         "collaboration_kind_label": lambda kind: KIND_LABELS.get(kind, kind),
         "collaboration_status_label": lambda status: STATUS_LABELS.get(status, status),
-        "measure": lambda number: "" if number is None else f"{number:g}",
-        "works_on_collaborations": _works_on_collaborations,
+        "measure": format_measure,
+        "works_on_collaborations": partners.works_on_collaborations,
     }
-
-
-def _works_on_collaborations(user) -> bool:
-    """Whether the back office of the collaborations is for `user` (their account page
-    links to it): programme staff, and the contacts of parties."""
-    if not user.is_authenticated:
-        return False
-    if user.runs_programme:
-        return True
-    return db.session.scalar(partners.contact_collaborations(user).limit(1)) is not None
 
 
 def show_url(collaboration: Collaboration, anchor: str | None = None) -> str:

@@ -13,17 +13,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from cooperative.extensions import db
 from cooperative.models import (
+    Collaboration,
     CollaborationKind,
     CollaborationParty,
     CollaborationStatus,
-    CostShare,
     CostSplit,
-    SharedCost,
     utcnow,
 )
 from cooperative.refusals import Refused
+from cooperative.services import collaboration_costs, commitments
 from cooperative.services import collaborations as service
-from cooperative.services import commitments
+from cooperative.services.collaboration_costs import CostDetails
 from cooperative.services.collaborations import CollaborationPlan
 from cooperative.services.commitments import CommitmentPlan, ProgressPlan
 from tests.collaboration_factories import (
@@ -150,30 +150,38 @@ def test_a_party_added_by_someone_else_meanwhile_is_refused_not_a_500():
     _refused(lambda: service.add_party(collaboration, city), "organisation")
 
 
-def test_a_party_with_commitments_or_a_cost_share_stays():
+def test_a_party_with_commitments_stays_and_one_that_leaves_leaves_its_costs_to_the_others():
     westergas = make_organisation("westergas", "Westergasfabriek", kind="business")
     city = make_organisation()
-    collaboration = make_collaboration(parties=[westergas, city])
-    promising, paying = collaboration.parties
+    pure = make_organisation("pure", "Pure", kind="business")
+    collaboration = make_collaboration(parties=[westergas, city, pure])
+    promising, paying, leaving = collaboration.parties
     make_commitment(promising)
-    cost = SharedCost(
-        collaboration=collaboration, description="x", total_cents=100, split=CostSplit.EQUAL
+    cost = collaboration_costs.save_cost(
+        collaboration, CostDetails("Projectleider", 10_000, False, CostSplit.EQUAL)
     )
-    cost.shares = [CostShare(party=paying, amount_cents=100, reference="MC-1")]
-    db.session.add(cost)
     db.session.commit()
+    assert [share.amount_cents for share in cost.shares] == [3334, 3333, 3333]
     commitments_first = _refused(lambda: service.remove_party(promising))
-    cost_first = _refused(lambda: service.remove_party(paying))
     with force_locale("en"):  # whatever language an earlier test left
         assert "has commitments" in str(commitments_first)
-        assert "a share in a cost" in str(cost_first)
-    lonely = service.add_party(collaboration, make_organisation("pure", "Pure", kind="business"))
-    service.remove_party(lonely)
+    service.remove_party(leaving)
     db.session.commit()
     assert [p.organisation.slug for p in collaboration.parties] == [
         "westergas",
         "gemeente-amsterdam",
     ]
+    db.session.refresh(cost)
+    assert sorted(share.amount_cents for share in cost.shares) == [5000, 5000]
+    # Once something is paid towards a cost, its parties stay.
+    admin = make_user("staff@example.org", is_programme_staff=True)
+    share = next(share for share in cost.shares if share.party_id == paying.id)
+    collaboration_costs.record_payment(share, share.amount_cents, admin)
+    db.session.commit()
+    paid = _refused(lambda: service.remove_party(paying))
+    with force_locale("en"):
+        assert "has been paid" in str(paid)
+    assert len(db.session.get(Collaboration, collaboration.id).parties) == 2
 
 
 # --- commitments ---------------------------------------------------------------------

@@ -10,8 +10,8 @@ feeds show. Services flush; the views commit.
 Where the issue is silent:
 - a change of the collaboration's dates that would put a commitment's due date or a
   progress update outside them is refused, saying which;
-- a party with commitments or a share in a cost is not removed (remove those first), so
-  no promise or money silently disappears;
+- a party with commitments is not removed (remove those first), so no promise silently
+  disappears; its shares of the costs are split again over the others;
 - publishing needs at least one party: a register entry says who works together.
 """
 
@@ -29,7 +29,6 @@ from ..models import (
     CollaborationKind,
     CollaborationParty,
     CollaborationStatus,
-    CostShare,
     Domain,
     Event,
     Organisation,
@@ -39,6 +38,7 @@ from ..models import (
 )
 from ..refusals import Refused
 from ..slugs import free_slug, slug_is_valid, slug_taken
+from . import collaboration_costs
 from .register import today
 
 SLUG_MAX_LENGTH = 80
@@ -229,22 +229,15 @@ def _fill_party(party, contact_email: str, role: str, cost_key: int | None) -> N
 
 
 def remove_party(party: CollaborationParty) -> None:
-    """Take a party out of its collaboration. Refuses one that has commitments or a share
-    in a cost: they would silently go with it."""
+    """Take a party out of its collaboration. Refuses one that has commitments (they
+    would silently go with it). Its shares of the costs go: each cost is split again over
+    the parties that stay (`collaboration_costs.party_leaves`, which refuses once anything
+    is paid towards a cost)."""
     if any(commitment.party_id == party.id for commitment in party.collaboration.commitments):
         raise Refused(
             _l("%(name)s has commitments: remove those first.", name=party.organisation.title)
         )
-    has_share = db.session.scalar(
-        sa.select(sa.func.count(CostShare.id)).where(CostShare.party_id == party.id)
-    )
-    if has_share:
-        raise Refused(
-            _l(
-                "%(name)s has a share in a cost: change the cost first.",
-                name=party.organisation.title,
-            )
-        )
+    collaboration_costs.party_leaves(party)
     collaboration = party.collaboration
     collaboration.parties.remove(party)
     db.session.delete(party)

@@ -94,6 +94,7 @@ def test_a_contact_records_progress_on_their_own_commitment_only(client, app, au
     assert f'action="{BASE}/{world["id"]}/commitments/{world["own"]}/progress"' in page
     assert f"/commitments/{world['city']}/progress" not in page
     assert "Add a party" not in page and "Partij toevoegen" not in page
+    assert f'href="/manage/collaborations/{world["id"]}/costs"' in page
     today = date.today().isoformat()
     prefix = f"progress-{world['own']}"
     response = post_form(

@@ -12,10 +12,11 @@ from wtforms.validators import Length
 
 import cooperative.forms
 import cooperative.views
+from cooperative.forms.collaborations import MeasureField
 from cooperative.forms.fields import EuroField, page_number, strip
 
 # Parsed into a number by the field itself: more than a few digits is no amount at all.
-PARSED = (EuroField,)
+PARSED = (EuroField, MeasureField)
 
 
 def all_forms() -> list[type[Form]]:

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, HiddenField, IntegerField, RadioField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from ..models import CollaborationParty, CostSplit
 from .fields import (
@@ -14,6 +14,7 @@ from .fields import (
     SubForm,
     optional_text,
     required_text,
+    strip,
     whole_number_range,
 )
 
@@ -24,7 +25,7 @@ MAX_PARTIES = 60
 class PartyKeyForm(SubForm):
     """One party's weight in a split by key (e.g. its inhabitants)."""
 
-    party = HiddenField()
+    party = HiddenField(filters=[strip], validators=[Length(max=20)])
     key = IntegerField(
         validators=[Optional(), whole_number_range(1)],
         render_kw={"inputmode": "numeric"},

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
@@ -37,6 +38,13 @@ def whole_number_range(low: int = 0, high: int = INTEGER_MAX) -> NumberRange:
     """Refuses a whole number below `low` or above `high` (the database's limit by default),
     with a message that says both."""
     return NumberRange(low, high, _l("Please write a whole number from %(min)s to %(max)s."))
+
+
+def required_number(maximum: int) -> list:
+    """The validators of a whole number that must be filled in, from 1 to `maximum`: one
+    message ("Please write a number from 1 to 8.") whether it is missing or out of range."""
+    message = _l("Please write a number from 1 to %(max)d.", max=maximum)
+    return [InputRequired(message), NumberRange(1, maximum, message)]
 
 
 def strip(value):

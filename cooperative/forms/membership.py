@@ -54,14 +54,12 @@ PROFILE_FIELDS = (
 
 
 def _display_name() -> StringField:
-    return StringField(
+    return required_text(
         _l("Name on your profile"),
+        _l("Please fill in a name for your profile."),
+        120,
+        _l("Please keep it under 120 characters."),
         description=_l("How other members see you, e.g. your first name."),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please fill in a name for your profile.")),
-            Length(max=120, message=_l("Please keep it under 120 characters.")),
-        ],
     )
 
 

@@ -68,6 +68,15 @@ def checkout_session_id(value: str) -> str:
     return value if _CHECKOUT_SESSION_ID.fullmatch(value or "") else ""
 
 
+# What a text that is too long is told, with its limit (`Length` fills in `max`).
+KEEP_UNDER = _l("Please keep it under %(max)d characters.")
+
+
+def keep_under(max_length: int) -> Length:
+    """At most `max_length` characters, or "Please keep it under 80 characters."."""
+    return Length(max=max_length, message=KEEP_UNDER)
+
+
 def email_field(label=None) -> EmailField:
     """An e-mail address, required and checked for its shape."""
     return EmailField(

@@ -4,10 +4,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
 from ..sepa_ids import InvalidIdentifier, checked_iban
-from .fields import required_text, strip
+from .fields import keep_under, required_text, strip
 
 IBAN_WRONG = _l("This IBAN is not right: please check the country, length and digits.")
 
@@ -78,5 +78,5 @@ class CollectionResultForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason (from the bank)"),
         filters=[strip],
-        validators=[Length(max=500, message=_l("Please keep it under 500 characters."))],
+        validators=[keep_under(500)],
     )

@@ -240,7 +240,7 @@ def send(
     if not body:
         raise Refused(_l("Please write your announcement."), field="body")
     if len(body) > BODY_MAX:
-        raise Refused(_l("Please keep it under 20000 characters."), field="body")
+        raise Refused(_l("Please keep it under %(max)d characters.", max=BODY_MAX), field="body")
     people = recipients(audience)
     if not people:
         raise Refused(_l("Nobody would get this announcement."), field="audience")

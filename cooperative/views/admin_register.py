@@ -20,6 +20,7 @@ from ..forms.register import (
 )
 from ..i18n import local_zone, long_date
 from ..models import LeavingWay, Membership
+from ..paging import one_page
 from ..refusals import Refused
 from ..services import audit, register, register_import
 from ..spreadsheets import csv_response
@@ -83,16 +84,13 @@ def index():
     """The member register: every member ever admitted, by number; searchable, paged."""
     form = _search_form()
     page = page_number(request.args.get("page"))
-    rows = db.session.scalars(
-        register.register_query(_search(form)).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-    ).all()
-    entries = rows[:PAGE_SIZE]
+    entries, more = one_page(register.register_query(_search(form)), page, PAGE_SIZE)
     return render_template(
         "register/index.html",
         form=form,
         entries=entries,
         shares=register.shares_held(entries),
-        more=len(rows) > PAGE_SIZE,
+        more=more,
         page=page,
     )
 

@@ -4,10 +4,10 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired
 
 from ..services.announcements import BODY_MAX, SUBJECT_MAX
-from .fields import required_text, strip
+from .fields import keep_under, required_text, strip
 
 
 class AnnouncementForm(FlaskForm):
@@ -40,7 +40,7 @@ class AnnouncementForm(FlaskForm):
         ),
         validators=[
             DataRequired(_l("Please write your announcement.")),
-            Length(max=BODY_MAX, message=_l("Please keep it under 20000 characters.")),
+            keep_under(BODY_MAX),
         ],
     )
 

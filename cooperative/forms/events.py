@@ -46,6 +46,7 @@ from .fields import (
     SubForm,
     lower_case,
     optional_text,
+    required_number,
     required_text,
     strip,
 )
@@ -251,14 +252,7 @@ class EventForm(FlaskForm):
         _l("Most people in one registration"),
         default=6,
         description=_l("From 1 to %(count)d.", count=MAX_PARTY_SIZE),
-        validators=[
-            InputRequired(_l("Please write a number from 1 to %(count)d.", count=MAX_PARTY_SIZE)),
-            NumberRange(
-                min=1,
-                max=MAX_PARTY_SIZE,
-                message=_l("Please write a number from 1 to %(count)d.", count=MAX_PARTY_SIZE),
-            ),
-        ],
+        validators=required_number(MAX_PARTY_SIZE),
     )
     registration_opens_at = amsterdam_time(
         _l("Registration opens"),

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
@@ -39,6 +40,13 @@ def whole_number_range(low: int = 0, high: int = INTEGER_MAX) -> NumberRange:
     return NumberRange(low, high, _l("Please write a whole number from %(min)s to %(max)s."))
 
 
+def required_number(maximum: int) -> list:
+    """The validators of a whole number that must be filled in, from 1 to `maximum`: one
+    message ("Please write a number from 1 to 8.") whether it is missing or out of range."""
+    message = _l("Please write a number from 1 to %(max)d.", max=maximum)
+    return [InputRequired(message), NumberRange(1, maximum, message)]
+
+
 def strip(value):
     """Drop the spaces people type around a value, and any NUL character: nobody types
     one, and PostgreSQL cannot store it (a 500 there, a stray byte on SQLite)."""
@@ -58,6 +66,15 @@ def checkout_session_id(value: str) -> str:
     """The `session_id` Stripe sends people back with, or "" for anything not shaped like
     one (a NUL character, a space, a 10 MB string): that is never looked up."""
     return value if _CHECKOUT_SESSION_ID.fullmatch(value or "") else ""
+
+
+# What a text that is too long is told, with its limit (`Length` fills in `max`).
+KEEP_UNDER = _l("Please keep it under %(max)d characters.")
+
+
+def keep_under(max_length: int) -> Length:
+    """At most `max_length` characters, or "Please keep it under 80 characters."."""
+    return Length(max=max_length, message=KEEP_UNDER)
 
 
 def email_field(label=None) -> EmailField:

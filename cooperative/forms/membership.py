@@ -18,10 +18,12 @@ from ..slugs import SLUG_RE
 from .accounts import _new_password_fields, password_field
 from .events import WholeNumberField
 from .fields import (
+    KEEP_UNDER,
     AmountRequired,
     EuroField,
     domain_choices,
     email_field,
+    keep_under,
     names_in_both_languages,
     required_text,
     strip,
@@ -54,14 +56,12 @@ PROFILE_FIELDS = (
 
 
 def _display_name() -> StringField:
-    return StringField(
+    return required_text(
         _l("Name on your profile"),
+        _l("Please fill in a name for your profile."),
+        120,
+        KEEP_UNDER,
         description=_l("How other members see you, e.g. your first name."),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please fill in a name for your profile.")),
-            Length(max=120, message=_l("Please keep it under 120 characters.")),
-        ],
     )
 
 
@@ -70,7 +70,7 @@ def _neighbourhood() -> StringField:
         _l("Neighbourhood"),
         description=_l("For example Oost or De Pijp. You may leave it empty."),
         filters=[strip],
-        validators=[Length(max=80, message=_l("Please keep it under 80 characters."))],
+        validators=[keep_under(80)],
     )
 
 
@@ -98,7 +98,7 @@ def _about(label, description) -> TextAreaField:
         label,
         description=description,
         filters=[strip],
-        validators=[Length(max=1000, message=_l("Please keep it under 1000 characters."))],
+        validators=[keep_under(1000)],
     )
 
 

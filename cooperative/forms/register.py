@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from ..i18n import current_locale
 from ..models import LeavingWay
 from ..services.register import Address
-from .fields import required_text, strip
+from .fields import KEEP_UNDER, keep_under, required_text, strip
 
 # Regions Babel names with two letters that are no country to live in.
 NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO"}
@@ -41,34 +41,34 @@ class AddressFields:
         _l("Full name"),
         _l("Please fill in your full name."),
         200,
-        _l("Please keep it under 200 characters."),
+        KEEP_UNDER,
         description=_l("Your first name(s) and surname, as the member register holds them."),
     )
     street = required_text(
         _l("Street"),
         _l("Please fill in your street."),
         120,
-        _l("Please keep it under 120 characters."),
+        KEEP_UNDER,
     )
     house_number = required_text(
         _l("House number"),
         _l("Please fill in your house number."),
         20,
-        _l("Please keep it under 20 characters."),
+        KEEP_UNDER,
         description=_l("With any letter or addition, e.g. 12-2 or 7A."),
     )
     postcode = required_text(
         _l("Postcode"),
         _l("Please fill in your postcode."),
         16,
-        _l("Please keep it under 16 characters."),
+        KEEP_UNDER,
         description=_l("In the Netherlands four digits and two letters, e.g. 1011 AB."),
     )
     city = required_text(
         _l("Town or city"),
         _l("Please fill in your town or city."),
         80,
-        _l("Please keep it under 80 characters."),
+        KEEP_UNDER,
     )
     country = SelectField(
         _l("Country"),
@@ -156,7 +156,7 @@ class LegalPersonForm(FlaskForm):
             "For a collective or a business that is the member; leave empty for a person."
         ),
         filters=[strip],
-        validators=[Length(max=200, message=_l("Please keep it under 200 characters."))],
+        validators=[keep_under(200)],
     )
     kvk_number = StringField(
         _l("KvK number (Chamber of Commerce)"),

@@ -2,12 +2,12 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
 from ..sepa_ids import InvalidIdentifier, checked_iban
-from .fields import strip
+from .fields import keep_under, required_text, strip
 
 IBAN_WRONG = _l("This IBAN is not right: please check the country, length and digits.")
 
@@ -16,22 +16,18 @@ class MandateFields:
     """The cooperative's own mandate: IBAN (checked with schwifty), holder, and the
     member's explicit consent; on the mandate page and, for direct debit, when joining."""
 
-    account_holder = StringField(
+    account_holder = required_text(
         _l("Name of the account holder"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please give the name of the account holder.")),
-            Length(max=70, message=_l("The name can be at most 70 characters.")),
-        ],
+        _l("Please give the name of the account holder."),
+        70,
+        _l("The name can be at most 70 characters."),
     )
-    iban = StringField(
+    iban = required_text(
         _l("IBAN"),
+        _l("Please give your IBAN."),
+        42,
+        _l("An IBAN has at most 34 letters and digits."),
         description=_l("For example NL91 ABNA 0417 1643 00."),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please give your IBAN.")),
-            Length(max=42, message=_l("An IBAN has at most 34 letters and digits.")),
-        ],
     )
     consent = BooleanField(
         _l("I give this mandate and agree to the text above."),
@@ -82,5 +78,5 @@ class CollectionResultForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason (from the bank)"),
         filters=[strip],
-        validators=[Length(max=500, message=_l("Please keep it under 500 characters."))],
+        validators=[keep_under(500)],
     )

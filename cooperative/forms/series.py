@@ -38,7 +38,7 @@ from ..services.recurrence import (
 )
 from ..services.series import MEAL_FIELDS, TEMPLATE_FIELDS, SeriesSettings
 from .events import FIRST_YEAR, LAST_YEAR, MAX_MEALS, EventForm, MealForm, WholeNumberField
-from .fields import strip
+from .fields import required_number, strip
 
 MAX_HORIZON_WEEKS = 52
 MAX_DEADLINE_HOURS = 24 * 14
@@ -149,14 +149,7 @@ class SeriesForm(EventForm):
         _l("Every how many weeks"),
         default=1,
         description=_l("For a weekly series: 1 is every week, 2 every other week."),
-        validators=[
-            InputRequired(_l("Please write a number from 1 to %(max)d.", max=MAX_INTERVAL_WEEKS)),
-            NumberRange(
-                min=1,
-                max=MAX_INTERVAL_WEEKS,
-                message=_l("Please write a number from 1 to %(max)d.", max=MAX_INTERVAL_WEEKS),
-            ),
-        ],
+        validators=required_number(MAX_INTERVAL_WEEKS),
     )
     week = SelectField(
         _l("Which one in the month"),
@@ -180,14 +173,7 @@ class SeriesForm(EventForm):
     horizon_weeks = WholeNumberField(
         _l("Put dates online this many weeks ahead"),
         default=DEFAULT_HORIZON_WEEKS,
-        validators=[
-            InputRequired(_l("Please write a number from 1 to %(max)d.", max=MAX_HORIZON_WEEKS)),
-            NumberRange(
-                min=1,
-                max=MAX_HORIZON_WEEKS,
-                message=_l("Please write a number from 1 to %(max)d.", max=MAX_HORIZON_WEEKS),
-            ),
-        ],
+        validators=required_number(MAX_HORIZON_WEEKS),
     )
     registered_dates = RadioField(
         _l("Dates people have registered for"),

@@ -47,6 +47,7 @@ from ..models import (
     utcnow,
 )
 from ..models.membership import profile_collectives, profile_interests
+from ..paging import one_page
 from ..refusals import Refused
 from . import unsubscribe
 from .mail import external_url, queue_mail
@@ -240,7 +241,7 @@ def send(
     if not body:
         raise Refused(_l("Please write your announcement."), field="body")
     if len(body) > BODY_MAX:
-        raise Refused(_l("Please keep it under 20000 characters."), field="body")
+        raise Refused(_l("Please keep it under %(max)d characters.", max=BODY_MAX), field="body")
     people = recipients(audience)
     if not people:
         raise Refused(_l("Nobody would get this announcement."), field="audience")
@@ -353,16 +354,12 @@ def visible_to(user: User) -> sa.Select:
 def history(user: User, page: int = 1) -> tuple[list[Announcement], bool]:
     """The announcements `user` may read (`visible_to`), newest first, a page at a time,
     and whether there are more after it. One query."""
-    found = list(
-        db.session.scalars(
-            visible_to(user)
-            .options(sa.orm.joinedload(Announcement.author))
-            .order_by(Announcement.sent_at.desc(), Announcement.id.desc())
-            .limit(LIST_PAGE_SIZE + 1)
-            .offset((page - 1) * LIST_PAGE_SIZE)
-        )
+    query = (
+        visible_to(user)
+        .options(sa.orm.joinedload(Announcement.author))
+        .order_by(Announcement.sent_at.desc(), Announcement.id.desc())
     )
-    return found[:LIST_PAGE_SIZE], len(found) > LIST_PAGE_SIZE
+    return one_page(query, page, LIST_PAGE_SIZE)
 
 
 def delivery(announcement: Announcement) -> dict[str, int]:

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..i18n import local_zone
 from ..models import Attendee, AuditEntry, Registration, User, utcnow
+from ..paging import one_page
 
 ACTIONS = {
     "membership.approve": _l("Membership approved"),
@@ -200,18 +201,13 @@ def entries_query(filters: AuditFilters) -> sa.Select:
 def entries(filters: AuditFilters, page_size: int) -> tuple[list[AuditEntry], bool]:
     """One page of entries with the people they name loaded alongside (a fixed number of
     queries, however many entries), and whether there is a next page."""
-    rows = db.session.scalars(
-        entries_query(filters)
-        .options(
-            sa.orm.joinedload(AuditEntry.actor),
-            sa.orm.joinedload(AuditEntry.subject_user),
-            sa.orm.joinedload(AuditEntry.registration).joinedload(Registration.event),
-            sa.orm.joinedload(AuditEntry.attendee),
-        )
-        .limit(page_size + 1)
-        .offset((max(filters.page, 1) - 1) * page_size)
-    ).all()
-    return rows[:page_size], len(rows) > page_size
+    query = entries_query(filters).options(
+        sa.orm.joinedload(AuditEntry.actor),
+        sa.orm.joinedload(AuditEntry.subject_user),
+        sa.orm.joinedload(AuditEntry.registration).joinedload(Registration.event),
+        sa.orm.joinedload(AuditEntry.attendee),
+    )
+    return one_page(query, filters.page, page_size)
 
 
 def actors() -> list[User]:

@@ -180,19 +180,32 @@ def check_can_open(vote: Vote, now: datetime | None = None) -> None:
         raise Refused(_l("The meeting is over: no vote can open any more."), "vote")
 
 
+def _move(vote: Vote, was: VoteStatus, refusal: Refused, **values) -> None:
+    """Change `vote` from the status `was` (to `values`) in one conditional UPDATE, so a
+    double tap or a second chair changes it once; `refusal` when it was not `was` by then."""
+    moved = db.session.execute(
+        sa.update(Vote)
+        .where(Vote.id == vote.id, Vote.status == was)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise refusal
+    db.session.refresh(vote)
+
+
 def open_vote(vote: Vote, by: User, now: datetime | None = None) -> None:
     """Open the vote for ballots. Refusals as in `check_can_open`."""
     now = now or utcnow()
     check_can_open(vote, now)
-    opened = db.session.execute(
-        sa.update(Vote)
-        .where(Vote.id == vote.id, Vote.status == VoteStatus.DRAFT)
-        .values(status=VoteStatus.OPEN, opened_at=now, opened_by_id=by.id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if opened != 1:
-        raise Refused(_l("This vote is open already."), "vote")
-    db.session.refresh(vote)
+    _move(
+        vote,
+        VoteStatus.DRAFT,
+        Refused(_l("This vote is open already."), "vote"),
+        status=VoteStatus.OPEN,
+        opened_at=now,
+        opened_by_id=by.id,
+    )
 
 
 def close_vote(vote: Vote, by: User, now: datetime | None = None) -> dict:
@@ -202,15 +215,14 @@ def close_vote(vote: Vote, by: User, now: datetime | None = None) -> dict:
     lock_meeting(vote.item.meeting)  # the ballots in flight are in, or refused
     if vote.status != VoteStatus.OPEN:
         raise Refused(_l("Only an open vote can be closed."), "vote")
-    closed = db.session.execute(
-        sa.update(Vote)
-        .where(Vote.id == vote.id, Vote.status == VoteStatus.OPEN)
-        .values(status=VoteStatus.CLOSED, closed_at=now, closed_by_id=by.id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if closed != 1:
-        raise Refused(_l("Only an open vote can be closed."), "vote")
-    db.session.refresh(vote)
+    _move(
+        vote,
+        VoteStatus.OPEN,
+        Refused(_l("Only an open vote can be closed."), "vote"),
+        status=VoteStatus.CLOSED,
+        closed_at=now,
+        closed_by_id=by.id,
+    )
     if vote.kind == VoteKind.SECRET:
         meeting_ballots.shuffle_ballots(vote)
     vote.result = meeting_vote_results.tally(vote)

@@ -60,7 +60,9 @@ def send_event_reminders(now: datetime | None = None) -> int:
     reminded = 0
     for event in _events_to_remind(now):
         for registration_id in _parties_to_remind(event):
-            if _claim_reminder(registration_id, now):
+            # Still confirmed or waiting: a party cancelled meanwhile gets no reminder.
+            still = Registration.status.in_(REMINDER_MAILS)
+            if claim_once(Registration.reminded_at, registration_id, now, still):
                 registration = db.session.get(Registration, registration_id)
                 notify(registration, REMINDER_MAILS[registration.status])
                 reminded += 1
@@ -98,17 +100,16 @@ def _parties_to_remind(event: Event) -> list[int]:
     ).all()
 
 
-def _claim_reminder(registration_id: int, now: datetime) -> bool:
-    """Mark the party reminded, if nobody did and it is still confirmed or waiting: True
-    when this worker's UPDATE did it (and so must send the mail)."""
+def claim_once(stamp, row_id: int, now: datetime, *still) -> bool:
+    """Set the column `stamp` (such as `Registration.reminded_at`) of the row `row_id` to
+    `now`, if nobody did and the row is `still` as it must be: True when this worker's
+    conditional UPDATE did it (and so must send the mail). Shared by every job that
+    sends a mail once."""
+    table = stamp.class_
     claimed = db.session.execute(
-        sa.update(Registration)
-        .where(
-            Registration.id == registration_id,
-            Registration.reminded_at.is_(None),
-            Registration.status.in_(REMINDER_MAILS),
-        )
-        .values(reminded_at=now)
+        sa.update(table)
+        .where(table.id == row_id, stamp.is_(None), *still)
+        .values({stamp: now})
         .execution_options(synchronize_session=False)
     ).rowcount
     return bool(claimed)
@@ -121,7 +122,8 @@ def send_kitchen_summaries(now: datetime | None = None) -> int:
     now = now or utcnow()
     sent = 0
     for event in _events_for_the_kitchen(now):
-        if _claim_kitchen_summary(event.id, now):
+        still = Event.status == EventStatus.PUBLISHED
+        if claim_once(Event.kitchen_summary_sent_at, event.id, now, still):
             db.session.refresh(event)
             _mail_kitchen_summary(event)
             sent += 1
@@ -146,22 +148,6 @@ def _events_for_the_kitchen(now: datetime) -> list[Event]:
         .order_by(Event.starts_at, Event.id)
     ).all()
     return [event for event in candidates if event.kitchen_summary_at <= now]
-
-
-def _claim_kitchen_summary(event_id: int, now: datetime) -> bool:
-    """Mark the event's summary sent, if nobody did and it is still published: True when
-    this worker's UPDATE did it (and so must send it)."""
-    claimed = db.session.execute(
-        sa.update(Event)
-        .where(
-            Event.id == event_id,
-            Event.kitchen_summary_sent_at.is_(None),
-            Event.status == EventStatus.PUBLISHED,
-        )
-        .values(kitchen_summary_sent_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    return bool(claimed)
 
 
 def kitchen_recipients(event: Event) -> list[User]:

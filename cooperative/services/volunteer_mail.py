@@ -17,6 +17,7 @@ from ..models import Event, EventStatus, Task, TaskSignup, utcnow
 from ..models.events import MAX_REMINDER_HOURS
 from .calendar import event_calendar, event_uid
 from .mail import external_url, queue_mail
+from .reminders import claim_once
 
 
 def slot_calendar(signup: TaskSignup) -> bytes:
@@ -130,17 +131,8 @@ def volunteer_reminders(now: datetime | None = None) -> int:
     db.session.commit()
     sent = 0
     for signup_id in due:
-        claimed = db.session.execute(
-            sa.update(TaskSignup)
-            .where(
-                TaskSignup.id == signup_id,
-                TaskSignup.reminded_at.is_(None),
-                TaskSignup.cancelled_at.is_(None),
-            )
-            .values(reminded_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed:
+        still = TaskSignup.cancelled_at.is_(None)  # a slot given up meanwhile: no reminder
+        if claim_once(TaskSignup.reminded_at, signup_id, now, still):
             signup = db.session.get(TaskSignup, signup_id)
             _send(
                 signup,

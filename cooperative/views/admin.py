@@ -29,6 +29,7 @@ from ..models import (
     Profile,
     User,
 )
+from ..paging import one_page
 from ..refusals import Refused
 from ..services import admission, audit, payments, sepa, share_totals
 from ..services import membership as memberships
@@ -134,9 +135,7 @@ def members():
     """Every membership, searchable and filtered by status, plan and neighbourhood."""
     form = _filter_form()
     page = page_number(request.args.get("page"))
-    rows = db.session.scalars(
-        _member_query(form).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    shown, more = one_page(_member_query(form), page, PAGE_SIZE)
     waiting = db.session.scalar(
         sa.select(sa.func.count(Membership.id)).where(
             Membership.status == MembershipStatus.PENDING_APPROVAL
@@ -145,8 +144,8 @@ def members():
     return render_template(
         "admin/members.html",
         form=form,
-        memberships=rows[:PAGE_SIZE],
-        more=len(rows) > PAGE_SIZE,
+        memberships=shown,
+        more=more,
         page=page,
         waiting=waiting,
     )

@@ -20,6 +20,7 @@ from ..forms.register import (
 )
 from ..i18n import local_zone, long_date
 from ..models import LeavingWay, Membership
+from ..paging import one_page
 from ..refusals import Refused
 from ..services import audit, register, register_import
 from ..spreadsheets import csv_response
@@ -41,6 +42,32 @@ def _left_on(membership: Membership) -> str:
     return _day(membership.left_at.astimezone(local_zone()).date())
 
 
+def _address_headers() -> list[str]:
+    """The first columns of both CSV files: the member number, name and address."""
+    return [
+        _("Member number"),
+        _("Name"),
+        _("Street"),
+        _("House number"),
+        _("Postcode"),
+        _("Town or city"),
+        _("Country"),
+    ]
+
+
+def _address_columns(entry: Membership) -> list:
+    """An entry's member number, name and address, under `_address_headers`."""
+    return [
+        entry.number,
+        entry.registered_name,
+        entry.street,
+        entry.house_number,
+        entry.postcode,
+        entry.city,
+        entry.country,
+    ]
+
+
 def _search_form() -> RegisterSearchForm:
     form = RegisterSearchForm(request.args)
     form.validate()
@@ -57,16 +84,13 @@ def index():
     """The member register: every member ever admitted, by number; searchable, paged."""
     form = _search_form()
     page = page_number(request.args.get("page"))
-    rows = db.session.scalars(
-        register.register_query(_search(form)).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-    ).all()
-    entries = rows[:PAGE_SIZE]
+    entries, more = one_page(register.register_query(_search(form)), page, PAGE_SIZE)
     return render_template(
         "register/index.html",
         form=form,
         entries=entries,
         shares=register.shares_held(entries),
-        more=len(rows) > PAGE_SIZE,
+        more=more,
         page=page,
     )
 
@@ -88,13 +112,7 @@ def register_csv():
     entries = db.session.scalars(register.register_query()).all()
     shares = register.shares_held(entries)
     headers = [
-        _("Member number"),
-        _("Name"),
-        _("Street"),
-        _("House number"),
-        _("Postcode"),
-        _("Town or city"),
-        _("Country"),
+        *_address_headers(),
         _("Date of admission"),
         _("Admission decided by the board"),
         _("Shares held"),
@@ -105,13 +123,7 @@ def register_csv():
     ]
     rows = (
         [
-            entry.number,
-            entry.registered_name,
-            entry.street,
-            entry.house_number,
-            entry.postcode,
-            entry.city,
-            entry.country,
+            *_address_columns(entry),
             _day(entry.admitted_on),
             _("yes") if entry.decided_by_id or entry.decision_note else _("no"),
             shares[entry.id],
@@ -138,20 +150,8 @@ def letters():
 def letters_csv():
     """The letter list as a CSV file (for a mail merge)."""
     entries = db.session.scalars(register.letter_list_query()).all()
-    headers = [
-        _("Member number"),
-        _("Name"),
-        _("Street"),
-        _("House number"),
-        _("Postcode"),
-        _("Town or city"),
-        _("Country"),
-    ]
-    rows = (
-        [e.number, e.registered_name, e.street, e.house_number, e.postcode, e.city, e.country]
-        for e in entries
-    )
-    return csv_response("letter-list.csv", headers, rows)
+    rows = (_address_columns(entry) for entry in entries)
+    return csv_response("letter-list.csv", _address_headers(), rows)
 
 
 def _entry(membership_id: int) -> Membership:

@@ -36,6 +36,7 @@ from ..models import (
     TransferStatus,
 )
 from ..money import format_amount
+from ..paging import one_page
 from ..refusals import Refused
 from ..services import share_changes, share_documents, share_payments, share_totals, shares
 from ..services.share_classes import ShareClassDetails, save_share_class
@@ -135,20 +136,16 @@ def _waiting_transfers() -> list[ShareTransfer]:
 def index():
     """The register: totals, what waits for the board or for money, classes, every share."""
     page = page_number(request.args.get("page"))
-    register = list(
-        db.session.scalars(
-            share_totals.register_query().limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-        )
-    )
+    register, more = one_page(share_totals.register_query(), page, PAGE_SIZE)
     return render_template(
         "admin_shares/index.html",
         totals=share_totals.totals(),
         purchases=_waiting_purchases(),
         unpaid=_unpaid_purchases(),
         transfers=_waiting_transfers(),
-        register=register[:PAGE_SIZE],
+        register=register,
         page=page,
-        more=len(register) > PAGE_SIZE,
+        more=more,
         decision_form=PurchaseDecisionForm(formdata=None),
         payment_form=SharePaymentForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),

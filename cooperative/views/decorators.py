@@ -68,12 +68,11 @@ def organiser_of(event: Event) -> bool:
     return current_user.is_authenticated and current_user.can_manage(event.collective_id)
 
 
-def managed_event(view):
-    """Load the event `event_id` for a view that manages it: 404 when there is none,
-    403 when the person may not manage it. The view gets `event` instead of the id."""
+def _event_view(view, may, *options):
+    """`view` given the event `event_id` (with its meals, host collective and `options`)
+    in place of the id: 404 when there is none, 403 when `may(event)` is false."""
 
     @wraps(view)
-    @organiser_required
     def checked(event_id: int, **kwargs):
         event = db.session.scalar(
             sa.select(Event)
@@ -81,15 +80,22 @@ def managed_event(view):
             .options(
                 sa.orm.selectinload(Event.meal_options),
                 sa.orm.joinedload(Event.collective),
+                *options,
             )
         )
         if event is None:
             abort(404)
-        if not organiser_of(event):
+        if not may(event):
             abort(403)
         return view(event, **kwargs)
 
     return checked
+
+
+def managed_event(view):
+    """Load the event `event_id` for a view that manages it: 404 when there is none,
+    403 when the person may not manage it. The view gets `event` instead of the id."""
+    return organiser_required(_event_view(view, organiser_of))
 
 
 def at_the_door(event: Event) -> bool:
@@ -104,26 +110,8 @@ def at_the_door(event: Event) -> bool:
 def door_event(view):
     """Load the event `event_id` for an attendance page: 404 when there is none, 403 when
     the person may not be at its door (`at_the_door`). The view gets `event`."""
-
-    @wraps(view)
-    @login_required
-    def checked(event_id: int, **kwargs):
-        event = db.session.scalar(
-            sa.select(Event)
-            .where(Event.id == event_id)
-            .options(
-                sa.orm.selectinload(Event.meal_options),
-                sa.orm.joinedload(Event.collective),
-                sa.orm.joinedload(Event.meeting),  # whether it is a general meeting's
-            )
-        )
-        if event is None:
-            abort(404)
-        if not at_the_door(event):
-            abort(403)
-        return view(event, **kwargs)
-
-    return checked
+    # Whether it is a general meeting's event decides who may be at its door.
+    return login_required(_event_view(view, at_the_door, sa.orm.joinedload(Event.meeting)))
 
 
 def _collaboration_page(view, staff_only: bool):

@@ -1,6 +1,8 @@
 """A member's SEPA mandate for their yearly dues: give it (the cooperative's own, or
 through Stripe), see it and its collections, end it. Each person sees only their own."""
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -135,22 +137,29 @@ def debit_join():
     if not ConfirmForm().validate_on_submit():
         abort(400)
     membership = memberships.current_membership(current_user)
-    try:
-        if membership is None:
-            raise Refused(_("There is nothing to pay for your membership now."))
-        collection = debits.collect_join(membership)
-    except Refused as refusal:
-        return roll_back_to(url_for("account.index"), refusal.message, "info")
-    db.session.commit()
-    flash(
-        _(
-            "We will debit %(amount)s on %(date)s and have sent you the details.",
-            amount=format_euros(collection.amount_cents),
-            date=long_date(collection.debit_date),
-        ),
-        "success",
+    back = url_for("account.index")
+    if membership is None:
+        return roll_back_to(back, _("There is nothing to pay for your membership now."), "info")
+    return debit_or_back(
+        lambda: debits.collect_join(membership),
+        back,
+        _("We will debit %(amount)s on %(date)s and have sent you the details."),
     )
-    return redirect(url_for("account.index"), code=303)
+
+
+def debit_or_back(collect: Callable[[], Collection], back: str, done: str):
+    """Ask for a debit (`collect()`, which flushes a collection) and redirect (303) to
+    `back`: on a refusal, rolled back, with its message flashed as information;
+    otherwise committed, with `done` flashed, its `%(amount)s` and `%(date)s` the
+    collection's amount and the day it is debited."""
+    try:
+        collection = collect()
+    except Refused as refusal:
+        return roll_back_to(back, refusal.message, "info")
+    db.session.commit()
+    amount, date = format_euros(collection.amount_cents), long_date(collection.debit_date)
+    flash(done % {"amount": amount, "date": date}, "success")
+    return redirect(back, code=303)
 
 
 @bp.post("/end")

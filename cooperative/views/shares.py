@@ -11,7 +11,7 @@ from ..forms.accounts import ConfirmForm
 from ..forms.fields import show_refusal
 from ..forms.membership import PAY_DEBIT, PAY_ONLINE
 from ..forms.shares import BuySharesForm
-from ..i18n import current_locale, long_date
+from ..i18n import current_locale
 from ..models import Membership, MembershipStatus, Payment, ShareClass, SharePurchase
 from ..money import format_euros
 from ..refusals import Refused
@@ -19,7 +19,7 @@ from ..services import debits, payments, sepa, share_documents, share_payments, 
 from ..services import membership as memberships
 from ..services.membership import BankTransfer
 from .checkout import back_from_checkout, checkout_or_back
-from .going_back import roll_back_to
+from .mandate import debit_or_back
 
 bp = Blueprint("shares", __name__, url_prefix="/account/shares")
 
@@ -165,21 +165,14 @@ def _checkout(purchase: SharePurchase):
 def _debit(purchase: SharePurchase):
     """Debit what the purchase owes under the member's mandate in force, on
     the earliest date SEPA allows (announced by e-mail)."""
-    try:
-        collection = debits.collect_purchase(purchase)
-    except Refused as refusal:
-        return roll_back_to(url_for("shares.index"), refusal.message, "info")
-    db.session.commit()
-    flash(
+    return debit_or_back(
+        lambda: debits.collect_purchase(purchase),
+        url_for("shares.index"),
         _(
             "Your shares are issued. We will debit %(amount)s on %(date)s and have sent "
-            "you the details.",
-            amount=format_euros(collection.amount_cents),
-            date=long_date(collection.debit_date),
+            "you the details."
         ),
-        "success",
     )
-    return redirect(url_for("shares.index"), code=303)
 
 
 @bp.post("/purchases/<int:purchase_id>/debit")

@@ -350,7 +350,8 @@ class FakeStripe(SepaDebitMixin):
     ``api_key``, ``api_version``, ``webhook_timeout`` (seconds), ``deliver_webhooks`` (False:
     events wait in ``pending_events``), ``payment_outcome`` ("paid", "async_success",
     "async_failure"), ``hold_async_payments`` (True: delayed payments wait for
-    ``settle_async()``); methods ``timeout_next_requests`` and ``answer_after`` slow the API.
+    ``settle_async()``); methods ``timeout_next_requests`` and ``answer_after`` slow the
+    API, ``release`` lets what they hold go on.
 
     What happened (read them directly): ``sessions``, ``payment_intents``, ``charges``,
     ``refunds`` (dicts by id, the JSON objects), ``requests`` (ApiRequest), ``events`` (every
@@ -376,6 +377,9 @@ class FakeStripe(SepaDebitMixin):
         self._worker: threading.Thread | None = None
         self._outbox: queue.Queue = queue.Queue()
         self._stopping = threading.Event()
+        self._go_on = threading.Event()  # held requests answer at once (`release`)
+        self._answering = 0  # API requests under way
+        self._answered = threading.Condition(self._lock)
         self.reset()
 
     # --- life cycle ---------------------------------------------------------------------------
@@ -405,6 +409,7 @@ class FakeStripe(SepaDebitMixin):
     def start(self) -> FakeStripe:
         """Serve on a free port of 127.0.0.1 in a background thread; returns self."""
         self._stopping.clear()
+        self._go_on.clear()
         self._server = make_server(
             "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
         )
@@ -419,6 +424,7 @@ class FakeStripe(SepaDebitMixin):
     def stop(self) -> None:
         """Stop serving; requests held by ``timeout_next_requests`` answer 503 at once."""
         self._stopping.set()
+        self._go_on.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -452,6 +458,7 @@ class FakeStripe(SepaDebitMixin):
         """
         with self._lock:
             self._delays.extend([seconds] * n)
+            self._go_on.clear()
 
     def answer_after(self, seconds: float, path: str = "/v1/") -> None:
         """Make every API request whose path starts with ``path`` wait ``seconds`` before it
@@ -459,6 +466,17 @@ class FakeStripe(SepaDebitMixin):
         does not know whether it happened, as with ``timeout_next_requests``)."""
         with self._lock:
             self._slow = (seconds, path)
+            self._go_on.clear()
+
+    def release(self, timeout: float = 30.0) -> None:
+        """Let the requests held by ``timeout_next_requests`` or ``answer_after`` go on at
+        once (and later ones, until the next of those calls), rather than after their
+        seconds; return once every API request under way has been answered. A test that
+        checked what happens while Stripe is slow need not sit out the rest of the wait."""
+        self._go_on.set()
+        with self._lock:
+            if not self._answered.wait_for(lambda: self._answering == 0, timeout):
+                raise TimeoutError("the fake Stripe is still answering")
 
     def pay(self, session_id: str, outcome: str | None = None) -> str | None:
         """Do what the "Pay" button does; returns where the customer is sent (None if nowhere).
@@ -713,7 +731,14 @@ class FakeStripe(SepaDebitMixin):
         request = Request(environ)
         try:
             if request.path.startswith("/v1/"):
-                response = self._api(request)
+                with self._lock:
+                    self._answering += 1
+                try:
+                    response = self._api(request)
+                finally:
+                    with self._lock:
+                        self._answering -= 1
+                        self._answered.notify_all()
             elif request.path.startswith("/pay/"):
                 response = self._page(request)
             else:
@@ -749,9 +774,13 @@ class FakeStripe(SepaDebitMixin):
             slow_seconds, slow_path = self._slow
             if not delay and slow_seconds and request.path.startswith(slow_path):
                 delay = slow_seconds
-        if delay and self._stopping.wait(delay):
-            error = StripeError("The fake Stripe is shutting down.", status=503, type="api_error")
-            return answer(503, error.body())
+        if delay:
+            self._go_on.wait(delay)  # cut short by `release` or `stop`
+            if self._stopping.is_set():
+                error = StripeError(
+                    "The fake Stripe is shutting down.", status=503, type="api_error"
+                )
+                return answer(503, error.body())
 
         authorization = headers.get("authorization", "")
         if not authorization.startswith("Bearer ") or not authorization[7:]:

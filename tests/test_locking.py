@@ -79,6 +79,7 @@ def test_a_registration_goes_through_while_a_refund_waits_on_stripe(
     assert response.status_code == 303 and "/pay/cs_" in response.headers["Location"]
     assert took < NO_WAIT, f"Bob waited {took:.1f} s for Ada's refund"
     assert cancelling.is_alive(), "Ada's refund was still on its way"
+    fake_stripe.release()
     cancelling.join(timeout=30)
     assert answers["ada"].status_code == 303
     assert registration(app).status == RegistrationStatus.CANCELLED

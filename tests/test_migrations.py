@@ -27,6 +27,7 @@ def scratch_database(tmp_path):
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        connection.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
 
     def drop():
         with admin.connect() as connection:

@@ -84,6 +84,7 @@ def test_a_registration_goes_through_while_another_checkout_page_waits_on_stripe
     assert response.status_code == 303 and "/pay/cs_" in response.headers["Location"]
     assert took < NO_WAIT, f"Bob waited {took:.1f} s for Ada's Checkout page"
     assert ada.is_alive(), "Ada's page was still being made"
+    fake_stripe.release()
     ada.join(timeout=30)
     [payment] = payments_of(app, held.id)
     assert payment.id == pending.id
@@ -104,6 +105,7 @@ def test_a_registration_goes_through_while_a_membership_checkout_waits_on_stripe
     assert response.status_code == 303 and "/pay/cs_" in response.headers["Location"]
     assert took < NO_WAIT, f"Bob waited {took:.1f} s for Ada's Checkout page"
     assert ada.is_alive()
+    fake_stripe.release()
     ada.join(timeout=30)
     waiting = membership_of(app, "ada@example.org")
     assert waiting.status == MembershipStatus.PENDING_PAYMENT
@@ -131,6 +133,7 @@ def test_a_registration_cancelled_while_stripe_makes_its_page_gets_the_page_clos
     took = time.monotonic() - started
     assert cancelled.status_code == 303 and took < NO_WAIT
     assert registration(app).status == RegistrationStatus.CANCELLED
+    fake_stripe.release()
     paying.join(timeout=30)
 
     response = answers["answer"]
@@ -204,6 +207,7 @@ def test_a_registration_goes_through_while_a_rejections_refund_waits_on_stripe(
     assert response.status_code == 303 and "/pay/cs_" in response.headers["Location"]
     assert took < NO_WAIT, f"Bob waited {took:.1f} s for the refund"
     assert rejecting.is_alive(), "the refund was still on its way"
+    fake_stripe.release()
     rejecting.join(timeout=30)
     assert answers["answer"].status_code == 303
     [refund] = fake_stripe.refunds.values()

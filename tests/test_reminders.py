@@ -259,7 +259,9 @@ def test_promoted_after_the_still_waiting_mail_no_second_reminder(app, dinner):
         assert gus.status == RegistrationStatus.CONFIRMED
         assert send_event_reminders(dinner["remind_at"] + timedelta(hours=1)) == 0
         subjects = db.session.scalars(
-            sa.select(OutboxMessage.subject).where(OutboxMessage.to_address == "gus@example.org")
+            sa.select(OutboxMessage.subject)
+            .where(OutboxMessage.to_address == "gus@example.org")
+            .order_by(OutboxMessage.id)
         ).all()
         assert subjects == ["Nog op de wachtlijst: Buurtdiner", "Er is plek voor je: Buurtdiner"]
 

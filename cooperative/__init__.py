@@ -76,6 +76,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         attendance,
         auth,
         collaboration_costs,
+        collaborations,
         collectives,
         embed,
         events,
@@ -116,6 +117,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         embed.bp,  # /embed/...: the only framable pages
         registrations.bp,
         collectives.bp,
+        collaborations.bp,  # /collaborations, /collaborations.atom
         admin_collectives.bp,
         admin_audit.bp,
         manage.bp,

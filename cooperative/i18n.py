@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, has_request_context, request
-from flask_babel import format_date, format_time, get_locale, get_timezone
+from flask_babel import format_date, format_decimal, format_time, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -28,6 +28,29 @@ DIET_LABELS = {
     "lactose_free": _l("Lactose-free"),
     "nut_allergy": _l("Nut allergy"),
     "other": _l("Other (see note)"),
+}
+
+
+# What the work with the city calls its kinds and states, on every page that shows them.
+COLLABORATION_KIND_LABELS = {
+    "koppel": _l("Koppel"),
+    "green_deal": _l("Green Deal"),
+    "cluster": _l("Cluster of municipalities"),
+    "other": _l("Other collaboration"),
+}
+COLLABORATION_STATUS_LABELS = {
+    "idea": _l("Idea"),
+    "running": _l("Running"),
+    "finished": _l("Finished"),
+    "stopped": _l("Stopped"),
+}
+ORGANISATION_KIND_LABELS = {
+    "municipality": _l("Municipality"),
+    "department": _l("Municipal department"),
+    "business": _l("Business"),
+    "foundation": _l("Foundation"),
+    "collective": _l("Collective"),
+    "other": _l("Organisation"),
 }
 
 
@@ -114,6 +137,14 @@ def long_datetime(value: datetime) -> str:
     return f"{weekday_date(value)}, {clock_time(value)}"
 
 
+def measure(value: float | None) -> str:
+    """A measured number as people write it: `1.250,5` in Dutch, `1,250.5` in English,
+    without trailing zeros (`70`, not `70.0`); empty for None."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.##")
+
+
 def init_app(app: Flask) -> None:
     """Register the language cookie and the formatting filters."""
     app.after_request(remember_language)
@@ -123,6 +154,16 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["weekday_date"] = weekday_date
     app.jinja_env.filters["diet"] = lambda key: str(DIET_LABELS.get(key, key))
     app.jinja_env.filters["diets"] = diet_list
+    app.jinja_env.filters["measure"] = measure
+    app.jinja_env.filters["collaboration_kind"] = lambda key: str(
+        COLLABORATION_KIND_LABELS.get(key, key)
+    )
+    app.jinja_env.filters["collaboration_status"] = lambda key: str(
+        COLLABORATION_STATUS_LABELS.get(key, key)
+    )
+    app.jinja_env.filters["organisation_kind"] = lambda key: str(
+        ORGANISATION_KIND_LABELS.get(key, key)
+    )
     app.jinja_env.filters["in_diet_order"] = in_diet_order
     app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.globals["current_locale"] = current_locale

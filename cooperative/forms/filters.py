@@ -8,10 +8,12 @@ than TEXT_MAX or with a control character (as it was sent) and a period it does 
 """
 
 import re
+from collections.abc import Callable
 
 from wtforms import Form, StringField, ValidationError
 from wtforms.validators import Length
 
+from ..services.collaboration_register import KINDS, STATUSES, CollaborationFilters
 from ..services.collectives import CollectiveFilters
 from ..services.event_list import PERIOD_DAYS, EventFilters
 from .fields import strip
@@ -59,6 +61,16 @@ def known_period(form, field) -> None:
     """Refuses a period that is not one of PERIOD_DAYS."""
     if field.data and field.data not in PERIOD_DAYS:
         raise ValidationError(f"{field.name} must be one of {', '.join(PERIOD_DAYS)}")
+
+
+def one_of(values: tuple[str, ...]) -> Callable:
+    """Refuses a value that is not one of `values` (empty is "any")."""
+
+    def check(form, field) -> None:
+        if field.data and field.data not in values:
+            raise ValidationError(f"{field.name} must be one of {', '.join(values)}")
+
+    return check
 
 
 def filter_text(name: str, *validators) -> StringField:
@@ -114,5 +126,29 @@ class CollectiveFilterForm(FilterForm):
         return CollectiveFilters(
             domain=tidy(self.domain.data),
             neighbourhood=tidy(self.neighbourhood.data),
+            q=tidy(self.q.data),
+        )
+
+
+class CollaborationFilterForm(FilterForm):
+    """`?kind=&domain=&status=&organisation=&q=`: the filters of the public register of
+    collaborations, its Atom feed and the API's list (see
+    `services.collaboration_register.find_collaborations`)."""
+
+    kind = filter_text("kind", one_of(KINDS))
+    domain = filter_text("domain")
+    status = filter_text("status", one_of(STATUSES))
+    organisation = filter_text("organisation")
+    q = filter_text("q")
+
+    @property
+    def filters(self) -> CollaborationFilters:
+        """What was asked for, tidied; an empty value means "any". The page (`?page=`,
+        read by `page_number`) is the first."""
+        return CollaborationFilters(
+            kind=tidy(self.kind.data),
+            domain=tidy(self.domain.data),
+            status=tidy(self.status.data),
+            organisation=tidy(self.organisation.data),
             q=tidy(self.q.data),
         )

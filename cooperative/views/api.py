@@ -29,9 +29,10 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from ..extensions import db
-from ..forms.filters import CollectiveFilterForm, EventFilterForm
+from ..forms.filters import CollaborationFilterForm, CollectiveFilterForm, EventFilterForm
 from ..models import Event, EventStatus
 from ..page_cache import cached_page
+from ..services import collaboration_register as register
 from ..services import collectives as directory
 from ..services.event_list import count_events, filtered_events
 
@@ -166,6 +167,42 @@ def domains():
             domains=[answers.Domain.of(summary) for summary in directory.domain_overview()]
         )
     )
+
+
+@bp.get("/collaborations")
+@cached_page
+def collaborations():
+    """Published collaborations, the last changed first, filtered as the register is
+    (kind, domain, status, organisation, text) and paged; 400 for bad parameters, also a
+    kind or status that does not exist. A fixed number of queries."""
+    from . import api_collaborations as answers
+
+    filters, limit, offset = filters_and_paging(CollaborationFilterForm)
+    count = register.count_collaborations(filters)
+    page = []
+    if limit and offset < count:
+        page = register.find_collaborations(filters, offset, limit)
+    return answer(
+        answers.CollaborationList(
+            collaborations=[answers.CollaborationSummary.of(c) for c in page],
+            count=count,
+            limit=limit,
+            offset=offset,
+        )
+    )
+
+
+@bp.get("/collaborations/<slug>")
+@cached_page
+def collaboration(slug: str):
+    """One published collaboration with its commitments, progress, linked events and
+    shared costs; 404 for an unpublished one or none."""
+    from . import api_collaborations as answers
+
+    found = register.collaboration_by_slug(slug)
+    if found is None or not found.is_published:
+        abort(404)
+    return answer(answers.Collaboration.of(found, register.linked_events(found)))
 
 
 @bp.get("/openapi.json")

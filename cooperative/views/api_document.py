@@ -12,7 +12,9 @@ from functools import cache
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from ..forms.filters import PLAIN_TEXT_PATTERN, TEXT_MAX
+from ..services import collaboration_register as register
 from ..services.event_list import PERIOD_DAYS
+from . import api_collaborations as collaborations
 from . import api_models as answers
 from .api import LIMIT_DEFAULT, LIMIT_MAX, OFFSET_MAX
 
@@ -28,6 +30,7 @@ MODELS = (
     answers.CollectiveList,
     answers.Domain,
     answers.DomainList,
+    *collaborations.MODELS,
 )
 
 
@@ -99,6 +102,28 @@ PARAMETERS = {
         {"type": "string", "enum": list(PERIOD_DAYS)},
     ),
     "slug": {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+    "kind": _query(
+        "kind",
+        "Only collaborations of this kind.",
+        {"type": "string", "enum": list(register.KINDS)},
+    ),
+    "status": _query(
+        "status",
+        "Only collaborations in this status.",
+        {"type": "string", "enum": list(register.STATUSES)},
+    ),
+    "collaboration_domain": _query(
+        "domain", "Only collaborations working in the domain with this slug."
+    ),
+    "organisation": _query(
+        "organisation",
+        "Only collaborations in which the organisation with this slug is a party.",
+    ),
+    "collaboration_q": _query(
+        "q",
+        "Only collaborations with every word of this text (the first 10) in their title or "
+        "goal (any case).",
+    ),
     "collective_domain": _query(
         "domain",
         "Only collectives working in the domain with this slug (their main domain or another).",
@@ -212,6 +237,59 @@ def paths() -> dict:
                 },
             }
         },
+        "/api/v1/collaborations": {
+            "get": {
+                "operationId": "listCollaborations",
+                "summary": "Published collaborations with the city",
+                "description": "Koppels, Green Deals, clusters and other collaborations that "
+                "are published, the last changed first, with the filters of the site's "
+                "register. An unknown domain or organisation gives an empty list.",
+                "tags": ["collaborations"],
+                "parameters": [
+                    _ref("parameters", name)
+                    for name in (
+                        "kind",
+                        "status",
+                        "collaboration_domain",
+                        "organisation",
+                        "collaboration_q",
+                        "limit",
+                        "offset",
+                    )
+                ],
+                "responses": {
+                    "200": _json(
+                        _ref("schemas", "CollaborationList"),
+                        collaborations.CollaborationList(
+                            collaborations=[collaborations.COLLABORATION_SUMMARY_EXAMPLE],
+                            count=1,
+                            limit=LIMIT_DEFAULT,
+                            offset=0,
+                        ),
+                        "One page of collaborations.",
+                    ),
+                    "400": _ref("responses", "BadRequest"),
+                },
+            }
+        },
+        "/api/v1/collaborations/{slug}": {
+            "get": {
+                "operationId": "getCollaboration",
+                "summary": "One collaboration",
+                "description": "A published collaboration with its parties, commitments "
+                "and their progress, linked events and shared costs.",
+                "tags": ["collaborations"],
+                "parameters": [_ref("parameters", "slug")],
+                "responses": {
+                    "200": _json(
+                        _ref("schemas", "Collaboration"),
+                        collaborations.COLLABORATION_EXAMPLE,
+                        "The collaboration.",
+                    ),
+                    "404": _ref("responses", "NotFound"),
+                },
+            }
+        },
         "/api/v1/openapi.json": {
             "get": {
                 "operationId": "getOpenApiDocument",
@@ -238,13 +316,19 @@ def document() -> dict:
             "title": "MeentCoop open data",
             "version": "1.0.0",
             "description": "Read-only public data of the cooperative: upcoming events with "
-            "their meals and seats left, the collectives and the domains they work in. Open "
+            "their meals and seats left, the collectives and the domains they work in, and the "
+            "collaborations with the city. Open "
             "to everyone, from any site (CORS), without a key. Times are Amsterdam time with "
             "their offset; money is in euro cents.",
         },
         "tags": [
             {"name": "events", "description": "Events and their meals."},
             {"name": "collectives", "description": "The directory of collectives and domains."},
+            {
+                "name": "collaborations",
+                "description": "Koppels, Green Deals and clusters with the city: parties, "
+                "commitments, progress and shared costs.",
+            },
             {"name": "meta", "description": "About this API."},
         ],
         "paths": paths(),

@@ -10,13 +10,22 @@ Its Python API is used rather than its pytest plugin: the schema needs the app, 
 a pytest fixture here.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from cooperative.extensions import db
+from cooperative.models import CostShare, CostSplit, SharedCost
 from cooperative.services.registration import PersonChoice
+from tests.collaboration_factories import (
+    make_collaboration,
+    make_commitment,
+    make_organisation,
+    make_progress,
+    organisation_of,
+)
 from tests.factories import make_collective, make_domain, make_event, make_registration
 
 EXAMPLES_PER_OPERATION = 50
@@ -48,6 +57,25 @@ def open_data(app):
         make_event(slug="zonder-host", capacity=None)
         dinner = event.meal_options[0]
         make_registration(event, [PersonChoice("Ada", meal_option_id=dinner.id), "Bo"])
+        # A published Green Deal with a measured commitment and a shared cost, and a draft.
+        city = make_organisation()
+        deal = make_collaboration(parties=[city, organisation_of(host)], domains=[energie])
+        commitment = make_commitment(deal.parties[0])
+        make_progress(commitment, 82.5, date(2026, 6, 1), link="https://example.org/r")
+        make_commitment(deal.parties[1], "Zonder doel", None, None, "")
+        deal.costs.append(
+            SharedCost(
+                description="Afvalscan",
+                total_cents=1001,
+                split=CostSplit.EQUAL,
+                shares=[
+                    CostShare(party=deal.parties[0], amount_cents=501, reference="S-1"),
+                    CostShare(party=deal.parties[1], amount_cents=500, reference="S-2"),
+                ],
+            )
+        )
+        db.session.commit()
+        make_collaboration("concept", parties=[city], published=False)
 
 
 def test_every_api_operation_keeps_its_openapi_promises(app, open_data):
@@ -58,6 +86,8 @@ def test_every_api_operation_keeps_its_openapi_promises(app, open_data):
         "GET /api/v1/events/{slug}",
         "GET /api/v1/collectives",
         "GET /api/v1/domains",
+        "GET /api/v1/collaborations",
+        "GET /api/v1/collaborations/{slug}",
     }
     examples: dict[str, int] = {}
     for operation in operations:
@@ -80,7 +110,7 @@ def test_every_api_operation_keeps_its_openapi_promises(app, open_data):
     # Every operation with parameters got its full share of generated requests; one
     # without any (the domains) has only one request to make.
     assert examples.pop("GET /api/v1/domains") >= 1
-    assert len(examples) == 3, examples
+    assert len(examples) == 5, examples
     assert all(count >= EXAMPLES_PER_OPERATION for count in examples.values()), examples
 
 

@@ -130,6 +130,15 @@ EXPECTED: dict[str, dict] = {
     "api.event": EVERYONE,
     "api.events": EVERYONE,
     "api.openapi": EVERYONE,
+    # Issue 18: the public register of collaborations. No collaboration exists in this
+    # world: a page, feed or API answer of one is 404 for everyone (drafts and who sees
+    # them: tests/test_collaborations_public.py).
+    "collaborations.index": EVERYONE,
+    "collaborations.atom": EVERYONE,
+    "collaborations.show": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    "collaborations.feed": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    "api.collaborations": EVERYONE,
+    "api.collaboration": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     # Accounts: anyone may try; the links in e-mails work for whoever holds them.
     "auth.signup": EVERYONE,
     "auth.login": EVERYONE,

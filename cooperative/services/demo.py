@@ -1,5 +1,6 @@
 """Demo data for development: domains, fictional collectives, plans, share classes,
-accounts, events, and members (`demo_members`).
+accounts, events, members (`demo_members`), a general meeting (`demo_meeting`) and the
+work with the city (`demo_collaborations`).
 
 Every collective, person and address here is made up. Events are dated relative to
 today so the demo is always current. Running it twice adds nothing.
@@ -26,7 +27,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import demo_meeting, demo_members
+from . import demo_collaborations, demo_meeting, demo_members
 
 DOMAINS = [
     ("energie", "Energie", "Energy"),
@@ -360,6 +361,7 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
         "events": 0,
         "members": 0,
         "meetings": 0,
+        "collaborations": 0,
     }
 
     domains = {d.slug: d for d in db.session.scalars(sa.select(Domain))}
@@ -454,4 +456,5 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
     db.session.flush()
     added["members"] = demo_members.seed_members(today)
     added["meetings"] = demo_meeting.seed_meeting(today)
+    added["collaborations"] = demo_collaborations.seed_collaborations(today)
     return added

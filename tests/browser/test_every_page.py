@@ -217,6 +217,12 @@ def everyone(site) -> list[str]:
         "/collectives/suggest",
         "/meetings/",
         f"/events/{site['meeting_event']}",
+        # Issue 18: the register of collaborations, each demo kind's page.
+        "/collaborations",
+        "/collaborations?kind=koppel&domain=energie",
+        "/collaborations/koppel-energiebespaarservice",
+        "/collaborations/green-deal-westergasterrein",
+        "/collaborations/klimaatcluster-zuid-kennemerland",
     ]
 
 

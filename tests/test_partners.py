@@ -4,9 +4,10 @@ commitment's progress toward its target."""
 from datetime import date
 
 import pytest
+from flask_login import AnonymousUserMixin
 
 from cooperative.extensions import db
-from cooperative.models import CollaborationKind
+from cooperative.models import CollaborationKind, utcnow
 from cooperative.services import partners
 from tests.collaboration_factories import (
     make_collaboration,
@@ -110,3 +111,18 @@ def test_the_back_office_opens_for_staff_and_the_parties_contacts():
         True,
         False,
     ]
+
+
+def test_a_draft_is_seen_by_programme_staff_and_its_contacts_only():
+    contact = make_user("contact@example.org")
+    staff = make_user("staff@example.org", is_programme_staff=True)
+    stranger = make_user("stranger@example.org")
+    draft = make_collaboration(parties=[(make_organisation(), contact)], published=False)
+
+    assert partners.may_see_collaboration(contact, draft)
+    assert partners.may_see_collaboration(staff, draft)
+    assert not partners.may_see_collaboration(stranger, draft)
+    assert not partners.may_see_collaboration(AnonymousUserMixin(), draft)
+    draft.published_at = utcnow()
+    assert partners.may_see_collaboration(stranger, draft)
+    assert partners.may_see_collaboration(AnonymousUserMixin(), draft)

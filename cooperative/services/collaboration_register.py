@@ -28,7 +28,6 @@ from ..models import (
     Organisation,
     ProgressUpdate,
     SharedCost,
-    User,
 )
 from ..models.collaborations import collaboration_domains
 from .event_list import every_word_in
@@ -204,20 +203,10 @@ def unknown_filters(filters: CollaborationFilters, domains, organisations) -> li
 # --- One collaboration ---------------------------------------------------------------------
 
 
-def may_see_draft(user: User, collaboration: Collaboration) -> bool:
-    """An unpublished collaboration's page is for programme staff and its parties'
-    contacts (with a note that it is not public); everyone else gets 404."""
-    if not user.is_authenticated:
-        return False
-    return user.runs_programme or any(
-        party.contact_user_id == user.id for party in collaboration.parties
-    )
-
-
 def collaboration_by_slug(slug: str) -> Collaboration | None:
     """The collaboration with this slug, published or not, with what its page shows
     loaded: domains, parties, commitments with their party and updates, costs with their
-    shares. The caller decides who may see a draft (`may_see_draft`)."""
+    shares. The caller decides who may see a draft (`partners.may_see_collaboration`)."""
     commitments = so.selectinload(Collaboration.commitments)
     costs = so.selectinload(Collaboration.costs)
     return db.session.scalar(

@@ -63,6 +63,13 @@ def contact_collaborations(user: User) -> sa.Select:
     )
 
 
+def may_see_collaboration(user: User, collaboration: Collaboration) -> bool:
+    """A published collaboration is for everyone; an unpublished one only for programme
+    staff and its parties' contacts, who open it in the back office too (its public page
+    says it is not public)."""
+    return collaboration.is_published or may_open_back_office(user, collaboration)
+
+
 def public_collaborations() -> sa.Select:
     """The collaborations anyone may see: the published ones."""
     return sa.select(Collaboration).where(Collaboration.published_at.is_not(None))

@@ -5,8 +5,8 @@ a timeline, linked events, the shared costs), and Atom feeds of the progress upd
 (`/collaborations.atom` with the list's filters, `/collaborations/<slug>.atom`).
 
 Only published collaborations are public. An unpublished one's page is shown to
-programme staff and its parties' contacts, with a note (`may_see_draft`); everyone else
-gets 404, also for its feed. Choices written down here:
+programme staff and its parties' contacts, with a note; everyone else gets 404, also for
+its feed (`partners.may_see_collaboration`). Choices written down here:
 - the list shows the last changed first (`updated_at`): people follow what moves;
 - a party's contact person is never shown publicly, only its organisation and role;
 - the shared costs are public (total, split, each party's share, paid, due), as public
@@ -31,6 +31,7 @@ from ..page_cache import cached_page
 from ..services import collaboration_register as register
 from ..services.collaboration_feed import progress_feed
 from ..services.mail import external_url
+from ..services.partners import may_see_collaboration
 
 bp = Blueprint("collaborations", __name__)
 
@@ -89,9 +90,7 @@ def _visible(slug: str) -> Collaboration:
     """The collaboration with this slug: a draft only for programme staff and its
     parties' contacts; 404 otherwise."""
     collaboration = register.collaboration_by_slug(slug)
-    if collaboration is None:
-        abort(404)
-    if not collaboration.is_published and not register.may_see_draft(current_user, collaboration):
+    if collaboration is None or not may_see_collaboration(current_user, collaboration):
         abort(404)
     return collaboration
 

@@ -177,7 +177,7 @@ def test_pages_of_twenty_keep_the_filters(app, client):
 
 
 def test_queries_do_not_grow_with_collaborations(app, client, count_queries):
-    urls = ("/collaborations", "/collaborations.atom")
+    urls = ("/collaborations", "/collaborations.atom", "/api/v1/collaborations")
 
     def count_each() -> dict[str, int]:
         counts = {}

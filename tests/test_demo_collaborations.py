@@ -42,6 +42,8 @@ def test_the_demo_publishes_a_koppel_a_green_deal_and_a_cluster(app, client):
     deal = client.get(f"/collaborations/{demo_collaborations.GREEN_DEAL}?lang=en")
     assert "From 100 % to 70 %: now 86 % (47 % of the way)." in deal.get_data(as_text=True)
     cluster_page = client.get(f"/collaborations/{demo_collaborations.CLUSTER}?lang=en")
-    assert "split by inwoners" in cluster_page.get_data(as_text=True)
+    cluster_text = cluster_page.get_data(as_text=True)
+    assert "split by inwoners" in cluster_text
+    assert "€7,025.15" in cluster_text and "€745.88" in cluster_text
     body = client.get("/api/v1/collaborations?kind=cluster").get_json()
     assert [c["slug"] for c in body["collaborations"]] == [demo_collaborations.CLUSTER]

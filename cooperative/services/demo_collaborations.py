@@ -27,7 +27,6 @@ from ..models import (
     CollaborationStatus,
     Collective,
     Commitment,
-    CostShare,
     CostSplit,
     Domain,
     Organisation,
@@ -36,9 +35,9 @@ from ..models import (
     Question,
     QuestionResponse,
     QuestionStatus,
-    SharedCost,
     User,
 )
+from . import collaboration_costs
 
 KOPPEL = "koppel-energiebespaarservice"
 GREEN_DEAL = "green-deal-westergasterrein"
@@ -76,13 +75,13 @@ ORGANISATIONS = [
 # The collective that answers the question: its organisation is linked, not copied.
 COLLECTIVE = "zonnedak-oost"
 
-# The cluster's cost split by inhabitants (rounded, made up), and each share as the
-# cost split gives it: largest remainder, summing to exactly € 10.000.
+# The cluster's municipalities, their inhabitants (rounded, made up: the cost's key) and
+# whether they paid their share.
 CLUSTER_SHARES = [
-    ("gemeente-haarlem", 162_000, 702_515, True),
-    ("gemeente-heemstede", 27_500, 119_254, True),
-    ("gemeente-bloemendaal", 23_900, 103_643, False),
-    ("gemeente-zandvoort", 17_200, 74_588, False),
+    ("gemeente-haarlem", 162_000, True),
+    ("gemeente-heemstede", 27_500, True),
+    ("gemeente-bloemendaal", 23_900, False),
+    ("gemeente-zandvoort", 17_200, False),
 ]
 
 
@@ -249,7 +248,7 @@ def _cluster(today: date, organisations, domains) -> Collaboration:
         slug: CollaborationParty(
             organisation=organisations[slug], role="Deelnemende gemeente", cost_key=inhabitants
         )
-        for slug, inhabitants, _, _ in CLUSTER_SHARES
+        for slug, inhabitants, _ in CLUSTER_SHARES
     }
     cluster = _collaboration(
         CLUSTER,
@@ -270,23 +269,6 @@ def _cluster(today: date, organisations, domains) -> Collaboration:
     )
     _progress(plan, today - timedelta(days=14), note="De adviseur is begonnen.")
     cluster.commitments.append(plan)
-    cost = SharedCost(
-        description="Gezamenlijke klimaatadviseur",
-        total_cents=1_000_000,
-        vat_included=False,
-        split=CostSplit.BY_KEY,
-        key_name="inwoners",
-    )
-    cost.shares = [
-        CostShare(
-            party=parties[slug],
-            amount_cents=amount,
-            paid_cents=amount if paid else 0,
-            reference=f"KLIMAAT-{slug.removeprefix('gemeente-').upper()}",
-        )
-        for slug, _, amount, paid in CLUSTER_SHARES
-    ]
-    cluster.costs.append(cost)
     return cluster
 
 
@@ -315,4 +297,25 @@ def seed_collaborations(today: date) -> int:
         added.append(_cluster(today, organisations, domains))
     db.session.add_all(added)
     db.session.flush()
+    if CLUSTER not in existing:
+        _share_the_cluster_cost(added[-1])
     return len(added)
+
+
+def _share_the_cluster_cost(cluster: Collaboration) -> None:
+    """€ 10.000 excl. btw for a shared climate adviser, split by inhabitants as staff
+    would (`collaboration_costs.save_cost`: exact to the cent), two municipalities paid."""
+    cost = collaboration_costs.save_cost(
+        cluster,
+        collaboration_costs.CostDetails(
+            description="Gezamenlijke klimaatadviseur",
+            total_cents=1_000_000,
+            vat_included=False,
+            split=CostSplit.BY_KEY,
+            key_name="inwoners",
+        ),
+    )
+    paid = {slug for slug, _, has_paid in CLUSTER_SHARES if has_paid}
+    for share in cost.shares:
+        if share.party.organisation.slug in paid:
+            share.paid_cents = share.amount_cents

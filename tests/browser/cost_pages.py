@@ -5,7 +5,7 @@ organiser the contact of the collective's party."""
 import sqlalchemy as sa
 
 from cooperative.extensions import db
-from cooperative.models import CollaborationKind, Collective, CostSplit, User
+from cooperative.models import CollaborationKind, Collective, CostSplit, Organisation, User
 from cooperative.services import collaboration_costs
 from cooperative.services.collaboration_costs import CostDetails
 from tests.collaboration_factories import make_collaboration, make_organisation, organisation_of
@@ -18,13 +18,17 @@ def shared_costs() -> dict:
         sa.select(User).where(User.email == "organiser@meentcoop.example")
     )
     collective = db.session.scalar(sa.select(Collective).where(Collective.slug == "zonnedak-oost"))
+    # The demo's work with the city already made the collective's organisation.
+    zonnedak = db.session.scalar(
+        sa.select(Organisation).where(Organisation.collective_id == collective.id)
+    ) or organisation_of(collective)
     zaanstad = make_organisation("gemeente-zaanstad", "Gemeente Zaanstad")
     oostzaan = make_organisation("gemeente-oostzaan", "Gemeente Oostzaan")
     cluster = make_collaboration(
         "klimaatcluster-zaanstreek",
         "Klimaatcluster Zaanstreek: samen de warmtetransitie betalen",
         CollaborationKind.CLUSTER,
-        [(zaanstad, admin), (oostzaan, None), (organisation_of(collective), organiser)],
+        [(zaanstad, admin), (oostzaan, None), (zonnedak, organiser)],
     )
     for party, inhabitants in zip(cluster.parties, (160_000, 9_800, 1_250), strict=True):
         party.cost_key = inhabitants

@@ -96,8 +96,10 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         members,
         minutes,
         news,
+        organisations,
         payments,
         public,
+        questions,
         registrations,
         series,
         shares,
@@ -147,6 +149,8 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         manage_collaborations.bp,  # /manage/collaborations
         manage_commitments.bp,  # /manage/collaborations/<id>/commitments...
         admin_programme.bp,  # /admin/programme-staff
+        questions.bp,  # /questions: vraagstukken from the city and the collectives
+        organisations.bp,  # /manage/organisations: programme staff
     ):
         app.register_blueprint(blueprint)
 

@@ -61,7 +61,9 @@ def _matching(filters: QuestionFilters) -> sa.Select:
     if filters.domain:
         query = query.where(Question.domains.any(Domain.slug == filters.domain))
     if filters.status:
-        query = query.where(Question.status == filters.status)
+        # A status that is not one gives an empty list, never an error.
+        known = known_status(filters.status)
+        query = query.where(Question.status == filters.status if known else sa.false())
     return query
 
 
@@ -155,6 +157,17 @@ def respond(user: User, question: Question, organisation: Organisation, note: st
     db.session.add(response)
     db.session.flush()
     return response
+
+
+def koppels_of(question: Question) -> list[Collaboration]:
+    """The collaborations formed from `question`, published or not (for programme staff)."""
+    return list(
+        db.session.scalars(
+            sa.select(Collaboration)
+            .where(Collaboration.question_id == question.id)
+            .order_by(Collaboration.id)
+        )
+    )
 
 
 def _staff_only(user: User) -> None:

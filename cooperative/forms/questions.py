@@ -1,0 +1,219 @@
+"""Forms for questions (vraagstukken) and the organisations programme staff keep.
+
+The organisations and domains offered are filled by the view; a choice that was not
+offered is refused next to its field (the services check again who acts for whom).
+"""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from ..models import OrganisationKind, QuestionStatus
+from ..services.organisations import SLUG_MAX_LENGTH, OrganisationDetails
+from ..services.questions import QuestionFilters
+from ..slugs import slug_is_valid
+from .collectives import _website_or_empty
+from .fields import domain_choices, email_field, lower_case, required_text, strip
+from .filters import FilterForm, filter_text, tidy
+from .registration import MultiCheckboxField
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _offered(field, message) -> None:
+    """Refuses with `message` a value of `field` that is not one of its choices."""
+    offered = {choice.value for choice in field.choices}
+    values = field.data if isinstance(field.data, list) else [field.data]
+    if any(value not in offered for value in values):
+        raise ValidationError(message)
+
+
+def organisation_choices(organisations) -> list[SelectChoice]:
+    return [SelectChoice(o.id, o.title) for o in organisations]
+
+
+class QuestionFilterForm(FilterForm):
+    """`?domain=&status=`: the filters of the public list of questions."""
+
+    domain = filter_text("domain")
+    status = filter_text("status")
+
+    def filters(self, page: int = 1) -> QuestionFilters:
+        """What was asked for, tidied; an empty value means "any"."""
+        return QuestionFilters(
+            domain=tidy(self.domain.data), status=tidy(self.status.data), page=page
+        )
+
+
+class QuestionForm(FlaskForm):
+    """A person posts a question for one of the organisations they act for."""
+
+    organisation = SelectField(_l("Asked by"), coerce=_int_or_none, validate_choice=False)
+    title = required_text(
+        _l("The question in one line"),
+        _l("Please write the question in one line."),
+        200,
+        description=_l(
+            "For example: the purchase of an energy saving service touches several domains "
+            "but is paid for by one."
+        ),
+    )
+    body = TextAreaField(
+        _l("What is it about?"),
+        description=_l("What do you want to work on, with whom, and what is in the way?"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please tell a little more about the question.")),
+            Length(max=10000),
+        ],
+    )
+    domains = MultiCheckboxField(
+        _l("Domains"),
+        description=_l("Choose every domain the question touches."),
+        coerce=_int_or_none,
+        validate_choice=False,
+    )
+
+    def offer(self, organisations, domains, locale: str) -> None:
+        """Offer `organisations` (those the person acts for) and `domains`."""
+        self.organisation.choices = organisation_choices(organisations)
+        self.domains.choices = domain_choices(domains, locale)
+
+    def validate_organisation(self, field) -> None:
+        _offered(field, _l("Please choose an organisation from the list."))
+
+    def validate_domains(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Please choose at least one domain."))
+        _offered(field, _l("Please choose domains from the list."))
+
+
+class ResponseForm(FlaskForm):
+    """ "We want to work on this": for one of the organisations the person acts for."""
+
+    organisation = SelectField(_l("For"), coerce=_int_or_none, validate_choice=False)
+    note = TextAreaField(
+        _l("What would you bring? (optional)"), filters=[strip], validators=[Length(max=2000)]
+    )
+
+    def offer(self, organisations) -> None:
+        self.organisation.choices = organisation_choices(organisations)
+
+    def validate_organisation(self, field) -> None:
+        _offered(field, _l("Please choose an organisation from the list."))
+
+
+class KoppelForm(FlaskForm):
+    """Programme staff choose the respondents who form a koppel with the asker."""
+
+    responses = MultiCheckboxField(
+        _l("Who forms the koppel with the asker?"), coerce=_int_or_none, validate_choice=False
+    )
+
+    def offer(self, responses) -> None:
+        self.responses.choices = [SelectChoice(r.id, r.organisation.title) for r in responses]
+
+    def validate_responses(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Please choose at least one organisation that responded."))
+        _offered(field, _l("Please choose from the organisations that responded."))
+
+
+KIND_LABELS = {
+    OrganisationKind.MUNICIPALITY: _l("Municipality"),
+    OrganisationKind.DEPARTMENT: _l("Department of a municipality"),
+    OrganisationKind.BUSINESS: _l("Business"),
+    OrganisationKind.FOUNDATION: _l("Foundation"),
+    OrganisationKind.COLLECTIVE: _l("Collective"),
+    OrganisationKind.OTHER: _l("Other"),
+}
+
+STATUS_LABELS = {
+    QuestionStatus.OPEN: _l("Open"),
+    QuestionStatus.PAIRED: _l("Koppel formed"),
+    QuestionStatus.CLOSED: _l("Closed"),
+}
+
+
+class OrganisationForm(FlaskForm):
+    """Programme staff type an organisation that is not a collective."""
+
+    name = required_text(_l("Name"), _l("Please fill in the organisation’s name."), 160)
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice(kind.value, label)
+            for kind, label in KIND_LABELS.items()
+            if kind != OrganisationKind.COLLECTIVE
+        ],
+        validate_choice=False,
+    )
+    parent = SelectField(
+        _l("Part of the municipality"),
+        description=_l("Only for a department."),
+        coerce=_int_or_none,
+        validate_choice=False,
+    )
+    website = StringField(
+        _l("Website"), filters=[strip], validators=[Length(max=300), _website_or_empty]
+    )
+    slug = StringField(
+        _l("Short name for its address"),
+        description=_l("For example gemeente-haarlem. Leave empty to make one from the name."),
+        filters=[strip, lower_case],
+        validators=[Length(max=SLUG_MAX_LENGTH)],
+    )
+
+    def offer(self, municipalities) -> None:
+        self.parent.choices = [SelectChoice("", _l("None")), *organisation_choices(municipalities)]
+
+    def validate_kind(self, field) -> None:
+        _offered(field, _l("Please choose a kind from the list."))
+
+    def validate_parent(self, field) -> None:
+        if field.data is not None:
+            _offered(field, _l("Please choose a municipality from the list."))
+
+    def validate_slug(self, field) -> None:
+        if field.data and not slug_is_valid(field.data, SLUG_MAX_LENGTH):
+            raise ValidationError(_l("Use lower-case letters, digits and hyphens only."))
+
+    def fill(self, organisation) -> None:
+        self.name.data = organisation.name
+        self.kind.data = organisation.kind.value
+        self.parent.data = organisation.parent_id
+        self.website.data = organisation.website
+        self.slug.data = organisation.slug
+
+    def details(self) -> OrganisationDetails:
+        return OrganisationDetails(
+            name=self.name.data,
+            kind=OrganisationKind(self.kind.data),
+            website=self.website.data or "",
+            parent_id=self.parent.data,
+        )
+
+
+class PersonForm(FlaskForm):
+    """Let someone with an account act for an organisation."""
+
+    email = email_field(_l("Their e-mail address"))
+
+
+class FromCollectiveForm(FlaskForm):
+    """Make a collective of the directory an organisation, with one button."""
+
+    collective = SelectField(_l("Collective"), coerce=_int_or_none, validate_choice=False)
+
+    def offer(self, collectives) -> None:
+        self.collective.choices = [SelectChoice(c.id, c.name) for c in collectives]
+
+    def validate_collective(self, field) -> None:
+        _offered(field, _l("Please choose a collective from the list."))

@@ -28,7 +28,7 @@ def world(app):
         official = make_user("ambtenaar@amsterdam.example", name="Aafke")
         city = make_organisation(people=[official])
         collective = make_collective(domain=energy)
-        organiser = make_organiser(collective)
+        make_organiser(collective)
         zonnedak = organisation_of(collective)
         # Someone who acts for two organisations: picks which one responds.
         both = make_user("beide@example.org", name="Bea")

@@ -23,7 +23,7 @@ WEBHOOK = "payments.stripe_webhook"
 UNSUBSCRIBE = "news.unsubscribe"
 # How many (method, route) pairs change state, the two keyed ones aside: a new one must be
 # counted here.
-STATE_CHANGING_ROUTES = 59 + 9 + 11 + 8 + 2 + 8 + 6 + 5 + 3 + 4 + 1 + 5 + 16
+STATE_CHANGING_ROUTES = 59 + 9 + 11 + 8 + 2 + 8 + 6 + 5 + 3 + 4 + 1 + 5 + 16 + 12
 # + 9: issue 15, mandates and dues; + 11: shares; + 8: issue 16, the general meeting;
 # + 2: a legal person on the register, shares issued; + 8: issue 16, proxies and
 # attendance; + 6: issue 17, volunteer tasks (add, change, remove; sign up, leave by link
@@ -33,7 +33,9 @@ STATE_CHANGING_ROUTES = 59 + 9 + 11 + 8 + 2 + 8 + 6 + 5 + 3 + 4 + 1 + 5 + 16
 # shared costs (new, change, take away, pay, record a transfer); + 16: issue 18, the
 # collaborations' back office (new, edit, publish, unpublish; party add, change, remove;
 # event link, unlink; commitment add, change, remove; progress record, remove) and the
-# programme-staff role (give, take away)
+# programme-staff role (give, take away); + 12: issue 18, questions (post, respond, hide,
+# show, close, reopen, form a koppel) and organisations (new, edit, from a collective, add
+# and remove a person)
 
 
 def state_changing_rules(app):

@@ -54,6 +54,7 @@ from tests.collaboration_factories import (
     make_commitment,
     make_organisation,
     make_progress,
+    make_question,
     organisation_of,
 )
 from tests.conftest import csrf_token
@@ -69,6 +70,7 @@ from tests.factories import (
 )
 from tests.series_fixtures import make_series
 
+# `programme`: programme staff (issue 18), who run the work with the city.
 ROLES = ("anonymous", "guest", "member", "organiser_a", "organiser_b", "admin", "programme")
 
 OK = "ok"
@@ -327,6 +329,25 @@ EXPECTED: dict[str, dict] = {
     "volunteers.slot": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     "volunteers.leave": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     "volunteers.leave_own": row(LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    # Issue 18: questions. Anyone reads them; who acts for an organisation posts (here
+    # organiser A, for collective A's organisation); anyone logged in may try to respond
+    # (the form refuses an organisation not theirs: 422); programme staff moderate.
+    "questions.index": EVERYONE,
+    "questions.show": EVERYONE,
+    "questions.new": row(LOGIN, NO, NO, OK, NO, NO, NO),
+    "questions.respond": LOGGED_IN,
+    "questions.hide": PROGRAMME,
+    "questions.unhide": PROGRAMME,
+    "questions.close": PROGRAMME,
+    "questions.reopen": PROGRAMME,
+    "questions.koppel": PROGRAMME,
+    # The organisations programme staff keep.
+    "organisations.index": PROGRAMME,
+    "organisations.create": PROGRAMME,
+    "organisations.edit": PROGRAMME,
+    "organisations.from_collective": PROGRAMME,
+    "organisations.add_person": PROGRAMME,
+    "organisations.remove_person": PROGRAMME,
     # The votes: members see and cast them on the meeting's pages; the board runs them.
     "meeting_votes.open_votes": row(LOGIN, NO, HIDDEN, NO, NO, HIDDEN),
     "meeting_votes.show": row(LOGIN, NO, HIDDEN, NO, NO, HIDDEN),
@@ -436,6 +457,11 @@ def build_world(app: Flask) -> SimpleNamespace:
             to_membership_id=member_membership.id,
         )
         db.session.add(transfer)
+        # Issue 18: the city (with an official who acts for it) asks a question; collective
+        # A is an organisation too, so organiser A acts for it.
+        city = make_organisation(people=[make_user(email="official@example.org")])
+        zonnedak = organisation_of(collective_a)
+        question = make_question(city)
         suggestion = CollectiveSuggestion(
             name="Repair Café Oost", contact_email="repair@example.org", reason="Fixing things"
         )
@@ -450,9 +476,7 @@ def build_world(app: Flask) -> SimpleNamespace:
             "nl",
         )
         db.session.commit()
-        collaboration = make_collaboration(
-            parties=[(organisation_of(collective_a), organiser_a), make_organisation()]
-        )
+        collaboration = make_collaboration(parties=[(zonnedak, organiser_a), city])
         cost = collaboration_costs.save_cost(
             collaboration, CostDetails("Projectleider", 10000, False, CostSplit.EQUAL)
         )
@@ -482,6 +506,9 @@ def build_world(app: Flask) -> SimpleNamespace:
             party_id=collaboration.parties[0].id,
             commitment_id=commitment.id,
             update_id=update.id,
+            question_id=question.id,
+            organisation_id=city.id,
+            person_id=city.people[0].id,
             event_id=event.id,
             event_slug=event.slug,
             collective_id=collective_a.id,
@@ -546,6 +573,9 @@ def url_values(endpoint: str, arguments, world) -> dict:
         "collaboration_id": world.collaboration_id,
         "cost_id": world.cost_id,
         "share_id": world.share_id,  # organiser A's party's share
+        "question_id": world.question_id,
+        "organisation_id": world.organisation_id,
+        "person_id": world.person_id,
         "run_id": 1,  # issue 15: no dues run in this world
         "meeting_id": 1,  # issue 16: no meeting either
         "series_id": world.series_id,

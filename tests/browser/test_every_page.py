@@ -22,6 +22,8 @@ from cooperative.models import (
     Membership,
     MembershipPlan,
     Organisation,
+    OrganisationKind,
+    QuestionResponse,
     ShareClass,
     User,
 )
@@ -29,6 +31,7 @@ from cooperative.services import (
     announcements,
     attendance,
     meeting_minutes,
+    organisations,
     share_payments,
     shares,
     unsubscribe,
@@ -41,6 +44,7 @@ from tests.collaboration_factories import (
     make_commitment,
     make_organisation,
     make_progress,
+    make_question,
     organisation_of,
 )
 from tests.factories import make_member, make_registration
@@ -141,10 +145,13 @@ def site(app):
         db.session.commit()
         costs = shared_costs()  # makes the collective's organisation, which the koppel reuses
         koppel = walked_collaboration(collective, event)
+        question, organisation_ids = _a_question_from_the_city()
         return {
             "announcement": announcement.id,
             "unsubscribe": unsubscribe.token_for_user(member),
             **costs,
+            "question": question,
+            "organisations": organisation_ids,
             "meeting_slug": published.slug,
             "meeting_event": published.event.slug,
             "writing": writing.id,
@@ -201,6 +208,39 @@ def walked_collaboration(collective, event):
     return koppel
 
 
+def _organisation_of(slug: str) -> Organisation:
+    """The organisation of the demo collective `slug` (the demo data may have made it)."""
+    collective = db.session.scalar(sa.select(Collective).where(Collective.slug == slug))
+    existing = db.session.scalar(
+        sa.select(Organisation).where(Organisation.collective_id == collective.id)
+    )
+    return existing or organisations.organisation_for_collective(collective)
+
+
+def _a_question_from_the_city() -> tuple[int, list[int]]:
+    """A municipal department's question in two domains, with a response from Zonnedak
+    Oost; the demo organiser acts for it and for the food collective (two to pick from)."""
+    city = make_organisation("gemeente-walk", "Gemeente Amsterdam")
+    department = make_organisation(
+        "duurzaamheid-walk", "Duurzaamheid", kind=OrganisationKind.DEPARTMENT, parent=city
+    )
+    zonnedak = _organisation_of("zonnedak-oost")
+    _organisation_of("voedselcollectief-noord")
+    question = make_question(
+        department,
+        "Inkoop energiebespaarservice raakt meerdere domeinen maar financiert er één",
+        body="Wie wil met ons uitzoeken hoe de kosten en baten eerlijk verdeeld worden?",
+        domains=list(db.session.scalars(sa.select(Domain).order_by(Domain.position).limit(2))),
+    )
+    db.session.add(
+        QuestionResponse(
+            question=question, organisation=zonnedak, note="Wij hebben energiecoaches."
+        )
+    )
+    db.session.commit()
+    return question.id, [city.id, department.id, zonnedak.id]
+
+
 def everyone(site) -> list[str]:
     return [
         "/",
@@ -223,6 +263,8 @@ def everyone(site) -> list[str]:
         "/collaborations/koppel-energiebespaarservice",
         "/collaborations/green-deal-westergasterrein",
         "/collaborations/klimaatcluster-zuid-kennemerland",
+        "/questions",
+        f"/questions/{site['question']}",
     ]
 
 
@@ -289,7 +331,14 @@ def pages_of(role: str, site) -> list[str]:
             "/members/",
             f"/members/{site['member']}",
         ],
-        "organiser": [*account, *door(site), *contact_pages(site), *collaborations(site)],
+        "organiser": [
+            *account,
+            *door(site),
+            *contact_pages(site),
+            *collaborations(site),
+            f"/questions/{site['question']}",
+            "/questions/new",
+        ],
         "admin": [
             *account,
             *door(site),
@@ -321,6 +370,10 @@ def pages_of(role: str, site) -> list[str]:
             f"/manage/announcements/{site['announcement']}",
             *staff_pages(site),
             *programme(site),
+            f"/questions/{site['question']}",
+            "/manage/organisations",
+            "/manage/organisations/new",
+            *(f"/manage/organisations/{number}" for number in site["organisations"]),
         ],
     }
     public = everyone(site) if role in ("visitor", "member") else []

@@ -164,13 +164,40 @@ def test_the_list_takes_a_fixed_number_of_queries(app, client, world, count_quer
     for number in range(3):
         _question(app, world, title=f"Vraag {number}")
     client.get("/questions")
-    with count_queries as few:
+    with count_queries as counted:
         client.get("/questions")
+    few = counted.count
     for number in range(12):
         _question(app, world, title=f"Meer {number}")
-    with count_queries as many:
+    with count_queries as counted:
         assert "Meer 11" in _page(client.get("/questions"))
-    assert many.count == few.count
+    assert counted.count == few
+
+
+def test_a_questions_page_takes_a_fixed_number_of_queries(app, client, auth, world, count_queries):
+    question = _question(app, world)
+    auth.login("staff@example.org")  # staff see the most: the koppel form too
+    with app.app_context():
+        respondents = [
+            make_organisation(f"org-{n}", f"Organisatie {n}", kind="business") for n in range(6)
+        ]
+        ids = [o.id for o in respondents]
+
+    def respond(organisation_id):
+        with app.app_context():
+            db.session.add(QuestionResponse(question_id=question, organisation_id=organisation_id))
+            db.session.commit()
+
+    respond(ids[0])
+    client.get(f"/questions/{question}")
+    with count_queries as counted:
+        client.get(f"/questions/{question}")
+    few = counted.count
+    for organisation_id in ids[1:]:
+        respond(organisation_id)
+    with count_queries as counted:
+        assert "Organisatie 5" in _page(client.get(f"/questions/{question}"))
+    assert counted.count == few
 
 
 def test_a_hidden_question_is_404_but_for_staff(app, client, auth, world):

@@ -160,6 +160,20 @@ def test_the_list_shows_questions_not_hidden_filtered_by_domain_and_status(app, 
     assert client.get("/questions?domain=%00&page=x").status_code == 200
 
 
+def test_htmx_aimed_at_the_list_gets_only_the_list(app, client, world):
+    _question(app, world, title="Zichtbare vraag", status=QuestionStatus.CLOSED)
+    response = client.get(
+        "/questions?status=closed&lang=en",
+        headers={"HX-Request": "true", "HX-Target": "question-list"},
+    )
+    page = _page(response)
+    assert "Zichtbare vraag" in page and "<html" not in page
+    assert "1 question shown" in page
+    assert {"HX-Request", "HX-Target"} <= set(response.vary)
+    boosted = client.get("/questions", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert "<html" in _page(boosted)
+
+
 def test_the_list_takes_a_fixed_number_of_queries(app, client, world, count_queries):
     for number in range(3):
         _question(app, world, title=f"Vraag {number}")

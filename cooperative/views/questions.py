@@ -5,10 +5,11 @@ moderation (hide, close, reopen) and forming a koppel of the asker and responden
 Hidden questions are 404 for everyone but programme staff and admins.
 """
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..extensions import htmx
 from ..forms.fields import page_number
 from ..forms.questions import (
     STATUS_LABELS,
@@ -36,9 +37,13 @@ def collaboration_back_office(collaboration_id: int) -> str:
     return f"/manage/collaborations/{collaboration_id}"
 
 
+LIST_TARGET = "question-list"
+
+
 @bp.get("")
 def index():
-    """The questions that are not hidden, newest first, by domain and status, paged."""
+    """The questions that are not hidden, newest first, by domain and status, paged. An
+    htmx request aimed at the list (the filters changed) gets only the list."""
     form = QuestionFilterForm(request.args)
     filters = form.filters(page_number(request.args.get("page"), PAGE_MAX))
     found, more = questions.find_questions(filters)
@@ -48,15 +53,18 @@ def index():
         unknown.append(_("There is no domain “%(domain)s”.", domain=filters.domain))
     if filters.status and not questions.known_status(filters.status):
         unknown.append(_("There is no status “%(status)s”.", status=filters.status))
-    return render_template(
-        "questions/index.html",
-        questions=found,
-        more=more,
-        filters=filters,
-        domains=domains,
-        unknown=unknown,
-        may_post=bool(questions.organisations_of(current_user)),
-    )
+    context = {"questions": found, "more": more, "filters": filters, "unknown": unknown}
+    if htmx and htmx.target == LIST_TARGET:
+        template = "questions/_list.html"
+        context["fragment"] = True
+    else:
+        template = "questions/index.html"
+        context["domains"] = domains
+        context["may_post"] = bool(questions.organisations_of(current_user))
+    response = make_response(render_template(template, **context))
+    # The same URL gives a fragment or a page: caches must keep them apart.
+    response.vary.update(("HX-Request", "HX-Target"))
+    return response
 
 
 @bp.route("/new", methods=["GET", "POST"])

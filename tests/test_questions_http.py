@@ -14,8 +14,14 @@ from cooperative.models import (
     QuestionResponse,
     QuestionStatus,
     User,
+    utcnow,
 )
-from tests.collaboration_factories import make_organisation, make_question, organisation_of
+from tests.collaboration_factories import (
+    make_collaboration,
+    make_organisation,
+    make_question,
+    organisation_of,
+)
 from tests.conftest import post_form
 from tests.factories import make_collective, make_domain, make_organiser, make_user
 
@@ -363,6 +369,28 @@ def test_staff_form_a_koppel_and_go_on_in_the_back_office(app, client, auth, wor
     assert "A koppel is formed only from an open question." in _page(again)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Collaboration.id))) == 1
+
+
+def test_a_published_koppel_is_linked_from_its_question(app, client, world):
+    question = _question(app, world, status=QuestionStatus.PAIRED)
+    with app.app_context():
+        city = db.session.get(Organisation, world["city"])
+        make_collaboration(
+            "inkoop-koppel",
+            "Inkoop samen",
+            CollaborationKind.KOPPEL,
+            [city],
+            published=False,
+            question_id=question,
+        )
+    page = _page(client.get(f"/questions/{question}?lang=en"))
+    assert "/collaborations/inkoop-koppel" not in page  # a draft: not yet
+    with app.app_context():
+        db.session.scalar(sa.select(Collaboration)).published_at = utcnow()
+        db.session.commit()
+    page = _page(client.get(f"/questions/{question}?lang=en"))
+    assert 'href="/collaborations/inkoop-koppel">Inkoop samen</a>' in page
+    assert "/manage/collaborations/" not in page
 
 
 def test_pages_speak_dutch(app, client, world):

@@ -174,15 +174,13 @@ def respond(user: User, question: Question, organisation: Organisation, note: st
     return response
 
 
-def koppels_of(question: Question) -> list[Collaboration]:
-    """The collaborations formed from `question`, published or not (for programme staff)."""
-    return list(
-        db.session.scalars(
-            sa.select(Collaboration)
-            .where(Collaboration.question_id == question.id)
-            .order_by(Collaboration.id)
-        )
-    )
+def koppels_of(question: Question, include_drafts: bool = False) -> list[Collaboration]:
+    """The collaborations formed from `question`: the published ones, or all of them
+    (`include_drafts`, for programme staff)."""
+    query = sa.select(Collaboration).where(Collaboration.question_id == question.id)
+    if not include_drafts:
+        query = query.where(Collaboration.published_at.is_not(None))
+    return list(db.session.scalars(query.order_by(Collaboration.id)))
 
 
 def _staff_only(user: User) -> None:

@@ -31,10 +31,18 @@ bp = Blueprint("questions", __name__, url_prefix="/questions")
 bp.add_app_template_global(STATUS_LABELS, "question_status_labels")
 
 
+@bp.app_template_global()
 def collaboration_back_office(collaboration_id: int) -> str:
     """Where programme staff go on with a koppel just formed: its page in the back office
     of collaborations (`/manage/collaborations/<id>`, in the URL contract)."""
     return f"/manage/collaborations/{collaboration_id}"
+
+
+@bp.app_template_global()
+def collaboration_page(slug: str) -> str:
+    """A published collaboration's public page (`/collaborations/<slug>`, in the URL
+    contract)."""
+    return f"/collaborations/{slug}"
 
 
 LIST_TARGET = "question-list"
@@ -117,7 +125,7 @@ def _render_show(question, response_form=None, koppel_form=None, status: int = 2
             responders=responders,
             koppel_form=koppel_form,
             staff=staff,
-            koppels=questions.koppels_of(question) if staff else [],
+            koppels=questions.koppels_of(question, include_drafts=staff),
         ),
         status,
     )

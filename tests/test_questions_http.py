@@ -22,7 +22,7 @@ from tests.collaboration_factories import (
     make_question,
     organisation_of,
 )
-from tests.conftest import post_form
+from tests.conftest import link_in, post_form
 from tests.factories import make_collective, make_domain, make_organiser, make_user
 
 
@@ -256,6 +256,21 @@ def test_a_collectives_organiser_responds_and_cannot_twice(app, client, auth, wo
     assert again.status_code == 422
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(QuestionResponse.id))) == 1
+
+
+def test_the_asker_gets_an_email_in_dutch(app, client, auth, runner, smtp_server, world):
+    with app.app_context():
+        official = db.session.scalar(sa.select(User).where(User.email.like("ambtenaar%")))
+        question = make_question(
+            db.session.get(Organisation, world["city"]), "Inkoop", posted_by_id=official.id
+        ).id
+    auth.login("organiser@example.org")
+    post_form(client, f"/questions/{question}/respond", {"organisation": world["zonnedak"]})
+    result = runner.invoke(args=["coop", "send-mail"])
+    assert result.exit_code == 0, result.output
+    [message] = smtp_server.to("ambtenaar@amsterdam.example")
+    assert message["Subject"] == "Zonnedak wil aan uw vraag werken"
+    assert link_in(message, "/questions/") == f"/questions/{question}"
 
 
 def test_someone_acting_for_two_organisations_picks_one(app, client, auth, world):

@@ -2,6 +2,7 @@
 staff (services/organisations.py), on the service functions."""
 
 import pytest
+import sqlalchemy as sa
 
 from cooperative.extensions import db
 from cooperative.models import (
@@ -9,6 +10,7 @@ from cooperative.models import (
     CollaborationStatus,
     Organisation,
     OrganisationKind,
+    OutboxMessage,
     QuestionStatus,
 )
 from cooperative.refusals import Refused
@@ -98,6 +100,23 @@ def test_a_collectives_organiser_responds_for_it_once(world):
     assert questions.organisations_that_may_respond(world["organiser"], question) == []
     with pytest.raises(Refused, match="already responded"):
         questions.respond(world["organiser"], question, world["zonnedak"])
+
+
+def test_the_person_who_asked_hears_of_a_response_in_their_language(world):
+    world["official"].locale = "en"
+    question = _post(world)
+    questions.respond(world["organiser"], question, world["zonnedak"], "Wij doen mee")
+    db.session.commit()
+    mail = db.session.scalar(sa.select(OutboxMessage))
+    assert mail.to_address == "ambtenaar@amsterdam.example"
+    assert mail.subject == "Zonnedak wants to work on your question"
+    assert "Inkoop energiebespaarservice" in mail.body_text
+    assert "Wij doen mee" in mail.body_text
+    assert f"/questions/{question.id}" in mail.body_text
+    # Nobody to tell when the poster's account is gone.
+    other = make_question(world["city"], "Zonder vraagsteller")
+    questions.respond(world["organiser"], other, world["zonnedak"])
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 1
 
 
 def test_the_asker_and_strangers_cannot_respond(world):

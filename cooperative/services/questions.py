@@ -28,6 +28,7 @@ from ..models import (
 from ..refusals import Refused
 from ..slugs import free_slug
 from . import partners
+from .mail import external_url, queue_mail
 
 PAGE_SIZE = 20
 PAGE_MAX = 1000
@@ -154,7 +155,8 @@ def organisations_that_may_respond(user: User, question: Question) -> list[Organ
 
 
 def respond(user: User, question: Question, organisation: Organisation, note: str = ""):
-    """`organisation` (for which `user` acts) wants to work on `question`.
+    """`organisation` (for which `user` acts) wants to work on `question`; the person who
+    posted the question gets an e-mail (in their language, through the outbox).
 
     Refuses a question that is hidden or no longer open, an organisation `user` does not
     act for, the asker itself, and a second response of the same organisation."""
@@ -171,6 +173,18 @@ def respond(user: User, question: Question, organisation: Organisation, note: st
     )
     db.session.add(response)
     db.session.flush()
+    poster = db.session.get(User, question.posted_by_id) if question.posted_by_id else None
+    if poster is not None:
+        queue_mail(
+            poster.email,
+            _l("%(name)s wants to work on your question", name=organisation.title),
+            "question_response",
+            poster.locale or "nl",
+            poster=poster,
+            question=question,
+            response=response,
+            question_url=external_url("questions.show", question_id=question.id),
+        )
     return response
 
 

@@ -296,6 +296,21 @@ def test_someone_acting_for_two_organisations_picks_one(app, client, auth, world
         ]
 
 
+def test_a_note_too_long_is_refused_and_kept(app, client, auth, world):
+    question = _question(app, world)
+    auth.login("organiser@example.org")
+    response = post_form(
+        client,
+        f"/questions/{question}/respond?lang=en",
+        {"organisation": world["zonnedak"], "note": "lang " * 401},
+    )
+    assert response.status_code == 422
+    assert "Field cannot be longer than 2000 characters." in _page(response)
+    assert "lang lang" in _page(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(QuestionResponse.id))) == 0
+
+
 def test_a_closed_question_takes_no_responses(app, client, auth, world):
     question = _question(app, world, status=QuestionStatus.CLOSED)
     auth.login("organiser@example.org")

@@ -100,7 +100,10 @@ class ResponseForm(FlaskForm):
 
     organisation = SelectField(_l("For"), coerce=_int_or_none, validate_choice=False)
     note = TextAreaField(
-        _l("What would you bring? (optional)"), filters=[strip], validators=[Length(max=2000)]
+        _l("What would you bring? (optional)"),
+        description=_l("Everyone can read it on the question’s page."),
+        filters=[strip],
+        validators=[Length(max=2000)],
     )
 
     def offer(self, organisations) -> None:

@@ -269,7 +269,7 @@ def test_the_asker_gets_an_email_in_dutch(app, client, auth, runner, smtp_server
     result = runner.invoke(args=["coop", "send-mail"])
     assert result.exit_code == 0, result.output
     [message] = smtp_server.to("ambtenaar@amsterdam.example")
-    assert message["Subject"] == "Zonnedak wil aan uw vraag werken"
+    assert message["Subject"] == "Zonnedak wil aan je vraag werken"
     assert link_in(message, "/questions/") == f"/questions/{question}"
 
 

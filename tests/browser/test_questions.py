@@ -54,7 +54,7 @@ def test_a_question_becomes_a_koppel(page, live_server, app, check_page):
     page.get_by_label("Wonen").check()
     page.get_by_role("button", name="De vraag plaatsen").click()
     expect(page).to_have_url(re.compile(r"/questions/\d+$"))
-    expect(page.locator(".flash-success")).to_have_text("Uw vraag is geplaatst.")
+    expect(page.locator(".flash-success")).to_have_text("Je vraag is geplaatst.")
     expect(page.locator(".facts")).to_contain_text("Duurzaamheid, Gemeente Amsterdam")
     check_page(page)
     question_url = page.url

@@ -34,8 +34,8 @@ bp.add_app_template_global(STATUS_LABELS, "question_status_labels")
 @bp.app_template_global()
 def collaboration_back_office(collaboration_id: int) -> str:
     """Where programme staff go on with a koppel just formed: its page in the back office
-    of collaborations (`/manage/collaborations/<id>`, in the URL contract)."""
-    return f"/manage/collaborations/{collaboration_id}"
+    of collaborations."""
+    return url_for("manage_collaborations.show", collaboration_id=collaboration_id)
 
 
 @bp.app_template_global()

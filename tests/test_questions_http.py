@@ -305,7 +305,7 @@ def test_a_note_too_long_is_refused_and_kept(app, client, auth, world):
         {"organisation": world["zonnedak"], "note": "lang " * 401},
     )
     assert response.status_code == 422
-    assert "Field cannot be longer than 2000 characters." in _page(response)
+    assert "Please keep it under 2000 characters." in _page(response)
     assert "lang lang" in _page(response)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(QuestionResponse.id))) == 0

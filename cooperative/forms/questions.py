@@ -15,7 +15,7 @@ from ..services.organisations import SLUG_MAX_LENGTH, OrganisationDetails
 from ..services.questions import QuestionFilters
 from ..slugs import slug_is_valid
 from .collectives import _website_or_empty
-from .fields import domain_choices, email_field, lower_case, required_text, strip
+from .fields import domain_choices, email_field, keep_under, lower_case, required_text, strip
 from .filters import FilterForm, filter_text, tidy
 from .registration import MultiCheckboxField
 
@@ -71,7 +71,7 @@ class QuestionForm(FlaskForm):
         filters=[strip],
         validators=[
             DataRequired(_l("Please tell a little more about the question.")),
-            Length(max=10000),
+            keep_under(10000),
         ],
     )
     domains = MultiCheckboxField(
@@ -103,7 +103,7 @@ class ResponseForm(FlaskForm):
         _l("What would you bring? (optional)"),
         description=_l("Everyone can read it on the question’s page."),
         filters=[strip],
-        validators=[Length(max=2000)],
+        validators=[keep_under(2000)],
     )
 
     def offer(self, organisations) -> None:

@@ -25,6 +25,7 @@ from ..models import (
     QuestionStatus,
     User,
 )
+from ..paging import one_page
 from ..refusals import Refused
 from ..slugs import free_slug
 from . import partners
@@ -71,14 +72,10 @@ def _matching(filters: QuestionFilters) -> sa.Select:
 def find_questions(filters: QuestionFilters) -> tuple[list[Question], bool]:
     """The public questions matching `filters`, newest first, the page `filters.page`
     asks for, and whether there is a next page. A fixed number of queries."""
-    query = (
-        _with_what_a_list_shows(_matching(filters))
-        .order_by(Question.created_at.desc(), Question.id.desc())
-        .offset((filters.page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE + 1)
+    query = _with_what_a_list_shows(_matching(filters)).order_by(
+        Question.created_at.desc(), Question.id.desc()
     )
-    found = list(db.session.scalars(query).unique())
-    return found[:PAGE_SIZE], len(found) > PAGE_SIZE
+    return one_page(query, filters.page, PAGE_SIZE)
 
 
 def known_status(value: str) -> bool:

@@ -40,9 +40,8 @@ def collaboration_back_office(collaboration_id: int) -> str:
 
 @bp.app_template_global()
 def collaboration_page(slug: str) -> str:
-    """A published collaboration's public page (`/collaborations/<slug>`, in the URL
-    contract)."""
-    return f"/collaborations/{slug}"
+    """A published collaboration's public page."""
+    return url_for("collaborations.show", slug=slug)
 
 
 LIST_TARGET = "question-list"

@@ -28,7 +28,9 @@ from tests.meeting_fixtures import convened_meeting, make_meeting, make_voters
 
 def _mails_to(address: str) -> list[OutboxMessage]:
     return db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.to_address == address)
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.to_address == address)
+        .order_by(OutboxMessage.id)
     ).all()
 
 

@@ -19,7 +19,11 @@ from tests.volunteer_fixtures import guest_signup, make_task
 
 def outbox_to(address: str) -> list[OutboxMessage]:
     return list(
-        db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.to_address == address))
+        db.session.scalars(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.to_address == address)
+            .order_by(OutboxMessage.id)
+        )
     )
 
 

@@ -2,11 +2,16 @@
 posts a question (in Dutch; a question without a domain first, its message by the field
 and the typing kept), a collective's organiser finds it by domain and responds, programme
 staff form a koppel of the two and go on in the back office of collaborations, and a
-stranger reads the question with its status. axe-core and a phone's width on every page
+stranger reads the question with its status.
+Then the rest of the way: staff give the koppel two commitments and a shared cost and
+publish it, the collective's contact records progress, and the stranger follows it from
+the question to its public page and its feed. axe-core and a phone's width on every page
 (`check_page`)."""
 
 import re
+from datetime import date
 
+import feedparser
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
@@ -17,7 +22,7 @@ from tests.collaboration_factories import make_organisation, organisation_of
 from tests.factories import make_collective, make_domain, make_organiser, make_user
 
 
-def test_a_question_becomes_a_koppel(page, live_server, app, check_page):
+def test_a_question_becomes_a_koppel_anyone_can_follow(page, live_server, app, check_page):
     with app.app_context():
         energy = make_domain()
         make_domain("wonen", "Wonen", "Housing")
@@ -97,10 +102,61 @@ def test_a_question_becomes_a_koppel(page, live_server, app, check_page):
         ]
         assert not koppel.is_published
         assert db.session.scalar(sa.select(Question.status)) == QuestionStatus.PAIRED
+
+    # In the back office: two commitments, a shared cost split equally, then public.
+    def field(label: str):
+        return page.get_by_label(label, exact=True)
+
+    back_office = page.url
+    field("Responsible party").select_option(label="Zonnedak Oost")
+    field("Commitment").fill("120 homes get an energy coach")
+    field("Starting value (optional)").fill("0")
+    field("Target (optional)").fill("120")
+    field("Unit (optional)").fill("homes")
+    page.get_by_role("button", name="Add the commitment").click()
+    expect(page.locator(".flash-success")).to_have_text("The commitment is added.")
+    field("Responsible party").select_option(label="Duurzaamheid, Gemeente Amsterdam")
+    field("Commitment").fill("One budget across the domains")
+    page.get_by_role("button", name="Add the commitment").click()
+    expect(page.locator(".commitments > li")).to_have_count(2)
+    page.goto(f"{back_office}/costs")
+    page.locator("main a", has_text="New shared cost").click()
+    page.locator("#description").fill("Project leader")
+    page.locator("#total").fill("1000.01")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("#messages")).to_contain_text("The cost is saved and split")
+    expect(page.locator("main table")).to_contain_text("€500.01")
+    expect(page.locator("main table")).to_contain_text("€500.00")
+    check_page(page)
+    page.goto(back_office)
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator(".flash-success")).to_have_text("The collaboration is public now.")
     log_out(page)
 
-    # A stranger reads the question: a koppel is formed, no more responses.
+    # The collective's organiser responded, so is the party's contact: records progress.
+    log_in(page, live_server, "olga@example.org", "/manage/collaborations/", lang="nl")
+    page.get_by_role("link", name="Inkoop energiebespaarservice raakt meerdere domeinen").click()
+    page.get_by_text("Voortgang vastleggen").click()
+    field("Waarde nu (niet verplicht)").fill("30")
+    field("Wat is er gebeurd").fill("Dertig huizen in de eerste maand.")
+    field("Datum").fill(date.today().isoformat())
+    page.get_by_role("button", name="Voortgang opslaan").click()
+    expect(page.locator(".flash-success")).to_have_text("De voortgang is vastgelegd.")
+    log_out(page)
+
+    # A stranger reads the question: a koppel is formed, no more responses; its public
+    # page shows the progress and the costs, and its feed the update.
     page.goto(f"{question_url}?lang=en")
     expect(page.locator(".facts")).to_contain_text("Koppel formed")
     expect(page.get_by_role("button", name="We want to work on this")).to_have_count(0)
     check_page(page)
+    page.get_by_role("link", name="Inkoop energiebespaarservice raakt meerdere domeinen").click()
+    expect(page).to_have_url(re.compile(r"/collaborations/[\w-]+$"))
+    expect(page.locator("progress.commitment-progress").first).to_have_attribute("value", "25")
+    expect(page.locator(".timeline li").first).to_contain_text("Dertig huizen")
+    expect(page.locator("main")).to_contain_text("€500.01")
+    expect(page.locator("main")).not_to_contain_text("olga@example.org")
+    check_page(page)
+    feed_url = page.locator("a[type='application/atom+xml']").last.get_attribute("href")
+    feed = feedparser.parse(page.request.get(f"{live_server}{feed_url}").body())
+    assert "Dertig huizen" in feed.entries[0].summary

@@ -126,6 +126,17 @@ def test_an_organiser_cannot_send_to_another_collective_by_changing_the_form(app
     assert count(app, OutboxMessage) == 0 and count(app, Announcement) == 0
 
 
+def test_a_made_up_audience_is_refused_with_the_typing_kept(app, world):
+    client = as_user(app, world.admin)
+    for made_up in ("domain-²", "domain-99999999999999999999", "collective-0"):
+        response = post(
+            client, {"audience": made_up, "subject": "Hallo", "body": "Tekst", "action": "send"}
+        )
+        assert response.status_code == 422
+        assert 'value="Hallo"' in response.get_data(as_text=True)
+    assert count(app, Announcement) == 0
+
+
 def test_bad_input_is_refused_by_its_field_with_the_typing_kept(app, world):
     client = as_user(app, world.admin)
     response = post(

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..extensions import db
+from ..ids import row_id
 from ..models import User, new_session_key, normalise_email, utcnow
 from ..models.accounts import password_matches
 from .mail import external_url, queue_mail
@@ -35,10 +36,11 @@ def user_for_session(session_id: str) -> User | None:
     key: the person has since logged out, changed or reset their password, or deleted the
     account (a new account that got the same id has another key).
     """
-    user_id, _, key = str(session_id).partition(":")
-    if not (user_id.isascii() and user_id.isdigit()) or not key:
+    raw_id, _, key = str(session_id).partition(":")
+    user_id = row_id(raw_id)
+    if user_id is None or not key:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, user_id)
     if user is None or not hmac.compare_digest(user.session_key.encode(), key.encode()):
         return None
     return user

@@ -31,6 +31,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
+from ..ids import row_id
+from ..locking import lock_author
 from ..models import (
     HOLDING,
     Announcement,
@@ -140,14 +142,15 @@ def find_audience(value: str, now: datetime | None = None) -> Audience | None:
     """The audience written as `value` (`event-7`), or None when there is no such thing,
     or the event is not upcoming."""
     kind_name, _, raw_id = (value or "").partition("-")
-    if kind_name not in {kind.value for kind in AudienceKind} or not raw_id.isdigit():
+    target_id = row_id(raw_id)
+    if kind_name not in {kind.value for kind in AudienceKind} or target_id is None:
         return None
     kind = AudienceKind(kind_name)
     if kind == AudienceKind.EVENT:
-        target = db.session.scalar(upcoming_events(now).where(Event.id == int(raw_id)))
+        target = db.session.scalar(upcoming_events(now).where(Event.id == target_id))
     else:
         model = Domain if kind == AudienceKind.DOMAIN else Collective
-        target = db.session.get(model, int(raw_id))
+        target = db.session.get(model, target_id)
     return Audience(kind, target) if target is not None else None
 
 
@@ -245,6 +248,9 @@ def send(
     people = recipients(audience)
     if not people:
         raise Refused(_l("Nobody would get this announcement."), field="audience")
+    # One announcement by the author at a time: a double click's second one waits for
+    # the first to commit, and then finds it.
+    lock_author(author)
     if _sent_just_now(author, audience, subject, now):
         raise Refused(_l("This announcement was sent a few minutes ago already."), "subject")
     per_minute = current_app.config["NEWS_PER_MINUTE"]
@@ -264,8 +270,8 @@ def send(
     db.session.add(announcement)
     body_html = render_markdown(body, top_level=2)
     for number, person in enumerate(people):
-        message = _queue(announcement, audience, person, body_html)
-        message.next_attempt_at = now + timedelta(minutes=number // per_minute)
+        not_before = now + timedelta(minutes=number // per_minute)
+        message = _queue(announcement, audience, person, body_html, not_before)
         db.session.add(
             AnnouncementRecipient(
                 announcement=announcement,
@@ -304,8 +310,15 @@ def _sent_just_now(author: User, audience: Audience, subject: str, now: datetime
     )
 
 
-def _queue(announcement: Announcement, audience: Audience, person: Recipient, body_html):
-    """One recipient's mail in the outbox, with their own unsubscribe link."""
+def _queue(
+    announcement: Announcement,
+    audience: Audience,
+    person: Recipient,
+    body_html: str,
+    not_before: datetime,
+):
+    """One recipient's mail in the outbox, with their own unsubscribe link, sent from
+    `not_before` on."""
     if person.registration is not None:
         token = unsubscribe.token_for_registration(person.registration)
         preferences_url = external_url("registrations.manage", token=person.registration.token)
@@ -319,6 +332,7 @@ def _queue(announcement: Announcement, audience: Audience, person: Recipient, bo
         "announcement",
         person.locale,
         html_template="announcement",
+        not_before=not_before,
         headers={
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

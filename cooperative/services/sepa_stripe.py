@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..i18n import current_locale
+from ..ids import row_id
 from ..models import (
     Collection,
     CollectionStatus,
@@ -120,12 +121,8 @@ def settle_setup(session, now: datetime | None = None) -> str:
     intent = session.setup_intent
     if intent is None or isinstance(intent, str) or intent.status != "succeeded":
         return payments.WAITING
-    membership_id = metadata_of(session).get("membership_id", "")
-    membership = (
-        db.session.get(Membership, int(membership_id))
-        if membership_id.isascii() and membership_id.isdigit()
-        else None
-    )
+    membership_id = row_id(metadata_of(session).get("membership_id"))
+    membership = db.session.get(Membership, membership_id) if membership_id else None
     if membership is None:
         log.warning("Setup session %s names no membership of ours", session.id)
         return payments.UNKNOWN
@@ -303,10 +300,10 @@ def handle_event(event) -> str:
 def _collection_of(intent) -> Collection | None:
     """Our collection of a payment intent fetched from Stripe, or None for one of ours
     that is no collection (a Checkout payment) or one we do not know."""
-    collection_id = metadata_of(intent).get("collection_id", "")
-    if not (collection_id.isascii() and collection_id.isdigit()):
+    collection_id = row_id(metadata_of(intent).get("collection_id"))
+    if collection_id is None:
         return None
-    collection = db.session.get(Collection, int(collection_id))
+    collection = db.session.get(Collection, collection_id)
     if collection is None or collection.payment is None:
         return None
     payment = collection.payment

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from ...extensions import db, htmx
+from ...ids import row_id
 from ...models import Attendee, Event, Registration
 from ...refusals import Refused
 from ...services import attendance
@@ -51,10 +52,8 @@ def _back_to_ticket(event: Event) -> Attendee | None:
     """The ticket an action came from (`back=ticket`, `ticket_attendee=<id>`), if any."""
     if request.form.get("back") != "ticket":
         return None
-    value = request.form.get("ticket_attendee", "")
-    if not (value.isascii() and value.isdigit() and len(value) < 19):
-        return None
-    return attendee_of(event, int(value))
+    attendee_id = row_id(request.form.get("ticket_attendee"))
+    return attendee_of(event, attendee_id) if attendee_id else None
 
 
 def answer(event: Event, row: PartyRow, message: str, *, error: bool = False):

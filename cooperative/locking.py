@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from sqlalchemy import exc as sa_exc
 
 from .extensions import db
-from .models import Event, EventSeries, Meeting, Membership, SharedCost
+from .models import Event, EventSeries, Meeting, Membership, SharedCost, User
 
 # PostgreSQL's SQLSTATE for "lock_not_available" (a lock_timeout ran out).
 PG_LOCK_NOT_AVAILABLE = "55P03"
@@ -88,6 +88,12 @@ def lock_numbers(key: int, membership: Membership) -> None:
         )
     else:
         db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+
+def lock_author(user: User) -> None:
+    """Hold `user`'s row until the transaction ends (see `lock_event`): what they send is
+    sent one at a time, so a double click's second announcement sees the first."""
+    _lock_row(User, user.id)
 
 
 def lock_series(series: EventSeries) -> None:

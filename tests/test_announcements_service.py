@@ -1,6 +1,7 @@
 """Announcements as a service: who gets one (consent first), who may send to whom, the
 outbox rows with their unsubscribe headers, the measured rate, and the 90-day purge."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -102,6 +103,9 @@ def test_a_past_or_unknown_audience_is_not_found(app, world):
         assert announcements.find_audience("collective-999") is None
         assert announcements.find_audience("planet-1") is None
         assert announcements.find_audience("domain-x") is None
+        # Digits to str.isdigit() but not to int(), and ids no column holds: not found.
+        for made_up in ("domain-²", "domain-٣", "domain-99999999999999999999", "domain-0"):
+            assert announcements.find_audience(made_up) is None
         assert announcements.find_audience(f"domain-{world.energy}").target.id == world.energy
 
 
@@ -261,3 +265,109 @@ def test_forgetting_a_guest_or_an_account_forgets_them_as_recipients(app, world)
         left = db.session.scalars(sa.select(AnnouncementRecipient)).all()
         assert [(r.user_id, r.registration_id is not None) for r in left] == [(None, True)]
         assert {a.recipient_count for a in db.session.scalars(sa.select(Announcement))} == {1, 2}
+
+
+def test_a_double_click_at_the_same_moment_sends_once(app, world):
+    """The second send waits for the first one's commit (the author's row is locked),
+    then finds it and is refused."""
+    second = {}
+
+    def send_again():
+        with app.app_context():
+            try:
+                announcements.send(
+                    user(world.admin), audience("collective", world.voedselbank), "Oogst", "T", "nl"
+                )
+                db.session.commit()
+                second["sent"] = True
+            except Refused as refusal:
+                db.session.rollback()
+                with force_locale("en"):
+                    second["refused"] = str(refusal)
+
+    with app.app_context():
+        announcements.send(
+            user(world.admin), audience("collective", world.voedselbank), "Oogst", "T", "nl"
+        )
+        clicking = threading.Thread(target=send_again)
+        clicking.start()
+        clicking.join(timeout=0.5)
+        assert clicking.is_alive(), "the second send did not wait for the first"
+        db.session.commit()
+    clicking.join(timeout=10)
+    assert "a few minutes ago" in second["refused"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 1
+
+
+def unsent_to(address: str) -> list[str]:
+    return db.session.scalars(
+        sa.select(OutboxMessage.subject)
+        .where(OutboxMessage.to_address == address, OutboxMessage.status == OutboxStatus.PENDING)
+        .order_by(OutboxMessage.id)
+    ).all()
+
+
+def send_slowly(world) -> None:
+    """The reader's news (two announcements), and one to the event's parties: with
+    NEWS_PER_MINUTE at 1, most of their mails wait."""
+    make_reader("fan@example.org", news=True, follows=[collective(world.zonnedak)])
+    db.session.execute(sa.delete(OutboxMessage))  # welcomes and confirmations
+    announcements.send(user(world.admin), audience("domain", world.energy), "Oogst", "T", "nl")
+    announcements.send(user(world.admin), audience("collective", world.zonnedak), "Dak", "T", "nl")
+    announcements.send(user(world.organiser_a), audience("event", world.event), "Route", "T", "nl")
+    db.session.commit()
+    assert unsent_to("reader@example.org") == ["Oogst", "Dak"]
+    assert unsent_to("ada@example.org") == ["Route"]
+
+
+def ada_registration() -> Registration:
+    return db.session.scalar(
+        sa.select(Registration).where(Registration.contact_email == "ada@example.org")
+    )
+
+
+def test_unsubscribing_drops_the_mails_still_waiting(app, world, monkeypatch):
+    from cooperative.services import unsubscribe
+
+    monkeypatch.setitem(app.config, "NEWS_PER_MINUTE", 1)
+    with app.app_context():
+        send_slowly(world)
+
+        unsubscribe.unsubscribe(unsubscribe.token_for_registration(ada_registration()))
+        db.session.commit()
+        assert unsent_to("ada@example.org") == []
+        assert unsent_to("bob@example.org") == ["Route"]
+
+        unsubscribe.unsubscribe(unsubscribe.token_for_user(user(world.reader)))
+        db.session.commit()
+        assert unsent_to("reader@example.org") == []
+        assert unsent_to("fan@example.org") == ["Dak"]
+
+
+def test_a_deleted_account_or_forgotten_guest_gets_no_waiting_announcement(app, world, monkeypatch):
+    """Their announcements still waiting are dropped; another mail on its way to them
+    (here: a reminder queued for Ada) still goes."""
+    from cooperative.services import privacy
+
+    monkeypatch.setitem(app.config, "NEWS_PER_MINUTE", 1)
+    with app.app_context():
+        send_slowly(world)
+        ada = ada_registration()
+        db.session.add(
+            OutboxMessage(
+                to_address=ada.contact_email,
+                subject="Tot morgen",
+                body_text="T",
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                next_attempt_at=utcnow(),
+                registration=ada,
+            )
+        )
+        privacy.anonymise_registration(ada)
+        privacy.delete_account(user(world.reader), "correct horse battery")
+        db.session.commit()
+        assert unsent_to("ada@example.org") == ["Tot morgen"]
+        assert unsent_to("reader@example.org") == []
+        assert unsent_to("fan@example.org") == ["Dak"]

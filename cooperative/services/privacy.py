@@ -42,6 +42,7 @@ from . import registration as registrations
 from . import (
     sepa,
     shares,
+    unsubscribe,
     volunteers,
 )
 from .accounts import _fingerprint, _serializer, find_user
@@ -180,7 +181,7 @@ def anonymise_registration(registration: Registration) -> None:
     are sent or given up on; keep its counts and amounts.
 
     A mail still on its way (pending: e.g. the cancellation just queued when an account
-    is deleted) is left to go; once sent it lives OUTBOX_KEEP_DAYS at most
+    is deleted) is left to go, but not an announcement; once sent it lives OUTBOX_KEEP_DAYS at most
     (`services.retention.purge_mail`).
     """
     db.session.execute(
@@ -190,7 +191,8 @@ def anonymise_registration(registration: Registration) -> None:
         ),
         execution_options={"synchronize_session": False},
     )
-    # Who got an announcement goes too; its count stays.
+    # Who got an announcement goes too, with its mails not sent yet; its count stays.
+    unsubscribe.drop_unsent(AnnouncementRecipient.registration_id == registration.id)
     db.session.execute(
         sa.delete(AnnouncementRecipient).where(
             AnnouncementRecipient.registration_id == registration.id
@@ -401,6 +403,7 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
         )
     _keep_register_entries(user)
     volunteers.forget_user(user)
+    unsubscribe.drop_unsent(AnnouncementRecipient.user_id == user.id)
     db.session.execute(
         sa.delete(AnnouncementRecipient).where(AnnouncementRecipient.user_id == user.id),
         execution_options={"synchronize_session": False},

@@ -21,11 +21,12 @@ the caller commits.
 import hashlib
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..extensions import db
-from ..models import Registration, User
+from ..models import AnnouncementRecipient, OutboxMessage, OutboxStatus, Registration, User
 
 # An announcement's link works this long: the older ones in a mailbox still do.
 UNSUBSCRIBE_MAX_AGE = 400 * 24 * 3600
@@ -112,7 +113,26 @@ def unsubscribe(token: str) -> Subscription:
     if subscription.user is not None:
         if subscription.user.profile is not None:
             subscription.user.profile.newsletter = False
+        drop_unsent(
+            AnnouncementRecipient.user_id == subscription.user.id,
+            AnnouncementRecipient.registration_id.is_(None),
+        )
     else:
         subscription.registration.announcements_off = True
+        drop_unsent(AnnouncementRecipient.registration_id == subscription.registration.id)
     db.session.flush()
     return subscription
+
+
+def drop_unsent(*recipients: sa.ColumnElement[bool]) -> None:
+    """Take the announcement mails not sent yet to the `AnnouncementRecipient`s that
+    `recipients` select out of the outbox. A big announcement leaves at NEWS_PER_MINUTE,
+    so a mail may wait for hours: after an unsubscribe, a deleted account or a forgotten
+    guest, it is not sent."""
+    unsent = sa.select(AnnouncementRecipient.outbox_message_id).where(*recipients)
+    db.session.execute(
+        sa.delete(OutboxMessage).where(
+            OutboxMessage.id.in_(unsent), OutboxMessage.status == OutboxStatus.PENDING
+        ),
+        execution_options={"synchronize_session": False},
+    )

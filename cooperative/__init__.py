@@ -20,6 +20,7 @@ from . import (
 )
 from .config import PROJECT_ROOT, from_environment
 from .extensions import babel, csrf, db, htmx, limiter, login_manager
+from .ids import RowIdConverter
 from .services import stripe_calls
 
 
@@ -107,6 +108,7 @@ def create_app(config: dict | None = None, *, migrations: bool = True) -> Flask:
         volunteers,
     )
 
+    app.url_map.converters["int"] = RowIdConverter
     for blueprint in (
         public.bp,
         auth.bp,

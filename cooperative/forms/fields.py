@@ -16,6 +16,7 @@ from wtforms.validators import (
     StopValidation,
 )
 
+from ..ids import INTEGER_MAX
 from ..money import format_amount, parse_euros
 from ..refusals import Refused
 
@@ -27,11 +28,6 @@ class SubForm(FlaskForm):
 
     class Meta:
         csrf = False  # the page's one CSRF token is checked by the form around it
-
-
-# The largest whole number a database INTEGER column holds (PostgreSQL's, 32 bits):
-# a larger one typed in a form is refused there, not left to fail (a 500) on the database.
-INTEGER_MAX = 2**31 - 1
 
 
 def whole_number_range(low: int = 0, high: int = INTEGER_MAX) -> NumberRange:

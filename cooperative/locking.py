@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from sqlalchemy import exc as sa_exc
 
 from .extensions import db
-from .models import Event, EventSeries, Meeting, Membership, SharedCost, User
+from .models import Event, EventSeries, Meeting, Membership, Question, SharedCost, User
 
 # PostgreSQL's SQLSTATE for "lock_not_available" (a lock_timeout ran out).
 PG_LOCK_NOT_AVAILABLE = "55P03"
@@ -94,6 +94,14 @@ def lock_author(user: User) -> None:
     """Hold `user`'s row until the transaction ends (see `lock_event`): what they send is
     sent one at a time, so a double click's second announcement sees the first."""
     _lock_row(User, user.id)
+
+
+def lock_question(question: Question) -> None:
+    """Hold `question`'s row until the transaction ends (see `lock_event`), and read it
+    again: two responses, a koppel formed and the question closed wait for each other,
+    so each sees what the one before it did (a double click is refused, not a 500)."""
+    _lock_row(Question, question.id)
+    db.session.refresh(question)
 
 
 def lock_series(series: EventSeries) -> None:

@@ -1,6 +1,8 @@
 """Questions and koppels (services/questions.py) and the organisations kept by programme
 staff (services/organisations.py), on the service functions."""
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
@@ -11,6 +13,7 @@ from cooperative.models import (
     Organisation,
     OrganisationKind,
     OutboxMessage,
+    QuestionResponse,
     QuestionStatus,
 )
 from cooperative.refusals import Refused
@@ -249,6 +252,7 @@ def test_forming_a_koppel_is_refused(world):
     with pytest.raises(Refused, match="from the organisations that responded"):
         questions.form_koppel(world["staff"], question, [other.responses[0].id])
     question.is_hidden = True
+    db.session.flush()
     with pytest.raises(Refused, match="Show the question again"):
         questions.form_koppel(world["staff"], question, [question.responses[0].id])
     assert question.status == QuestionStatus.OPEN
@@ -337,3 +341,49 @@ def test_people_act_for_an_organisation_by_their_account(world):
     organisations.remove_person(person)
     assert questions.organisations_of(world["stranger"]) == []
     assert db.session.get(Organisation, world["city"].id) is not None
+
+
+def test_who_no_longer_acts_for_their_organisation_is_not_made_its_contact(world):
+    question = _with_responses(world)
+    [official] = [p for p in world["city"].people if p.user_id == world["official"].id]
+    organisations.remove_person(official)
+    db.session.commit()
+    koppel = questions.form_koppel(world["staff"], question, [question.responses[0].id])
+    assert [(p.organisation, p.contact) for p in koppel.parties] == [
+        (world["city"], None),
+        (world["zonnedak"], world["organiser"]),
+    ]
+
+
+def test_a_double_click_on_respond_is_refused_not_a_500(app, world):
+    """Two responses of one organisation at the same moment: the second waits for the
+    first (the question's row is locked), then sees it and is refused."""
+    question = _post(world)
+    ids = question.id, world["organiser"].id, world["zonnedak"].id
+    second = {}
+
+    def respond_again():
+        from cooperative.models import Organisation, Question, User
+
+        with app.test_request_context("/?lang=en"):
+            try:
+                questions.respond(
+                    db.session.get(User, ids[1]),
+                    db.session.get(Question, ids[0]),
+                    db.session.get(Organisation, ids[2]),
+                )
+                db.session.commit()
+                second["answer"] = "responded"
+            except Refused as refusal:
+                db.session.rollback()
+                second["answer"] = str(refusal)
+
+    questions.respond(world["organiser"], question, world["zonnedak"])
+    clicking = threading.Thread(target=respond_again)
+    clicking.start()
+    clicking.join(timeout=0.5)
+    assert clicking.is_alive(), "the second response did not wait for the first"
+    db.session.commit()
+    clicking.join(timeout=10)
+    assert second["answer"] == "This organisation has already responded."
+    assert len(db.session.scalars(sa.select(QuestionResponse)).all()) == 1

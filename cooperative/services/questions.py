@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
+from ..locking import lock_question
 from ..models import (
     Collaboration,
     CollaborationKind,
@@ -157,6 +158,7 @@ def respond(user: User, question: Question, organisation: Organisation, note: st
 
     Refuses a question that is hidden or no longer open, an organisation `user` does not
     act for, the asker itself, and a second response of the same organisation."""
+    lock_question(question)
     if question.is_hidden or question.status != QuestionStatus.OPEN:
         raise Refused(_l("This question no longer takes responses."))
     if not partners.acts_for(user, organisation):
@@ -202,6 +204,7 @@ def _staff_only(user: User) -> None:
 def set_hidden(user: User, question: Question, hidden: bool) -> None:
     """Programme staff hide a question from the public (moderation) or show it again."""
     _staff_only(user)
+    lock_question(question)
     question.is_hidden = hidden
     db.session.flush()
 
@@ -210,6 +213,7 @@ def close(user: User, question: Question) -> None:
     """Programme staff close an open question: it takes no more responses.
     Refuses one that is not open."""
     _staff_only(user)
+    lock_question(question)
     if question.status != QuestionStatus.OPEN:
         raise Refused(_l("Only an open question can be closed."))
     question.status = QuestionStatus.CLOSED
@@ -220,6 +224,7 @@ def reopen(user: User, question: Question) -> None:
     """Programme staff open a closed question again. Refuses one that is not closed (a
     paired question has its koppel)."""
     _staff_only(user)
+    lock_question(question)
     if question.status != QuestionStatus.CLOSED:
         raise Refused(_l("Only a closed question can be opened again."))
     question.status = QuestionStatus.OPEN
@@ -231,10 +236,12 @@ def form_koppel(user: User, question: Question, response_ids) -> Collaboration:
     status idea, not published) with the asker and the chosen respondents as parties
     (each with the person who posted or responded as its contact, and no role yet: staff
     write it), the question's title, text and domains. The question becomes "paired".
+    A person who no longer acts for their organisation is not made its contact.
 
     Refuses anyone but programme staff, a question that is hidden or not open, no
     respondent chosen, and a response that is not this question's."""
     _staff_only(user)
+    lock_question(question)
     if question.is_hidden:
         raise Refused(_l("Show the question again before forming a koppel from it."))
     if question.status != QuestionStatus.OPEN:
@@ -256,18 +263,24 @@ def form_koppel(user: User, question: Question, response_ids) -> Collaboration:
     )
     collaboration.parties = [
         CollaborationParty(
-            organisation_id=question.organisation_id,
-            contact_user_id=question.posted_by_id,
-        ),
-        *(
-            CollaborationParty(
-                organisation_id=response.organisation_id,
-                contact_user_id=response.responded_by_id,
-            )
-            for response in chosen
-        ),
+            organisation_id=organisation_id,
+            contact_user_id=_contact(person_id, organisation_id),
+        )
+        for organisation_id, person_id in [
+            (question.organisation_id, question.posted_by_id),
+            *((response.organisation_id, response.responded_by_id) for response in chosen),
+        ]
     ]
     db.session.add(collaboration)
     question.status = QuestionStatus.PAIRED
     db.session.flush()
     return collaboration
+
+
+def _contact(user_id: int | None, organisation_id: int) -> int | None:
+    """The person who asked or responded, as the party's contact, while they still act
+    for the organisation; none otherwise (staff choose one: the back office and the
+    party's bank reference are the contact's)."""
+    user = db.session.get(User, user_id) if user_id else None
+    organisation = db.session.get(Organisation, organisation_id)
+    return user_id if user is not None and partners.acts_for(user, organisation) else None

@@ -311,6 +311,10 @@ def test_a_collective_is_made_an_organisation_from_the_directory_only(world):
     voedsel = make_collective("voedselbank", "Voedselbank")
     assert voedsel in organisations.collectives_without_organisation()
     assert world["zonnedak"].collective not in organisations.collectives_without_organisation()
+    draft = make_collective("moestuin", "Moestuin", is_published=False)
+    assert draft not in organisations.collectives_without_organisation()
+    with pytest.raises(Refused, match="Publish Moestuin in the directory first"):
+        organisations.organisation_for_collective(draft)
     organisation = organisations.organisation_for_collective(voedsel)
     assert organisation.kind == OrganisationKind.COLLECTIVE
     assert organisation.name == "" and organisation.title == "Voedselbank"

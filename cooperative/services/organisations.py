@@ -55,11 +55,15 @@ def municipalities() -> list[Organisation]:
 
 
 def collectives_without_organisation() -> list[Collective]:
-    """The collectives of the directory (drafts too) that are no organisation yet, by name."""
+    """The published collectives of the directory that are no organisation yet, by name
+    (a draft's name is not public: the register and the questions would show it)."""
     return list(
         db.session.scalars(
             sa.select(Collective)
-            .where(~sa.exists().where(Organisation.collective_id == Collective.id))
+            .where(
+                Collective.is_published,
+                ~sa.exists().where(Organisation.collective_id == Collective.id),
+            )
             .order_by(Collective.name, Collective.id)
         )
     )
@@ -121,7 +125,10 @@ def _parent(details: OrganisationDetails) -> Organisation | None:
 
 def organisation_for_collective(collective: Collective) -> Organisation:
     """Make the collective an organisation, linked to it: its name and website stay the
-    collective's. Refuses a collective that already is one."""
+    collective's. Refuses a collective that already is one, and a draft (not published
+    in the directory: the register and the questions would show its name)."""
+    if not collective.is_published:
+        raise Refused(_l("Publish %(name)s in the directory first.", name=collective.name))
     exists = db.session.scalar(
         sa.select(Organisation.id).where(Organisation.collective_id == collective.id)
     )

@@ -88,6 +88,19 @@ def test_staff_see_all_a_contact_their_own_others_nothing(client, app, auth, wor
     assert "Een ander cluster" in page and "Minder restafval" in page
 
 
+def test_a_contact_never_sees_another_contacts_address(client, app, auth, world):
+    with app.app_context():
+        db.session.scalar(sa.select(User).where(User.email == "cas@amsterdam.example")).name = ""
+        db.session.commit()
+    auth.login("wendy@westergas.example")
+    page = client.get(f"{BASE}/{world['id']}?lang=en").get_data(as_text=True)
+    assert "Contact: —" in page and "cas@amsterdam.example" not in page
+    auth.logout()
+    auth.login("staff@example.org")
+    page = client.get(f"{BASE}/{world['id']}?lang=en").get_data(as_text=True)
+    assert "cas@amsterdam.example" in page
+
+
 def test_a_contact_records_progress_on_their_own_commitment_only(client, app, auth, world):
     auth.login("wendy@westergas.example")
     page = client.get(f"{BASE}/{world['id']}").get_data(as_text=True)

@@ -248,12 +248,15 @@ def test_a_collectives_organiser_responds_and_cannot_twice(app, client, auth, wo
     )
     assert response.status_code == 303
     page = _page(client.get(f"/questions/{question}?lang=en"))
-    assert "Zonnedak</strong>: Wij hebben een energiecoach" in page
+    assert 'Zonnedak</strong>: <span class="pre-line">Wij hebben een energiecoach' in page
     assert "We want to work on this</button>" not in page
+    assert "Each organisation you act for asked this question or has responded" in page
+    assert "Ask the programme staff to add you" not in page
     again = post_form(
         client, f"/questions/{question}/respond?lang=en", {"organisation": world["zonnedak"]}
     )
     assert again.status_code == 422
+    assert "Each organisation you act for asked this question or has responded" in _page(again)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(QuestionResponse.id))) == 1
 

@@ -122,6 +122,10 @@ def _render_show(question, response_form=None, koppel_form=None, status: int = 2
             question=question,
             response_form=response_form,
             responders=responders,
+            # Someone who acts for an organisation, all of which asked or responded.
+            all_responded=not responders
+            and current_user.is_authenticated
+            and bool(questions.organisations_of(current_user)),
             koppel_form=koppel_form,
             staff=staff,
             koppels=questions.koppels_of(question, include_drafts=staff),

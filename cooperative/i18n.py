@@ -33,8 +33,8 @@ DIET_LABELS = {
 
 # What the work with the city calls its kinds and states, on every page that shows them.
 COLLABORATION_KIND_LABELS = {
-    "koppel": _l("Koppel"),
-    "green_deal": _l("Green Deal"),
+    "koppel": _l("Koppel (a pair from the incubator)"),
+    "green_deal": _l("Local Green Deal"),
     "cluster": _l("Cluster of municipalities"),
     "other": _l("Other collaboration"),
 }
@@ -46,7 +46,7 @@ COLLABORATION_STATUS_LABELS = {
 }
 ORGANISATION_KIND_LABELS = {
     "municipality": _l("Municipality"),
-    "department": _l("Municipal department"),
+    "department": _l("Department of a municipality"),
     "business": _l("Business"),
     "foundation": _l("Foundation"),
     "collective": _l("Collective"),

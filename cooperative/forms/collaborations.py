@@ -17,6 +17,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
 
+from ..i18n import COLLABORATION_KIND_LABELS, COLLABORATION_STATUS_LABELS
 from ..models import Collaboration, CollaborationKind, CollaborationStatus, Commitment
 from ..services.collaborations import SLUG_MAX_LENGTH, CollaborationPlan
 from ..services.commitments import CommitmentPlan, ProgressPlan
@@ -24,19 +25,6 @@ from .events import WholeNumberField
 from .fields import domain_choices, email_field, lower_case, optional_text, required_text, strip
 from .registration import MultiCheckboxField
 from .series import day_field
-
-KIND_LABELS = {
-    CollaborationKind.KOPPEL: _l("Koppel (a pair from the incubator)"),
-    CollaborationKind.GREEN_DEAL: _l("Local Green Deal"),
-    CollaborationKind.CLUSTER: _l("Cluster of municipalities"),
-    CollaborationKind.OTHER: _l("Other collaboration"),
-}
-STATUS_LABELS = {
-    CollaborationStatus.IDEA: _l("Idea"),
-    CollaborationStatus.RUNNING: _l("Running"),
-    CollaborationStatus.FINISHED: _l("Finished"),
-    CollaborationStatus.STOPPED: _l("Stopped"),
-}
 
 # A number as people type it: -30, 12.5 or 12,5 (no thousands separators, which read
 # differently in Dutch and English).
@@ -109,11 +97,15 @@ class CollaborationForm(FlaskForm):
         validators=[Optional(), Length(max=SLUG_MAX_LENGTH)],
     )
     kind = SelectField(
-        _l("Kind"), choices=[SelectChoice(kind.value, label) for kind, label in KIND_LABELS.items()]
+        _l("Kind"),
+        choices=[SelectChoice(kind, label) for kind, label in COLLABORATION_KIND_LABELS.items()],
     )
     status = SelectField(
         _l("Status"),
-        choices=[SelectChoice(status.value, label) for status, label in STATUS_LABELS.items()],
+        choices=[
+            SelectChoice(status, label)
+            for status, label in COLLABORATION_STATUS_LABELS.items()
+        ],
     )
     goal = TextAreaField(
         _l("Shared goal"),

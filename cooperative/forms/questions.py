@@ -10,6 +10,7 @@ from wtforms import SelectField, StringField, TextAreaField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from ..i18n import ORGANISATION_KIND_LABELS
 from ..models import OrganisationKind, QuestionStatus
 from ..services.organisations import SLUG_MAX_LENGTH, OrganisationDetails
 from ..services.questions import QuestionFilters
@@ -129,15 +130,6 @@ class KoppelForm(FlaskForm):
         _offered(field, _l("Please choose from the organisations that responded."))
 
 
-KIND_LABELS = {
-    OrganisationKind.MUNICIPALITY: _l("Municipality"),
-    OrganisationKind.DEPARTMENT: _l("Department of a municipality"),
-    OrganisationKind.BUSINESS: _l("Business"),
-    OrganisationKind.FOUNDATION: _l("Foundation"),
-    OrganisationKind.COLLECTIVE: _l("Collective"),
-    OrganisationKind.OTHER: _l("Other"),
-}
-
 STATUS_LABELS = {
     QuestionStatus.OPEN: _l("Open"),
     QuestionStatus.PAIRED: _l("Koppel formed"),
@@ -152,8 +144,8 @@ class OrganisationForm(FlaskForm):
     kind = SelectField(
         _l("Kind"),
         choices=[
-            SelectChoice(kind.value, label)
-            for kind, label in KIND_LABELS.items()
+            SelectChoice(kind, label)
+            for kind, label in ORGANISATION_KIND_LABELS.items()
             if kind != OrganisationKind.COLLECTIVE
         ],
         validate_choice=False,

@@ -15,8 +15,6 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms.collaborations import (
-    KIND_LABELS,
-    STATUS_LABELS,
     CollaborationForm,
     CommitmentForm,
     LinkEventForm,
@@ -43,10 +41,8 @@ bp = Blueprint("manage_collaborations", __name__, url_prefix="/manage/collaborat
 
 
 @bp.app_context_processor
-def _collaboration_labels() -> dict:
+def _collaboration_helpers() -> dict:
     return {
-        "collaboration_kind_label": lambda kind: KIND_LABELS.get(kind, kind),
-        "collaboration_status_label": lambda status: STATUS_LABELS.get(status, status),
         "measure": format_measure,
         "works_on_collaborations": partners.works_on_collaborations,
     }

@@ -11,15 +11,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..forms.questions import KIND_LABELS, FromCollectiveForm, OrganisationForm, PersonForm
+from ..forms.questions import FromCollectiveForm, OrganisationForm, PersonForm
 from ..models import Collective, Organisation, OrganisationPerson
 from ..services import organisations as registry
 from .decorators import programme_required
 from .going_back import commit_or_go_back, commit_or_show
 
 bp = Blueprint("organisations", __name__, url_prefix="/manage/organisations")
-
-bp.add_app_template_global(KIND_LABELS, "organisation_kind_labels")
 
 
 @bp.get("")

@@ -151,3 +151,19 @@ def test_the_document_describes_both_routes(client):
     assert "/api/v1/collaborations/{slug}" in document["paths"]
     kind = document["components"]["parameters"]["kind"]["schema"]
     assert kind["enum"] == ["koppel", "green_deal", "cluster", "other"]
+
+
+def test_a_collective_party_links_the_collectives_own_website(app, client, city):
+    from cooperative.models import Collective
+
+    with app.app_context():
+        zonnedak = db.session.scalar(sa.select(Collective).where(Collective.slug == "zonnedak"))
+        zonnedak.website = "https://zonnedak.example"
+        db.session.commit()
+    forget_pages(app)
+    body = client.get("/api/v1/collaborations/energiebespaarservice").get_json()
+    websites = {party["organisation"]: party["website"] for party in body["parties"]}
+    assert websites["zonnedak"] == "https://zonnedak.example"
+    assert websites["afval-grondstoffen"] is None
+    page = client.get("/collaborations/energiebespaarservice").get_data(as_text=True)
+    assert '"url": "https://zonnedak.example"' in page

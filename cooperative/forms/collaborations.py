@@ -103,8 +103,7 @@ class CollaborationForm(FlaskForm):
     status = SelectField(
         _l("Status"),
         choices=[
-            SelectChoice(status, label)
-            for status, label in COLLABORATION_STATUS_LABELS.items()
+            SelectChoice(status, label) for status, label in COLLABORATION_STATUS_LABELS.items()
         ],
     )
     goal = TextAreaField(

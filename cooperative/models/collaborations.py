@@ -64,6 +64,11 @@ class Organisation(db.Model):
         return f"<Organisation {self.slug}>"
 
     @property
+    def shown_website(self) -> str:
+        """The website to link: the collective's own for a collective (as its name)."""
+        return self.collective.website if self.collective is not None else self.website
+
+    @property
     def title(self) -> str:
         """The name to show: the collective's own for a collective, with a department's
         municipality after it ("Afval en Grondstoffen, Gemeente Amsterdam")."""

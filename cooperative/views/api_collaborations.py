@@ -42,7 +42,7 @@ class Party(OpenData):
             organisation=organisation.slug,
             name=organisation.title,
             kind=str(organisation.kind),
-            website=organisation.website or None,
+            website=organisation.shown_website or None,
             role=party.role,
             cost_key=party.cost_key,
         )

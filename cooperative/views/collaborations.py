@@ -213,7 +213,11 @@ def collaboration_structured_data(collaboration: Collaboration, events=()) -> di
                     if party.organisation.kind in ("municipality", "department")
                     else "Organization",
                     "name": party.organisation.title,
-                    **({"url": party.organisation.website} if party.organisation.website else {}),
+                    **(
+                        {"url": party.organisation.shown_website}
+                        if party.organisation.shown_website
+                        else {}
+                    ),
                 },
             }
             for party in collaboration.parties

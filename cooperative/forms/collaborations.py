@@ -22,7 +22,15 @@ from ..models import Collaboration, CollaborationKind, CollaborationStatus, Comm
 from ..services.collaborations import SLUG_MAX_LENGTH, CollaborationPlan
 from ..services.commitments import CommitmentPlan, ProgressPlan
 from .events import WholeNumberField
-from .fields import domain_choices, email_field, lower_case, optional_text, required_text, strip
+from .fields import (
+    choice_id,
+    domain_choices,
+    email_field,
+    lower_case,
+    optional_text,
+    required_text,
+    strip,
+)
 from .registration import MultiCheckboxField
 from .series import day_field
 
@@ -30,13 +38,6 @@ from .series import day_field
 # differently in Dutch and English).
 _NUMBER_RE = re.compile(r"[-+−]?\d{1,15}(?:[.,]\d{1,6})?")
 NUMBER_MAX = 10**12
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def format_measure(number: float | None) -> str:
@@ -112,7 +113,7 @@ class CollaborationForm(FlaskForm):
         description=_l("What the parties want to reach together."),
         validators=[Optional(), Length(max=5000)],
     )
-    domains = MultiCheckboxField(_l("Domains"), coerce=_int_or_none, validate_choice=False)
+    domains = MultiCheckboxField(_l("Domains"), coerce=choice_id, validate_choice=False)
     starts_on = day_field(_l("Start (optional)"))
     ends_on = day_field(_l("End (optional)"))
 
@@ -182,7 +183,7 @@ class PartyChangeForm(FlaskForm):
 class PartyForm(PartyChangeForm):
     """A new party: an organisation, with its contact, role and key."""
 
-    organisation = SelectField(_l("Organisation"), coerce=_int_or_none, validate_choice=False)
+    organisation = SelectField(_l("Organisation"), coerce=choice_id, validate_choice=False)
 
     def set_organisations(self, organisations) -> None:
         self.organisation.choices = [SelectChoice("", _l("Choose an organisation"))] + [
@@ -198,7 +199,7 @@ class PartyForm(PartyChangeForm):
 class CommitmentForm(FlaskForm):
     """A party's commitment, measurable where a starting value and a target are given."""
 
-    party = SelectField(_l("Responsible party"), coerce=_int_or_none, validate_choice=False)
+    party = SelectField(_l("Responsible party"), coerce=choice_id, validate_choice=False)
     title = required_text(_l("Commitment"), _l("Please say what is promised."), 200)
     description = TextAreaField(
         _l("Explanation (optional)"), filters=[strip], validators=[Optional(), Length(max=5000)]
@@ -270,7 +271,7 @@ class ProgressForm(FlaskForm):
 class LinkEventForm(FlaskForm):
     """An existing event to link to the collaboration as one of its meetings."""
 
-    event = SelectField(_l("Event"), coerce=_int_or_none, validate_choice=False)
+    event = SelectField(_l("Event"), coerce=choice_id, validate_choice=False)
 
     def set_events(self, events, label) -> None:
         self.event.choices = [SelectChoice("", _l("Choose an event"))] + [

@@ -23,6 +23,7 @@ from ..models import utcnow
 from ..services.collectives import SLUG_MAX_LENGTH, CollectiveDetails
 from ..slugs import slug_is_valid
 from .fields import (
+    choice_id,
     domain_choices,
     email_field,
     lower_case,
@@ -46,13 +47,6 @@ def _website_or_empty(form, field) -> None:
     URL(message=_l("This does not look like a web address, e.g. https://example.nl."))(form, field)
     # Checked again with the `https://` added: the database keeps at most 300 characters.
     Length(max=300, message=_l("Please keep the web address under 300 characters."))(form, field)
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class _DomainsOffered:
@@ -82,12 +76,10 @@ class CollectiveForm(_DomainsOffered, FlaskForm):
     )
     primary_domain = SelectField(
         _l("Main domain"),
-        coerce=_int_or_none,
+        coerce=choice_id,
         validate_choice=False,
     )
-    other_domains = MultiCheckboxField(
-        _l("Other domains"), coerce=_int_or_none, validate_choice=False
-    )
+    other_domains = MultiCheckboxField(_l("Other domains"), coerce=choice_id, validate_choice=False)
     neighbourhood = optional_text(_l("Neighbourhood"), 80)
     legal_form = optional_text(
         _l("Legal form"),
@@ -200,7 +192,7 @@ class SuggestionForm(_DomainsOffered, FlaskForm):
     name = required_text(
         _l("Name of the collective"), _l("Please fill in the collective’s name."), 160
     )
-    domain = SelectField(_l("Domain"), coerce=_int_or_none, validate_choice=False)
+    domain = SelectField(_l("Domain"), coerce=choice_id, validate_choice=False)
     neighbourhood = optional_text(_l("Neighbourhood"), 80)
     website = StringField(
         _l("Website (if it has one)"),

@@ -16,7 +16,7 @@ from wtforms.validators import (
     StopValidation,
 )
 
-from ..ids import INTEGER_MAX
+from ..ids import INTEGER_MAX, row_id
 from ..money import format_amount, parse_euros
 from ..refusals import Refused
 
@@ -194,3 +194,9 @@ def page_number(raw: str | None, maximum: int | None = None) -> int:
         return 1
     page = max(int(raw), 1) if len(raw) <= _PAGE_DIGITS_MAX else 10**_PAGE_DIGITS_MAX
     return page if maximum is None else min(page, maximum)
+
+
+def choice_id(value) -> int | None:
+    """`coerce` of a field whose choices are rows: the id chosen (`ids.row_id`), or None
+    for the empty choice and anything that names no row."""
+    return value if isinstance(value, int) else row_id(value)

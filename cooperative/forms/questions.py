@@ -16,16 +16,17 @@ from ..services.organisations import SLUG_MAX_LENGTH, OrganisationDetails
 from ..services.questions import QuestionFilters
 from ..slugs import slug_is_valid
 from .collectives import _website_or_empty
-from .fields import domain_choices, email_field, keep_under, lower_case, required_text, strip
+from .fields import (
+    choice_id,
+    domain_choices,
+    email_field,
+    keep_under,
+    lower_case,
+    required_text,
+    strip,
+)
 from .filters import FilterForm, filter_text, tidy
 from .registration import MultiCheckboxField
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _offered(field, message) -> None:
@@ -56,7 +57,7 @@ class QuestionFilterForm(FilterForm):
 class QuestionForm(FlaskForm):
     """A person posts a question for one of the organisations they act for."""
 
-    organisation = SelectField(_l("Asked by"), coerce=_int_or_none, validate_choice=False)
+    organisation = SelectField(_l("Asked by"), coerce=choice_id, validate_choice=False)
     title = required_text(
         _l("The question in one line"),
         _l("Please write the question in one line."),
@@ -78,7 +79,7 @@ class QuestionForm(FlaskForm):
     domains = MultiCheckboxField(
         _l("Domains"),
         description=_l("Choose every domain the question touches."),
-        coerce=_int_or_none,
+        coerce=choice_id,
         validate_choice=False,
     )
 
@@ -99,7 +100,7 @@ class QuestionForm(FlaskForm):
 class ResponseForm(FlaskForm):
     """ "We want to work on this": for one of the organisations the person acts for."""
 
-    organisation = SelectField(_l("For"), coerce=_int_or_none, validate_choice=False)
+    organisation = SelectField(_l("For"), coerce=choice_id, validate_choice=False)
     note = TextAreaField(
         _l("What would you bring? (optional)"),
         description=_l("Everyone can read it on the question’s page."),
@@ -118,7 +119,7 @@ class KoppelForm(FlaskForm):
     """Programme staff choose the respondents who form a koppel with the asker."""
 
     responses = MultiCheckboxField(
-        _l("Who forms the koppel with the asker?"), coerce=_int_or_none, validate_choice=False
+        _l("Who forms the koppel with the asker?"), coerce=choice_id, validate_choice=False
     )
 
     def offer(self, responses) -> None:
@@ -153,7 +154,7 @@ class OrganisationForm(FlaskForm):
     parent = SelectField(
         _l("Part of the municipality"),
         description=_l("Only for a department."),
-        coerce=_int_or_none,
+        coerce=choice_id,
         validate_choice=False,
     )
     website = StringField(
@@ -205,7 +206,7 @@ class PersonForm(FlaskForm):
 class FromCollectiveForm(FlaskForm):
     """Make a collective of the directory an organisation, with one button."""
 
-    collective = SelectField(_l("Collective"), coerce=_int_or_none, validate_choice=False)
+    collective = SelectField(_l("Collective"), coerce=choice_id, validate_choice=False)
 
     def offer(self, collectives) -> None:
         self.collective.choices = [SelectChoice(c.id, c.name) for c in collectives]

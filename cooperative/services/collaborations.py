@@ -33,12 +33,12 @@ from ..models import (
     Event,
     Organisation,
     User,
-    normalise_email,
     utcnow,
 )
 from ..refusals import Refused
 from ..slugs import free_slug, slug_is_valid, slug_taken
 from . import collaboration_costs
+from .accounts import find_user
 from .register import today
 
 SLUG_MAX_LENGTH = 80
@@ -172,7 +172,7 @@ def _account(email: str) -> User | None:
     an address nobody has an account with."""
     if not email:
         return None
-    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    user = find_user(email)
     if user is None:
         raise Refused(
             _l("Nobody has an account with this e-mail address. Ask them to sign up first."),
@@ -301,7 +301,7 @@ def unlink_event(collaboration: Collaboration, event: Event) -> None:
 def make_programme_staff(email: str) -> User:
     """Give the account with this e-mail address the programme-staff role. Refuses an
     address without an account, and someone who has the role already."""
-    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    user = find_user(email)
     if user is None:
         raise Refused(
             _l("Nobody has an account with this e-mail address. Ask them to sign up first."),

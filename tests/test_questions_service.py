@@ -391,3 +391,21 @@ def test_a_double_click_on_respond_is_refused_not_a_500(app, world):
     clicking.join(timeout=10)
     assert second["answer"] == "This organisation has already responded."
     assert len(db.session.scalars(sa.select(QuestionResponse)).all()) == 1
+
+
+def test_a_municipality_with_departments_stays_one(world):
+    organisations.save_organisation(
+        None,
+        OrganisationDetails(
+            "Afval en Grondstoffen", OrganisationKind.DEPARTMENT, parent_id=world["city"].id
+        ),
+    )
+    with pytest.raises(Refused, match="it stays a municipality") as refused:
+        organisations.save_organisation(
+            world["city"], OrganisationDetails("Amsterdam", OrganisationKind.BUSINESS)
+        )
+    assert refused.value.field == "kind"
+    renamed = organisations.save_organisation(
+        world["city"], OrganisationDetails("Gemeente Amsterdam", OrganisationKind.MUNICIPALITY)
+    )
+    assert renamed.kind == OrganisationKind.MUNICIPALITY

@@ -76,7 +76,8 @@ def save_organisation(
 
     An empty slug is made from the name. Refuses a collective (it is made from the
     directory, and its name is the collective's), a slug that is not usable or taken, a
-    municipality for anything but a department, and a department without one.
+    municipality for anything but a department, a department without one, and another
+    kind for a municipality with departments.
     """
     if details.kind == OrganisationKind.COLLECTIVE or (
         organisation is not None and organisation.collective_id is not None
@@ -86,6 +87,15 @@ def save_organisation(
             "kind",
         )
     parent = _parent(details)
+    if (
+        organisation is not None
+        and organisation.kind == OrganisationKind.MUNICIPALITY
+        and details.kind != OrganisationKind.MUNICIPALITY
+        and db.session.scalar(
+            sa.select(sa.exists().where(Organisation.parent_id == organisation.id))
+        )
+    ):
+        raise Refused(_l("This municipality has departments: it stays a municipality."), "kind")
     own_id = organisation.id if organisation is not None else None
     if slug:
         refuse_unusable_slug(

@@ -135,7 +135,9 @@ def _discard_transaction() -> None:
 
 
 def _mark_committed(session: Session) -> None:
-    session.info[COMMITTED] = True
+    """After a commit (not a savepoint released: nothing is saved yet then)."""
+    if not session.in_nested_transaction():
+        session.info[COMMITTED] = True
 
 
 def show_whole_page_to_htmx(response: Response) -> Response:

@@ -277,3 +277,23 @@ def test_a_message_claimed_by_a_worker_that_crashed_is_sent_after_the_claim_runs
         db.session.commit()
         assert mail.send_pending() == (1, 0)
     assert transport.sent == ["ada@example.org"]
+
+
+def test_a_savepoint_released_sends_nothing_until_the_transaction_commits(
+    app, client, fake_stripe, event
+):
+    """A savepoint (`begin_nested`, as a series makes its dates) is no commit: a refund
+    recorded before it goes to Stripe when the transaction commits, not while it still
+    holds its locks (on SQLite the sending session would wait for the write lock)."""
+    paid = paid_registration(client, app, fake_stripe, event, "Ada")
+    with app.app_context():
+        payment = db.session.scalars(
+            sa.select(Payment).where(Payment.registration_id == paid.id)
+        ).one()
+        stripe_calls.refund(payment, payment.amount_cents)
+        with db.session.begin_nested():
+            db.session.get(Registration, paid.id).contact_name = "Ada Lovelace"
+        assert not any(r.path == "/v1/refunds" for r in fake_stripe.requests)
+        db.session.commit()
+    assert [r.path for r in fake_stripe.requests if r.path == "/v1/refunds"] == ["/v1/refunds"]
+    assert [call.status for call in calls(app)] == [StripeCallStatus.SENT]

@@ -106,6 +106,7 @@ def test_dropping_paid_dates_asks_stripe_once_before_any_lock(
 
     assert took < NO_WAIT, f"waited {took:.1f} s for a lock while the series asked Stripe"
     assert changing.is_alive(), "Stripe was still answering"
+    fake_stripe.release()  # Stripe answers now: the change goes on
     changing.join(timeout=30)
     assert answers["answer"] == 2
     assert sum(r.path.startswith(INTENTS) for r in fake_stripe.requests) == 1

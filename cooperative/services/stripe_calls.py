@@ -226,7 +226,12 @@ def retry_delay(attempts: int) -> timedelta:
 def _send_committed(session: so.Session) -> None:
     """After a commit: make the calls it recorded, in a session of its own (this one can
     run no SQL now). Never raises: what is not sent now is sent by `coop send-stripe`.
-    Calls recorded in a transaction rolled back meanwhile have no identity: skipped."""
+    Calls recorded in a transaction rolled back meanwhile have no identity: skipped.
+    A savepoint released (`begin_nested`) commits nothing yet: the calls wait for the
+    transaction around it (sent now, they would wait for the write lock that
+    transaction holds on SQLite, and on PostgreSQL find rows not committed)."""
+    if session.in_nested_transaction():
+        return
     recorded = session.info.pop(RECORDED, [])
     ids = [state.identity[0] for state in map(sa.inspect, recorded) if state.identity]
     if not ids:

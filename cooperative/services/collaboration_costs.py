@@ -81,6 +81,19 @@ def split_is_current(cost: SharedCost) -> bool:
     )
 
 
+def refuse_unless_current(cost: SharedCost, field: str | None = None) -> None:
+    """Refuses paying into `cost` while its split is stale (`split_is_current`): its
+    shares' amounts are not what the parties owe until staff split it again."""
+    if not split_is_current(cost):
+        raise Refused(
+            _l(
+                "The parties changed since this cost was split: its shares are paid once "
+                "it is split again over the parties now."
+            ),
+            field,
+        )
+
+
 def save_cost(
     collaboration: Collaboration, details: CostDetails, cost: SharedCost | None = None
 ) -> SharedCost:
@@ -311,9 +324,11 @@ def describe(share: CostShare, locale: str) -> str:
 def start_payment(share: CostShare, payer: User, now: datetime | None = None):
     """The Checkout page for what `share` still owes, paid by `payer` (its party's
     contact), to be made once the pending payment is committed (see
-    `services/checkout.py`). Refuses when nothing is due; raises
-    payments.PaymentUnavailable when Stripe does not answer about an open page."""
+    `services/checkout.py`). Refuses while the cost's split is stale and when nothing is
+    due; raises payments.PaymentUnavailable when Stripe does not answer about an open
+    page."""
     now = now or utcnow()
+    refuse_unless_current(share.cost)
     due = share.due_cents
     if due <= 0:
         raise Refused(_l("Nothing is due on this share."))
@@ -368,10 +383,13 @@ def record_payment(
 ) -> Payment:
     """Programme staff saw a party's share arrive by bank transfer: it is paid.
 
-    Refuses (on `amount`) when nothing is due or the amount is not what is due."""
+    Refuses (on `amount`) while the cost's split is stale, when nothing is due or the
+    amount is not what is due."""
     now = now or utcnow()
     lock_cost(share.cost)
+    db.session.refresh(share.cost)
     db.session.refresh(share)
+    refuse_unless_current(share.cost, "amount")
     payment = record_transfer(
         share.due_cents,
         amount_cents,

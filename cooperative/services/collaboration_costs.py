@@ -351,7 +351,9 @@ def start_payment(share: CostShare, payer: User, now: datetime | None = None):
 
 def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
     """An online payment for a share arrived: the share is paid, once. Money that pays
-    for nothing (paid by bank meanwhile, or split again) goes back."""
+    for nothing (paid by bank meanwhile, split again, or a split gone stale since a party
+    joined or left) goes back, at Stripe after the commit. (A payment whose share was
+    taken away is `payments._settle`'s: it is linked to nothing any more.)"""
     now = now or utcnow()
     share = payment.cost_share
     lock_cost(share.cost)
@@ -360,8 +362,9 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
         return
     payment.status = PaymentStatus.PAID
     payment.paid_at = now
+    db.session.refresh(share.cost)
     db.session.refresh(share)
-    if share.due_cents == payment.amount_cents:
+    if share.due_cents == payment.amount_cents and split_is_current(share.cost):
         _count_paid(share, payment.amount_cents)
     else:
         log.warning("Payment %s pays for nothing due on cost share %s", payment.id, share.id)

@@ -11,6 +11,7 @@ from cooperative.models import (
     CollaborationParty,
     CostShare,
     CostSplit,
+    OutboxMessage,
     Payment,
     PaymentProvider,
     PaymentStatus,
@@ -236,3 +237,23 @@ def test_a_party_cannot_leave_once_paid_into_or_while_paying_online(cluster):
     db.session.commit()
     with pytest.raises(Refused):
         costs.party_leaves(cluster.parties[1])
+
+
+def test_no_mail_for_a_share_whose_party_has_no_contact_or_is_gone(cluster):
+    """Telling a party its share needs its contact: without one (or without the party,
+    whose share row outlives it on SQLite), nothing is queued and nothing breaks."""
+    cost = costs.save_cost(cluster, equal())
+    db.session.commit()
+    queued = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)))
+    uncontacted, gone, told = cost.shares
+    uncontacted.party.contact = None
+    db.session.commit()
+    costs.tell_contact(uncontacted)
+    with db.session.no_autoflush:  # the share cannot be stored without a party
+        gone.party = None
+        costs.tell_contact(gone)
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == queued
+    db.session.rollback()
+    costs.tell_contact(told)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == queued + 1

@@ -204,8 +204,9 @@ def tell_contact(share: CostShare) -> None:
 
 def _mail_contact(share: CostShare, template: str, subject) -> None:
     """E-mail `share`'s party's contact, in their language, with `template` and
-    `subject` (a lazy string: translated into their language when queued)."""
-    contact = share.party.contact
+    `subject` (a lazy string: translated into their language when queued). Nothing for a
+    party without a contact, nor for a share whose party is gone."""
+    contact = share.party.contact if share.party is not None else None
     if contact is None:
         return
     queue_mail(

@@ -5,7 +5,8 @@ commitments and progress have their own module, `manage_commitments`).
 
 Who may: `views.decorators.programme_collaboration` and `contact_collaboration`, on the
 rules of `services.partners`. The list shows programme staff every collaboration, a
-contact their own, and anyone else is refused (403).
+contact their own, and anyone else is refused (403); one collaboration's pages answer
+404 to whoever has no business with it, as if it did not exist.
 """
 
 import sqlalchemy as sa

@@ -41,7 +41,7 @@ from ..models import (
 from ..refusals import Refused
 from . import checkout, payments, stripe_calls
 from .bank_transfers import record_transfer
-from .cost_split import BadWeight, split
+from .cost_split import BadWeight, split, split_equally
 from .mail import external_url, queue_mail
 from .membership import BankTransfer
 
@@ -150,7 +150,7 @@ def save_cost(
 def _amounts(details: CostDetails, parties: list[CollaborationParty]) -> list[int]:
     """Each party's share of the total, in the parties' order."""
     if details.split == CostSplit.EQUAL:
-        return split(details.total_cents, [1] * len(parties))
+        return split_equally(details.total_cents, len(parties))
     try:
         return split(details.total_cents, [party.cost_key for party in parties])
     except BadWeight as bad:
@@ -300,8 +300,9 @@ def _open_payments(share: CostShare) -> list[Payment]:
 
 
 def _close_open_payments(share: CostShare) -> None:
-    """Close the share's open Checkout pages (at Stripe after the commit): their amount
-    is not what is due any more. One paid all the same is given back when it arrives."""
+    """Close the share's open Checkout pages (at Stripe after the commit): they are not
+    to be paid any more (its amount changed, or it was paid). One paid all the same is
+    given back when it arrives (`payment_succeeded`)."""
     if share.id is None:
         return
     for payment in _open_payments(share):
@@ -370,9 +371,7 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
     else:
         log.warning("Payment %s pays for nothing due on cost share %s", payment.id, share.id)
         stripe_calls.refund(payment, payment.amount_cents)
-    for other in _open_payments(share):
-        stripe_calls.expire_checkout(other)
-        other.status = PaymentStatus.EXPIRED
+    _close_open_payments(share)
     db.session.flush()
 
 
@@ -405,9 +404,7 @@ def record_payment(
         paid_at=now,
     )
     _count_paid(share, amount_cents)
-    for other in _open_payments(share):
-        stripe_calls.expire_checkout(other)
-        other.status = PaymentStatus.EXPIRED
+    _close_open_payments(share)
     db.session.flush()
     return payment
 

@@ -2,6 +2,8 @@
 parties equally or by key, exact to the cent, each share with its reference; the split
 kept once something is paid; a transfer recorded by staff; who sees which share."""
 
+from datetime import UTC, datetime
+
 import pytest
 import sqlalchemy as sa
 
@@ -257,3 +259,23 @@ def test_no_mail_for_a_share_whose_party_has_no_contact_or_is_gone(cluster):
     costs.tell_contact(told)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == queued + 1
+
+
+def test_each_change_to_a_cost_shows_as_the_collaborations_last_change(cluster):
+    """Setting a cost, a transfer counted on it and taking a cost away each mark the
+    collaboration as changed (`Collaboration.touch`: the register's "updated")."""
+    staff = make_user("staff@example.org", is_programme_staff=True)
+    long_ago = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def changes(change) -> bool:
+        cluster.updated_at = long_ago
+        db.session.commit()
+        change()
+        db.session.commit()
+        return cluster.updated_at > long_ago
+
+    cost = costs.save_cost(cluster, equal(900))
+    assert changes(lambda: costs.save_cost(cluster, equal(1200), cost))
+    assert changes(lambda: costs.record_payment(cost.shares[0], 400, staff))
+    other = costs.save_cost(cluster, equal(300))
+    assert changes(lambda: costs.remove_cost(other))

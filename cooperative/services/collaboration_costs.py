@@ -142,7 +142,7 @@ def save_cost(
     cost.key_name = details.key_name if details.split == CostSplit.BY_KEY else ""
     db.session.flush()
     _share_out(cost, parties, amounts)
-    collaboration.updated_at = utcnow()
+    collaboration.touch()
     db.session.flush()
     return cost
 
@@ -272,7 +272,7 @@ def party_leaves(party: CollaborationParty) -> None:
         )
         amounts = dict(zip([p.id for p in staying], _amounts(details, staying), strict=True))
         _share_out(cost, staying, amounts)
-    collaboration.updated_at = utcnow()
+    collaboration.touch()
     db.session.flush()
 
 
@@ -284,7 +284,7 @@ def remove_cost(cost: SharedCost) -> None:
     if is_paid_into(cost):
         raise Refused(_l("Something has been paid towards this cost: it stays."))
     _let_go(*cost.shares)
-    cost.collaboration.updated_at = utcnow()
+    cost.collaboration.touch()
     db.session.delete(cost)
     db.session.flush()
 
@@ -413,7 +413,7 @@ def _count_paid(share: CostShare, amount_cents: int) -> None:
     """Count `amount_cents` as paid on `share`, and thank its party's contact once the
     share is paid in full (their receipt that it arrived)."""
     share.paid_cents += amount_cents
-    share.cost.collaboration.updated_at = utcnow()
+    share.cost.collaboration.touch()
     if share.due_cents == 0:
         _mail_contact(
             share,

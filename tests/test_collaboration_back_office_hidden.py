@@ -1,7 +1,8 @@
 """A collaboration's back-office pages (its page, parties, commitments, progress and
 shared costs under `/manage/collaborations/<id>`) do not tell a stranger which
 collaborations exist: someone logged in who is neither programme staff nor a party's
-contact gets 404 for a collaboration that exists, as for one that does not."""
+contact gets 404 for a collaboration that exists, as for one that does not. And the
+pages link each other by endpoint, so they work under any path."""
 
 import pytest
 
@@ -46,3 +47,18 @@ def test_a_stranger_cannot_tell_which_collaborations_exist(app, client, auth, ko
         assert answer == client.open(other, method=method, data=data).status_code == 404, (
             f"{method} {path}: {answer}"
         )
+
+
+def test_the_pages_link_each_other_by_endpoint_under_any_root(app, client, auth, koppel):
+    """Served under a path (`/coop`), the costs' page links back to the collaboration's
+    page, and that to its public page, under the same path: no address typed out."""
+    with app.app_context():
+        make_user("staff@example.org", is_programme_staff=True)
+    auth.login("staff@example.org")
+    under = {"base_url": "http://localhost/coop"}
+    costs = client.get(f"/manage/collaborations/{koppel}/costs", **under)
+    assert costs.status_code == 200
+    assert f'href="/coop/manage/collaborations/{koppel}"' in costs.get_data(as_text=True)
+    page = client.get(f"/manage/collaborations/{koppel}", **under)
+    assert page.status_code == 200
+    assert 'href="/coop/collaborations/klimaatcluster"' in page.get_data(as_text=True)

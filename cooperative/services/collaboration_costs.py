@@ -247,7 +247,8 @@ def _let_go(*shares: CostShare) -> None:
 
 def party_leaves(party: CollaborationParty) -> None:
     """Before `party` leaves its collaboration (the caller then removes it): every cost
-    is split again over the parties that stay, as it was split (equally or by key).
+    is split again over the parties that stay, as it was split (equally or by key); with
+    none staying, it goes.
 
     Refuses once anything is paid towards a cost, while the party is paying its share
     online, and (by key) when a party that stays has no key. Flushes."""

@@ -226,8 +226,10 @@ def _fill_party(party, contact_email: str, role: str, cost_key: int | None) -> N
 def remove_party(party: CollaborationParty) -> None:
     """Take a party out of its collaboration. Refuses one that has commitments (they
     would silently go with it). Its shares of the costs go: each cost is split again over
-    the parties that stay (`collaboration_costs.party_leaves`, which refuses once anything
-    is paid towards a cost)."""
+    the parties that stay, as it was split (`collaboration_costs.party_leaves`, which
+    refuses once anything is paid towards a cost, while the party is paying its share
+    online, and, for a cost split by key, when a party that stays has no key); a cost
+    that was the last party's alone goes with it. Flushes."""
     if any(commitment.party_id == party.id for commitment in party.collaboration.commitments):
         raise Refused(
             _l("%(name)s has commitments: remove those first.", name=party.organisation.title)

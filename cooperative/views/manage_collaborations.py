@@ -286,7 +286,9 @@ def edit_party(collaboration: Collaboration, party_id: int):
 @bp.post("/<int:collaboration_id>/parties/<int:party_id>/remove")
 @programme_collaboration
 def remove_party(collaboration: Collaboration, party_id: int):
-    """Take a party out (refused while it has commitments or a share in a cost)."""
+    """Take a party out: its shares of the costs are split again over the others
+    (refused while it has commitments, or once anything is paid towards a cost; see
+    `services.collaborations.remove_party`)."""
     party = _party(collaboration, party_id)
     name = party.organisation.title
     return commit_or_go_back(

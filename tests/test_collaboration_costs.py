@@ -279,3 +279,29 @@ def test_each_change_to_a_cost_shows_as_the_collaborations_last_change(cluster):
     assert changes(lambda: costs.record_payment(cost.shares[0], 400, staff))
     other = costs.save_cost(cluster, equal(300))
     assert changes(lambda: costs.remove_cost(other))
+
+
+def test_a_cost_whose_party_vanished_while_paying_is_refused_by_name_not_a_crash(cluster):
+    """On SQLite a party's row can go without `party_leaves` (foreign keys are not
+    enforced there), leaving its share behind with a payment page open: taking the cost
+    away is refused, naming the share's reference, instead of failing."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL takes the share with its party")
+    cost = costs.save_cost(cluster, equal(900))
+    db.session.commit()
+    share = cost.shares[2]
+    db.session.add(
+        Payment(
+            provider=PaymentProvider.STRIPE,
+            status=PaymentStatus.OPEN,
+            amount_cents=300,
+            cost_share=share,
+        )
+    )
+    db.session.execute(sa.delete(CollaborationParty).where(CollaborationParty.id == share.party_id))
+    db.session.commit()
+    db.session.expire_all()
+    assert share.party is None
+    with pytest.raises(Refused) as refused:
+        costs.remove_cost(cost)
+    assert share.reference in str(refused.value)

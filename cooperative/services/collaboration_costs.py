@@ -236,13 +236,18 @@ def _let_go(*shares: CostShare) -> None:
                 _l(
                     "%(party)s is paying its share online right now. Try again once its "
                     "payment page has closed (within a day).",
-                    party=share.party.organisation.title,
+                    party=_party_name(share),
                 )
             )
         db.session.execute(
             sa.update(Payment).where(Payment.cost_share_id == share.id).values(cost_share_id=None),
             execution_options={"synchronize_session": False},
         )
+
+
+def _party_name(share: CostShare) -> str:
+    """The name of `share`'s party, or its reference when the party is gone."""
+    return share.party.organisation.title if share.party is not None else share.reference
 
 
 def party_leaves(party: CollaborationParty) -> None:

@@ -2,6 +2,8 @@
 parties equally or by key, exact to the cent, each share with its reference; the split
 kept once something is paid; a transfer recorded by staff; who sees which share."""
 
+from datetime import UTC, datetime
+
 import pytest
 import sqlalchemy as sa
 
@@ -11,6 +13,7 @@ from cooperative.models import (
     CollaborationParty,
     CostShare,
     CostSplit,
+    OutboxMessage,
     Payment,
     PaymentProvider,
     PaymentStatus,
@@ -236,3 +239,69 @@ def test_a_party_cannot_leave_once_paid_into_or_while_paying_online(cluster):
     db.session.commit()
     with pytest.raises(Refused):
         costs.party_leaves(cluster.parties[1])
+
+
+def test_no_mail_for_a_share_whose_party_has_no_contact_or_is_gone(cluster):
+    """Telling a party its share needs its contact: without one (or without the party,
+    whose share row outlives it on SQLite), nothing is queued and nothing breaks."""
+    cost = costs.save_cost(cluster, equal())
+    db.session.commit()
+    queued = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)))
+    uncontacted, gone, told = cost.shares
+    uncontacted.party.contact = None
+    db.session.commit()
+    costs.tell_contact(uncontacted)
+    with db.session.no_autoflush:  # the share cannot be stored without a party
+        gone.party = None
+        costs.tell_contact(gone)
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == queued
+    db.session.rollback()
+    costs.tell_contact(told)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == queued + 1
+
+
+def test_each_change_to_a_cost_shows_as_the_collaborations_last_change(cluster):
+    """Setting a cost, a transfer counted on it and taking a cost away each mark the
+    collaboration as changed (`Collaboration.touch`: the register's "updated")."""
+    staff = make_user("staff@example.org", is_programme_staff=True)
+    long_ago = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def changes(change) -> bool:
+        cluster.updated_at = long_ago
+        db.session.commit()
+        change()
+        db.session.commit()
+        return cluster.updated_at > long_ago
+
+    cost = costs.save_cost(cluster, equal(900))
+    assert changes(lambda: costs.save_cost(cluster, equal(1200), cost))
+    assert changes(lambda: costs.record_payment(cost.shares[0], 400, staff))
+    other = costs.save_cost(cluster, equal(300))
+    assert changes(lambda: costs.remove_cost(other))
+
+
+def test_a_cost_whose_party_vanished_while_paying_is_refused_by_name_not_a_crash(cluster):
+    """On SQLite a party's row can go without `party_leaves` (foreign keys are not
+    enforced there), leaving its share behind with a payment page open: taking the cost
+    away is refused, naming the share's reference, instead of failing."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL takes the share with its party")
+    cost = costs.save_cost(cluster, equal(900))
+    db.session.commit()
+    share = cost.shares[2]
+    db.session.add(
+        Payment(
+            provider=PaymentProvider.STRIPE,
+            status=PaymentStatus.OPEN,
+            amount_cents=300,
+            cost_share=share,
+        )
+    )
+    db.session.execute(sa.delete(CollaborationParty).where(CollaborationParty.id == share.party_id))
+    db.session.commit()
+    db.session.expire_all()
+    assert share.party is None
+    with pytest.raises(Refused) as refused:
+        costs.remove_cost(cost)
+    assert share.reference in str(refused.value)

@@ -1,8 +1,9 @@
 """The collaborations' back office over HTTP (/manage/collaborations): who sees what
-(programme staff all, a party's contact their own, others 403), making and changing a
-collaboration, its parties, commitments and events, publishing, progress by the party's
-contact, bad input (422 with the typing kept, the message by its field), the
-programme-staff role on the admins' page, and the list's queries."""
+(programme staff all, a party's contact their own, others 403, and 404 for one
+collaboration's pages), making and changing a collaboration, its parties, commitments
+and events, publishing, progress by the party's contact, bad input (422 with the typing
+kept, the message by its field), the programme-staff role on the admins' page, and the
+list's queries."""
 
 from datetime import date, timedelta
 
@@ -72,7 +73,8 @@ def test_staff_see_all_a_contact_their_own_others_nothing(client, app, auth, wor
     assert client.get(f"{BASE}/").status_code == 302
     auth.login("member@example.org")
     assert client.get(f"{BASE}/").status_code == 403
-    assert client.get(f"{BASE}/{world['id']}").status_code == 403
+    # Not in it: as if it did not exist.
+    assert client.get(f"{BASE}/{world['id']}").status_code == 404
     auth.logout()
     auth.login("wendy@westergas.example")
     page = client.get(f"{BASE}/").get_data(as_text=True)

@@ -102,6 +102,11 @@ A_EVENT = row(LOGIN, NO, NO, OK, NO, OK)  # an event of collective A: its organi
 # collaboration has Zonnedak as a party with organiser A as its contact.
 PROGRAMME = row(LOGIN, NO, NO, NO, NO, OK, OK)
 CONTACT_A = row(LOGIN, NO, NO, OK, NO, OK, OK)
+# One collaboration's back-office pages: whoever is in no party of it and is not
+# programme staff does not see that it exists (404); organiser A, its party's contact,
+# opens the pages for contacts and gets 403 on those for staff.
+KOPPEL_STAFF = row(LOGIN, HIDDEN, HIDDEN, NO, HIDDEN, OK, OK)
+KOPPEL_CONTACT = row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, OK, OK)
 # The member's own shares: whoever else asks (no membership, or not theirs) gets 404.
 OWN_SHARES = row(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN)
 
@@ -366,30 +371,30 @@ EXPECTED: dict[str, dict] = {
     # Issue 18: a collaboration's shared costs. Programme staff and admins run them;
     # organiser A is the contact of a party (A's collective) and sees and pays its share;
     # whoever is in no party of it does not see that it exists.
-    "collaboration_costs.index": row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, OK, OK),
-    "collaboration_costs.new_cost": row(LOGIN, HIDDEN, HIDDEN, NO, HIDDEN, OK, OK),
-    "collaboration_costs.edit_cost": row(LOGIN, HIDDEN, HIDDEN, NO, HIDDEN, OK, OK),
-    "collaboration_costs.remove_cost": row(LOGIN, HIDDEN, HIDDEN, NO, HIDDEN, OK, OK),
-    "collaboration_costs.record_transfer": row(LOGIN, HIDDEN, HIDDEN, NO, HIDDEN, OK, OK),
+    "collaboration_costs.index": KOPPEL_CONTACT,
+    "collaboration_costs.new_cost": KOPPEL_STAFF,
+    "collaboration_costs.edit_cost": KOPPEL_STAFF,
+    "collaboration_costs.remove_cost": KOPPEL_STAFF,
+    "collaboration_costs.record_transfer": KOPPEL_STAFF,
     "collaboration_costs.pay": row(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, NO, NO),
     # Issue 18: collaborations with the city, their back office and the role.
     "manage_collaborations.index": CONTACT_A,
     "manage_collaborations.new": PROGRAMME,
-    "manage_collaborations.show": CONTACT_A,
-    "manage_collaborations.edit": PROGRAMME,
-    "manage_collaborations.publish": PROGRAMME,
-    "manage_collaborations.unpublish": PROGRAMME,
-    "manage_collaborations.add_party": PROGRAMME,
-    "manage_collaborations.edit_party": PROGRAMME,
-    "manage_collaborations.remove_party": PROGRAMME,
-    "manage_collaborations.link_event": PROGRAMME,
-    "manage_collaborations.unlink_event": PROGRAMME,
-    "manage_commitments.add": PROGRAMME,
-    "manage_commitments.edit": PROGRAMME,
-    "manage_commitments.remove": PROGRAMME,
-    "manage_commitments.remove_progress": PROGRAMME,
+    "manage_collaborations.show": KOPPEL_CONTACT,
+    "manage_collaborations.edit": KOPPEL_STAFF,
+    "manage_collaborations.publish": KOPPEL_STAFF,
+    "manage_collaborations.unpublish": KOPPEL_STAFF,
+    "manage_collaborations.add_party": KOPPEL_STAFF,
+    "manage_collaborations.edit_party": KOPPEL_STAFF,
+    "manage_collaborations.remove_party": KOPPEL_STAFF,
+    "manage_collaborations.link_event": KOPPEL_STAFF,
+    "manage_collaborations.unlink_event": KOPPEL_STAFF,
+    "manage_commitments.add": KOPPEL_STAFF,
+    "manage_commitments.edit": KOPPEL_STAFF,
+    "manage_commitments.remove": KOPPEL_STAFF,
+    "manage_commitments.remove_progress": KOPPEL_STAFF,
     # Progress on the contact's own party's commitment.
-    "manage_commitments.progress": CONTACT_A,
+    "manage_commitments.progress": KOPPEL_CONTACT,
     "admin_programme.index": ADMINS,
     "admin_programme.remove": ADMINS,
     # Stripe's webhook: no Stripe configured here, so it refuses everyone alike.

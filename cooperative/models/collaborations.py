@@ -243,6 +243,10 @@ class Collaboration(db.Model):
     def is_published(self) -> bool:
         return self.published_at is not None
 
+    def touch(self, now: datetime | None = None) -> None:
+        """Mark a change people can follow (the register's "updated", the feeds)."""
+        self.updated_at = now or utcnow()
+
 
 class CollaborationParty(db.Model):
     """An organisation in a collaboration, with its contact person."""

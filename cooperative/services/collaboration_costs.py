@@ -41,7 +41,7 @@ from ..models import (
 from ..refusals import Refused
 from . import checkout, payments, stripe_calls
 from .bank_transfers import record_transfer
-from .cost_split import BadWeight, split
+from .cost_split import BadWeight, split, split_equally
 from .mail import external_url, queue_mail
 from .membership import BankTransfer
 
@@ -79,6 +79,19 @@ def split_is_current(cost: SharedCost) -> bool:
     return {share.party_id for share in cost.shares} == parties and (
         sum(share.amount_cents for share in cost.shares) == cost.total_cents
     )
+
+
+def refuse_unless_current(cost: SharedCost, field: str | None = None) -> None:
+    """Refuses paying into `cost` while its split is stale (`split_is_current`): its
+    shares' amounts are not what the parties owe until staff split it again."""
+    if not split_is_current(cost):
+        raise Refused(
+            _l(
+                "The parties changed since this cost was split: its shares are paid once "
+                "it is split again over the parties now."
+            ),
+            field,
+        )
 
 
 def save_cost(
@@ -129,7 +142,7 @@ def save_cost(
     cost.key_name = details.key_name if details.split == CostSplit.BY_KEY else ""
     db.session.flush()
     _share_out(cost, parties, amounts)
-    collaboration.updated_at = utcnow()
+    collaboration.touch()
     db.session.flush()
     return cost
 
@@ -137,7 +150,7 @@ def save_cost(
 def _amounts(details: CostDetails, parties: list[CollaborationParty]) -> list[int]:
     """Each party's share of the total, in the parties' order."""
     if details.split == CostSplit.EQUAL:
-        return split(details.total_cents, [1] * len(parties))
+        return split_equally(details.total_cents, len(parties))
     try:
         return split(details.total_cents, [party.cost_key for party in parties])
     except BadWeight as bad:
@@ -191,8 +204,9 @@ def tell_contact(share: CostShare) -> None:
 
 def _mail_contact(share: CostShare, template: str, subject) -> None:
     """E-mail `share`'s party's contact, in their language, with `template` and
-    `subject` (a lazy string: translated into their language when queued)."""
-    contact = share.party.contact
+    `subject` (a lazy string: translated into their language when queued). Nothing for a
+    party without a contact, nor for a share whose party is gone."""
+    contact = share.party.contact if share.party is not None else None
     if contact is None:
         return
     queue_mail(
@@ -222,7 +236,7 @@ def _let_go(*shares: CostShare) -> None:
                 _l(
                     "%(party)s is paying its share online right now. Try again once its "
                     "payment page has closed (within a day).",
-                    party=share.party.organisation.title,
+                    party=_party_name(share),
                 )
             )
         db.session.execute(
@@ -231,9 +245,15 @@ def _let_go(*shares: CostShare) -> None:
         )
 
 
+def _party_name(share: CostShare) -> str:
+    """The name of `share`'s party, or its reference when the party is gone."""
+    return share.party.organisation.title if share.party is not None else share.reference
+
+
 def party_leaves(party: CollaborationParty) -> None:
     """Before `party` leaves its collaboration (the caller then removes it): every cost
-    is split again over the parties that stay, as it was split (equally or by key).
+    is split again over the parties that stay, as it was split (equally or by key); with
+    none staying, it goes.
 
     Refuses once anything is paid towards a cost, while the party is paying its share
     online, and (by key) when a party that stays has no key. Flushes."""
@@ -258,7 +278,7 @@ def party_leaves(party: CollaborationParty) -> None:
         )
         amounts = dict(zip([p.id for p in staying], _amounts(details, staying), strict=True))
         _share_out(cost, staying, amounts)
-    collaboration.updated_at = utcnow()
+    collaboration.touch()
     db.session.flush()
 
 
@@ -270,7 +290,7 @@ def remove_cost(cost: SharedCost) -> None:
     if is_paid_into(cost):
         raise Refused(_l("Something has been paid towards this cost: it stays."))
     _let_go(*cost.shares)
-    cost.collaboration.updated_at = utcnow()
+    cost.collaboration.touch()
     db.session.delete(cost)
     db.session.flush()
 
@@ -286,8 +306,9 @@ def _open_payments(share: CostShare) -> list[Payment]:
 
 
 def _close_open_payments(share: CostShare) -> None:
-    """Close the share's open Checkout pages (at Stripe after the commit): their amount
-    is not what is due any more. One paid all the same is given back when it arrives."""
+    """Close the share's open Checkout pages (at Stripe after the commit): they are not
+    to be paid any more (its amount changed, or it was paid). One paid all the same is
+    given back when it arrives (`payment_succeeded`)."""
     if share.id is None:
         return
     for payment in _open_payments(share):
@@ -311,9 +332,11 @@ def describe(share: CostShare, locale: str) -> str:
 def start_payment(share: CostShare, payer: User, now: datetime | None = None):
     """The Checkout page for what `share` still owes, paid by `payer` (its party's
     contact), to be made once the pending payment is committed (see
-    `services/checkout.py`). Refuses when nothing is due; raises
-    payments.PaymentUnavailable when Stripe does not answer about an open page."""
+    `services/checkout.py`). Refuses while the cost's split is stale and when nothing is
+    due; raises payments.PaymentUnavailable when Stripe does not answer about an open
+    page."""
     now = now or utcnow()
+    refuse_unless_current(share.cost)
     due = share.due_cents
     if due <= 0:
         raise Refused(_l("Nothing is due on this share."))
@@ -336,7 +359,9 @@ def start_payment(share: CostShare, payer: User, now: datetime | None = None):
 
 def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
     """An online payment for a share arrived: the share is paid, once. Money that pays
-    for nothing (paid by bank meanwhile, or split again) goes back."""
+    for nothing (paid by bank meanwhile, split again, or a split gone stale since a party
+    joined or left) goes back, at Stripe after the commit. (A payment whose share was
+    taken away is `payments._settle`'s: it is linked to nothing any more.)"""
     now = now or utcnow()
     share = payment.cost_share
     lock_cost(share.cost)
@@ -345,15 +370,14 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
         return
     payment.status = PaymentStatus.PAID
     payment.paid_at = now
+    db.session.refresh(share.cost)
     db.session.refresh(share)
-    if share.due_cents == payment.amount_cents:
+    if share.due_cents == payment.amount_cents and split_is_current(share.cost):
         _count_paid(share, payment.amount_cents)
     else:
         log.warning("Payment %s pays for nothing due on cost share %s", payment.id, share.id)
         stripe_calls.refund(payment, payment.amount_cents)
-    for other in _open_payments(share):
-        stripe_calls.expire_checkout(other)
-        other.status = PaymentStatus.EXPIRED
+    _close_open_payments(share)
     db.session.flush()
 
 
@@ -368,10 +392,13 @@ def record_payment(
 ) -> Payment:
     """Programme staff saw a party's share arrive by bank transfer: it is paid.
 
-    Refuses (on `amount`) when nothing is due or the amount is not what is due."""
+    Refuses (on `amount`) while the cost's split is stale, when nothing is due or the
+    amount is not what is due."""
     now = now or utcnow()
     lock_cost(share.cost)
+    db.session.refresh(share.cost)
     db.session.refresh(share)
+    refuse_unless_current(share.cost, "amount")
     payment = record_transfer(
         share.due_cents,
         amount_cents,
@@ -383,9 +410,7 @@ def record_payment(
         paid_at=now,
     )
     _count_paid(share, amount_cents)
-    for other in _open_payments(share):
-        stripe_calls.expire_checkout(other)
-        other.status = PaymentStatus.EXPIRED
+    _close_open_payments(share)
     db.session.flush()
     return payment
 
@@ -394,7 +419,7 @@ def _count_paid(share: CostShare, amount_cents: int) -> None:
     """Count `amount_cents` as paid on `share`, and thank its party's contact once the
     share is paid in full (their receipt that it arrived)."""
     share.paid_cents += amount_cents
-    share.cost.collaboration.updated_at = utcnow()
+    share.cost.collaboration.touch()
     if share.due_cents == 0:
         _mail_contact(
             share,

@@ -4,8 +4,8 @@ programme-staff role. The commitments and their progress are `services.commitmen
 
 Who may do what is said once in `services.partners`; this module holds the workflows and
 what they refuse. Every change the public can follow (details, parties, commitments,
-progress, publishing, events) sets `Collaboration.updated_at`, which the register and its
-feeds show. Services flush; the views commit.
+progress, publishing, events) sets `Collaboration.updated_at` (`Collaboration.touch`),
+which the register and its feeds show. Services flush; the views commit.
 
 Where the issue is silent:
 - a change of the collaboration's dates that would put a commitment's due date or a
@@ -42,11 +42,6 @@ from .accounts import find_user
 from .register import today
 
 SLUG_MAX_LENGTH = 80
-
-
-def touch(collaboration: Collaboration, now: datetime | None = None) -> None:
-    """Mark a change people can follow (the register's "updated", the feeds)."""
-    collaboration.updated_at = now or utcnow()
 
 
 # --- The collaboration itself --------------------------------------------------------
@@ -135,7 +130,7 @@ def save_collaboration(
     collaboration.starts_on = plan.starts_on
     collaboration.ends_on = plan.ends_on
     collaboration.domains = sorted(domains, key=lambda domain: (domain.position, domain.id))
-    touch(collaboration)
+    collaboration.touch()
     db.session.add(collaboration)
     db.session.flush()
     return collaboration
@@ -150,7 +145,7 @@ def publish(collaboration: Collaboration, now: datetime | None = None) -> None:
         raise Refused(_l("Add at least one party before you publish the collaboration."))
     now = now or utcnow()
     collaboration.published_at = now
-    touch(collaboration, now)
+    collaboration.touch(now)
     db.session.flush()
 
 
@@ -160,7 +155,7 @@ def unpublish(collaboration: Collaboration) -> None:
     if not collaboration.is_published:
         raise Refused(_l("This collaboration is not public."))
     collaboration.published_at = None
-    touch(collaboration)
+    collaboration.touch()
     db.session.flush()
 
 
@@ -204,7 +199,7 @@ def add_party(
             db.session.flush()
     except IntegrityError:
         raise Refused(_l("This organisation is a party already."), "organisation") from None
-    touch(collaboration)
+    collaboration.touch()
     db.session.flush()
     return party
 
@@ -215,7 +210,7 @@ def change_party(
     """Change a party's contact, role and cost key. Refuses a contact without an account
     and a key below 1 (a cost already split keeps its shares: see the costs' pages)."""
     _fill_party(party, contact_email, role, cost_key)
-    touch(party.collaboration)
+    party.collaboration.touch()
     db.session.flush()
     return party
 
@@ -231,8 +226,10 @@ def _fill_party(party, contact_email: str, role: str, cost_key: int | None) -> N
 def remove_party(party: CollaborationParty) -> None:
     """Take a party out of its collaboration. Refuses one that has commitments (they
     would silently go with it). Its shares of the costs go: each cost is split again over
-    the parties that stay (`collaboration_costs.party_leaves`, which refuses once anything
-    is paid towards a cost)."""
+    the parties that stay, as it was split (`collaboration_costs.party_leaves`, which
+    refuses once anything is paid towards a cost, while the party is paying its share
+    online, and, for a cost split by key, when a party that stays has no key); a cost
+    that was the last party's alone goes with it. Flushes."""
     if any(commitment.party_id == party.id for commitment in party.collaboration.commitments):
         raise Refused(
             _l("%(name)s has commitments: remove those first.", name=party.organisation.title)
@@ -241,7 +238,7 @@ def remove_party(party: CollaborationParty) -> None:
     collaboration = party.collaboration
     collaboration.parties.remove(party)
     db.session.delete(party)
-    touch(collaboration)
+    collaboration.touch()
     db.session.flush()
 
 
@@ -284,14 +281,14 @@ def link_event(collaboration: Collaboration, event: Event) -> None:
     if event.collaboration_id is not None:
         raise Refused(_l("This event belongs to another collaboration."), "event")
     event.collaboration_id = collaboration.id
-    touch(collaboration)
+    collaboration.touch()
     db.session.flush()
 
 
 def unlink_event(collaboration: Collaboration, event: Event) -> None:
     """Take the link between an event and the collaboration away (the event stays)."""
     event.collaboration_id = None
-    touch(collaboration)
+    collaboration.touch()
     db.session.flush()
 
 

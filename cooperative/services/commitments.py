@@ -8,7 +8,7 @@ Where the issue is silent:
   no way to go);
 - a value is only recorded on a measurable commitment; an update needs a value or a note.
 
-Every change sets the collaboration's `updated_at` (`collaborations.touch`). Services
+Every change sets the collaboration's `updated_at` (`Collaboration.touch`). Services
 flush; the views commit.
 """
 
@@ -22,7 +22,6 @@ from ..extensions import db
 from ..models import Collaboration, Commitment, ProgressUpdate, User
 from ..refusals import Refused
 from . import partners
-from .collaborations import touch
 from .register import today
 
 
@@ -86,7 +85,7 @@ def save_commitment(
     commitment.party = party
     for name in ("title", "description", "baseline", "target", "unit", "due_on"):
         setattr(commitment, name, getattr(plan, name))
-    touch(collaboration)
+    collaboration.touch()
     db.session.flush()
     return commitment
 
@@ -96,7 +95,7 @@ def remove_commitment(commitment: Commitment) -> None:
     collaboration = commitment.collaboration
     collaboration.commitments.remove(commitment)
     db.session.delete(commitment)
-    touch(collaboration)
+    collaboration.touch()
     db.session.flush()
 
 
@@ -162,7 +161,7 @@ def record_progress(
         on=plan.on, value=plan.value, note=plan.note, link=plan.link, author_id=author.id
     )
     commitment.updates.append(update)
-    touch(collaboration, now)
+    collaboration.touch(now)
     db.session.flush()
     return update
 
@@ -172,5 +171,5 @@ def remove_progress(update: ProgressUpdate) -> None:
     commitment = update.commitment
     commitment.updates.remove(update)
     db.session.delete(update)
-    touch(commitment.collaboration)
+    commitment.collaboration.touch()
     db.session.flush()

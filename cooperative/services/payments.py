@@ -319,3 +319,39 @@ def _settle(payment: Payment, paid: bool) -> None:
             collaboration_costs.payment_succeeded(payment)
         else:
             collaboration_costs.payment_failed(payment)
+    if paid and _pays_for_nothing(payment):
+        _refund_for_nothing(payment)
+
+
+def _pays_for_nothing(payment: Payment) -> bool:
+    """Whether what `payment` was for is gone (a cost share taken away with its cost, a
+    registration or membership deleted): no one settles it."""
+    return (
+        payment.membership_id is None
+        and payment.registration_id is None
+        and payment.share_purchase_id is None
+        and payment.cost_share_id is None
+    )
+
+
+def _refund_for_nothing(payment: Payment) -> None:
+    """Give back a Checkout payment that pays for nothing any more, after the commit
+    (`stripe_calls`), and log it. Once: the row is claimed with one conditional UPDATE, so
+    a second word from Stripe (the return page, a repeated event) finds it settled."""
+    # Imported here: stripe_calls uses this module.
+    from . import stripe_calls
+
+    claimed = db.session.execute(
+        sa.update(Payment)
+        .where(
+            Payment.id == payment.id,
+            Payment.status.in_([PaymentStatus.OPEN, PaymentStatus.EXPIRED]),
+        )
+        .values(status=PaymentStatus.PAID, paid_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if not claimed:
+        return
+    db.session.refresh(payment)
+    log.warning("Payment %s pays for nothing any more; refunding it", payment.id)
+    stripe_calls.refund(payment, payment.amount_cents)

@@ -3,51 +3,45 @@
 Programme staff set a cost, split it over the parties, see every share, what was paid
 and what is due, and record transfers that arrived. A party's contact sees its own
 party's shares here, and pays one online (Stripe Checkout) or by bank transfer with its
-reference. Anyone else: 404 (a collaboration one is not in is not shown to exist);
-logged out: the log-in page. Who sees what: `services/partners.py`.
+reference. Anyone else: 404 (a collaboration one is not in is not shown to exist, as on
+all its back-office pages: `views.decorators`); logged out: the log-in page. Who sees
+what: `services/partners.py`.
 """
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from ..extensions import db
 from ..forms.accounts import ConfirmForm
 from ..forms.collaboration_costs import CostTransferForm, SharedCostForm
-from ..models import Collaboration, CollaborationParty, CostShare, CostSplit, SharedCost
+from ..models import Collaboration, CostShare, CostSplit, SharedCost
 from ..money import format_euros
 from ..services import collaboration_costs as costs
 from ..services import partners, payments
 from ..services.collaboration_costs import CostDetails
 from .checkout import back_from_checkout, checkout_or_back
+from .decorators import contact_collaboration, programme_collaboration
 from .going_back import commit_or_go_back, commit_or_show
 
 bp = Blueprint("collaboration_costs", __name__, url_prefix="/manage/collaborations")
 
 
-def _collaboration(collaboration_id: int) -> Collaboration:
-    """The collaboration, for programme staff and its parties' contacts; 404 otherwise."""
-    collaboration = db.session.scalar(
-        sa.select(Collaboration)
-        .where(Collaboration.id == collaboration_id)
-        .options(
-            sa.orm.selectinload(Collaboration.parties).options(
-                sa.orm.joinedload(CollaborationParty.organisation),
-                sa.orm.joinedload(CollaborationParty.contact),
-            ),
-            sa.orm.selectinload(Collaboration.costs).selectinload(SharedCost.shares),
-        )
-    )
-    if collaboration is None or not partners.may_see_costs(current_user, collaboration):
-        abort(404)
-    return collaboration
+# The costs' pages load the costs and their shares with the collaboration.
+_COSTS = sa.orm.selectinload(Collaboration.costs).selectinload(SharedCost.shares)
 
 
-def _staff_only() -> None:
-    if not current_user.runs_programme:
-        abort(403)
+def _party_page(view):
+    """For programme staff and the collaboration's parties' contacts; 404 for anyone else
+    (`decorators.contact_collaboration`). The view gets the collaboration."""
+    return contact_collaboration(view, _COSTS)
+
+
+def _staff_page(view):
+    """For programme staff; 403 for a party's contact, 404 for anyone else
+    (`decorators.programme_collaboration`). The view gets the collaboration."""
+    return programme_collaboration(view, _COSTS)
 
 
 def _cost(collaboration: Collaboration, cost_id: int) -> SharedCost:
@@ -68,18 +62,17 @@ def _here(collaboration: Collaboration) -> str:
 
 
 @bp.get("/<int:collaboration_id>/costs")
-@login_required
-def index(collaboration_id: int):
+@_party_page
+def index(collaboration: Collaboration):
     """The costs: every share for staff, one's own party's for a contact. Coming back
     from Stripe (`session_id`), it asks Stripe how the payment stands first."""
     back = back_from_checkout(
-        url_for("collaboration_costs.index", collaboration_id=collaboration_id),
+        _here(collaboration),
         lambda session_id: costs.share_for_session(current_user, session_id),
         _("You have not paid yet. You can pay whenever you like from this page."),
     )
     if back:
         return back
-    collaboration = _collaboration(collaboration_id)
     shown = {
         cost.id: partners.shown_shares(current_user, cost.shares) for cost in collaboration.costs
     }
@@ -102,11 +95,9 @@ def index(collaboration_id: int):
 
 @bp.route("/<int:collaboration_id>/costs/new", methods=["GET", "POST"], endpoint="new_cost")
 @bp.route("/<int:collaboration_id>/costs/<int:cost_id>", methods=["GET", "POST"])
-@login_required
-def edit_cost(collaboration_id: int, cost_id: int | None = None):
+@_staff_page
+def edit_cost(collaboration: Collaboration, cost_id: int | None = None):
     """Set a shared cost, or change one (which splits it again over the parties now)."""
-    collaboration = _collaboration(collaboration_id)
-    _staff_only()
     cost = _cost(collaboration, cost_id) if cost_id else None
     form = SharedCostForm()
     if not form.is_submitted() and cost is not None:
@@ -142,11 +133,9 @@ def edit_cost(collaboration_id: int, cost_id: int | None = None):
 
 
 @bp.post("/<int:collaboration_id>/costs/<int:cost_id>/remove")
-@login_required
-def remove_cost(collaboration_id: int, cost_id: int):
+@_staff_page
+def remove_cost(collaboration: Collaboration, cost_id: int):
     """Take away a cost set by mistake (refused once something is paid towards it)."""
-    collaboration = _collaboration(collaboration_id)
-    _staff_only()
     cost = _cost(collaboration, cost_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -158,10 +147,9 @@ def remove_cost(collaboration_id: int, cost_id: int):
 
 
 @bp.post("/<int:collaboration_id>/costs/shares/<int:share_id>/pay")
-@login_required
-def pay(collaboration_id: int, share_id: int):
+@_party_page
+def pay(collaboration: Collaboration, share_id: int):
     """Go to Stripe to pay what one's own party's share still owes."""
-    collaboration = _collaboration(collaboration_id)
     share = _share(collaboration, share_id)
     if not partners.may_pay(current_user, share):
         abort(403)
@@ -178,11 +166,9 @@ def pay(collaboration_id: int, share_id: int):
 
 
 @bp.route("/<int:collaboration_id>/costs/shares/<int:share_id>/transfer", methods=["GET", "POST"])
-@login_required
-def record_transfer(collaboration_id: int, share_id: int):
+@_staff_page
+def record_transfer(collaboration: Collaboration, share_id: int):
     """Record that a party's share arrived by bank transfer (programme staff)."""
-    collaboration = _collaboration(collaboration_id)
-    _staff_only()
     share = _share(collaboration, share_id)
     form = CostTransferForm()
     if form.validate_on_submit():

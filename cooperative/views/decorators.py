@@ -8,13 +8,17 @@
   the view gets the `Event` in place of `event_id` (404 when there is none).
 - `organiser_of(event)`: the same rule as a question, for pages that show more to them.
 - `programme_collaboration`, `contact_collaboration`: one collaboration's back-office
-  pages, for programme staff (and admins), and also for its parties' contacts; the view
-  gets the `Collaboration` in place of `collaboration_id` (the rule: `services.partners`).
+  pages (its page, commitments, progress, shared costs), for programme staff (and
+  admins), and also for its parties' contacts; the view gets the `Collaboration` in place
+  of `collaboration_id` (the rule: `services.partners`). Someone with no business with
+  the collaboration gets 404, as for one that does not exist, so that no one can probe
+  which collaborations there are; a party's contact on a page for staff gets 403.
 - `door_event`, `at_the_door(event)`: the attendance pages (the list, check-in at the
   door): the event's organisers and admins, and the board (`User.is_board`) for the event
   of a general meeting, which they run without organising for a collective.
 
-Whoever is not logged in is sent to the log-in page; everyone else who may not gets 403.
+Whoever is not logged in is sent to the log-in page; everyone else who may not gets 403
+(404 on a collaboration's pages, above).
 The rule itself lives on the model (`User.manages_events`, `User.can_manage`).
 """
 
@@ -114,7 +118,7 @@ def door_event(view):
     return login_required(_event_view(view, at_the_door, sa.orm.joinedload(Event.meeting)))
 
 
-def _collaboration_page(view, staff_only: bool):
+def _collaboration_page(view, staff_only: bool, options):
     @wraps(view)
     @login_required
     def checked(collaboration_id: int, **kwargs):
@@ -131,30 +135,29 @@ def _collaboration_page(view, staff_only: bool):
                 ),
                 sa.orm.selectinload(Collaboration.commitments).selectinload(Commitment.updates),
                 sa.orm.selectinload(Collaboration.domains),
+                *options,
             )
         )
-        if collaboration is None:
+        # No business with it: as if it did not exist.
+        if collaboration is None or not partners.may_open_back_office(current_user, collaboration):
             abort(404)
-        may = (
-            current_user.runs_programme
-            if staff_only
-            else partners.may_open_back_office(current_user, collaboration)
-        )
-        if not may:
+        if staff_only and not current_user.runs_programme:
             abort(403)
         return view(collaboration, **kwargs)
 
     return checked
 
 
-def programme_collaboration(view):
+def programme_collaboration(view, *options):
     """Load the collaboration `collaboration_id` for a page of programme staff (and
-    admins): 404 when there is none, 403 for anyone else. The view gets `collaboration`."""
-    return _collaboration_page(view, staff_only=True)
+    admins): 403 for its parties' contacts, 404 for anyone else and when there is none.
+    The view gets `collaboration` (loaded as for `contact_collaboration`)."""
+    return _collaboration_page(view, True, options)
 
 
-def contact_collaboration(view):
+def contact_collaboration(view, *options):
     """Load the collaboration `collaboration_id` for a page that programme staff and the
-    contacts of its parties may open: 404 when there is none, 403 for anyone else. The
-    view gets `collaboration` (with its parties, commitments and progress loaded)."""
-    return _collaboration_page(view, staff_only=False)
+    contacts of its parties may open: 404 for anyone else and when there is none. The
+    view gets `collaboration`, with its parties, commitments and progress loaded, and
+    whatever loader `options` add (the costs' pages: the costs and their shares)."""
+    return _collaboration_page(view, False, options)

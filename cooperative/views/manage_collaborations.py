@@ -5,7 +5,8 @@ commitments and progress have their own module, `manage_commitments`).
 
 Who may: `views.decorators.programme_collaboration` and `contact_collaboration`, on the
 rules of `services.partners`. The list shows programme staff every collaboration, a
-contact their own, and anyone else is refused (403).
+contact their own, and anyone else is refused (403); one collaboration's pages answer
+404 to whoever has no business with it, as if it did not exist.
 """
 
 import sqlalchemy as sa
@@ -285,7 +286,9 @@ def edit_party(collaboration: Collaboration, party_id: int):
 @bp.post("/<int:collaboration_id>/parties/<int:party_id>/remove")
 @programme_collaboration
 def remove_party(collaboration: Collaboration, party_id: int):
-    """Take a party out (refused while it has commitments or a share in a cost)."""
+    """Take a party out: its shares of the costs are split again over the others
+    (refused while it has commitments, or once anything is paid towards a cost; see
+    `services.collaborations.remove_party`)."""
     party = _party(collaboration, party_id)
     name = party.organisation.title
     return commit_or_go_back(

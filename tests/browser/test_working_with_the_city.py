@@ -50,7 +50,7 @@ def test_a_question_becomes_a_koppel_anyone_can_follow(page, live_server, app, c
     )
     page.get_by_label("Waar gaat het over?").fill("Wie betaalt, en wie profiteert?")
     page.get_by_role("button", name="De vraag plaatsen").click()
-    expect(page.locator("#domains-error")).to_have_text("Kies minstens één domein.")
+    expect(page.locator("#domains-error")).to_have_text("Kies minstens één thema.")
     expect(page.get_by_label("Waar gaat het over?")).to_have_value(
         "Wie betaalt, en wie profiteert?"
     )

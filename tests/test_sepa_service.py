@@ -330,6 +330,23 @@ def test_failed_tells_the_member_kindly_and_leaves_them_to_pay(app, creditor):
             dues.record_result(collection, "reversed", now=utcnow())
 
 
+def test_a_debit_of_a_deleted_account_fails_without_a_mail(app, creditor):
+    """The register keeps the membership of a deleted account (art. 2:61 BW); a debit sent
+    before it may still fail: recorded, with nobody to e-mail."""
+    from cooperative.services import privacy
+
+    with app.app_context():
+        collection = submitted_collection("ada@example.org")
+        privacy.delete_account(collection.membership.user, "correct horse battery")
+        db.session.commit()
+        mailed = subjects("ada@example.org")
+        dues.record_result(collection, "failed", "MD07 debtor deceased", now=utcnow())
+        db.session.commit()
+        assert collection.status == CollectionStatus.FAILED
+        assert collection.membership.user is None
+        assert subjects("ada@example.org") == mailed
+
+
 def test_a_reversal_within_8_weeks_puts_the_member_back_to_pay(app, creditor):
     with app.app_context():
         collection = submitted_collection("ada@example.org")

@@ -261,8 +261,12 @@ SUBJECTS = {
 
 
 def mail_member(membership: Membership, template: str, **context) -> None:
-    """E-mail the member, in their own language, about their mandate or dues."""
+    """E-mail the member, in their own language, about their mandate or dues (nothing
+    for a register entry whose account was deleted, as `membership.mail_member`: a debit
+    sent before it may still fail or be reversed)."""
     user = membership.user
+    if user is None:
+        return
     queue_mail(
         user.email,
         SUBJECTS[template](),

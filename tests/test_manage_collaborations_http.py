@@ -17,6 +17,7 @@ from cooperative.models import (
     CollaborationStatus,
     Commitment,
     Event,
+    OutboxMessage,
     ProgressUpdate,
     User,
 )
@@ -396,6 +397,44 @@ def test_staff_change_a_partys_contact(client, app, auth, world):
         )
     other = make_collaboration_id(app)
     assert client.get(f"{BASE}/{other}/parties/{world['city_party']}").status_code == 404
+
+
+def _subjects_to(app, address: str) -> list[str]:
+    with app.app_context():
+        return db.session.scalars(
+            sa.select(OutboxMessage.subject)
+            .where(OutboxMessage.to_address == address)
+            .order_by(OutboxMessage.id)
+        ).all()
+
+
+def test_a_new_contact_is_told_in_their_language_once(client, app, auth, world):
+    with app.app_context():
+        db.session.scalar(
+            sa.select(User).where(User.email == "wendy@westergas.example")
+        ).locale = "en"
+        db.session.commit()
+    auth.login("staff@example.org")
+    url = f"{BASE}/{world['id']}/parties/{world['city_party']}"
+    for _twice in range(2):
+        assert (
+            post_form(client, url, {"contact_email": "wendy@westergas.example"}).status_code == 303
+        )
+    assert _subjects_to(app, "wendy@westergas.example") == [
+        "You are the contact of Gemeente Amsterdam in Minder restafval op het Westergasterrein"
+    ]
+    with app.app_context():
+        [mail] = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.to_address == "wendy@westergas.example")
+        ).all()
+        assert f"http://localhost/manage/collaborations/{world['id']}" in mail.body_text
+    # Back to Cas, who speaks Dutch; a party without a contact tells nobody.
+    post_form(client, url, {"contact_email": "cas@amsterdam.example"})
+    assert _subjects_to(app, "cas@amsterdam.example") == [
+        "Je bent contactpersoon van Gemeente Amsterdam in Minder restafval op het Westergasterrein"
+    ]
+    post_form(client, url, {"contact_email": ""})
+    assert len(_subjects_to(app, "cas@amsterdam.example")) == 1
 
 
 def make_collaboration_id(app) -> int:

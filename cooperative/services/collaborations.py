@@ -39,6 +39,7 @@ from ..refusals import Refused
 from ..slugs import free_slug, slug_is_valid, slug_taken
 from . import collaboration_costs
 from .accounts import find_user
+from .mail import external_url, queue_mail
 from .register import today
 
 SLUG_MAX_LENGTH = 80
@@ -184,7 +185,8 @@ def add_party(
     cost_key: int | None = None,
 ) -> CollaborationParty:
     """Add an organisation as a party, with its contact (an account, by e-mail; may be
-    left empty), what it does, and its weight in a cost split by key.
+    left empty: the contact is e-mailed), what it does, and its weight in a cost split
+    by key.
 
     Refuses an organisation that is a party already, a contact without an account, and a
     key below 1."""
@@ -201,6 +203,7 @@ def add_party(
         raise Refused(_l("This organisation is a party already."), "organisation") from None
     collaboration.touch()
     db.session.flush()
+    _tell_new_contact(party, None)
     return party
 
 
@@ -209,10 +212,37 @@ def change_party(
 ) -> CollaborationParty:
     """Change a party's contact, role and cost key. Refuses a contact without an account
     and a key below 1 (a cost already split keeps its shares: see the costs' pages)."""
+    before = party.contact_user_id
     _fill_party(party, contact_email, role, cost_key)
     party.collaboration.touch()
     db.session.flush()
+    _tell_new_contact(party, before)
     return party
+
+
+def _tell_new_contact(party: CollaborationParty, before: int | None) -> None:
+    """E-mail the party's contact, in their language, that they now are it (not when the
+    contact stayed the same): where the collaboration is, and what a contact does."""
+    contact = party.contact
+    if contact is None or contact.id == before:
+        return
+    collaboration = party.collaboration
+    queue_mail(
+        contact.email,
+        _l(
+            "You are the contact of %(organisation)s in %(collaboration)s",
+            organisation=party.organisation.title,
+            collaboration=collaboration.title,
+        ),
+        "collaboration_contact",
+        contact.locale or "nl",
+        contact=contact,
+        party=party,
+        collaboration=collaboration,
+        back_office_url=external_url(
+            "manage_collaborations.show", collaboration_id=collaboration.id
+        ),
+    )
 
 
 def _fill_party(party, contact_email: str, role: str, cost_key: int | None) -> None:

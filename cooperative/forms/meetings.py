@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, Length, NumberRange, Optional, ValidationError
 
 from ..models import Meeting, VoteWeighting
@@ -50,8 +51,10 @@ class MeetingForm(FlaskForm):
     vote_weighting = RadioField(
         _l("Votes per member"),
         choices=[
-            (VoteWeighting.PER_MEMBER.value, _l("One member, one vote")),
-            (VoteWeighting.PER_SHARE.value, _l("One vote per paid share (at least one)")),
+            SelectChoice(VoteWeighting.PER_MEMBER.value, _l("One member, one vote")),
+            SelectChoice(
+                VoteWeighting.PER_SHARE.value, _l("One vote per paid share (at least one)")
+            ),
         ],
         default=VoteWeighting.PER_MEMBER.value,
         description=_l("As the statutes say (art. 2:38 BW: every member has at least one vote)."),

@@ -33,7 +33,7 @@ DIET_LABELS = {
 
 # What the work with the city calls its kinds and states, on every page that shows them.
 COLLABORATION_KIND_LABELS = {
-    "koppel": _l("Koppel (a pair from the incubator)"),
+    "koppel": _l("Koppel"),
     "green_deal": _l("Local Green Deal"),
     "cluster": _l("Cluster of municipalities"),
     "other": _l("Other collaboration"),
@@ -50,7 +50,7 @@ ORGANISATION_KIND_LABELS = {
     "business": _l("Business"),
     "foundation": _l("Foundation"),
     "collective": _l("Collective"),
-    "other": _l("Organisation"),
+    "other": _l("Other"),
 }
 
 

@@ -19,8 +19,8 @@ def row_id(text: str | None) -> int | None:
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:...>` in every route: a whole number up to INTEGER_MAX, so a longer one in a
-    URL matches no route (a 404) rather than reaching the database."""
+    """`<int:...>` in every route: an id as `row_id` reads one, from 1 to INTEGER_MAX, so
+    another number in a URL matches no route (a 404) rather than reaching the database."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=INTEGER_MAX, signed=False):
+    def __init__(self, map, fixed_digits=0, min=1, max=INTEGER_MAX, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

@@ -101,6 +101,7 @@ def lock_question(question: Question) -> None:
     again: two responses, a koppel formed and the question closed wait for each other,
     so each sees what the one before it did (a double click is refused, not a 500)."""
     _lock_row(Question, question.id)
+    db.session.flush()  # what the caller changed is kept, not read over
     db.session.refresh(question)
 
 

@@ -51,7 +51,7 @@ def test_a_stale_split_is_not_paid_online(app, cluster, staff, fake_stripe):
     assert "Pay €3,333.33 online" not in page
     assert STALE in page and "MEENTCOOP-K" in page
     dutch = contact.get(url + "?lang=nl").get_data(as_text=True)
-    assert "zodra de kosten opnieuw over de huidige partijen zijn verdeeld" in dutch
+    assert "pas worden betaald als de kosten opnieuw over de huidige partijen" in dutch
     refused = post_form(contact, url + "/shares/3/pay?lang=en")
     assert refused.status_code == 303 and refused.headers["Location"] == url
     assert STALE in contact.get(url + "?lang=en").get_data(as_text=True)
@@ -145,3 +145,18 @@ def test_a_payment_on_a_split_gone_stale_meanwhile_goes_back(app, cluster, staff
     # Split again over the four: nothing was paid, so the amounts may change.
     assert post_form(staff, url + "/1", cost_form()).status_code == 303
     assert [amount for amount, _ in shares(app)] == [250_000] * 4
+
+
+def test_a_cost_paid_into_keeps_its_split_when_a_party_joins(app, cluster, staff, fake_stripe):
+    """A cost paid into cannot be split again, so a party joining later has no share in
+    it, and the others go on paying theirs (none is left unable to pay)."""
+    url = f"/manage/collaborations/{cluster}/costs"
+    post_form(staff, url + "/new", cost_form())
+    assert post_form(staff, url + "/shares/1/transfer", {"amount": "3333.34"}).status_code == 303
+    a_party_joins(app, cluster)
+    contact = login(app, "contact@wormer.example")
+    page = contact.get(url + "?lang=en").get_data(as_text=True)
+    assert STALE not in page and "Pay €3,333.33 online" in page
+    assert post_form(staff, url + "/shares/2/transfer", {"amount": "3333.33"}).status_code == 303
+    assert shares(app)[:2] == [(333_334, 333_334), (333_333, 333_333)]
+    assert len(shares(app)) == 3

@@ -252,7 +252,6 @@ def test_forming_a_koppel_is_refused(world):
     with pytest.raises(Refused, match="from the organisations that responded"):
         questions.form_koppel(world["staff"], question, [other.responses[0].id])
     question.is_hidden = True
-    db.session.flush()
     with pytest.raises(Refused, match="Show the question again"):
         questions.form_koppel(world["staff"], question, [question.responses[0].id])
     assert question.status == QuestionStatus.OPEN

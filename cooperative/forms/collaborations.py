@@ -23,6 +23,7 @@ from ..services.collaborations import SLUG_MAX_LENGTH, CollaborationPlan
 from ..services.commitments import CommitmentPlan, ProgressPlan
 from .events import WholeNumberField
 from .fields import (
+    INTEGER_MAX,
     choice_id,
     domain_choices,
     email_field,
@@ -176,7 +177,7 @@ class PartyChangeForm(FlaskForm):
     )
 
     def validate_cost_key(self, field) -> None:
-        if field.data is not None and not 1 <= field.data <= 2**31 - 1:
+        if field.data is not None and not 1 <= field.data <= INTEGER_MAX:
             raise ValidationError(_l("Please write a whole number of at least 1."))
 
 

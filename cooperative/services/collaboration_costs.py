@@ -73,8 +73,12 @@ def is_paid_into(cost: SharedCost) -> bool:
 
 
 def split_is_current(cost: SharedCost) -> bool:
-    """Whether `cost` is split over exactly the parties its collaboration has now, its
-    shares adding up to its total (a party added or removed since asks for a new split)."""
+    """Whether `cost`'s shares are the ones to pay: split over exactly the parties its
+    collaboration has now, adding up to its total (a party added or removed since asks
+    for a new split). A cost paid into keeps its split (it cannot be split again): a
+    party that joins later has no share in it, and the others go on paying theirs."""
+    if is_paid_into(cost):
+        return True
     parties = {party.id for party in cost.collaboration.parties}
     return {share.party_id for share in cost.shares} == parties and (
         sum(share.amount_cents for share in cost.shares) == cost.total_cents
@@ -87,8 +91,8 @@ def refuse_unless_current(cost: SharedCost, field: str | None = None) -> None:
     if not split_is_current(cost):
         raise Refused(
             _l(
-                "The parties changed since this cost was split: its shares are paid once "
-                "it is split again over the parties now."
+                "The parties changed since this cost was split: its shares can be paid "
+                "once it is split again over the parties now."
             ),
             field,
         )

@@ -83,12 +83,6 @@ def may_open_back_office(user: User, collaboration: Collaboration) -> bool:
     return user.runs_programme or any(is_contact(user, p) for p in collaboration.parties)
 
 
-def may_see_costs(user: User, collaboration: Collaboration) -> bool:
-    """The back office's page of a collaboration's costs opens for whoever opens the
-    collaboration there (`may_open_back_office`); a contact sees their own shares."""
-    return may_open_back_office(user, collaboration)
-
-
 def may_pay(user: User, share: CostShare) -> bool:
     """A share of a cost is paid online by its party's contact, no one else."""
     return is_contact(user, share.party)

@@ -295,7 +295,9 @@ def _refund_mismatch(payment: Payment, session) -> None:
 
 
 def _settle(payment: Payment, paid: bool) -> None:
-    """Let what was paid for act on the outcome (it locks, checks and records it once)."""
+    """Let what was paid for act on the outcome (it locks, checks and records it once).
+    A payment completed for nothing any more (what it paid for was taken away while its
+    page was open) is refunded, once, after the commit."""
     # Imported here: registrations use payments, and payments report back to them.
     from . import collaboration_costs, membership, registration, share_payments
 

@@ -181,8 +181,8 @@ def anonymise_registration(registration: Registration) -> None:
     are sent or given up on; keep its counts and amounts.
 
     A mail still on its way (pending: e.g. the cancellation just queued when an account
-    is deleted) is left to go, but not an announcement; once sent it lives OUTBOX_KEEP_DAYS at most
-    (`services.retention.purge_mail`).
+    is deleted) is left to go, but not an announcement; once sent it lives
+    OUTBOX_KEEP_DAYS at most (`services.retention.purge_mail`).
     """
     db.session.execute(
         sa.delete(OutboxMessage).where(
@@ -348,7 +348,8 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     Coming registrations are cancelled (seats freed, the waiting list promoted, refunds
     as for any cancellation), then every registration is anonymised; payments stay as
     amounts without a name; profile, roles and the account are deleted, and mails
-    already sent to the address are removed from the outbox.
+    already sent to the address are removed from the outbox, as are the announcements
+    still waiting for it (they are not sent).
 
     The member register outlives the account (art. 2:61 BW): a membership that was ever
     admitted (a member number) or decided on (an application turned down) stays, cut

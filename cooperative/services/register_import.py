@@ -38,6 +38,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..i18n import local_zone
+from ..ids import row_id
 from ..models import (
     Membership,
     MembershipPlan,
@@ -167,9 +168,11 @@ def _check_row(line: int, cells: dict, plans: dict, now: datetime) -> _Row:
     for name in REQUIRED:
         if not cells.get(name):
             raise Refused(_l("The column %(column)s is empty.", column=name))
-    number = cells["member_number"]
-    if not (number.isascii() and number.isdigit()) or not 0 < int(number) < 2**31:
-        raise Refused(_l("The member number %(value)s is not a whole number.", value=number))
+    number = row_id(cells["member_number"])
+    if number is None:
+        raise Refused(
+            _l("The member number %(value)s is not a whole number.", value=cells["member_number"])
+        )
     address = register.checked_address(
         register.Address(
             cells["name"],
@@ -206,7 +209,7 @@ def _check_row(line: int, cells: dict, plans: dict, now: datetime) -> _Row:
     language = cells.get("language", "").lower() or "nl"
     if language not in ("nl", "en"):
         raise Refused(_l("The language is nl or en, not %(value)s.", value=language))
-    return _Row(line, int(number), address, admitted_on, plan, email, notices in YES, language)
+    return _Row(line, number, address, admitted_on, plan, email, notices in YES, language)
 
 
 def import_members(data: bytes, dry_run: bool = False, now: datetime | None = None) -> ImportReport:

@@ -12,6 +12,8 @@ and no CSRF token). What it stops:
   `Registration.announcements_off`: no more announcements about that event; its
   reminders and the organisers' messages about the registration itself still go.
 
+Either way the announcement mails still waiting for them are not sent (`drop_unsent`).
+
 The token is signed (itsdangerous, salted for this use) and carries a fingerprint of the
 account's or registration's secret parts, so a token for a deleted account never works
 for another that got the same id. It is good for UNSUBSCRIBE_MAX_AGE. Services flush;
@@ -107,7 +109,8 @@ def subscription_for(token: str) -> Subscription:
 
 
 def unsubscribe(token: str) -> Subscription:
-    """Stop what `token` is for (see the module's docstring); doing it twice is harmless.
+    """Stop what `token` is for (see the module's docstring), and drop the announcement
+    mails still waiting for them; doing it twice is harmless.
     Raises LinkExpired or LinkBroken (`subscription_for`), changing nothing."""
     subscription = subscription_for(token)
     if subscription.user is not None:
@@ -125,14 +128,29 @@ def unsubscribe(token: str) -> Subscription:
 
 
 def drop_unsent(*recipients: sa.ColumnElement[bool]) -> None:
-    """Take the announcement mails not sent yet to the `AnnouncementRecipient`s that
+    """Take the announcement mails not tried yet to the `AnnouncementRecipient`s that
     `recipients` select out of the outbox. A big announcement leaves at NEWS_PER_MINUTE,
     so a mail may wait for hours: after an unsubscribe, a deleted account or a forgotten
-    guest, it is not sent."""
-    unsent = sa.select(AnnouncementRecipient.outbox_message_id).where(*recipients)
+    guest, it is not sent. One the mail worker has claimed (being sent, or to be tried
+    again) is left to it. The link to a dropped mail goes first: SQLite does not apply
+    ON DELETE SET NULL, and gives a later mail the id again."""
+    unsent = (
+        sa.select(OutboxMessage.id)
+        .join(AnnouncementRecipient, AnnouncementRecipient.outbox_message_id == OutboxMessage.id)
+        .where(
+            *recipients, OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.attempts == 0
+        )
+    )
+    ids = list(db.session.scalars(unsent))
+    if not ids:
+        return
     db.session.execute(
-        sa.delete(OutboxMessage).where(
-            OutboxMessage.id.in_(unsent), OutboxMessage.status == OutboxStatus.PENDING
-        ),
+        sa.update(AnnouncementRecipient)
+        .where(AnnouncementRecipient.outbox_message_id.in_(ids))
+        .values(outbox_message_id=None),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        sa.delete(OutboxMessage).where(OutboxMessage.id.in_(ids)),
         execution_options={"synchronize_session": False},
     )

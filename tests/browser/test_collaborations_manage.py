@@ -35,7 +35,7 @@ def test_staff_make_a_koppel_and_a_contact_records_progress(page, live_server, a
         return page.get_by_label(label, exact=True)
 
     field("Title").fill("Energy saving service, bought together")
-    field("Kind").select_option(label="Koppel (a pair from the incubator)")
+    field("Kind").select_option(label="Koppel")
     field("Status").select_option(label="Running")
     field("Shared goal").fill("One purchase that serves several domains.")
     field("Start (optional)").fill("2026-01-01")

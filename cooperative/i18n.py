@@ -34,7 +34,7 @@ DIET_LABELS = {
 # What the work with the city calls its kinds and states, on every page that shows them.
 COLLABORATION_KIND_LABELS = {
     "koppel": _l("Koppel"),
-    "green_deal": _l("Local Green Deal"),
+    "green_deal": _l("Green Deal"),
     "cluster": _l("Cluster of municipalities"),
     "other": _l("Other collaboration"),
 }

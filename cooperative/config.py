@@ -11,6 +11,9 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The cooperative's time zone (BABEL_DEFAULT_TIMEZONE); the worker's schedules, made
+# before any app, read it here.
+TIME_ZONE = "Europe/Amsterdam"
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
 
 load_dotenv(PROJECT_ROOT / ".env")
@@ -239,8 +242,8 @@ def from_environment(instance_path: str) -> dict:
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "BABEL_DEFAULT_LOCALE": "nl",
         # The cooperative's one time zone: pages, mails, calendar files and the API
-        # (i18n.local_zone reads it through Flask-Babel).
-        "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+        # (i18n.local_zone reads it through Flask-Babel), and the worker's schedules.
+        "BABEL_DEFAULT_TIMEZONE": TIME_ZONE,
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "cooperative" / "translations"),
         "WTF_CSRF_TIME_LIMIT": None,
         # Where a form comes from is checked in one place, security.refuse_other_sites, over

@@ -22,10 +22,11 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from .config import TIME_ZONE
 from .extensions import db
 from .refusals import Refused
 
-ZONE = ZoneInfo("Europe/Amsterdam")
+ZONE = ZoneInfo(TIME_ZONE)
 GRID_START = datetime(2000, 1, 1, tzinfo=ZONE)
 
 

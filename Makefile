@@ -39,9 +39,10 @@ serve: translations
 	$(BIN)/gunicorn --bind 127.0.0.1:8000 --workers 3 wsgi:app
 
 # Tests in TEST_WORKERS processes (pytest-xdist), each on its own database: `make test
-# TEST_WORKERS=0` runs them in this one process.
+# TEST_WORKERS=0` runs them in this one process. The slowest 15 are listed at the end
+# (where CI's time goes).
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS)
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15
 
 test: translations
 	$(PYTEST)

@@ -160,3 +160,27 @@ def test_a_cost_paid_into_keeps_its_split_when_a_party_joins(app, cluster, staff
     assert post_form(staff, url + "/shares/2/transfer", {"amount": "3333.33"}).status_code == 303
     assert shares(app)[:2] == [(333_334, 333_334), (333_333, 333_333)]
     assert len(shares(app)) == 3
+
+
+def test_two_words_from_stripe_before_the_refund_is_made_refund_once(
+    app, cluster, staff, fake_stripe
+):
+    """Stripe's event and the return page settle the same payment for nothing before the
+    refund went out (it goes after the commit): the payment's row is claimed once, so one
+    refund is recorded, not two."""
+    from cooperative.services import payments as payment_service
+
+    url = f"/manage/collaborations/{cluster}/costs"
+    post_form(staff, url + "/new", cost_form())
+    contact = login(app, "contact@wormer.example")
+    session_id, _event = paid_at_stripe(app, contact, fake_stripe, url, 3)
+    assert post_form(staff, url + "/1", cost_form(total="9000")).status_code == 303
+    assert post_form(staff, url + "/1/remove").status_code == 303
+    assert shares(app) == []
+    with app.app_context():
+        for _word in range(2):
+            payment_service.settle_session(payment_service.fetch_session(session_id))
+        db.session.commit()
+        kinds = db.session.scalars(sa.select(StripeCall.kind)).all()
+    assert kinds.count("refund") == 1
+    assert [refund["amount"] for refund in refunds(fake_stripe)] == ["333333"]

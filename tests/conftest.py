@@ -321,3 +321,34 @@ def deliver_webhook(client, fake, event: dict, **signing):
     return client.post(
         "/payments/stripe/webhook", data=body, headers=headers, content_type="application/json"
     )
+
+
+def second_click(app, click):
+    """Start `click` (the same action as the caller's, not committed yet) in a thread and
+    a request of its own, in English, and check that it waits for the caller's
+    transaction. Returns a function that, once the caller committed, gives its answer:
+    "done", or the words it was refused with."""
+    from cooperative.refusals import Refused
+
+    answer = {}
+
+    def run() -> None:
+        with app.test_request_context("/?lang=en"):
+            try:
+                click()
+                db.session.commit()
+                answer["is"] = "done"
+            except Refused as refusal:
+                db.session.rollback()
+                answer["is"] = str(refusal)
+
+    clicking = threading.Thread(target=run)
+    clicking.start()
+    clicking.join(timeout=0.5)
+    assert clicking.is_alive(), "the second click did not wait for the first"
+
+    def outcome() -> str:
+        clicking.join(timeout=10)
+        return answer["is"]
+
+    return outcome

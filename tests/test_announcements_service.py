@@ -1,7 +1,6 @@
 """Announcements as a service: who gets one (consent first), who may send to whom, the
 outbox rows with their unsubscribe headers, the measured rate, and the 90-day purge."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -25,6 +24,7 @@ from cooperative.services import announcements, mail, retention
 from cooperative.services.announcements import Audience
 from cooperative.services.registration import cancel
 from tests.announcement_fixtures import build_news_world, collective, make_reader, user
+from tests.conftest import second_click
 from tests.factories import make_registration
 
 
@@ -270,32 +270,17 @@ def test_forgetting_a_guest_or_an_account_forgets_them_as_recipients(app, world)
 def test_a_double_click_at_the_same_moment_sends_once(app, world):
     """The second send waits for the first one's commit (the author's row is locked),
     then finds it and is refused."""
-    second = {}
 
-    def send_again():
-        with app.app_context():
-            try:
-                announcements.send(
-                    user(world.admin), audience("collective", world.voedselbank), "Oogst", "T", "nl"
-                )
-                db.session.commit()
-                second["sent"] = True
-            except Refused as refusal:
-                db.session.rollback()
-                with force_locale("en"):
-                    second["refused"] = str(refusal)
-
-    with app.app_context():
+    def send():
         announcements.send(
             user(world.admin), audience("collective", world.voedselbank), "Oogst", "T", "nl"
         )
-        clicking = threading.Thread(target=send_again)
-        clicking.start()
-        clicking.join(timeout=0.5)
-        assert clicking.is_alive(), "the second send did not wait for the first"
+
+    with app.app_context():
+        send()
+        again = second_click(app, send)
         db.session.commit()
-    clicking.join(timeout=10)
-    assert "a few minutes ago" in second["refused"]
+    assert "a few minutes ago" in again()
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 1
 

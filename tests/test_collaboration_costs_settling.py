@@ -87,13 +87,10 @@ def paid_at_stripe(app, contact, fake_stripe, url: str, share_id: int) -> tuple[
     return session_id, only_event(fake_stripe, "checkout.session.completed", session_id)
 
 
-def refunds(fake_stripe) -> list[dict]:
-    return [r.params for r in fake_stripe.requests if r.path == "/v1/refunds"]
-
-
-def test_a_payment_for_a_cost_taken_away_meanwhile_goes_back(app, cluster, staff, fake_stripe):
-    """The contact pays; before Stripe's word arrives staff change the total (its page is
-    closed) and then take the cost away: the payment pays for nothing, so it goes back."""
+def paid_for_a_cost_taken_away(app, cluster, staff, fake_stripe):
+    """The contact pays share 3 at Stripe; before Stripe's word arrives staff change the
+    total (its page is closed) and take the cost away. Returns (the contact's client, the
+    session id, the held completed event)."""
     url = f"/manage/collaborations/{cluster}/costs"
     post_form(staff, url + "/new", cost_form())
     contact = login(app, "contact@wormer.example")
@@ -101,6 +98,17 @@ def test_a_payment_for_a_cost_taken_away_meanwhile_goes_back(app, cluster, staff
     assert post_form(staff, url + "/1", cost_form(total="9000")).status_code == 303
     assert post_form(staff, url + "/1/remove").status_code == 303
     assert shares(app) == []
+    return contact, session_id, event
+
+
+def refunds(fake_stripe) -> list[dict]:
+    return [r.params for r in fake_stripe.requests if r.path == "/v1/refunds"]
+
+
+def test_a_payment_for_a_cost_taken_away_meanwhile_goes_back(app, cluster, staff, fake_stripe):
+    """The contact pays; before Stripe's word arrives staff change the total (its page is
+    closed) and then take the cost away: the payment pays for nothing, so it goes back."""
+    contact, session_id, event = paid_for_a_cost_taken_away(app, cluster, staff, fake_stripe)
     assert deliver_webhook(contact, fake_stripe, event).status_code == 200
     assert payments(app) == [(None, PaymentStatus.REFUNDED, 333_333)]
     [refund] = refunds(fake_stripe)
@@ -170,13 +178,7 @@ def test_two_words_from_stripe_before_the_refund_is_made_refund_once(
     refund is recorded, not two."""
     from cooperative.services import payments as payment_service
 
-    url = f"/manage/collaborations/{cluster}/costs"
-    post_form(staff, url + "/new", cost_form())
-    contact = login(app, "contact@wormer.example")
-    session_id, _event = paid_at_stripe(app, contact, fake_stripe, url, 3)
-    assert post_form(staff, url + "/1", cost_form(total="9000")).status_code == 303
-    assert post_form(staff, url + "/1/remove").status_code == 303
-    assert shares(app) == []
+    _contact, session_id, _event = paid_for_a_cost_taken_away(app, cluster, staff, fake_stripe)
     with app.app_context():
         for _word in range(2):
             payment_service.settle_session(payment_service.fetch_session(session_id))

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..ids import row_id
 from ..models import User, new_session_key, normalise_email, utcnow
 from ..models.accounts import password_matches
+from ..refusals import Refused
 from .mail import external_url, queue_mail
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600
@@ -26,6 +27,18 @@ RESET_MAX_AGE = 3600
 
 def find_user(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def existing_user(email: str, field: str = "email") -> User:
+    """The account with this e-mail address, for giving someone a role or a place.
+    Refuses (on `field`) an address nobody has an account with: they sign up first."""
+    user = find_user(email)
+    if user is None:
+        raise Refused(
+            _l("Nobody has an account with this e-mail address. Ask them to sign up first."),
+            field,
+        )
+    return user
 
 
 def user_for_session(session_id: str) -> User | None:

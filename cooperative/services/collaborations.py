@@ -38,7 +38,7 @@ from ..models import (
 from ..refusals import Refused
 from ..slugs import free_slug, slug_is_valid, slug_taken
 from . import collaboration_costs
-from .accounts import find_user
+from .accounts import existing_user
 from .mail import external_url, queue_mail
 from .register import today
 
@@ -168,13 +168,7 @@ def _account(email: str) -> User | None:
     an address nobody has an account with."""
     if not email:
         return None
-    user = find_user(email)
-    if user is None:
-        raise Refused(
-            _l("Nobody has an account with this e-mail address. Ask them to sign up first."),
-            "contact_email",
-        )
-    return user
+    return existing_user(email, "contact_email")
 
 
 def add_party(
@@ -328,12 +322,7 @@ def unlink_event(collaboration: Collaboration, event: Event) -> None:
 def make_programme_staff(email: str) -> User:
     """Give the account with this e-mail address the programme-staff role. Refuses an
     address without an account, and someone who has the role already."""
-    user = find_user(email)
-    if user is None:
-        raise Refused(
-            _l("Nobody has an account with this e-mail address. Ask them to sign up first."),
-            "email",
-        )
+    user = existing_user(email)
     if user.is_programme_staff:
         raise Refused(_l("This person is programme staff already."), "email")
     user.is_programme_staff = True

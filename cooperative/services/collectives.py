@@ -19,12 +19,11 @@ from ..models import (
     Domain,
     Event,
     EventStatus,
-    User,
-    normalise_email,
     utcnow,
 )
 from ..refusals import Refused
 from ..slugs import free_slug, slug_taken
+from .accounts import existing_user
 from .details import copy_details
 from .event_list import every_word_in
 
@@ -396,12 +395,7 @@ def add_role(collective: Collective, email: str) -> CollectiveRole:
 
     Refuses an address without an account, and a person who already has a role here.
     """
-    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
-    if user is None:
-        raise Refused(
-            _l("Nobody has an account with this e-mail address. Ask them to sign up first."),
-            "email",
-        )
+    user = existing_user(email)
     if any(role.user_id == user.id for role in collective.roles):
         raise Refused(_l("This person already has a role in this collective."), "email")
     role = CollectiveRole(collective=collective, user=user)

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Collective, Organisation, OrganisationKind, OrganisationPerson
 from ..refusals import Refused
 from ..slugs import free_slug, refuse_unusable_slug
-from .accounts import find_user
+from .accounts import existing_user
 
 SLUG_MAX_LENGTH = 80
 
@@ -159,12 +159,7 @@ def add_person(organisation: Organisation, email: str) -> OrganisationPerson:
     """Let the person with this e-mail address act for the organisation: post its
     questions, respond for it, be its contact. Refuses an address without an account and
     a person who already acts for it."""
-    user = find_user(email)
-    if user is None:
-        raise Refused(
-            _l("Nobody has an account with this e-mail address. Ask them to sign up first."),
-            "email",
-        )
+    user = existing_user(email)
     if any(person.user_id == user.id for person in organisation.people):
         raise Refused(_l("This person already acts for this organisation."), "email")
     person = OrganisationPerson(organisation=organisation, user=user)

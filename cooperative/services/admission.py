@@ -79,9 +79,7 @@ def reject(membership: Membership, admin: User, reason: str) -> None:
     membership.decision_note = reason.strip()
     for payment in refunds:
         stripe_calls.refund(payment, payment.amount_cents - payment.refunded_cents)
-    for payment in memberships.payments_of(membership, PaymentStatus.OPEN):
-        stripe_calls.expire_checkout(payment)
-        payment.status = PaymentStatus.EXPIRED
+    stripe_calls.close_pages(memberships.payments_of(membership, PaymentStatus.OPEN))
     share_changes.application_refused(membership)
     db.session.flush()
     memberships.mail_member(membership, "membership_rejected")

@@ -315,9 +315,7 @@ def _close_open_payments(share: CostShare) -> None:
     given back when it arrives (`payment_succeeded`)."""
     if share.id is None:
         return
-    for payment in _open_payments(share):
-        stripe_calls.expire_checkout(payment)
-        payment.status = PaymentStatus.EXPIRED
+    stripe_calls.close_pages(_open_payments(share))
 
 
 def describe(share: CostShare, locale: str) -> str:
@@ -369,11 +367,8 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
     now = now or utcnow()
     share = payment.cost_share
     lock_cost(share.cost)
-    db.session.refresh(payment)
-    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.EXPIRED):
+    if not payments.record_paid(payment, now):
         return
-    payment.status = PaymentStatus.PAID
-    payment.paid_at = now
     db.session.refresh(share.cost)
     db.session.refresh(share)
     if share.due_cents == payment.amount_cents and split_is_current(share.cost):
@@ -383,12 +378,6 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
         stripe_calls.refund(payment, payment.amount_cents)
     _close_open_payments(share)
     db.session.flush()
-
-
-def payment_failed(payment: Payment) -> None:
-    """A Checkout page closed unpaid: the share stays due; the contact can pay again."""
-    if payment.status == PaymentStatus.OPEN:
-        payment.status = PaymentStatus.EXPIRED
 
 
 def record_payment(

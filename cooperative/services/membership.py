@@ -300,11 +300,8 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
     now = now or utcnow()
     membership = payment.membership
     _lock(membership)
-    db.session.refresh(payment)
-    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.EXPIRED):
-        return  # settled already (by the webhook or the return page)
-    payment.status = PaymentStatus.PAID
-    payment.paid_at = now
+    if not payments.record_paid(payment, now):
+        return
     status = membership.status
     if status == MembershipStatus.PENDING_PAYMENT:
         shares.issue_join_shares(membership, payment, now)
@@ -331,16 +328,11 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
         if payment.provider == PaymentProvider.STRIPE:
             stripe_calls.refund(payment, payment.amount_cents)  # after the commit
         db.session.flush()
-    for other in payments_of(membership, PaymentStatus.OPEN, PaymentProvider.STRIPE):
-        if other.id != payment.id:
-            stripe_calls.expire_checkout(other)
-            other.status = PaymentStatus.EXPIRED
-
-
-def payment_failed(payment: Payment) -> None:
-    """A Checkout page closed unpaid: the membership waits; the member can pay again."""
-    if payment.status == PaymentStatus.OPEN:
-        payment.status = PaymentStatus.EXPIRED
+    stripe_calls.close_pages(
+        other
+        for other in payments_of(membership, PaymentStatus.OPEN, PaymentProvider.STRIPE)
+        if other.id != payment.id
+    )
 
 
 def activate(membership: Membership, now: datetime | None = None) -> None:

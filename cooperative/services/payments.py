@@ -14,6 +14,7 @@ Stripe, not here: a web worker that takes no payment never loads it.
 """
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -113,6 +114,18 @@ def sync_checkout(payment: Payment) -> None:
         return
     if session is not None:
         settle_session(session)
+
+
+def record_paid(payment: Payment, now: datetime) -> bool:
+    """Count `payment` paid at `now`, once: read afresh (the caller holds the lock of what
+    it pays for), an open or expired payment becomes paid. False for one settled already
+    (by the webhook or the return page): the caller leaves it be."""
+    db.session.refresh(payment)
+    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.EXPIRED):
+        return False
+    payment.status = PaymentStatus.PAID
+    payment.paid_at = now
+    return True
 
 
 def refundable_cents(payment: Payment, amount_cents: int) -> int:
@@ -301,28 +314,24 @@ def _settle(payment: Payment, paid: bool) -> None:
     # Imported here: registrations use payments, and payments report back to them.
     from . import collaboration_costs, membership, registration, share_payments
 
-    if payment.membership_id is not None:
-        if paid:
-            membership.payment_succeeded(payment)
-        else:
-            membership.payment_failed(payment)
-    if payment.registration_id is not None:
-        if paid:
-            registration.payment_succeeded(payment)
-        else:
-            registration.payment_failed(payment)
-    if payment.share_purchase_id is not None:
-        if paid:
-            share_payments.payment_succeeded(payment)
-        else:
-            share_payments.payment_failed(payment)
-    if payment.cost_share_id is not None:
-        if paid:
-            collaboration_costs.payment_succeeded(payment)
-        else:
-            collaboration_costs.payment_failed(payment)
+    outcomes = (
+        (payment.membership_id, membership.payment_succeeded, _payment_failed),
+        (payment.registration_id, registration.payment_succeeded, registration.payment_failed),
+        (payment.share_purchase_id, share_payments.payment_succeeded, _payment_failed),
+        (payment.cost_share_id, collaboration_costs.payment_succeeded, _payment_failed),
+    )
+    for paid_for, succeeded, failed in outcomes:
+        if paid_for is not None:
+            (succeeded if paid else failed)(payment)
     if paid and _pays_for_nothing(payment):
         _refund_for_nothing(payment)
+
+
+def _payment_failed(payment: Payment) -> None:
+    """A Checkout page for a membership fee, shares or a cost share closed unpaid: what
+    it was for stays due, and can be paid again (a registration has its own rule)."""
+    if payment.status == PaymentStatus.OPEN:
+        payment.status = PaymentStatus.EXPIRED
 
 
 def _pays_for_nothing(payment: Payment) -> bool:

@@ -23,7 +23,7 @@ from ..models import (
     utcnow,
 )
 from ..refusals import Refused
-from . import checkout, stripe_calls
+from . import checkout, payments, stripe_calls
 from .bank_transfers import record_transfer
 from .mail import external_url
 from .shares import amount_owed, lock_register, mark_paid, record_history, unpaid_shares
@@ -84,11 +84,8 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
     now = now or utcnow()
     purchase = payment.share_purchase
     lock_register(purchase.membership)
-    db.session.refresh(payment)
-    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.EXPIRED):
+    if not payments.record_paid(payment, now):
         return
-    payment.status = PaymentStatus.PAID
-    payment.paid_at = now
     db.session.refresh(purchase)
     owed = unpaid_shares(purchase)
     if sum(share.amount_cents for share in owed) == payment.amount_cents:
@@ -103,16 +100,8 @@ def payment_succeeded(payment: Payment, now: datetime | None = None) -> None:
             payment.provider,
             purchase.id,
         )
-    for other in _payments(purchase, PaymentStatus.OPEN):
-        stripe_calls.expire_checkout(other)
-        other.status = PaymentStatus.EXPIRED
+    stripe_calls.close_pages(_payments(purchase, PaymentStatus.OPEN))
     db.session.flush()
-
-
-def payment_failed(payment: Payment) -> None:
-    """A Checkout page closed unpaid: the shares wait; the member can pay again."""
-    if payment.status == PaymentStatus.OPEN:
-        payment.status = PaymentStatus.EXPIRED
 
 
 def record_payment(
@@ -136,9 +125,7 @@ def record_payment(
         paid_at=now,
     )
     mark_paid(unpaid_shares(purchase), payment, admin, now)
-    for other in _payments(purchase, PaymentStatus.OPEN):
-        stripe_calls.expire_checkout(other)
-        other.status = PaymentStatus.EXPIRED
+    stripe_calls.close_pages(_payments(purchase, PaymentStatus.OPEN))
     db.session.flush()
     return payment
 

@@ -17,6 +17,7 @@ The Stripe SDK is imported where it is called, as in `payments`.
 """
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -105,6 +106,14 @@ def expire_checkout(payment: Payment) -> StripeCall | None:
             idempotency_key=f"expire-{payment.stripe_checkout_session_id}",
         )
     )
+
+
+def close_pages(open_payments: Iterable[Payment]) -> None:
+    """These open payments are not to be paid any more: they expire, and their Checkout
+    pages are closed at Stripe after the commit (`expire_checkout`)."""
+    for payment in open_payments:
+        expire_checkout(payment)
+        payment.status = PaymentStatus.EXPIRED
 
 
 def debit(payment: Payment) -> StripeCall:

@@ -17,7 +17,7 @@ from ...models import (
     utcnow,
 )
 from ...refusals import Refused
-from .. import checkout, places, stripe_calls
+from .. import checkout, payments, places, stripe_calls
 from ..mail import external_url
 from .notices import notify
 from .refunds import close_open_payments, payments_of
@@ -87,12 +87,9 @@ def payment_succeeded(payment: Payment) -> None:
     registration = payment.registration
     event = registration.event
     lock_event(event)
-    db.session.refresh(payment)
+    if not payments.record_paid(payment, utcnow()):
+        return
     db.session.refresh(registration)
-    if payment.status != PaymentStatus.OPEN and payment.status != PaymentStatus.EXPIRED:
-        return  # settled already (by the webhook or the return page)
-    payment.status = PaymentStatus.PAID
-    payment.paid_at = utcnow()
     if registration.status == RegistrationStatus.CANCELLED and _can_reinstate(registration):
         registration.status = RegistrationStatus.PENDING_PAYMENT
         registration.cancelled_at = None

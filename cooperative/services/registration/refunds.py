@@ -83,6 +83,4 @@ def refund_everything(registration: Registration, now: datetime | None = None) -
 def close_open_payments(registration: Registration) -> None:
     """Close the registration's unfinished Checkout pages: they can no longer be paid
     (at Stripe after the commit)."""
-    for payment in payments_of(registration, PaymentStatus.OPEN):
-        stripe_calls.expire_checkout(payment)
-        payment.status = PaymentStatus.EXPIRED
+    stripe_calls.close_pages(payments_of(registration, PaymentStatus.OPEN))

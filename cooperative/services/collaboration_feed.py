@@ -1,5 +1,5 @@
-"""The Atom feed of the progress of the collaborations with the city, made with feedgen as
-the event feeds are (`event_feeds.py`).
+"""The Atom feed of the progress of the collaborations with the city, made with feedgen on
+the channel the event feeds use (`event_feeds.new_feed`).
 
 An entry is one progress update: which collaboration and commitment, which party, the
 value against the target where it is measurable, the note and the link. It carries only
@@ -9,12 +9,12 @@ was recorded (feed readers sort by it); the day the progress is of opens its tex
 
 from collections.abc import Iterable
 
-from feedgen.feed import FeedGenerator
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from ..i18n import DATE, current_locale, measure
+from ..i18n import DATE, measure
 from ..models import Collaboration, ProgressUpdate, utcnow
+from .event_feeds import new_feed
 from .mail import external_url
 
 
@@ -65,19 +65,13 @@ def progress_feed(
     asked for; its id is that address without a language, the same in both languages.
     Needs each update's commitment, party, organisation and collaboration loaded.
     """
-    feed = FeedGenerator()
-    feed.id(self_url)
     if collaboration is None:
-        feed.title(_("MeentCoop · Collaborations with the city"))
-        feed.subtitle(_("Progress of the koppels, Green Deals and clusters"))
+        title = _("MeentCoop · Collaborations with the city")
+        subtitle = _("Progress of the koppels, Green Deals and clusters")
     else:
-        feed.title(f"MeentCoop · {collaboration.title}")
-        feed.subtitle(_("Progress of this collaboration"))
-    feed.link(href=self_url, rel="self")
-    feed.link(href=page_url, rel="alternate")
-    feed.language(current_locale())
-    feed.author({"name": "MeentCoop"})
-    feed.generator("MeentCoop")
+        title = f"MeentCoop · {collaboration.title}"
+        subtitle = _("Progress of this collaboration")
+    feed = new_feed(title, subtitle, page_url=page_url, self_url=self_url)
     newest = None
     for update in updates:
         commitment = update.commitment

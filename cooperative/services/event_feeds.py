@@ -60,6 +60,22 @@ def _entry_text(event: Event) -> str:
     return "\n\n".join(lines)
 
 
+def new_feed(title: str, subtitle: str, *, page_url: str, self_url: str) -> FeedGenerator:
+    """A feed of this site without entries yet, in the current language: `page_url` is
+    the page it follows, `self_url` its own address (also its id)."""
+    feed = FeedGenerator()
+    feed.id(self_url)
+    feed.title(title)
+    feed.subtitle(subtitle)
+    # RSS has room for one link: feedgen writes the last one given there.
+    feed.link(href=self_url, rel="self")
+    feed.link(href=page_url, rel="alternate")
+    feed.language(current_locale())
+    feed.author({"name": "MeentCoop"})
+    feed.generator("MeentCoop")
+    return feed
+
+
 def event_feed(
     events: Iterable[Event],
     kind: FeedKind,
@@ -76,16 +92,7 @@ def event_feed(
     id is its event's address without a language, so it stays the same in both languages;
     its date is when the event was put on the site. Needs each event's host loaded.
     """
-    feed = FeedGenerator()
-    feed.id(self_url)
-    feed.title(title)
-    feed.subtitle(_("Upcoming events at MeentCoop"))
-    # RSS has room for one link: feedgen writes the last one given there.
-    feed.link(href=self_url, rel="self")
-    feed.link(href=page_url, rel="alternate")
-    feed.language(current_locale())
-    feed.author({"name": "MeentCoop"})
-    feed.generator("MeentCoop")
+    feed = new_feed(title, _("Upcoming events at MeentCoop"), page_url=page_url, self_url=self_url)
     newest = None
     for event in events:
         entry = feed.add_entry(order="append")

@@ -312,7 +312,7 @@ def cancel_event(
     if event.status == EventStatus.CANCELLED:
         raise Refused(_l("This event is cancelled already."))
     event.status = EventStatus.CANCELLED
-    active = _active_registrations(event)
+    active = active_registrations(event)
     for registration in active:
         refund_everything(registration, now)
         registration.status = RegistrationStatus.CANCELLED
@@ -338,7 +338,8 @@ def cancel_event(
     return active
 
 
-def _active_registrations(event: Event) -> list[Registration]:
+def active_registrations(event: Event) -> list[Registration]:
+    """The event's parties that are not cancelled (also those waiting), by id."""
     return db.session.scalars(
         sa.select(Registration)
         .where(

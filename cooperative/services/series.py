@@ -334,14 +334,7 @@ def _ever_registered(event: Event) -> bool:
 
 def _tell_changed(event: Event) -> int:
     """E-mail each party of `event` (also those waiting) that the series changed it."""
-    parties = db.session.scalars(
-        sa.select(Registration)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-        .order_by(Registration.id)
-    ).all()
+    parties = event_service.active_registrations(event)
     for registration in parties:
         queue_mail(
             registration.contact_email,

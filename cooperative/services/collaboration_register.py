@@ -9,7 +9,7 @@ the shared costs (total, split, each party's share, paid, due). Every function h
 a fixed number of queries, whatever the number of collaborations, parties and updates.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -30,7 +30,7 @@ from ..models import (
     SharedCost,
 )
 from ..models.collaborations import collaboration_domains
-from .event_list import every_word_in
+from .event_list import ListFilters, every_word_in
 from .partners import public_collaborations
 
 PAGE_SIZE = 20
@@ -43,7 +43,7 @@ STATUSES = tuple(status.value for status in CollaborationStatus)
 
 
 @dataclass(frozen=True)
-class CollaborationFilters:
+class CollaborationFilters(ListFilters):
     """What was asked of the register: `?kind=&domain=&status=&organisation=&q=&page=`.
 
     Empty means "any". Read from the query string by `forms.filters.CollaborationFilterForm`,
@@ -57,19 +57,6 @@ class CollaborationFilters:
     organisation: str = ""
     q: str = ""
     page: int = 1
-
-    @property
-    def active(self) -> bool:
-        return bool(self.kind or self.domain or self.status or self.organisation or self.q)
-
-    def as_args(self, **changes) -> dict[str, str | int]:
-        """The filters that are set (with `changes`), for a link that keeps them."""
-        values = {**asdict(self), **changes}
-        return {
-            name: value
-            for name, value in values.items()
-            if value and not (name == "page" and value == 1)
-        }
 
 
 def _matching(filters: CollaborationFilters) -> sa.Select:

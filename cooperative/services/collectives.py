@@ -6,7 +6,7 @@ whatever the number of collectives and events: the directory, the home page and 
 rely on that.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from ..refusals import Refused
 from ..slugs import free_slug, slug_taken
 from .accounts import existing_user
 from .details import copy_details
-from .event_list import every_word_in
+from .event_list import ListFilters, every_word_in
 
 PAGE_SIZE = 24
 PAGE_MAX = 100
@@ -42,7 +42,7 @@ SEARCHED_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class CollectiveFilters:
+class CollectiveFilters(ListFilters):
     """What a person asked the directory for: `?domain=&neighbourhood=&q=&page=`.
 
     Empty means "any". Read from the query string by `forms.filters.CollectiveFilterForm`,
@@ -55,19 +55,6 @@ class CollectiveFilters:
     neighbourhood: str = ""
     q: str = ""
     page: int = 1
-
-    @property
-    def active(self) -> bool:
-        return bool(self.domain or self.neighbourhood or self.q)
-
-    def as_args(self, **changes) -> dict[str, str | int]:
-        """The filters that are set (with `changes`), for a link that keeps them."""
-        values = {**asdict(self), **changes}
-        return {
-            name: value
-            for name, value in values.items()
-            if value and not (name == "page" and value == 1)
-        }
 
 
 def domain_membership() -> sa.Subquery:

@@ -23,8 +23,29 @@ QUERY_MAX_WORDS = 10
 SEARCHED_COLUMNS = (Event.title, Event.summary, Event.description, Event.venue)
 
 
+class ListFilters:
+    """What a list page was asked for, as a frozen dataclass of filters (strings; empty
+    means "any") and, for a list in pages, its `page`: the one way the lists say whether
+    a filter is set and carry the filters in a link."""
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter is set (the page is none)."""
+        return any(value for name, value in asdict(self).items() if name != "page")
+
+    def as_args(self, **changes) -> dict[str, str | int]:
+        """The filters that are set (with `changes`), for a link that keeps them; the
+        first page is left out."""
+        values = {**asdict(self), **changes}
+        return {
+            name: value
+            for name, value in values.items()
+            if value and not (name == "page" and value == 1)
+        }
+
+
 @dataclass(frozen=True)
-class EventFilters:
+class EventFilters(ListFilters):
     """What was asked of the event list: `?domain=&collective=&q=&period=`.
 
     Empty means "any". `forms.filters.EventFilterForm` reads them from a query string, as
@@ -36,14 +57,6 @@ class EventFilters:
     collective: str = ""
     q: str = ""
     period: str = ""
-
-    @property
-    def active(self) -> bool:
-        return any(asdict(self).values())
-
-    def as_args(self) -> dict[str, str]:
-        """The filters that are set, for a link that keeps them."""
-        return {name: value for name, value in asdict(self).items() if value}
 
 
 def every_word_in(q: str, columns) -> list[sa.ColumnElement[bool]]:

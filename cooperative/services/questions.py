@@ -30,6 +30,7 @@ from ..paging import one_page
 from ..refusals import Refused
 from ..slugs import free_slug
 from . import partners
+from .event_list import ListFilters
 from .mail import external_url, queue_mail
 
 PAGE_SIZE = 20
@@ -38,16 +39,12 @@ COLLABORATION_SLUG_MAX = 80
 
 
 @dataclass(frozen=True)
-class QuestionFilters:
+class QuestionFilters(ListFilters):
     """`?domain=&status=`: a domain's slug and a status; empty means any."""
 
     domain: str = ""
     status: str = ""
     page: int = 1
-
-    @property
-    def active(self) -> bool:
-        return bool(self.domain or self.status)
 
 
 def _with_what_a_list_shows(query: sa.Select) -> sa.Select:

@@ -284,17 +284,7 @@ def give(
     present already.
     """
     now = now or utcnow()
-    lock_meeting(meeting)
-    _check_may_grant(meeting, grantor, holder, now, paper=False)
-    proxy = Proxy(
-        meeting_id=meeting.id,
-        grantor=grantor,
-        holder=holder,
-        status=ProxyStatus.GIVEN,
-        given_at=now,
-    )
-    db.session.add(proxy)
-    db.session.flush()
+    proxy = _grant(meeting, grantor, holder, now, paper=False, status=ProxyStatus.GIVEN)
     _mail(holder, _l("A proxy for you to accept"), "meeting_proxy_given", proxy, meeting)
     return proxy
 
@@ -305,20 +295,29 @@ def record_paper(
     """The board records a proxy given on paper: accepted at once (the holder signed it
     or hands it in). The rules of `give`, but possible until the meeting ends."""
     now = now or utcnow()
-    lock_meeting(meeting)
-    _check_may_grant(meeting, grantor, holder, now, paper=True)
-    proxy = Proxy(
-        meeting_id=meeting.id,
-        grantor=grantor,
-        holder=holder,
+    return _grant(
+        meeting,
+        grantor,
+        holder,
+        now,
+        paper=True,
         status=ProxyStatus.ACCEPTED,
-        given_at=now,
         accepted_at=now,
         recorded_by_id=by.id,
     )
-    db.session.add(proxy)
+
+
+def _grant(
+    meeting: Meeting, grantor: Membership, holder: Membership, now: datetime, paper: bool, **proxy
+) -> Proxy:
+    """With the meeting locked, check that `grantor` may give `holder` a proxy (online, or
+    on `paper`) and add it, given at `now`, with the `proxy` fields given."""
+    lock_meeting(meeting)
+    _check_may_grant(meeting, grantor, holder, now, paper=paper)
+    added = Proxy(meeting_id=meeting.id, grantor=grantor, holder=holder, given_at=now, **proxy)
+    db.session.add(added)
     db.session.flush()
-    return proxy
+    return added
 
 
 def _refresh_locked(proxy: Proxy) -> Meeting:

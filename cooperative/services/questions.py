@@ -206,26 +206,31 @@ def set_hidden(user: User, question: Question, hidden: bool) -> None:
     db.session.flush()
 
 
+def _move(
+    user: User, question: Question, was: QuestionStatus, becomes: QuestionStatus, refusal
+) -> None:
+    """Programme staff move `question` from `was` to `becomes`, under its lock; refuses
+    (`refusal` says why) one that is not `was` (any more)."""
+    _staff_only(user)
+    lock_question(question)
+    if question.status != was:
+        raise Refused(refusal)
+    question.status = becomes
+    db.session.flush()
+
+
 def close(user: User, question: Question) -> None:
     """Programme staff close an open question: it takes no more responses.
     Refuses one that is not open."""
-    _staff_only(user)
-    lock_question(question)
-    if question.status != QuestionStatus.OPEN:
-        raise Refused(_l("Only an open question can be closed."))
-    question.status = QuestionStatus.CLOSED
-    db.session.flush()
+    refusal = _l("Only an open question can be closed.")
+    _move(user, question, QuestionStatus.OPEN, QuestionStatus.CLOSED, refusal)
 
 
 def reopen(user: User, question: Question) -> None:
     """Programme staff open a closed question again. Refuses one that is not closed (a
     paired question has its koppel)."""
-    _staff_only(user)
-    lock_question(question)
-    if question.status != QuestionStatus.CLOSED:
-        raise Refused(_l("Only a closed question can be opened again."))
-    question.status = QuestionStatus.OPEN
-    db.session.flush()
+    refusal = _l("Only a closed question can be opened again.")
+    _move(user, question, QuestionStatus.CLOSED, QuestionStatus.OPEN, refusal)
 
 
 def form_koppel(user: User, question: Question, response_ids) -> Collaboration:

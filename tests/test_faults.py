@@ -16,9 +16,11 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from werkzeug.serving import make_server
 
+from cooperative.errors import COMMITTED
 from cooperative.extensions import db
 from cooperative.models import (
     Attendee,
+    Domain,
     OutboxMessage,
     PaymentMode,
     Registration,
@@ -417,6 +419,20 @@ def test_an_answer_after_a_commit_stands_when_the_database_is_lost_after_it(app,
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 1
         assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 2
+
+
+def test_a_savepoint_released_is_not_yet_saved(app):
+    """Releasing a savepoint (`begin_nested`) fires `after_commit` too, but nothing is saved
+    until the transaction commits: only then does a request count what it sent as saved
+    (and answer as usual if the connection dies after it)."""
+    with app.app_context():
+        db.session.execute(sa.select(1))  # the transaction begins
+        with db.session.begin_nested():
+            db.session.add(Domain(slug="energie", name_nl="Energie", name_en="Energy"))
+        assert COMMITTED not in db.session.info
+        db.session.commit()
+        assert db.session.info[COMMITTED] is True
+        assert db.session.scalar(sa.select(Domain.slug)) == "energie"
 
 
 # --- Stripe silent when a checkout is created ---------------------------------------------

@@ -15,7 +15,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from .pages import NOT_ON_PUBLIC_PAGES
-from .types import StrEnumType, UTCDateTime, utcnow
+from .types import StrEnumType, UTCDateTime, by_account, utcnow
 
 
 class AudienceKind(enum.StrEnum):
@@ -32,9 +32,7 @@ class Announcement(db.Model):
     __table_args__ = {"info": NOT_ON_PUBLIC_PAGES}
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    author_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    author_id: so.Mapped[int | None] = by_account(index=True)
     audience: so.Mapped[AudienceKind] = so.mapped_column(StrEnumType(AudienceKind))
     # Exactly one of these names the audience; it may go later (a deleted collective),
     # and the record stays, with `audience_name` saying what it was.

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
-from .types import StrEnumType, UTCDateTime, utcnow
+from .types import StrEnumType, UTCDateTime, by_account, utcnow
 
 
 class OrganisationKind(enum.StrEnum):
@@ -123,9 +123,7 @@ class Question(db.Model):
     organisation_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
-    posted_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    posted_by_id: so.Mapped[int | None] = by_account()
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
     body: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     status: so.Mapped[QuestionStatus] = so.mapped_column(
@@ -157,9 +155,7 @@ class QuestionResponse(db.Model):
     organisation_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
-    responded_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    responded_by_id: so.Mapped[int | None] = by_account()
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
@@ -342,9 +338,7 @@ class ProgressUpdate(db.Model):
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     on: so.Mapped[date] = so.mapped_column(sa.Date)
     link: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
-    author_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    author_id: so.Mapped[int | None] = by_account()
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     commitment: so.Mapped[Commitment] = so.relationship(back_populates="updates")

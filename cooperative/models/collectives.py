@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
-from .types import StrEnumType, UTCDateTime, utcnow
+from .types import StrEnumType, UTCDateTime, by_account, utcnow
 
 collective_domains = sa.Table(
     "collective_domains",
@@ -122,9 +122,7 @@ class CollectiveSuggestion(db.Model):
     collective_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("collectives.id", ondelete="SET NULL")
     )
-    decided_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    decided_by_id: so.Mapped[int | None] = by_account()
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     domain: so.Mapped[Domain | None] = so.relationship()

@@ -8,7 +8,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from .pages import NOT_ON_PUBLIC_PAGES
-from .types import StrEnumType, UTCDateTime, utcnow
+from .types import StrEnumType, UTCDateTime, by_account, utcnow
 
 DIETS = ("vegetarian", "vegan", "halal", "gluten_free", "lactose_free", "nut_allergy", "other")
 
@@ -335,9 +335,7 @@ class Attendee(db.Model):
     checked_in_at: so.Mapped[datetime | None] = so.mapped_column(
         UTCDateTime, info=NOT_ON_PUBLIC_PAGES
     )
-    checked_in_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), info=NOT_ON_PUBLIC_PAGES
-    )
+    checked_in_by_id: so.Mapped[int | None] = by_account(info=NOT_ON_PUBLIC_PAGES)
 
     registration: so.Mapped[Registration] = so.relationship(back_populates="attendees")
     meal_option: so.Mapped[MealOption | None] = so.relationship()
@@ -359,7 +357,7 @@ class CheckInRecord(db.Model):
         sa.ForeignKey("attendees.id", ondelete="CASCADE"), index=True
     )
     action: so.Mapped[str] = so.mapped_column(sa.String(10))  # "check_in" or "undo"
-    by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    by_id: so.Mapped[int | None] = by_account()
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -16,7 +16,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from .pages import NOT_ON_PUBLIC_PAGES
-from .types import StrEnumType, UTCDateTime, utcnow
+from .types import StrEnumType, UTCDateTime, by_account, utcnow
 
 
 class MeetingStatus(enum.StrEnum):
@@ -82,9 +82,7 @@ class Meeting(db.Model):
     )
     convocation_text: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     convened_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    convened_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    convened_by_id: so.Mapped[int | None] = by_account()
     vote_weighting: so.Mapped[VoteWeighting] = so.mapped_column(
         StrEnumType(VoteWeighting), default=VoteWeighting.PER_MEMBER
     )
@@ -92,9 +90,7 @@ class Meeting(db.Model):
     # as the statutes say) and then published to the members.
     minutes_text: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     minutes_updated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    minutes_updated_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    minutes_updated_by_id: so.Mapped[int | None] = by_account()
     minutes_approved_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     minutes_published_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
@@ -162,9 +158,7 @@ class AgendaDocument(db.Model):
     content: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary, deferred=True)
     stored_name: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
     uploaded_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
-    uploaded_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    uploaded_by_id: so.Mapped[int | None] = by_account()
 
     item: so.Mapped[AgendaItem] = so.relationship(back_populates="documents")
 
@@ -253,9 +247,7 @@ class Proxy(db.Model):
     given_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     accepted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     ended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    recorded_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    recorded_by_id: so.Mapped[int | None] = by_account()
 
     grantor: so.Mapped["Membership"] = so.relationship(foreign_keys=[grantor_id])  # noqa: F821
     holder: so.Mapped["Membership"] = so.relationship(foreign_keys=[holder_id])  # noqa: F821

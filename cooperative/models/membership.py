@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
-from .types import StrEnumType, UTCDateTime, utcnow
+from .types import StrEnumType, UTCDateTime, by_account, utcnow
 
 
 class PlanPeriod(enum.StrEnum):
@@ -90,9 +90,7 @@ class Membership(db.Model):
     # When the person stopped being a member (lapsed) or their application was turned
     # down; None while they are a member or on their way. The register keeps it.
     left_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    decided_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    decided_by_id: so.Mapped[int | None] = by_account()
     decision_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     privacy_accepted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     renewal_reminded_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)

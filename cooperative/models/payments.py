@@ -9,7 +9,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from .pages import NOT_ON_PUBLIC_PAGES
-from .types import StrEnumType, UTCDateTime, utcnow
+from .types import StrEnumType, UTCDateTime, by_account, utcnow
 
 
 class PaymentProvider(enum.StrEnum):
@@ -63,9 +63,7 @@ class Payment(db.Model):
     stripe_payment_intent_id: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     expires_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     paid_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    recorded_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    recorded_by_id: so.Mapped[int | None] = by_account()
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     registration: so.Mapped["Registration | None"] = so.relationship()  # noqa: F821

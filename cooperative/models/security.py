@@ -8,7 +8,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from .pages import NOT_ON_PUBLIC_PAGES
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, by_account, utcnow
 
 
 class TwoFactor(db.Model):
@@ -69,9 +69,7 @@ class AuditEntry(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    actor_id: so.Mapped[int | None] = by_account(index=True)
     action: so.Mapped[str] = so.mapped_column(sa.String(40))
     subject_user_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True

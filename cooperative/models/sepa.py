@@ -16,7 +16,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from .pages import NOT_ON_PUBLIC_PAGES
-from .types import StrEnumType, UTCDateTime, utcnow
+from .types import StrEnumType, UTCDateTime, by_account, utcnow
 
 
 class MandateKind(enum.StrEnum):
@@ -98,9 +98,7 @@ class CollectionRun(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     debit_date: so.Mapped[date] = so.mapped_column(sa.Date)
-    created_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    created_by_id: so.Mapped[int | None] = by_account()
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     # The collection file for the bank (own mandates only), kept as it was sent.
     message_id: so.Mapped[str | None] = so.mapped_column(sa.String(35), unique=True)

@@ -13,7 +13,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from .pages import NOT_ON_PUBLIC_PAGES
-from .types import StrEnumType, UTCDateTime, utcnow
+from .types import StrEnumType, UTCDateTime, by_account, utcnow
 
 
 class ShareHolders(enum.StrEnum):
@@ -77,9 +77,7 @@ class SharePurchase(db.Model):
     status: so.Mapped[PurchaseStatus] = so.mapped_column(StrEnumType(PurchaseStatus))
     requested_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     decided_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    decided_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    decided_by_id: so.Mapped[int | None] = by_account()
     decision_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
     membership: so.Mapped["Membership"] = so.relationship()  # noqa: F821
@@ -160,9 +158,7 @@ class ShareEvent(db.Model):
     )
     kind: so.Mapped[ShareEventKind] = so.mapped_column(StrEnumType(ShareEventKind))
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
-    recorded_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    recorded_by_id: so.Mapped[int | None] = by_account()
     from_membership_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("memberships.id", ondelete="SET NULL")
     )
@@ -208,13 +204,9 @@ class ShareTransfer(db.Model):
     )
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     requested_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
-    requested_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    requested_by_id: so.Mapped[int | None] = by_account()
     decided_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    decided_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    decided_by_id: so.Mapped[int | None] = by_account()
 
     share: so.Mapped[Share] = so.relationship()
     from_membership: so.Mapped["Membership"] = so.relationship(  # noqa: F821

@@ -1,7 +1,9 @@
-"""Column types shared by the models."""
+"""Column types, and columns, shared by the models."""
 
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
+import sqlalchemy.orm as so
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
@@ -44,3 +46,10 @@ def StrEnumType(enum_class) -> Enum:  # noqa: N802 - reads like a type in column
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+def by_account(**kwargs) -> so.MappedColumn:
+    """The account that did something to a row (posted, decided, recorded, uploaded it):
+    the one rule for such columns is that the row outlives the account, so the column
+    becomes NULL when the account is deleted. `kwargs` go to the column (`index=True`)."""
+    return so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), **kwargs)

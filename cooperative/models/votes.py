@@ -21,7 +21,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from .pages import NOT_ON_PUBLIC_PAGES
-from .types import StrEnumType, UTCDateTime, utcnow
+from .types import StrEnumType, UTCDateTime, by_account, utcnow
 
 
 class VoteKind(enum.StrEnum):
@@ -81,13 +81,9 @@ class Vote(db.Model):
         StrEnumType(VoteStatus), default=VoteStatus.DRAFT
     )
     opened_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    opened_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    opened_by_id: so.Mapped[int | None] = by_account()
     closed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    closed_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    closed_by_id: so.Mapped[int | None] = by_account()
     result: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 

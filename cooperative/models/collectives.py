@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
-from .types import StrEnumType, UTCDateTime, by_account, utcnow
+from .types import NamedInTwoLanguages, StrEnumType, UTCDateTime, by_account, utcnow
 
 collective_domains = sa.Table(
     "collective_domains",
@@ -19,7 +19,7 @@ collective_domains = sa.Table(
 )
 
 
-class Domain(db.Model):
+class Domain(NamedInTwoLanguages, db.Model):
     """An area of the economy: energie, wonen, voedsel, ..."""
 
     __tablename__ = "domains"
@@ -32,10 +32,6 @@ class Domain(db.Model):
 
     def __repr__(self) -> str:
         return f"<Domain {self.slug}>"
-
-    def name(self, locale: str) -> str:
-        """The domain's name in `locale` (Dutch unless English is asked for)."""
-        return self.name_en if locale == "en" else self.name_nl
 
 
 class Collective(db.Model):

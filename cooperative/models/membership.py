@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
-from .types import StrEnumType, UTCDateTime, by_account, utcnow
+from .types import NamedInTwoLanguages, StrEnumType, UTCDateTime, by_account, utcnow
 
 
 class PlanPeriod(enum.StrEnum):
@@ -38,7 +38,7 @@ class Visibility(enum.StrEnum):
     HIDDEN = "hidden"
 
 
-class MembershipPlan(db.Model):
+class MembershipPlan(NamedInTwoLanguages, db.Model):
     """A way to be a member: its fee, how often it is paid, whether staff approve it."""
 
     __tablename__ = "membership_plans"
@@ -59,9 +59,6 @@ class MembershipPlan(db.Model):
 
     def __repr__(self) -> str:
         return f"<MembershipPlan {self.slug}>"
-
-    def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" else self.name_nl
 
     def description(self, locale: str) -> str:
         return self.description_en if locale == "en" else self.description_nl

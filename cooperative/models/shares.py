@@ -13,7 +13,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from .pages import NOT_ON_PUBLIC_PAGES
-from .types import StrEnumType, UTCDateTime, by_account, utcnow
+from .types import NamedInTwoLanguages, StrEnumType, UTCDateTime, by_account, utcnow
 
 
 class ShareHolders(enum.StrEnum):
@@ -24,7 +24,7 @@ class ShareHolders(enum.StrEnum):
     LEGAL_PERSONS = "legal_persons"
 
 
-class ShareClass(db.Model):
+class ShareClass(NamedInTwoLanguages, db.Model):
     """A kind of share: its price, whether a member must hold one, how many a member may
     hold, whether it is open for purchases and whether the board approves each purchase."""
 
@@ -48,9 +48,6 @@ class ShareClass(db.Model):
 
     def __repr__(self) -> str:
         return f"<ShareClass {self.slug}>"
-
-    def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" else self.name_nl
 
 
 class PurchaseStatus(enum.StrEnum):

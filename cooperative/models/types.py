@@ -1,4 +1,4 @@
-"""Column types, and columns, shared by the models."""
+"""Column types, columns and mixins shared by the models."""
 
 from datetime import UTC, datetime
 
@@ -53,3 +53,11 @@ def by_account(**kwargs) -> so.MappedColumn:
     the one rule for such columns is that the row outlives the account, so the column
     becomes NULL when the account is deleted. `kwargs` go to the column (`index=True`)."""
     return so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), **kwargs)
+
+
+class NamedInTwoLanguages:
+    """A row the site names in Dutch and in English (its `name_nl` and `name_en`)."""
+
+    def name(self, locale: str) -> str:
+        """The name in `locale`: the English one when English is asked for, else the Dutch."""
+        return self.name_en if locale == "en" else self.name_nl

@@ -28,6 +28,7 @@ from .fields import (
     domain_choices,
     email_field,
     lower_case,
+    only_offered,
     optional_text,
     required_text,
     strip,
@@ -121,7 +122,6 @@ class CollaborationForm(FlaskForm):
     def set_domains(self, domains, locale: str) -> None:
         """Offer `domains` in the reader's language."""
         self.domains.choices = domain_choices(domains, locale)
-        self._domain_ids = {domain.id for domain in domains}
 
     def fill(self, collaboration: Collaboration) -> None:
         for name in ("title", "slug", "goal", "starts_on", "ends_on"):
@@ -131,8 +131,7 @@ class CollaborationForm(FlaskForm):
         self.domains.data = [domain.id for domain in collaboration.domains]
 
     def validate_domains(self, field) -> None:
-        if any(value not in getattr(self, "_domain_ids", set()) for value in field.data or []):
-            raise ValidationError(_l("Please choose domains from the list."))
+        only_offered(field, _l("Please choose domains from the list."))
 
     def validate_ends_on(self, field) -> None:
         if field.data and self.starts_on.data and field.data < self.starts_on.data:
@@ -190,11 +189,9 @@ class PartyForm(PartyChangeForm):
         self.organisation.choices = [SelectChoice("", _l("Choose an organisation"))] + [
             SelectChoice(organisation.id, organisation.title) for organisation in organisations
         ]
-        self._organisation_ids = {organisation.id for organisation in organisations}
 
     def validate_organisation(self, field) -> None:
-        if field.data not in getattr(self, "_organisation_ids", set()):
-            raise ValidationError(_l("Please choose an organisation from the list."))
+        only_offered(field, _l("Please choose an organisation from the list."))
 
 
 class CommitmentForm(FlaskForm):
@@ -222,7 +219,6 @@ class CommitmentForm(FlaskForm):
         self.party.choices = [SelectChoice("", _l("Choose a party"))] + [
             SelectChoice(party.id, party.organisation.title) for party in parties
         ]
-        self._party_ids = {party.id for party in parties}
 
     def fill(self, commitment: Commitment) -> None:
         self.party.data = commitment.party_id
@@ -230,8 +226,7 @@ class CommitmentForm(FlaskForm):
             getattr(self, name).data = getattr(commitment, name)
 
     def validate_party(self, field) -> None:
-        if field.data not in getattr(self, "_party_ids", set()):
-            raise ValidationError(_l("Please choose one of this collaboration’s parties."))
+        only_offered(field, _l("Please choose one of this collaboration’s parties."))
 
     def plan(self) -> CommitmentPlan:
         return CommitmentPlan(
@@ -278,11 +273,9 @@ class LinkEventForm(FlaskForm):
         self.event.choices = [SelectChoice("", _l("Choose an event"))] + [
             SelectChoice(event.id, label(event)) for event in events
         ]
-        self._event_ids = {event.id for event in events}
 
     def validate_event(self, field) -> None:
-        if field.data not in getattr(self, "_event_ids", set()):
-            raise ValidationError(_l("Please choose an event from the list."))
+        only_offered(field, _l("Please choose an event from the list."))
 
 
 class ProgrammeStaffForm(FlaskForm):

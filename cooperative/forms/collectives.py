@@ -27,6 +27,7 @@ from .fields import (
     domain_choices,
     email_field,
     lower_case,
+    only_offered,
     optional_text,
     required_text,
     strip,
@@ -49,21 +50,7 @@ def _website_or_empty(form, field) -> None:
     Length(max=300, message=_l("Please keep the web address under 300 characters."))(form, field)
 
 
-class _DomainsOffered:
-    """A form whose domains are chosen from those the view offers (`set_domains`)."""
-
-    def _offer(self, domains) -> list[SelectChoice]:
-        """Remember `domains` as the ones offered; their choices in the reader's language."""
-        self._domain_ids = {domain.id for domain in domains}
-        return domain_choices(domains, current_locale())
-
-    def _only_offered(self, domain_ids, message) -> None:
-        """Refuses with `message` a domain that was not offered."""
-        if any(value not in getattr(self, "_domain_ids", set()) for value in domain_ids):
-            raise ValidationError(message)
-
-
-class CollectiveForm(_DomainsOffered, FlaskForm):
+class CollectiveForm(FlaskForm):
     """What a collective's own people edit about it."""
 
     summary = optional_text(
@@ -105,15 +92,15 @@ class CollectiveForm(_DomainsOffered, FlaskForm):
 
     def set_domains(self, domains) -> None:
         """Offer `domains` (in the cooperative's order) in the reader's language."""
-        choices = self._offer(domains)
+        choices = domain_choices(domains, current_locale())
         self.primary_domain.choices = [_CHOOSE_A_DOMAIN, *choices]
         self.other_domains.choices = choices
 
     def validate_primary_domain(self, field) -> None:
-        self._only_offered([field.data], _NOT_IN_THE_LIST)
+        only_offered(field, _NOT_IN_THE_LIST)
 
     def validate_other_domains(self, field) -> None:
-        self._only_offered(field.data or [], _l("Please choose domains from the list."))
+        only_offered(field, _l("Please choose domains from the list."))
 
     def validate_founded_year(self, field) -> None:
         if field.data is not None and not FIRST_YEAR <= field.data <= utcnow().year:
@@ -186,7 +173,7 @@ class RoleForm(FlaskForm):
     email = email_field(_l("Their e-mail address"))
 
 
-class SuggestionForm(_DomainsOffered, FlaskForm):
+class SuggestionForm(FlaskForm):
     """Anyone suggests a collective for the directory."""
 
     name = required_text(
@@ -212,7 +199,7 @@ class SuggestionForm(_DomainsOffered, FlaskForm):
 
     def set_domains(self, domains) -> None:
         """Offer `domains` in the reader's language."""
-        self.domain.choices = [_CHOOSE_A_DOMAIN, *self._offer(domains)]
+        self.domain.choices = [_CHOOSE_A_DOMAIN, *domain_choices(domains, current_locale())]
 
     def validate_domain(self, field) -> None:
-        self._only_offered([field.data], _NOT_IN_THE_LIST)
+        only_offered(field, _NOT_IN_THE_LIST)

@@ -4,7 +4,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, FieldList, FormField, StringField
+from wtforms import EmailField, FieldList, FormField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -14,6 +14,7 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     StopValidation,
+    ValidationError,
 )
 
 from ..ids import INTEGER_MAX, row_id
@@ -118,6 +119,17 @@ def names_in_both_languages(max_length: int) -> tuple[StringField, StringField]:
 def domain_choices(domains, locale: str) -> list[SelectChoice]:
     """The `domains` as choices by id, named in `locale`, in the order given."""
     return [SelectChoice(domain.id, domain.name(locale)) for domain in domains]
+
+
+def only_offered(field, message) -> None:
+    """Refuses with `message` a value of `field` that is not one of the choices the view
+    offered it (a row of someone else's, an id typed by hand, the empty "Choose ..."
+    choice): its one value, or each value of a list. An empty list passes: whether one
+    must be chosen is the form's own rule."""
+    offered = {choice.value for choice in field.choices or ()}
+    values = (field.data or []) if isinstance(field, SelectMultipleField) else [field.data]
+    if any(value not in offered for value in values):
+        raise ValidationError(message)
 
 
 class EuroField(StringField):

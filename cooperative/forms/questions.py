@@ -22,19 +22,12 @@ from .fields import (
     email_field,
     keep_under,
     lower_case,
+    only_offered,
     required_text,
     strip,
 )
 from .filters import FilterForm, filter_text, tidy
 from .registration import MultiCheckboxField
-
-
-def _offered(field, message) -> None:
-    """Refuses with `message` a value of `field` that is not one of its choices."""
-    offered = {choice.value for choice in field.choices}
-    values = field.data if isinstance(field.data, list) else [field.data]
-    if any(value not in offered for value in values):
-        raise ValidationError(message)
 
 
 def organisation_choices(organisations) -> list[SelectChoice]:
@@ -89,12 +82,12 @@ class QuestionForm(FlaskForm):
         self.domains.choices = domain_choices(domains, locale)
 
     def validate_organisation(self, field) -> None:
-        _offered(field, _l("Please choose an organisation from the list."))
+        only_offered(field, _l("Please choose an organisation from the list."))
 
     def validate_domains(self, field) -> None:
         if not field.data:
             raise ValidationError(_l("Please choose at least one domain."))
-        _offered(field, _l("Please choose domains from the list."))
+        only_offered(field, _l("Please choose domains from the list."))
 
 
 class ResponseForm(FlaskForm):
@@ -112,7 +105,7 @@ class ResponseForm(FlaskForm):
         self.organisation.choices = organisation_choices(organisations)
 
     def validate_organisation(self, field) -> None:
-        _offered(field, _l("Please choose an organisation from the list."))
+        only_offered(field, _l("Please choose an organisation from the list."))
 
 
 class KoppelForm(FlaskForm):
@@ -128,7 +121,7 @@ class KoppelForm(FlaskForm):
     def validate_responses(self, field) -> None:
         if not field.data:
             raise ValidationError(_l("Please choose at least one organisation that responded."))
-        _offered(field, _l("Please choose from the organisations that responded."))
+        only_offered(field, _l("Please choose from the organisations that responded."))
 
 
 STATUS_LABELS = {
@@ -171,11 +164,11 @@ class OrganisationForm(FlaskForm):
         self.parent.choices = [SelectChoice("", _l("None")), *organisation_choices(municipalities)]
 
     def validate_kind(self, field) -> None:
-        _offered(field, _l("Please choose a kind from the list."))
+        only_offered(field, _l("Please choose a kind from the list."))
 
     def validate_parent(self, field) -> None:
         if field.data is not None:
-            _offered(field, _l("Please choose a municipality from the list."))
+            only_offered(field, _l("Please choose a municipality from the list."))
 
     def validate_slug(self, field) -> None:
         if field.data and not slug_is_valid(field.data, SLUG_MAX_LENGTH):
@@ -212,4 +205,4 @@ class FromCollectiveForm(FlaskForm):
         self.collective.choices = [SelectChoice(c.id, c.name) for c in collectives]
 
     def validate_collective(self, field) -> None:
-        _offered(field, _l("Please choose a collective from the list."))
+        only_offered(field, _l("Please choose a collective from the list."))

@@ -15,22 +15,24 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, Length, Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
 from ..i18n import COLLABORATION_KIND_LABELS, COLLABORATION_STATUS_LABELS
 from ..models import Collaboration, CollaborationKind, CollaborationStatus, Commitment
 from ..services.collaborations import SLUG_MAX_LENGTH, CollaborationPlan
 from ..services.commitments import CommitmentPlan, ProgressPlan
-from .events import WholeNumberField
 from .fields import (
     INTEGER_MAX,
+    TypedNumberField,
+    WholeNumberField,
     choice_id,
     domain_choices,
     email_field,
-    lower_case,
     only_offered,
+    optional_email,
     optional_text,
     required_text,
+    slug_field,
     strip,
 )
 from .registration import MultiCheckboxField
@@ -48,32 +50,20 @@ def format_measure(number: float | None) -> str:
     return "" if number is None else format_decimal(number, format="0.######")
 
 
-class MeasureField(StringField):
+class MeasureField(TypedNumberField):
     """A measured number (a baseline, a target, a value): `-30`, `12,5` or `12.5`; `data`
     is a float, or None when left empty."""
 
-    def __init__(self, label=None, validators=None, **kwargs) -> None:
-        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist) -> None:
-        if not valuelist:
-            return
-        text = strip(valuelist[0] or "")
-        self.data = None
-        if not text:
-            return
+    def read(self, text: str) -> float:
         if not _NUMBER_RE.fullmatch(text):
             raise ValueError(_l("Please write a number, like 70 or 12,5."))
         number = float(text.replace(",", ".").replace("−", "-"))
         if not math.isfinite(number) or abs(number) > NUMBER_MAX:
             raise ValueError(_l("Please write a smaller number."))
-        self.data = number
+        return number
 
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return format_measure(self.data)
+    def write(self, number: float) -> str:
+        return format_measure(number)
 
 
 # A scheme such as `javascript:` or `mailto:` (not `example.nl:8080`, a port).
@@ -93,12 +83,7 @@ class CollaborationForm(FlaskForm):
     """A collaboration: what it is, its goal, domains and dates."""
 
     title = required_text(_l("Title"), _l("Please give the collaboration a title."), 200)
-    slug = StringField(
-        _l("Web address (optional)"),
-        filters=[strip, lower_case],
-        description=_l("Lower-case letters, digits and hyphens; made from the title if empty."),
-        validators=[Optional(), Length(max=SLUG_MAX_LENGTH)],
-    )
+    slug = slug_field(SLUG_MAX_LENGTH)
     kind = SelectField(
         _l("Kind"),
         choices=[SelectChoice(kind, label) for kind, label in COLLABORATION_KIND_LABELS.items()],
@@ -153,18 +138,12 @@ class CollaborationForm(FlaskForm):
 class PartyChangeForm(FlaskForm):
     """A party's contact, role and weight in a split by key."""
 
-    contact_email = StringField(
+    contact_email = optional_email(
         _l("Contact person’s e-mail address (optional)"),
-        filters=[strip],
         description=_l(
             "Their account: they see this collaboration and record progress on their "
             "organisation’s commitments."
         ),
-        validators=[
-            Optional(),
-            Email(_l("This does not look like an e-mail address, e.g. name@example.nl.")),
-            Length(max=254),
-        ],
     )
     role = optional_text(
         _l("Role (optional)"), 200, description=_l("What the party brings or does, shown publicly.")

@@ -11,7 +11,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     URL,
     DataRequired,
-    Email,
     Length,
     NumberRange,
     Optional,
@@ -21,15 +20,15 @@ from wtforms.validators import (
 from ..i18n import current_locale
 from ..models import utcnow
 from ..services.collectives import SLUG_MAX_LENGTH, CollectiveDetails
-from ..slugs import slug_is_valid
 from .fields import (
     choice_id,
     domain_choices,
     email_field,
-    lower_case,
     only_offered,
+    optional_email,
     optional_text,
     required_text,
+    slug_field,
     strip,
 )
 from .registration import MultiCheckboxField
@@ -80,15 +79,7 @@ class CollectiveForm(FlaskForm):
     website = StringField(
         _l("Website"), filters=[strip], validators=[Length(max=300), _website_or_empty]
     )
-    contact_email = StringField(
-        _l("Contact e-mail address"),
-        filters=[strip],
-        validators=[
-            Optional(),
-            Email(_l("This does not look like an e-mail address, e.g. name@example.nl.")),
-            Length(max=254),
-        ],
-    )
+    contact_email = optional_email(_l("Contact e-mail address"))
 
     def set_domains(self, domains) -> None:
         """Offer `domains` (in the cooperative's order) in the reader's language."""
@@ -145,21 +136,15 @@ class AdminCollectiveForm(CollectiveForm):
     """The admins' form: the name and web address too."""
 
     name = required_text(_l("Name"), _l("Please fill in the collective’s name."), 160)
-    slug = StringField(
-        _l("Web address"),
+    slug = slug_field(
+        SLUG_MAX_LENGTH,
+        _l("Use only lower-case letters, digits and single hyphens, e.g. zonnedak-oost."),
+        label=_l("Web address"),
         description=_l(
             "The end of the collective’s address, e.g. zonnedak-oost. Leave empty to make "
             "one from the name."
         ),
-        filters=[strip, lower_case],
-        validators=[Length(max=80)],
     )
-
-    def validate_slug(self, field) -> None:
-        if field.data and not slug_is_valid(field.data, SLUG_MAX_LENGTH):
-            raise ValidationError(
-                _l("Use only lower-case letters, digits and single hyphens, e.g. zonnedak-oost.")
-            )
 
     def fill(self, collective) -> None:
         super().fill(collective)

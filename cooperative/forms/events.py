@@ -19,10 +19,8 @@ from wtforms import (
     FieldList,
     FormField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
-    StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -39,15 +37,15 @@ from ..models import DIETS, Event, PaymentMode
 from ..models.events import DEFAULT_REMINDER_HOURS, MAX_REMINDER_HOURS
 from ..services.events import SLUG_MAX_LENGTH, EventPlan, MealPlan
 from ..services.registration import PWYC_MAX_CENTS
-from ..slugs import slug_is_valid
 from .fields import (
     AmountRequired,
     EuroField,
     SubForm,
-    lower_case,
+    WholeNumberField,
     optional_text,
     required_number,
     required_text,
+    slug_field,
     strip,
 )
 from .registration import MultiCheckboxField
@@ -93,21 +91,7 @@ def amsterdam_time(label, required: bool = False, description=None) -> DateTimeL
     )
 
 
-class WholeNumberField(IntegerField):
-    """A whole number, with our own message when what is typed is not one."""
-
-    def __init__(self, label=None, validators=None, **kwargs) -> None:
-        kwargs.setdefault("render_kw", {"inputmode": "numeric"})
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(_l("Please write a whole number, like 40.")) from error
-
-
-def count_field(label) -> "WholeNumberField":
+def count_field(label) -> WholeNumberField:
     """How many seats or meals there are: 1 or more, or empty for no limit."""
     return WholeNumberField(
         label, description=_l("Leave empty for no limit."), validators=[Optional(), *COUNT_RANGE]
@@ -201,14 +185,14 @@ class EventForm(FlaskForm):
     under; `allow_no_host` adds "no host collective" (admins)."""
 
     title = required_text(_l("Title"), _l("Please give the event a title."), 200)
-    slug = StringField(
-        _l("Web address"),
-        filters=[strip, lower_case],
+    slug = slug_field(
+        SLUG_MAX_LENGTH,
+        _l("Please use only lower-case letters a-z, digits and single hyphens."),
+        label=_l("Web address"),
         description=_l(
             "The last part of the event’s link: lower-case letters, digits and hyphens. "
             "Leave empty to make it from the title."
         ),
-        validators=[Optional(), Length(max=120)],
     )
     summary = optional_text(
         _l("Summary"), 300, description=_l("One sentence for the list of events.")
@@ -359,12 +343,6 @@ class EventForm(FlaskForm):
             return False
         self.meals.append_entry()
         return True
-
-    def validate_slug(self, field) -> None:
-        if field.data and not slug_is_valid(field.data, SLUG_MAX_LENGTH):
-            raise ValidationError(
-                _l("Please use only lower-case letters a-z, digits and single hyphens.")
-            )
 
     def validate_collective_id(self, field) -> None:
         value = field.data or NO_COLLECTIVE

@@ -4,7 +4,14 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, FieldList, FormField, SelectMultipleField, StringField
+from wtforms import (
+    EmailField,
+    FieldList,
+    FormField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -20,6 +27,7 @@ from wtforms.validators import (
 from ..ids import INTEGER_MAX, row_id
 from ..money import format_amount, parse_euros
 from ..refusals import Refused
+from ..slugs import slug_is_valid
 
 
 class SubForm(FlaskForm):
@@ -35,6 +43,27 @@ def whole_number_range(low: int = 0, high: int = INTEGER_MAX) -> NumberRange:
     """Refuses a whole number below `low` or above `high` (the database's limit by default),
     with a message that says both."""
     return NumberRange(low, high, _l("Please write a whole number from %(min)s to %(max)s."))
+
+
+class WholeNumberField(IntegerField):
+    """A whole number, with our own message when what is typed is not one."""
+
+    def __init__(self, label=None, validators=None, **kwargs) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "numeric"})
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(_l("Please write a whole number, like 40.")) from error
+
+
+def position_field() -> WholeNumberField:
+    """Where a row stands among its kind on the page (`position`), 0 by default."""
+    return WholeNumberField(
+        _l("Order on the page"), default=0, validators=[Optional(), whole_number_range()]
+    )
 
 
 def required_number(maximum: int) -> list:
@@ -74,6 +103,10 @@ def keep_under(max_length: int) -> Length:
     return Length(max=max_length, message=KEEP_UNDER)
 
 
+# What an address that is not shaped like one is told.
+NOT_AN_EMAIL = _l("This does not look like an e-mail address, e.g. name@example.nl.")
+
+
 def email_field(label=None) -> EmailField:
     """An e-mail address, required and checked for its shape."""
     return EmailField(
@@ -81,9 +114,20 @@ def email_field(label=None) -> EmailField:
         filters=[strip],
         validators=[
             DataRequired(_l("Please fill in your e-mail address.")),
-            Email(_l("This does not look like an e-mail address, e.g. name@example.nl.")),
+            Email(NOT_AN_EMAIL),
             Length(max=254),
         ],
+    )
+
+
+def optional_email(label, **kwargs) -> StringField:
+    """An e-mail address that may be left empty (a contact's), in a text input, checked
+    for its shape when one is given."""
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[Optional(), Email(NOT_AN_EMAIL), Length(max=254)],
+        **kwargs,
     )
 
 
@@ -104,6 +148,33 @@ def optional_text(label, max_length: int, **kwargs) -> StringField:
     `max_length` characters."""
     return StringField(
         label, filters=[strip], validators=[Optional(), Length(max=max_length)], **kwargs
+    )
+
+
+def slug_field(
+    max_length: int,
+    invalid=None,
+    label=None,
+    description=None,
+) -> StringField:
+    """The end of a page's web address (`slug`), lower-cased and spaces dropped, at most
+    `max_length` characters. It may be left empty: the service makes one. With `invalid`,
+    one that is no slug (`slugs.slug_is_valid`) is refused with that message here; else
+    only the service checks it."""
+    validators = [Optional(), Length(max=max_length)]
+    if invalid is not None:
+
+        def valid_slug(form, field) -> None:
+            if field.data and not slug_is_valid(field.data, max_length):
+                raise ValidationError(invalid)
+
+        validators.append(valid_slug)
+    return StringField(
+        label or _l("Web address (optional)"),
+        filters=[strip, lower_case],
+        description=description
+        or _l("Lower-case letters, digits and hyphens; made from the title if empty."),
+        validators=validators,
     )
 
 
@@ -132,28 +203,55 @@ def only_offered(field, message) -> None:
         raise ValidationError(message)
 
 
-class EuroField(StringField):
+class TypedNumberField(StringField):
+    """A number typed as text, on a keyboard for decimals: `data` is what `read` makes of
+    the text, or None when it is left empty. What was typed is shown back as typed (a
+    mistake stays in view); a value from the server as `write` writes it."""
+
+    def __init__(self, label=None, validators=None, **kwargs) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(label, validators, **kwargs)
+
+    def read(self, text: str):
+        """The number `text` (not empty) says; a ValueError with the message to show when
+        it says none."""
+        raise NotImplementedError
+
+    def write(self, number) -> str:
+        """`number` as it is shown in the field."""
+        raise NotImplementedError
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist:
+            return
+        text = strip(valuelist[0] or "")
+        self.data = None
+        if text:
+            self.data = self.read(text)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else self.write(self.data)
+
+
+class EuroField(TypedNumberField):
     """An amount in euros as typed (`4,50`, `4.50`, `4`, `€ 1.250`; see
     `money.parse_euros`); `data` is integer cents, or None when left empty. Shows an
     amount the language's way with its cents: `7,00` in Dutch, `7.00` in English."""
 
     def __init__(self, label=None, validators=None, **kwargs) -> None:
         kwargs.setdefault("description", _l("In euros, for example 4,50."))
-        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
         super().__init__(label, validators, **kwargs)
 
-    def process_formdata(self, valuelist) -> None:
-        if not valuelist:
-            return
-        text = strip(valuelist[0] or "")
-        self.data = parse_euros(text) if text else None
-        if text and self.data is None:
+    def read(self, text: str) -> int:
+        cents = parse_euros(text)
+        if cents is None:
             raise ValueError(_l("Please write an amount in euros, like 4,50."))
+        return cents
 
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else format_amount(self.data)
+    def write(self, number: int) -> str:
+        return format_amount(number)
 
 
 class AmountRequired:

@@ -8,8 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired
 
 from ..models import AttendanceMode
-from .events import WholeNumberField
-from .fields import email_field, whole_number_range
+from .fields import WholeNumberField, email_field, whole_number_range
 
 
 def member_number(label, message) -> WholeNumberField:

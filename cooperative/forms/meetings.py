@@ -10,20 +10,17 @@ from wtforms.validators import URL, Length, NumberRange, Optional, ValidationErr
 
 from ..models import Meeting, VoteWeighting
 from ..services.meetings import SLUG_MAX_LENGTH, MeetingPlan
-from ..slugs import slug_is_valid
-from .events import WholeNumberField, amsterdam_time
-from .fields import lower_case, optional_text, required_text, strip
+from .events import amsterdam_time
+from .fields import WholeNumberField, optional_text, required_text, slug_field, strip
 
 
 class MeetingForm(FlaskForm):
     """A general meeting: when, where, and what the statutes say about it."""
 
     title = required_text(_l("Title"), _l("Please give the meeting a title."), 200)
-    slug = StringField(
-        _l("Web address (optional)"),
-        filters=[strip, lower_case],
-        description=_l("Lower-case letters, digits and hyphens; made from the title if empty."),
-        validators=[Optional(), Length(max=SLUG_MAX_LENGTH)],
+    slug = slug_field(
+        SLUG_MAX_LENGTH,
+        _l("Only lower-case letters, digits and single hyphens, e.g. alv-juni-2027."),
     )
     starts_at = amsterdam_time(_l("Starts"), required=True)
     ends_at = amsterdam_time(_l("Ends"), required=True)
@@ -76,12 +73,6 @@ class MeetingForm(FlaskForm):
     @classmethod
     def for_meeting(cls, meeting: Meeting) -> "MeetingForm":
         return cls(formdata=None, obj=meeting)
-
-    def validate_slug(self, field) -> None:
-        if field.data and not slug_is_valid(field.data, SLUG_MAX_LENGTH):
-            raise ValidationError(
-                _l("Only lower-case letters, digits and single hyphens, e.g. alv-juni-2027.")
-            )
 
     def validate_ends_at(self, field) -> None:
         if field.data and self.starts_at.data and field.data <= self.starts_at.data:

@@ -16,7 +16,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from ..models import PlanPeriod, Visibility
 from ..slugs import SLUG_RE
 from .accounts import _new_password_fields, password_field
-from .events import WholeNumberField
 from .fields import (
     KEEP_UNDER,
     AmountRequired,
@@ -25,9 +24,9 @@ from .fields import (
     email_field,
     keep_under,
     names_in_both_languages,
+    position_field,
     required_text,
     strip,
-    whole_number_range,
 )
 from .register import AddressFields, EmailNoticesFields
 from .registration import MultiCheckboxField
@@ -252,9 +251,7 @@ class PlanForm(FlaskForm):
     )
     needs_approval = BooleanField(_l("The board approves each new member"))
     is_active = BooleanField(_l("Open for new members"), default=True)
-    position = WholeNumberField(
-        _l("Order on the page"), default=0, validators=[Optional(), whole_number_range()]
-    )
+    position = position_field()
 
     def validate_slug(self, field) -> None:
         if not SLUG_RE.fullmatch(field.data or ""):
@@ -264,9 +261,7 @@ class PlanForm(FlaskForm):
 class DomainForm(FlaskForm):
     slug = PlanForm.slug
     name_nl, name_en = names_in_both_languages(80)
-    position = WholeNumberField(
-        _l("Order on the page"), default=0, validators=[Optional(), whole_number_range()]
-    )
+    position = position_field()
 
     validate_slug = PlanForm.validate_slug
 

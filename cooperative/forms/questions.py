@@ -14,16 +14,15 @@ from ..i18n import ORGANISATION_KIND_LABELS
 from ..models import OrganisationKind, QuestionStatus
 from ..services.organisations import SLUG_MAX_LENGTH, OrganisationDetails
 from ..services.questions import QuestionFilters
-from ..slugs import slug_is_valid
 from .collectives import _website_or_empty
 from .fields import (
     choice_id,
     domain_choices,
     email_field,
     keep_under,
-    lower_case,
     only_offered,
     required_text,
+    slug_field,
     strip,
 )
 from .filters import FilterForm, filter_text, tidy
@@ -153,11 +152,11 @@ class OrganisationForm(FlaskForm):
     website = StringField(
         _l("Website"), filters=[strip], validators=[Length(max=300), _website_or_empty]
     )
-    slug = StringField(
-        _l("Short name for its address"),
+    slug = slug_field(
+        SLUG_MAX_LENGTH,
+        _l("Use lower-case letters, digits and hyphens only."),
+        label=_l("Short name for its address"),
         description=_l("For example gemeente-haarlem. Leave empty to make one from the name."),
-        filters=[strip, lower_case],
-        validators=[Length(max=SLUG_MAX_LENGTH)],
     )
 
     def offer(self, municipalities) -> None:
@@ -169,10 +168,6 @@ class OrganisationForm(FlaskForm):
     def validate_parent(self, field) -> None:
         if field.data is not None:
             only_offered(field, _l("Please choose a municipality from the list."))
-
-    def validate_slug(self, field) -> None:
-        if field.data and not slug_is_valid(field.data, SLUG_MAX_LENGTH):
-            raise ValidationError(_l("Use lower-case letters, digits and hyphens only."))
 
     def fill(self, organisation) -> None:
         self.name.data = organisation.name

@@ -37,8 +37,8 @@ from ..services.recurrence import (
     weekday_name,
 )
 from ..services.series import MEAL_FIELDS, TEMPLATE_FIELDS, SeriesSettings
-from .events import FIRST_YEAR, LAST_YEAR, MAX_MEALS, EventForm, MealForm, WholeNumberField
-from .fields import required_number, strip
+from .events import FIRST_YEAR, LAST_YEAR, MAX_MEALS, EventForm, MealForm
+from .fields import WholeNumberField, required_number, strip
 
 MAX_HORIZON_WEEKS = 52
 MAX_DEADLINE_HOURS = 24 * 14

@@ -5,13 +5,21 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..models import ShareClass, ShareHolders
 from ..services.share_changes import BANK_TRANSFER, STRIPE_REFUND
 from ..services.shares import MAX_QUANTITY
-from .events import WholeNumberField
-from .fields import INTEGER_MAX, AmountRequired, EuroField, strip, whole_number_range
+from .fields import (
+    INTEGER_MAX,
+    AmountRequired,
+    EuroField,
+    WholeNumberField,
+    names_in_both_languages,
+    position_field,
+    strip,
+    whole_number_range,
+)
 from .membership import PAY_BANK, PAY_DEBIT, PAY_ONLINE, PlanForm
 
 
@@ -57,16 +65,7 @@ class BuySharesForm(FlaskForm):
 
 class ShareClassForm(FlaskForm):
     slug = PlanForm.slug
-    name_nl = StringField(
-        _l("Name in Dutch"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please fill in the Dutch name.")), Length(max=120)],
-    )
-    name_en = StringField(
-        _l("Name in English"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please fill in the English name.")), Length(max=120)],
-    )
+    name_nl, name_en = names_in_both_languages(120)
     amount = EuroField(
         _l("Price of one share"),
         validators=[AmountRequired(_l("Please fill in the price of one share."))],
@@ -88,9 +87,7 @@ class ShareClassForm(FlaskForm):
     )
     needs_approval = BooleanField(_l("The board approves each purchase"))
     is_open = BooleanField(_l("Open for purchases"), default=True)
-    position = WholeNumberField(
-        _l("Order on the page"), default=0, validators=[Optional(), whole_number_range()]
-    )
+    position = position_field()
 
     validate_slug = PlanForm.validate_slug
 

@@ -7,8 +7,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from ..models import Task
 from ..services.volunteers import SLOTS_MAX, TaskPlan
-from .events import WholeNumberField, amsterdam_time
-from .fields import email_field, required_text, strip
+from .events import amsterdam_time
+from .fields import WholeNumberField, email_field, required_text, strip
 
 
 class TaskForm(FlaskForm):

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from .fields import strip
+from .fields import ends_after, strip
 
 
 class DayField(DateField):
@@ -41,6 +41,4 @@ class AuditFilterForm(FlaskForm):
         if value and not (value.isascii() and value.isdigit() and len(value) < 10):
             raise ValidationError(_l("Please choose one of the people in the list."))
 
-    def validate_until(self, field) -> None:
-        if field.data and self.since.data and field.data < self.since.data:
-            raise ValidationError(_l("This day is before the first day."))
+    validate_until = ends_after("since", _l("This day is before the first day."), or_same=True)

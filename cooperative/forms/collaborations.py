@@ -28,6 +28,7 @@ from .fields import (
     choice_id,
     domain_choices,
     email_field,
+    ends_after,
     only_offered,
     optional_email,
     optional_text,
@@ -118,9 +119,9 @@ class CollaborationForm(FlaskForm):
     def validate_domains(self, field) -> None:
         only_offered(field, _l("Please choose domains from the list."))
 
-    def validate_ends_on(self, field) -> None:
-        if field.data and self.starts_on.data and field.data < self.starts_on.data:
-            raise ValidationError(_l("The end cannot be before the start."))
+    validate_ends_on = ends_after(
+        "starts_on", _l("The end cannot be before the start."), or_same=True
+    )
 
     def plan(self) -> CollaborationPlan:
         return CollaborationPlan(

@@ -42,6 +42,7 @@ from .fields import (
     EuroField,
     SubForm,
     WholeNumberField,
+    ends_after,
     optional_text,
     required_number,
     required_text,
@@ -353,9 +354,7 @@ class EventForm(FlaskForm):
         if not (value.isascii() and value.isdigit() and int(value) in self.allowed_collective_ids):
             raise ValidationError(_l("You can only choose a collective you organise for."))
 
-    def validate_ends_at(self, field) -> None:
-        if field.data and self.starts_at.data and field.data <= self.starts_at.data:
-            raise ValidationError(_l("The end must be after the start."))
+    validate_ends_at = ends_after("starts_at", _l("The end must be after the start."))
 
     def validate_registration_opens_at(self, field) -> None:
         if field.data and self.starts_at.data and field.data >= self.starts_at.data:

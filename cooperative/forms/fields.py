@@ -187,6 +187,19 @@ def names_in_both_languages(max_length: int) -> tuple[StringField, StringField]:
     )
 
 
+def ends_after(start: str, message, or_same: bool = False):
+    """An inline validator for the end of a span (`validate_ends_at = ends_after(...)`):
+    refuses with `message` an end before the form's field `start`, or the same as it
+    unless `or_same`. Either one left empty passes (a required one says so itself)."""
+
+    def validate(form, field) -> None:
+        begin = form[start].data
+        if field.data and begin and (field.data < begin or (field.data == begin and not or_same)):
+            raise ValidationError(message)
+
+    return validate
+
+
 def domain_choices(domains, locale: str) -> list[SelectChoice]:
     """The `domains` as choices by id, named in `locale`, in the order given."""
     return [SelectChoice(domain.id, domain.name(locale)) for domain in domains]

@@ -6,12 +6,12 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import URL, Length, NumberRange, Optional
 
 from ..models import Meeting, VoteWeighting
 from ..services.meetings import SLUG_MAX_LENGTH, MeetingPlan
 from .events import amsterdam_time
-from .fields import WholeNumberField, optional_text, required_text, slug_field, strip
+from .fields import WholeNumberField, ends_after, optional_text, required_text, slug_field, strip
 
 
 class MeetingForm(FlaskForm):
@@ -74,9 +74,7 @@ class MeetingForm(FlaskForm):
     def for_meeting(cls, meeting: Meeting) -> "MeetingForm":
         return cls(formdata=None, obj=meeting)
 
-    def validate_ends_at(self, field) -> None:
-        if field.data and self.starts_at.data and field.data <= self.starts_at.data:
-            raise ValidationError(_l("The meeting must end after it starts."))
+    validate_ends_at = ends_after("starts_at", _l("The meeting must end after it starts."))
 
     def plan(self) -> MeetingPlan:
         return MeetingPlan(

@@ -38,7 +38,7 @@ from ..services.recurrence import (
 )
 from ..services.series import MEAL_FIELDS, TEMPLATE_FIELDS, SeriesSettings
 from .events import FIRST_YEAR, LAST_YEAR, MAX_MEALS, EventForm, MealForm
-from .fields import WholeNumberField, required_number, strip
+from .fields import WholeNumberField, ends_after, required_number, strip
 
 MAX_HORIZON_WEEKS = 52
 MAX_DEADLINE_HOURS = 24 * 14
@@ -239,13 +239,13 @@ class SeriesForm(EventForm):
         if field.data not in {choice.value for choice in WEEK_CHOICES}:
             raise ValidationError(_l("Please choose from the list."))
 
-    def validate_end_time(self, field) -> None:
-        if field.data and self.start_time.data and field.data <= self.start_time.data:
-            raise ValidationError(_l("The end must be after the start, on the same day."))
+    validate_end_time = ends_after(
+        "start_time", _l("The end must be after the start, on the same day.")
+    )
 
-    def validate_until(self, field) -> None:
-        if field.data and self.first_date.data and field.data < self.first_date.data:
-            raise ValidationError(_l("The last date cannot be before the first."))
+    validate_until = ends_after(
+        "first_date", _l("The last date cannot be before the first."), or_same=True
+    )
 
     def validate_exceptions(self, field) -> None:
         try:

@@ -3,12 +3,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..models import Task
 from ..services.volunteers import SLOTS_MAX, TaskPlan
 from .events import amsterdam_time
-from .fields import WholeNumberField, email_field, required_text, strip
+from .fields import WholeNumberField, email_field, ends_after, required_text, strip
 
 
 class TaskForm(FlaskForm):
@@ -49,9 +49,7 @@ class TaskForm(FlaskForm):
     def for_task(cls, task: Task) -> "TaskForm":
         return cls(formdata=None, obj=task)
 
-    def validate_ends_at(self, field) -> None:
-        if field.data and self.starts_at.data and field.data <= self.starts_at.data:
-            raise ValidationError(_l("The task must end after it starts."))
+    validate_ends_at = ends_after("starts_at", _l("The task must end after it starts."))
 
     def plan(self) -> TaskPlan:
         return TaskPlan(

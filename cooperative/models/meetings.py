@@ -16,7 +16,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from .pages import NOT_ON_PUBLIC_PAGES
-from .types import StrEnumType, UTCDateTime, by_account, utcnow
+from .types import StrEnumType, UTCDateTime, by_account, unique_where, utcnow
 
 
 class MeetingStatus(enum.StrEnum):
@@ -221,13 +221,11 @@ class Proxy(db.Model):
 
     __tablename__ = "meeting_proxies"
     __table_args__ = (
-        sa.Index(
+        unique_where(
             "uq_meeting_proxy_live",
             "meeting_id",
             "grantor_id",
-            unique=True,
-            postgresql_where=sa.text("status IN ('given', 'accepted')"),
-            sqlite_where=sa.text("status IN ('given', 'accepted')"),
+            where="status IN ('given', 'accepted')",
         ),
         sa.CheckConstraint("grantor_id <> holder_id", name="not_self"),
         {"info": NOT_ON_PUBLIC_PAGES},

@@ -16,7 +16,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from .pages import NOT_ON_PUBLIC_PAGES
-from .types import StrEnumType, UTCDateTime, by_account, utcnow
+from .types import StrEnumType, UTCDateTime, by_account, unique_where, utcnow
 
 
 class MandateKind(enum.StrEnum):
@@ -79,12 +79,8 @@ class SepaMandate(db.Model):
 
     __table_args__ = (
         # One active mandate per membership: a new one is given after the old one ends.
-        sa.Index(
-            "uq_sepa_mandates_active_membership",
-            "membership_id",
-            unique=True,
-            sqlite_where=sa.text("status = 'active'"),
-            postgresql_where=sa.text("status = 'active'"),
+        unique_where(
+            "uq_sepa_mandates_active_membership", "membership_id", where="status = 'active'"
         ),
         {"info": NOT_ON_PUBLIC_PAGES},
     )

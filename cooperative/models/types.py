@@ -48,6 +48,14 @@ def StrEnumType(enum_class) -> Enum:  # noqa: N802 - reads like a type in column
     )
 
 
+def unique_where(name: str, *columns: str, where: str) -> sa.Index:
+    """A unique index over only the rows that match `where` (a partial index), with the
+    condition given to both databases the app runs on: each ignores the other's."""
+    return sa.Index(
+        name, *columns, unique=True, postgresql_where=sa.text(where), sqlite_where=sa.text(where)
+    )
+
+
 def by_account(**kwargs) -> so.MappedColumn:
     """The account that did something to a row (posted, decided, recorded, uploaded it):
     the one rule for such columns is that the row outlives the account, so the column

@@ -7,7 +7,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from .events import Event
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, unique_where, utcnow
 
 
 class Task(db.Model):
@@ -80,24 +80,15 @@ class TaskSignup(db.Model):
         # One person once per task: an account, or a guest's address, has at most one
         # signup that is not cancelled (checked by the service under the event's lock;
         # these indexes are the database's last word).
-        sa.Index(
+        unique_where(
             "uq_task_signups_active_user",
             "task_id",
             "user_id",
-            unique=True,
-            sqlite_where=sa.text("cancelled_at IS NULL AND user_id IS NOT NULL"),
-            postgresql_where=sa.text("cancelled_at IS NULL AND user_id IS NOT NULL"),
+            where="cancelled_at IS NULL AND user_id IS NOT NULL",
         ),
         # A guest's slot whose address is purged (`retention.purge_guest_slots`) has
         # none left to be unique.
-        sa.Index(
-            "uq_task_signups_active_email",
-            "task_id",
-            "email",
-            unique=True,
-            sqlite_where=sa.text(GUEST_WITH_ADDRESS),
-            postgresql_where=sa.text(GUEST_WITH_ADDRESS),
-        ),
+        unique_where("uq_task_signups_active_email", "task_id", "email", where=GUEST_WITH_ADDRESS),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

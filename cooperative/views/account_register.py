@@ -1,7 +1,7 @@
 """A member's own entry in the member register: their address, their consent to
 official notices by e-mail, and cancelling their membership in writing."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,7 +11,7 @@ from ..i18n import long_date
 from ..models import Membership, MembershipStatus
 from ..services import register
 from ..services.membership import current_membership
-from .going_back import commit_or_show
+from .going_back import form_page
 
 bp = Blueprint("account_register", __name__, url_prefix="/account")
 
@@ -31,17 +31,13 @@ def address():
     membership = _membership()
     form = AddressForm() if request.method == "POST" else AddressForm(obj=membership)
     form.set_countries()
-    if form.validate_on_submit():
-        saved = commit_or_show(
-            form,
-            lambda: register.save_address(membership, form.address()),
-            done=_("Your address is saved."),
-            to=url_for("account.index", _anchor="register-title"),
-        )
-        if saved:
-            return saved
-    status = 422 if form.is_submitted() else 200
-    return render_template("register/address.html", form=form), status
+    return form_page(
+        form,
+        lambda: register.save_address(membership, form.address()),
+        done=_("Your address is saved."),
+        to=url_for("account.index", _anchor="register-title"),
+        template="register/address.html",
+    )
 
 
 @bp.post("/notices")
@@ -70,26 +66,16 @@ def cancel():
     if membership.status != MembershipStatus.ACTIVE or membership.leaves_on is not None:
         return redirect(url_for("account.index"), code=303)
     form = CancelForm()
-    if form.validate_on_submit():
-        cancelled = commit_or_show(
-            form,
-            lambda: register.cancel(membership),
-            done=lambda ends: _(
-                "We have received your cancellation. Your membership ends on %(date)s. "
-                "We have sent you a confirmation by e-mail.",
-                date=long_date(ends),
-            ),
-            to=url_for("account.index", _anchor="register-title"),
-        )
-        if cancelled:
-            return cancelled
-    status = 422 if form.is_submitted() else 200
-    return (
-        render_template(
-            "register/cancel.html",
-            form=form,
-            membership=membership,
-            ends_on=register.notice_end_date(register.today()),
+    return form_page(
+        form,
+        lambda: register.cancel(membership),
+        done=lambda ends: _(
+            "We have received your cancellation. Your membership ends on %(date)s. "
+            "We have sent you a confirmation by e-mail.",
+            date=long_date(ends),
         ),
-        status,
+        to=url_for("account.index", _anchor="register-title"),
+        template="register/cancel.html",
+        membership=membership,
+        ends_on=register.notice_end_date(register.today()),
     )

@@ -37,6 +37,7 @@ from ..services.domains import save_domain
 from ..services.plans import PlanDetails, save_plan
 from ..spreadsheets import csv_response
 from .decorators import admin_required
+from .going_back import form_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -316,12 +317,12 @@ def plan(plan_id: int | None = None):
             obj=plan,
             data={"fee": plan.fee_cents, "period": plan.period.value},
         )
-    return _form_page(
+    return form_page(
         form,
         lambda: save_plan(plan, _plan_details(form)),
-        _("The plan is saved."),
-        "admin.plans",
-        "admin/plan.html",
+        done=_("The plan is saved."),
+        to=url_for("admin.plans"),
+        template="admin/plan.html",
         plan=plan,
     )
 
@@ -360,14 +361,14 @@ def domain(domain_id: int | None = None):
     """Create or rename a domain."""
     domain = _to_change(Domain, domain_id)
     form = DomainForm(obj=domain) if request.method != "POST" else DomainForm()
-    return _form_page(
+    return form_page(
         form,
         lambda: save_domain(
             domain, form.slug.data, form.name_nl.data, form.name_en.data, form.position.data
         ),
-        _("The domain is saved."),
-        "admin.domains",
-        "admin/domain.html",
+        done=_("The domain is saved."),
+        to=url_for("admin.domains"),
+        template="admin/domain.html",
         domain=domain,
     )
 
@@ -376,21 +377,3 @@ def _to_change(model, row_id: int | None):
     """The `model` row `row_id` a form changes, or None to make a new one; 404 for an
     id that has none."""
     return db.get_or_404(model, row_id) if row_id else None
-
-
-def _form_page(form, save, saved: str, back: str, template: str, **context):
-    """The page of an admin form that saves one thing: when it is posted and valid, call
-    `save`, commit, flash `saved` and redirect to the endpoint `back`; a refusal is
-    shown on the form. The page is drawn with 422 after a post that saved nothing."""
-    if form.validate_on_submit():
-        try:
-            save()
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(saved, "success")
-            return redirect(url_for(back), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template(template, form=form, **context), status

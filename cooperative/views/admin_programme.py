@@ -5,7 +5,7 @@ the collaborations with the city (`User.runs_programme`). Each change is in the 
 Admins only: others get 403, whoever is not logged in is sent to the log-in page.
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,7 +15,7 @@ from ..models import User
 from ..services import audit
 from ..services import collaborations as service
 from .decorators import admin_required
-from .going_back import commit_or_show
+from .going_back import form_page
 
 bp = Blueprint("admin_programme", __name__, url_prefix="/admin/programme-staff")
 
@@ -25,33 +25,26 @@ bp = Blueprint("admin_programme", __name__, url_prefix="/admin/programme-staff")
 def index():
     """The programme staff, and the form that adds one."""
     form = ProgrammeStaffForm() if request.method == "POST" else ProgrammeStaffForm(formdata=None)
-    if request.method == "POST" and form.validate_on_submit():
 
-        def give_role() -> User:
-            user = service.make_programme_staff(form.email.data)
-            audit.record(
-                current_user,
-                "programme_staff.add",
-                subject_user_id=user.id,
-                before={"programme_staff": False},
-                after={"programme_staff": True},
-            )
-            return user
-
-        added = commit_or_show(
-            form,
-            give_role,
-            done=lambda user: _(
-                "%(person)s is programme staff now.", person=user.name or user.email
-            ),
-            to=url_for("admin_programme.index"),
-            default="email",
+    def give_role() -> User:
+        user = service.make_programme_staff(form.email.data)
+        audit.record(
+            current_user,
+            "programme_staff.add",
+            subject_user_id=user.id,
+            before={"programme_staff": False},
+            after={"programme_staff": True},
         )
-        if added:
-            return added
-    return (
-        render_template("admin/programme_staff.html", form=form, staff=service.programme_staff()),
-        422 if request.method == "POST" else 200,
+        return user
+
+    return form_page(
+        form,
+        give_role,
+        done=lambda user: _("%(person)s is programme staff now.", person=user.name or user.email),
+        to=url_for("admin_programme.index"),
+        default="email",
+        template="admin/programme_staff.html",
+        staff=service.programme_staff(),
     )
 
 

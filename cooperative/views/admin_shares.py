@@ -42,7 +42,7 @@ from ..services import share_changes, share_documents, share_payments, share_tot
 from ..services.share_classes import ShareClassDetails, save_share_class
 from ..spreadsheets import csv_response
 from .decorators import admin_required
-from .going_back import commit_or_go_back, commit_or_show
+from .going_back import commit_or_go_back, commit_or_show, form_page
 
 bp = Blueprint("admin_shares", __name__, url_prefix="/admin")
 
@@ -165,7 +165,8 @@ def share_class(share_class_id: int | None = None):
     form = ShareClassForm()
     if not form.is_submitted() and found is not None:
         form.process(obj=found, data={"amount": found.amount_cents, "holders": found.holders.value})
-    if form.validate_on_submit():
+
+    def save():
         details = ShareClassDetails(
             slug=form.slug.data,
             name_nl=form.name_nl.data,
@@ -178,16 +179,16 @@ def share_class(share_class_id: int | None = None):
             needs_approval=form.needs_approval.data,
             position=form.position.data,
         )
-        done = commit_or_show(
-            form,
-            lambda: save_share_class(found, details),
-            done=_("The class of shares is saved."),
-            to=url_for("admin_shares.index", _anchor="classes"),
-        )
-        if done:
-            return done
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin_shares/class.html", form=form, share_class=found), status
+        return save_share_class(found, details)
+
+    return form_page(
+        form,
+        save,
+        done=_("The class of shares is saved."),
+        to=url_for("admin_shares.index", _anchor="classes"),
+        template="admin_shares/class.html",
+        share_class=found,
+    )
 
 
 def _share(number: int) -> Share:
@@ -287,24 +288,24 @@ def issue():
     person's shares, or shares agreed on outside the site."""
     form = IssueSharesForm()
     form.set_classes(shares.open_classes(None), current_locale())
-    if form.validate_on_submit():
+
+    def issue_shares():
         share_class = db.session.get(ShareClass, form.share_class.data)
-        done = commit_or_show(
-            form,
-            lambda: shares.issue_by_board(
-                _member(form.member_number.data), share_class, form.quantity.data, current_user
-            ),
-            default="member_number",
-            done=lambda purchase: _(
-                "Issued: share number(s) %(numbers)s.",
-                numbers=", ".join(str(share.number) for share in purchase.shares),
-            ),
-            to=url_for("admin_shares.index", _anchor="unpaid"),
+        return shares.issue_by_board(
+            _member(form.member_number.data), share_class, form.quantity.data, current_user
         )
-        if done:
-            return done
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin_shares/issue.html", form=form), status
+
+    return form_page(
+        form,
+        issue_shares,
+        default="member_number",
+        done=lambda purchase: _(
+            "Issued: share number(s) %(numbers)s.",
+            numbers=", ".join(str(share.number) for share in purchase.shares),
+        ),
+        to=url_for("admin_shares.index", _anchor="unpaid"),
+        template="admin_shares/issue.html",
+    )
 
 
 @bp.post("/shares/<int:number>/leave")

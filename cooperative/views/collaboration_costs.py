@@ -23,7 +23,7 @@ from ..services import partners, payments
 from ..services.collaboration_costs import CostDetails
 from .checkout import back_from_checkout, checkout_or_back
 from .decorators import contact_collaboration, programme_collaboration
-from .going_back import commit_or_go_back, commit_or_show
+from .going_back import commit_or_go_back, form_page
 
 bp = Blueprint("collaboration_costs", __name__, url_prefix="/manage/collaborations")
 
@@ -105,7 +105,8 @@ def edit_cost(collaboration: Collaboration, cost_id: int | None = None):
             obj=cost, data={"total": cost.total_cents, "split": cost.split.value}, formdata=None
         )
     form.set_parties(collaboration.parties)
-    if form.validate_on_submit():
+
+    def save():
         details = CostDetails(
             description=form.description.data,
             total_cents=form.total.data,
@@ -114,22 +115,18 @@ def edit_cost(collaboration: Collaboration, cost_id: int | None = None):
             key_name=form.key_name.data or "",
             keys=form.typed_keys(),
         )
-        done = commit_or_show(
-            form,
-            lambda: costs.save_cost(collaboration, details, cost),
-            done=_("The cost is saved and split over the parties."),
-            to=_here(collaboration),
-        )
-        if done:
-            return done
-    status = 422 if form.is_submitted() else 200
-    return render_template(
-        "collaboration_costs/cost.html",
+        return costs.save_cost(collaboration, details, cost)
+
+    return form_page(
+        form,
+        save,
+        done=_("The cost is saved and split over the parties."),
+        to=_here(collaboration),
+        template="collaboration_costs/cost.html",
         collaboration=collaboration,
         cost=cost,
-        form=form,
         paid_into=cost is not None and costs.is_paid_into(cost),
-    ), status
+    )
 
 
 @bp.post("/<int:collaboration_id>/costs/<int:cost_id>/remove")
@@ -171,22 +168,15 @@ def record_transfer(collaboration: Collaboration, share_id: int):
     """Record that a party's share arrived by bank transfer (programme staff)."""
     share = _share(collaboration, share_id)
     form = CostTransferForm()
-    if form.validate_on_submit():
-        done = commit_or_show(
-            form,
-            lambda: costs.record_payment(share, form.amount.data, current_user),
-            done=_(
-                "The transfer of %(amount)s is recorded.", amount=format_euros(form.amount.data)
-            ),
-            to=_here(collaboration),
-        )
-        if done:
-            return done
-    status = 422 if form.is_submitted() else 200
-    return render_template(
-        "collaboration_costs/transfer.html",
+    return form_page(
+        form,
+        lambda: costs.record_payment(share, form.amount.data, current_user),
+        done=lambda _payment: _(
+            "The transfer of %(amount)s is recorded.", amount=format_euros(form.amount.data)
+        ),
+        to=_here(collaboration),
+        template="collaboration_costs/transfer.html",
         collaboration=collaboration,
         share=share,
-        form=form,
         paid=costs.payments_of(share),
-    ), status
+    )

@@ -6,7 +6,7 @@ committed, the person is told so in a flash, and sent on with a redirect after t
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, redirect
+from flask import flash, redirect, render_template
 
 from ..extensions import db, htmx
 from ..forms.fields import show_refusal
@@ -56,6 +56,29 @@ def commit_or_show(
     db.session.commit()
     flash(_for(done, result), category)
     return go_to(_for(to, result))
+
+
+def form_page(
+    form,
+    change: Callable[[], Any],
+    *,
+    done,
+    to,
+    template: str,
+    default: str | None = None,
+    **context,
+):
+    """The whole of a page whose form asks a service for a change: when the form is sent
+    and valid, `commit_or_show` (the redirect when the change is done). Otherwise the page
+    (`template` with `form` and `context`), with 422 after a post that changed nothing,
+    200 when it is only opened. `change` is called only for a valid form; `done` and `to`
+    are as for `commit_or_show` (a function of what `change()` returned where they read
+    the form or the result)."""
+    if form.validate_on_submit():
+        answer = commit_or_show(form, change, done=done, to=to, default=default)
+        if answer:
+            return answer
+    return render_template(template, form=form, **context), 422 if form.is_submitted() else 200
 
 
 def commit_or_go_back(change: Callable[[], Any], *, back: str, done, to=None):

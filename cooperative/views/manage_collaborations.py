@@ -36,7 +36,7 @@ from ..services import partners
 from ..services.collectives import all_domains
 from ..services.register import today
 from .decorators import contact_collaboration, programme_collaboration, programme_required
-from .going_back import commit_or_go_back, commit_or_show
+from .going_back import commit_or_go_back, commit_or_show, form_page
 
 bp = Blueprint("manage_collaborations", __name__, url_prefix="/manage/collaborations")
 
@@ -260,26 +260,17 @@ def edit_party(collaboration: Collaboration, party_id: int):
         )
     else:
         form = PartyChangeForm()
-        if form.validate_on_submit():
-            saved = commit_or_show(
-                form,
-                lambda: service.change_party(
-                    party, form.contact_email.data or "", form.role.data or "", form.cost_key.data
-                ),
-                done=_("%(name)s is saved.", name=party.organisation.title),
-                to=show_url(collaboration, "parties"),
-                default="contact_email",
-            )
-            if saved:
-                return saved
-    return (
-        render_template(
-            "manage_collaborations/party.html",
-            collaboration=collaboration,
-            party=party,
-            form=form,
+    return form_page(
+        form,
+        lambda: service.change_party(
+            party, form.contact_email.data or "", form.role.data or "", form.cost_key.data
         ),
-        422 if request.method == "POST" else 200,
+        done=_("%(name)s is saved.", name=party.organisation.title),
+        to=show_url(collaboration, "parties"),
+        default="contact_email",
+        template="manage_collaborations/party.html",
+        collaboration=collaboration,
+        party=party,
     )
 
 

@@ -8,7 +8,7 @@ this person records progress on this commitment is `services.partners`' rule (40
 not), checked again by the service.
 """
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,7 +17,7 @@ from ..models import Collaboration, Commitment
 from ..services import commitments as service
 from ..services import partners
 from .decorators import contact_collaboration, programme_collaboration
-from .going_back import commit_or_go_back, commit_or_show
+from .going_back import commit_or_go_back, commit_or_show, form_page
 from .manage_collaborations import render_collaboration, show_url
 
 bp = Blueprint(
@@ -64,24 +64,15 @@ def edit(collaboration: Collaboration, commitment_id: int):
     form.set_parties(collaboration.parties)
     if request.method == "GET":
         form.fill(commitment)
-    elif form.validate_on_submit():
-        saved = commit_or_show(
-            form,
-            lambda: service.save_commitment(collaboration, form.plan(), commitment),
-            done=_("The commitment is saved."),
-            to=show_url(collaboration, _anchor(commitment)),
-            default="title",
-        )
-        if saved:
-            return saved
-    return (
-        render_template(
-            "manage_collaborations/commitment.html",
-            collaboration=collaboration,
-            commitment=commitment,
-            form=form,
-        ),
-        422 if request.method == "POST" else 200,
+    return form_page(
+        form,
+        lambda: service.save_commitment(collaboration, form.plan(), commitment),
+        done=_("The commitment is saved."),
+        to=show_url(collaboration, _anchor(commitment)),
+        default="title",
+        template="manage_collaborations/commitment.html",
+        collaboration=collaboration,
+        commitment=commitment,
     )
 
 

@@ -19,7 +19,7 @@ from ..refusals import Refused
 from ..services import meetings as meeting_service
 from ..services.mail import external_url
 from .decorators import board_required
-from .going_back import commit_or_go_back, commit_or_show, roll_back_to
+from .going_back import commit_or_go_back, commit_or_show, form_page, roll_back_to
 from .meetings import document_with_content, meeting_with_agenda, pdf_response
 
 bp = Blueprint("manage_meetings", __name__, url_prefix="/manage/meetings")
@@ -78,18 +78,15 @@ def new():
             max_proxies_per_member=current_app.config["MEETING_MAX_PROXIES"],
             proxies_allowed=True,
         )
-    elif form.validate_on_submit():
-        saved = commit_or_show(
-            form,
-            lambda: meeting_service.save_meeting(form.plan()),
-            done=_("The meeting is saved. Now add its agenda."),
-            to=_show_url,
-            default="title",
-        )
-        if saved:
-            return saved
-    status = 422 if request.method == "POST" else 200
-    return render_template("manage_meetings/form.html", form=form, meeting=None), status
+    return form_page(
+        form,
+        lambda: meeting_service.save_meeting(form.plan()),
+        done=_("The meeting is saved. Now add its agenda."),
+        to=_show_url,
+        default="title",
+        template="manage_meetings/form.html",
+        meeting=None,
+    )
 
 
 @bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
@@ -98,18 +95,15 @@ def edit(meeting_id: int):
     """Change the meeting (until its convocation went out)."""
     meeting = _meeting(meeting_id)
     form = MeetingForm.for_meeting(meeting) if request.method == "GET" else MeetingForm()
-    if request.method == "POST" and form.validate_on_submit():
-        saved = commit_or_show(
-            form,
-            lambda: meeting_service.save_meeting(form.plan(), meeting),
-            done=_("The meeting is saved."),
-            to=_show_url(meeting),
-            default="title",
-        )
-        if saved:
-            return saved
-    status = 422 if request.method == "POST" else 200
-    return render_template("manage_meetings/form.html", form=form, meeting=meeting), status
+    return form_page(
+        form,
+        lambda: meeting_service.save_meeting(form.plan(), meeting),
+        done=_("The meeting is saved."),
+        to=_show_url(meeting),
+        default="title",
+        template="manage_meetings/form.html",
+        meeting=meeting,
+    )
 
 
 def _render_meeting(meeting: Meeting, status: int = 200, **forms):

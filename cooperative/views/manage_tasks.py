@@ -14,7 +14,7 @@ from ..forms.volunteers import TaskForm
 from ..models import Event, Task
 from ..services import volunteers
 from .decorators import managed_event
-from .going_back import commit_or_show
+from .going_back import form_page
 
 bp = Blueprint("manage_tasks", __name__, url_prefix="/manage/events/<int:event_id>/tasks")
 
@@ -35,22 +35,15 @@ def _index_url(event: Event) -> str:
 def index(event: Event):
     """The event's tasks with the people in each, and the form to add one."""
     form = TaskForm() if request.method == "POST" else TaskForm(formdata=None)
-    if request.method == "POST" and form.validate_on_submit():
-        saved = commit_or_show(
-            form,
-            lambda: volunteers.save_task(event, form.plan()),
-            done=lambda task: _("The task “%(name)s” is added.", name=task.name),
-            to=_index_url(event),
-            default="name",
-        )
-        if saved:
-            return saved
-    status = 422 if request.method == "POST" else 200
-    return (
-        render_template(
-            "manage_tasks/index.html", event=event, tasks=volunteers.roster(event), form=form
-        ),
-        status,
+    return form_page(
+        form,
+        lambda: volunteers.save_task(event, form.plan()),
+        done=lambda task: _("The task “%(name)s” is added.", name=task.name),
+        to=_index_url(event),
+        default="name",
+        template="manage_tasks/index.html",
+        event=event,
+        tasks=volunteers.roster(event),
     )
 
 
@@ -60,18 +53,16 @@ def edit(event: Event, task_id: int):
     """Change a task; it keeps the people signed up (never fewer slots than them)."""
     task = _task(event, task_id)
     form = TaskForm() if request.method == "POST" else TaskForm.for_task(task)
-    if request.method == "POST" and form.validate_on_submit():
-        saved = commit_or_show(
-            form,
-            lambda: volunteers.save_task(event, form.plan(), task),
-            done=_("Your changes are saved."),
-            to=_index_url(event),
-            default="name",
-        )
-        if saved:
-            return saved
-    status = 422 if request.method == "POST" else 200
-    return render_template("manage_tasks/edit.html", event=event, task=task, form=form), status
+    return form_page(
+        form,
+        lambda: volunteers.save_task(event, form.plan(), task),
+        done=_("Your changes are saved."),
+        to=_index_url(event),
+        default="name",
+        template="manage_tasks/edit.html",
+        event=event,
+        task=task,
+    )
 
 
 @bp.route("/<int:task_id>/remove", methods=["GET", "POST"])

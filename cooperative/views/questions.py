@@ -24,7 +24,7 @@ from ..services import questions
 from ..services.collectives import all_domains
 from ..services.questions import PAGE_MAX
 from .decorators import programme_required
-from .going_back import commit_or_go_back, commit_or_show
+from .going_back import commit_or_go_back, commit_or_show, form_page
 
 bp = Blueprint("questions", __name__, url_prefix="/questions")
 
@@ -83,21 +83,21 @@ def new():
         abort(403)
     form = QuestionForm()
     form.offer(organisations, all_domains(), current_locale())
-    if form.validate_on_submit():
+
+    def post():
         chosen = next(o for o in organisations if o.id == form.organisation.data)
-        done = commit_or_show(
-            form,
-            lambda: questions.post_question(
-                current_user, chosen, form.title.data, form.body.data, form.domains.data
-            ),
-            done=_("Your question is posted."),
-            to=lambda question: url_for("questions.show", question_id=question.id),
-            default="organisation",
+        return questions.post_question(
+            current_user, chosen, form.title.data, form.body.data, form.domains.data
         )
-        if done:
-            return done
-    status = 422 if form.is_submitted() else 200
-    return render_template("questions/new.html", form=form), status
+
+    return form_page(
+        form,
+        post,
+        done=_("Your question is posted."),
+        to=lambda question: url_for("questions.show", question_id=question.id),
+        default="organisation",
+        template="questions/new.html",
+    )
 
 
 def _question(question_id: int) -> Question:

@@ -17,7 +17,7 @@ from ..services import audit
 from ..services import collectives as directory
 from ..services import suggestions as suggestion_queue
 from .decorators import admin_required
-from .going_back import commit_or_go_back, commit_or_show
+from .going_back import commit_or_go_back, commit_or_show, form_page
 
 bp = Blueprint("admin_collectives", __name__, url_prefix="/admin/collectives")
 
@@ -60,33 +60,23 @@ def index():
     )
 
 
-def _render_form(collective, form, role_form=None, status: int = 200):
-    return (
-        render_template(
-            "admin_collectives/edit.html",
-            collective=collective,
-            form=form,
-            role_form=role_form or RoleForm(formdata=None),
-        ),
-        status,
-    )
+_EDIT = "admin_collectives/edit.html"
 
 
 def _save(collective: Collective | None, form: AdminCollectiveForm):
     """Validate and save the form; the page again with the reasons (422) when refused."""
-    if form.validate_on_submit():
-        done = commit_or_show(
-            form,
-            lambda: directory.save_collective(
-                collective, form.name.data, form.slug.data or "", form.details()
-            ),
-            done=lambda saved: _("%(name)s is saved.", name=saved.name),
-            to=lambda saved: url_for("admin_collectives.edit", collective_id=saved.id),
-            default="name",
-        )
-        if done:
-            return done
-    return _render_form(collective, form, status=422 if form.is_submitted() else 200)
+    return form_page(
+        form,
+        lambda: directory.save_collective(
+            collective, form.name.data, form.slug.data or "", form.details()
+        ),
+        done=lambda saved: _("%(name)s is saved.", name=saved.name),
+        to=lambda saved: url_for("admin_collectives.edit", collective_id=saved.id),
+        default="name",
+        template=_EDIT,
+        collective=collective,
+        role_form=RoleForm(formdata=None),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -169,7 +159,7 @@ def add_role(collective_id: int):
     form = AdminCollectiveForm(formdata=None)
     form.set_domains(directory.all_domains())
     form.fill(collective)
-    return _render_form(collective, form, role_form, status=422)
+    return render_template(_EDIT, collective=collective, form=form, role_form=role_form), 422
 
 
 @bp.post("/<int:collective_id>/roles/<int:role_id>/remove")

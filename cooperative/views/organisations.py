@@ -15,7 +15,7 @@ from ..forms.questions import FromCollectiveForm, OrganisationForm, PersonForm
 from ..models import Collective, Organisation, OrganisationPerson
 from ..services import organisations as registry
 from .decorators import programme_required
-from .going_back import commit_or_go_back, commit_or_show
+from .going_back import commit_or_go_back, commit_or_show, form_page
 
 bp = Blueprint("organisations", __name__, url_prefix="/manage/organisations")
 
@@ -60,30 +60,20 @@ def _organisation(organisation_id: int) -> Organisation:
     )
 
 
-def _render(organisation, form, person_form=None, status: int = 200):
-    return (
-        render_template(
-            "organisations/edit.html",
-            organisation=organisation,
-            form=form,
-            person_form=person_form or PersonForm(formdata=None),
-        ),
-        status,
-    )
+_EDIT = "organisations/edit.html"
 
 
 def _save(organisation: Organisation | None, form: OrganisationForm):
-    if form.validate_on_submit():
-        done = commit_or_show(
-            form,
-            lambda: registry.save_organisation(organisation, form.details(), form.slug.data or ""),
-            done=lambda saved: _("%(name)s is saved.", name=saved.title),
-            to=lambda saved: url_for("organisations.edit", organisation_id=saved.id),
-            default="name",
-        )
-        if done:
-            return done
-    return _render(organisation, form, status=422 if form.is_submitted() else 200)
+    return form_page(
+        form,
+        lambda: registry.save_organisation(organisation, form.details(), form.slug.data or ""),
+        done=lambda saved: _("%(name)s is saved.", name=saved.title),
+        to=lambda saved: url_for("organisations.edit", organisation_id=saved.id),
+        default="name",
+        template=_EDIT,
+        organisation=organisation,
+        person_form=PersonForm(formdata=None),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -131,7 +121,9 @@ def add_person(organisation_id: int):
     form = OrganisationForm(formdata=None)
     form.offer(registry.municipalities())
     form.fill(organisation)
-    return _render(organisation, form, person_form, status=422)
+    return render_template(
+        _EDIT, organisation=organisation, form=form, person_form=person_form
+    ), 422
 
 
 @bp.post("/<int:organisation_id>/people/<int:person_id>/remove")

@@ -24,7 +24,7 @@ from flask_login import current_user
 from ..extensions import htmx
 from ..forms.fields import page_number
 from ..forms.filters import CollaborationFilterForm
-from ..i18n import COLLABORATION_KIND_LABELS, current_locale, local_zone, measure
+from ..i18n import COLLABORATION_KIND_LABELS, current_locale, measure
 from ..models import Collaboration, Commitment
 from ..models.accounts import LOCALES
 from ..page_cache import cached_page
@@ -32,6 +32,7 @@ from ..services import collaboration_register as register
 from ..services.collaboration_feed import progress_feed
 from ..services.mail import external_url
 from ..services.partners import may_see_collaboration
+from .events import event_in_brief
 
 bp = Blueprint("collaborations", __name__)
 
@@ -228,13 +229,5 @@ def collaboration_structured_data(collaboration: Collaboration, events=()) -> di
     if collaboration.ends_on:
         data["dissolutionDate"] = collaboration.ends_on.isoformat()
     if events:
-        data["event"] = [
-            {
-                "@type": "Event",
-                "name": event.title,
-                "url": external_url("events.show", slug=event.slug),
-                "startDate": event.starts_at.astimezone(local_zone()).isoformat(timespec="seconds"),
-            }
-            for event in events
-        ]
+        data["event"] = [event_in_brief(event) for event in events]
     return data

@@ -26,7 +26,7 @@ from ..extensions import configured_limit, db, htmx, limiter
 from ..forms.collectives import CollectiveForm, SuggestionForm
 from ..forms.fields import page_number, show_refusal
 from ..forms.filters import CollectiveFilterForm
-from ..i18n import current_locale, local_zone
+from ..i18n import current_locale
 from ..models import Collective
 from ..page_cache import cached_page
 from ..refusals import Refused
@@ -35,6 +35,7 @@ from ..services import suggestions as suggestion_queue
 from ..services.calendar import event_calendar
 from ..services.collectives import PAGE_MAX, PAGE_SIZE
 from ..services.mail import external_url
+from .events import event_in_brief
 
 bp = Blueprint("collectives", __name__, url_prefix="/collectives")
 
@@ -168,15 +169,7 @@ def collective_structured_data(collective: Collective, upcoming=()) -> dict:
             "addressCountry": "NL",
         }
     if upcoming:
-        data["event"] = [
-            {
-                "@type": "Event",
-                "name": event.title,
-                "url": external_url("events.show", slug=event.slug),
-                "startDate": event.starts_at.astimezone(local_zone()).isoformat(timespec="seconds"),
-            }
-            for event in upcoming
-        ]
+        data["event"] = [event_in_brief(event) for event in upcoming]
     return data
 
 

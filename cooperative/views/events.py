@@ -137,6 +137,18 @@ def _add_feed_route(state) -> None:
 SCHEMA = "https://schema.org/"
 
 
+def event_in_brief(event: Event) -> dict:
+    """An event as a schema.org `Event` in brief (its name, page and start, in Amsterdam
+    with the offset), for the structured data of what it belongs to: a collective's or a
+    collaboration's events, a series' dates."""
+    return {
+        "@type": "Event",
+        "name": event.title,
+        "url": external_url("events.show", slug=event.slug),
+        "startDate": event.starts_at.astimezone(local_zone()).isoformat(timespec="seconds"),
+    }
+
+
 def _euros(cents: int) -> str:
     """An amount as schema.org reads it, with a decimal point: `7.50`."""
     return format_amount(cents, locale="en")

@@ -12,6 +12,7 @@ from ..services.mail import external_url
 from ..services.recurrence import MONTHLY_RHYTHM, describe_rule, rhythm_of
 from ..services.series import other_dates
 from ..services.series_calendar import series_calendar
+from .events import event_in_brief
 
 bp = Blueprint("series", __name__, url_prefix="/events/series")
 
@@ -88,7 +89,6 @@ def series_structured_data(event: Event) -> dict:
     """`event`'s series as a schema.org `EventSeries` with its schedule and its upcoming
     dates (`subEvent`), for `<script type="application/ld+json">`."""
     series = event.series
-    zone = local_zone()
     dates = sorted([event, *series_other_dates(event)], key=lambda each: each.starts_at)
     data = {
         "@context": "https://schema.org",
@@ -96,15 +96,7 @@ def series_structured_data(event: Event) -> dict:
         "name": series.title,
         "url": external_url("events.show", slug=event.slug),
         "eventSchedule": _schedule(series),
-        "subEvent": [
-            {
-                "@type": "Event",
-                "name": each.title,
-                "url": external_url("events.show", slug=each.slug),
-                "startDate": each.starts_at.astimezone(zone).isoformat(timespec="seconds"),
-            }
-            for each in dates
-        ],
+        "subEvent": [event_in_brief(each) for each in dates],
     }
     collective = event.host
     if collective is not None:

@@ -87,6 +87,17 @@ def filters_and_paging(form_class) -> tuple:
     return form.filters, limit, offset
 
 
+def list_page(form_class, count, find) -> tuple[list, dict]:
+    """One page of a list, said once for every list: the filters (`filters_and_paging`),
+    `count(filters)` of all that match, and `find(filters, offset, limit)` for the page,
+    asked only when there is one to show (not for `limit` 0, nor past the end). Returns the
+    page and the `count`, `limit` and `offset` its answer states."""
+    filters, limit, offset = filters_and_paging(form_class)
+    total = count(filters)
+    page = find(filters, offset, limit) if limit and offset < total else []
+    return page, {"count": total, "limit": limit, "offset": offset}
+
+
 def answer(model: "OpenData") -> Response:
     """`model` as JSON, written as the document describes it."""
     return jsonify(model.model_dump(mode="json"))
@@ -102,19 +113,14 @@ def events():
     400 for bad parameters. A fixed number of queries."""
     from . import api_models as answers
 
-    filters, limit, offset = filters_and_paging(EventFilterForm)
-    count = count_events(filters)
-    page = []
-    if limit and offset < count:
-        page = db.session.scalars(filtered_events(filters).limit(limit).offset(offset)).all()
-    return answer(
-        answers.EventList(
-            events=[answers.Event.of(event) for event in page],
-            count=count,
-            limit=limit,
-            offset=offset,
-        )
+    page, counted = list_page(
+        EventFilterForm,
+        count_events,
+        lambda filters, offset, limit: db.session.scalars(
+            filtered_events(filters).limit(limit).offset(offset)
+        ).all(),
     )
+    return answer(answers.EventList(events=[answers.Event.of(event) for event in page], **counted))
 
 
 @bp.get("/events/<slug>")
@@ -140,18 +146,13 @@ def collectives():
     400 for bad parameters. A fixed number of queries."""
     from . import api_models as answers
 
-    filters, limit, offset = filters_and_paging(CollectiveFilterForm)
-    count = directory.count_collectives(filters)
-    page = []
-    if limit and offset < count:
-        page = directory.find_collectives(filters, offset, limit)
+    page, counted = list_page(
+        CollectiveFilterForm, directory.count_collectives, directory.find_collectives
+    )
     upcoming = directory.next_events([collective.id for collective in page])
     return answer(
         answers.CollectiveList(
-            collectives=[answers.Collective.of(c, upcoming.get(c.id)) for c in page],
-            count=count,
-            limit=limit,
-            offset=offset,
+            collectives=[answers.Collective.of(c, upcoming.get(c.id)) for c in page], **counted
         )
     )
 
@@ -177,17 +178,12 @@ def collaborations():
     kind or status that does not exist. A fixed number of queries."""
     from . import api_collaborations as answers
 
-    filters, limit, offset = filters_and_paging(CollaborationFilterForm)
-    count = register.count_collaborations(filters)
-    page = []
-    if limit and offset < count:
-        page = register.find_collaborations(filters, offset, limit)
+    page, counted = list_page(
+        CollaborationFilterForm, register.count_collaborations, register.find_collaborations
+    )
     return answer(
         answers.CollaborationList(
-            collaborations=[answers.CollaborationSummary.of(c) for c in page],
-            count=count,
-            limit=limit,
-            offset=offset,
+            collaborations=[answers.CollaborationSummary.of(c) for c in page], **counted
         )
     )
 

@@ -36,7 +36,7 @@ from ..services.calendar import event_calendar
 from ..services.collectives import all_domains
 from .auth import stay_logged_in
 from .checkout import back_from_checkout, checkout_or_back
-from .going_back import commit_or_show
+from .going_back import commit_or_redraw
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -227,22 +227,17 @@ def save_profile_field(name: str):
 def change_email():
     """Ask for a new e-mail address; it counts once confirmed from the link sent to it."""
     form = EmailChangeForm()
-    if form.validate_on_submit():
-        asked = commit_or_show(
-            form,
-            lambda: privacy.request_email_change(
-                current_user, form.new_email.data, form.password.data
-            ),
-            done=lambda _asked: _(
-                "We have sent a link to %(email)s. Your address changes when you click it.",
-                email=current_user.pending_email,
-            ),
-            to=url_for("account.index"),
-            category="info",
-        )
-        if asked:
-            return asked
-    return _render_index(422, email_form=form)
+    return commit_or_redraw(
+        form,
+        lambda: privacy.request_email_change(current_user, form.new_email.data, form.password.data),
+        done=lambda _asked: _(
+            "We have sent a link to %(email)s. Your address changes when you click it.",
+            email=current_user.pending_email,
+        ),
+        to=url_for("account.index"),
+        category="info",
+        redraw=lambda status: _render_index(status, email_form=form),
+    )
 
 
 @bp.route("/email/confirm/<token>", methods=["GET", "POST"])

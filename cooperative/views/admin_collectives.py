@@ -17,7 +17,7 @@ from ..services import audit
 from ..services import collectives as directory
 from ..services import suggestions as suggestion_queue
 from .decorators import admin_required
-from .going_back import commit_or_go_back, commit_or_show, form_page
+from .going_back import commit_or_go_back, commit_or_redraw, form_page
 
 bp = Blueprint("admin_collectives", __name__, url_prefix="/admin/collectives")
 
@@ -130,36 +130,36 @@ def add_role(collective_id: int):
     manage its events."""
     collective = _collective(collective_id)
     role_form = RoleForm()
-    if role_form.validate_on_submit():
 
-        def give_role():
-            role = directory.add_role(collective, role_form.email.data)
-            audit.record(
-                current_user,
-                "role.add",
-                subject_user_id=role.user_id,
-                before={"collective": collective.slug, "role": False},
-                after={"collective": collective.slug, "role": True},
-            )
-            return role
-
-        added = commit_or_show(
-            role_form,
-            give_role,
-            done=lambda role: _(
-                "%(person)s now has a role in %(name)s.",
-                person=role.user.name or role.user.email,
-                name=collective.name,
-            ),
-            to=url_for("admin_collectives.edit", collective_id=collective.id),
-            default="email",
+    def give_role():
+        role = directory.add_role(collective, role_form.email.data)
+        audit.record(
+            current_user,
+            "role.add",
+            subject_user_id=role.user_id,
+            before={"collective": collective.slug, "role": False},
+            after={"collective": collective.slug, "role": True},
         )
-        if added:
-            return added
-    form = AdminCollectiveForm(formdata=None)
-    form.set_domains(directory.all_domains())
-    form.fill(collective)
-    return render_template(_EDIT, collective=collective, form=form, role_form=role_form), 422
+        return role
+
+    def redraw(status: int):
+        form = AdminCollectiveForm(formdata=None)
+        form.set_domains(directory.all_domains())
+        form.fill(collective)
+        return render_template(_EDIT, collective=collective, form=form, role_form=role_form), status
+
+    return commit_or_redraw(
+        role_form,
+        give_role,
+        done=lambda role: _(
+            "%(person)s now has a role in %(name)s.",
+            person=role.user.name or role.user.email,
+            name=collective.name,
+        ),
+        to=url_for("admin_collectives.edit", collective_id=collective.id),
+        default="email",
+        redraw=redraw,
+    )
 
 
 @bp.post("/<int:collective_id>/roles/<int:role_id>/remove")

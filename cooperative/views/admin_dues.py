@@ -12,7 +12,7 @@ from ..models import Collection, CollectionRun
 from ..refusals import Refused
 from ..services import audit, dues, sepa, sepa_file, sepa_stripe
 from .decorators import admin_required
-from .going_back import commit_or_go_back, commit_or_show
+from .going_back import commit_or_go_back, commit_or_redraw
 
 bp = Blueprint("admin_dues", __name__, url_prefix="/admin/dues")
 
@@ -46,21 +46,18 @@ def index():
 def run():
     """Start a dues run for a debit date: 422 with the date kept when refused."""
     form = DuesRunForm()
-    if form.validate_on_submit():
-        made = commit_or_show(
-            form,
-            lambda: dues.run_dues(form.debit_date.data, current_user),
-            done=lambda made: ngettext(
-                "%(num)d collection is made; the member is told by e-mail.",
-                "%(num)d collections are made; the members are told by e-mail.",
-                len(made.collections),
-            ),
-            to=lambda made: url_for("admin_dues.show", run_id=made.id),
-            default="debit_date",
-        )
-        if made:
-            return made
-    return _render_index(form, 422)
+    return commit_or_redraw(
+        form,
+        lambda: dues.run_dues(form.debit_date.data, current_user),
+        done=lambda made: ngettext(
+            "%(num)d collection is made; the member is told by e-mail.",
+            "%(num)d collections are made; the members are told by e-mail.",
+            len(made.collections),
+        ),
+        to=lambda made: url_for("admin_dues.show", run_id=made.id),
+        default="debit_date",
+        redraw=lambda status: _render_index(form, status),
+    )
 
 
 @bp.post("/stripe")
@@ -189,26 +186,23 @@ def result(collection_id: int):
     """Record one collection's result: 422 with the choice kept when refused."""
     collection = db.get_or_404(Collection, collection_id)
     form = CollectionResultForm(prefix=f"c{collection.id}")
-    if form.validate_on_submit():
+
+    def record_result():
         before = audit.snapshot(collection, "status", "reason", "amount_cents", "end_to_end_id")
-
-        def record_result():
-            dues.record_result(collection, form.result.data, form.reason.data)
-            audit.record(
-                current_user,
-                "dues.result",
-                subject_user_id=collection.membership.user_id,
-                before=before,
-                after=audit.snapshot(collection, "status", "reason", "settled_at"),
-            )
-
-        recorded = commit_or_show(
-            form,
-            record_result,
-            done=_("The result is recorded."),
-            to=url_for("admin_dues.show", run_id=collection.run_id),
-            default="result",
+        dues.record_result(collection, form.result.data, form.reason.data)
+        audit.record(
+            current_user,
+            "dues.result",
+            subject_user_id=collection.membership.user_id,
+            before=before,
+            after=audit.snapshot(collection, "status", "reason", "settled_at"),
         )
-        if recorded:
-            return recorded
-    return _render_run(_run(collection.run_id), 422, {collection.id: form})
+
+    return commit_or_redraw(
+        form,
+        record_result,
+        done=_("The result is recorded."),
+        to=url_for("admin_dues.show", run_id=collection.run_id),
+        default="result",
+        redraw=lambda status: _render_run(_run(collection.run_id), status, {collection.id: form}),
+    )

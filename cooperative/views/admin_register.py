@@ -25,7 +25,7 @@ from ..refusals import Refused
 from ..services import audit, register, register_import
 from ..spreadsheets import csv_response
 from .decorators import admin_required
-from .going_back import commit_or_show
+from .going_back import commit_or_redraw
 
 bp = Blueprint("admin_register", __name__, url_prefix="/admin")
 
@@ -213,16 +213,13 @@ def _record_on_entry(membership_id: int, form, form_name: str, action: str, fiel
     entry; or the entry again with `form` (as `form_name`) refused, 422. `done` holds
     commit_or_show's `default` and `done`."""
     membership = _entry(membership_id)
-    if form.validate_on_submit():
-        answer = commit_or_show(
-            form,
-            _audited(membership, action, fields, lambda: change(membership)),
-            to=url_for("admin_register.entry", membership_id=membership.id),
-            **done,
-        )
-        if answer:
-            return answer
-    return _render_entry(_entry(membership_id), 422, **{form_name: form})
+    return commit_or_redraw(
+        form,
+        _audited(membership, action, fields, lambda: change(membership)),
+        to=url_for("admin_register.entry", membership_id=membership.id),
+        **done,
+        redraw=lambda status: _render_entry(_entry(membership_id), status, **{form_name: form}),
+    )
 
 
 @bp.post("/register/<int:membership_id>/cancellation")

@@ -42,7 +42,7 @@ from ..services import share_changes, share_documents, share_payments, share_tot
 from ..services.share_classes import ShareClassDetails, save_share_class
 from ..spreadsheets import csv_response
 from .decorators import admin_required
-from .going_back import commit_or_go_back, commit_or_show, form_page
+from .going_back import commit_or_go_back, commit_or_redraw, form_page
 
 bp = Blueprint("admin_shares", __name__, url_prefix="/admin")
 
@@ -237,19 +237,16 @@ def repayment(number: int):
     """Record that a share marked for repayment was repaid (bank or Stripe refund)."""
     found = _share(number)
     form = RepaymentForm()
-    if form.validate_on_submit():
-        done = commit_or_show(
-            form,
-            lambda: share_changes.record_repayment(
-                found, current_user, form.method.data, form.note.data
-            ),
-            default="method",
-            done=_("The repayment of share %(number)d is recorded.", number=number),
-            to=url_for("admin_shares.share", number=number),
-        )
-        if done:
-            return done
-    return _render_share(_share(number), 422, repayment_form=form)
+    return commit_or_redraw(
+        form,
+        lambda: share_changes.record_repayment(
+            found, current_user, form.method.data, form.note.data
+        ),
+        default="method",
+        done=_("The repayment of share %(number)d is recorded.", number=number),
+        to=url_for("admin_shares.share", number=number),
+        redraw=lambda status: _render_share(_share(number), status, repayment_form=form),
+    )
 
 
 def _member(number: int) -> Membership:
@@ -266,19 +263,16 @@ def transfer(number: int):
     """Ask the board to move a share to another member (by member number)."""
     found = _share(number)
     form = TransferForm()
-    if form.validate_on_submit():
-        done = commit_or_show(
-            form,
-            lambda: share_changes.request_transfer(
-                found, _member(form.member_number.data), current_user, form.note.data
-            ),
-            default="member_number",
-            done=_("The transfer waits for the board's decision."),
-            to=url_for("admin_shares.index", _anchor="transfers"),
-        )
-        if done:
-            return done
-    return _render_share(_share(number), 422, transfer_form=form)
+    return commit_or_redraw(
+        form,
+        lambda: share_changes.request_transfer(
+            found, _member(form.member_number.data), current_user, form.note.data
+        ),
+        default="member_number",
+        done=_("The transfer waits for the board's decision."),
+        to=url_for("admin_shares.index", _anchor="transfers"),
+        redraw=lambda status: _render_share(_share(number), status, transfer_form=form),
+    )
 
 
 @bp.route("/shares/issue", methods=["GET", "POST"])
@@ -353,16 +347,16 @@ def record_payment(purchase_id: int):
     """Record that the money for a purchase arrived by bank transfer."""
     purchase = db.session.get(SharePurchase, purchase_id) or abort(404)
     form = SharePaymentForm()
-    if form.validate_on_submit():
-        done = commit_or_show(
-            form,
-            lambda: share_payments.record_payment(purchase, form.amount.data, current_user),
-            done=_("The payment is recorded."),
-            to=url_for("admin_shares.index", _anchor="unpaid"),
-        )
-        if done:
-            return done
-    return render_template("admin_shares/payment.html", form=form, purchase=purchase), 422
+    return commit_or_redraw(
+        form,
+        lambda: share_payments.record_payment(purchase, form.amount.data, current_user),
+        done=_("The payment is recorded."),
+        to=url_for("admin_shares.index", _anchor="unpaid"),
+        redraw=lambda status: (
+            render_template("admin_shares/payment.html", form=form, purchase=purchase),
+            status,
+        ),
+    )
 
 
 @bp.post("/shares/transfers/<int:transfer_id>/decide")

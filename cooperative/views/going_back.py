@@ -58,6 +58,29 @@ def commit_or_show(
     return go_to(_for(to, result))
 
 
+def commit_or_redraw(
+    form,
+    change: Callable[[], Any],
+    *,
+    done,
+    to,
+    redraw: Callable[[int], Any],
+    default: str | None = None,
+    category: str = "success",
+):
+    """The shape of every view whose form asks a service for a change: when the form is
+    sent and valid, `commit_or_show` (the redirect when the change is done). Otherwise
+    `redraw(status)`: the page again with the form, 422 after a post that changed nothing
+    (invalid or refused), 200 when it is only opened. `change` is called only for a valid
+    form; `done`, `to` and `category` are as for `commit_or_show` (a function of what
+    `change()` returned where they read the form or the result)."""
+    if form.validate_on_submit():
+        answer = commit_or_show(form, change, done=done, to=to, default=default, category=category)
+        if answer:
+            return answer
+    return redraw(422 if form.is_submitted() else 200)
+
+
 def form_page(
     form,
     change: Callable[[], Any],
@@ -68,17 +91,16 @@ def form_page(
     default: str | None = None,
     **context,
 ):
-    """The whole of a page whose form asks a service for a change: when the form is sent
-    and valid, `commit_or_show` (the redirect when the change is done). Otherwise the page
-    (`template` with `form` and `context`), with 422 after a post that changed nothing,
-    200 when it is only opened. `change` is called only for a valid form; `done` and `to`
-    are as for `commit_or_show` (a function of what `change()` returned where they read
-    the form or the result)."""
-    if form.validate_on_submit():
-        answer = commit_or_show(form, change, done=done, to=to, default=default)
-        if answer:
-            return answer
-    return render_template(template, form=form, **context), 422 if form.is_submitted() else 200
+    """`commit_or_redraw` for a page of its own: drawn from `template` with `form` and
+    `context` (worked out before the change, as for the page only opened)."""
+    return commit_or_redraw(
+        form,
+        change,
+        done=done,
+        to=to,
+        default=default,
+        redraw=lambda status: (render_template(template, form=form, **context), status),
+    )
 
 
 def commit_or_go_back(change: Callable[[], Any], *, back: str, done, to=None):

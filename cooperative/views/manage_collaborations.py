@@ -36,7 +36,7 @@ from ..services import partners
 from ..services.collectives import all_domains
 from ..services.register import today
 from .decorators import contact_collaboration, programme_collaboration, programme_required
-from .going_back import commit_or_go_back, commit_or_show, form_page
+from .going_back import commit_or_go_back, commit_or_redraw, commit_or_show, form_page
 
 bp = Blueprint("manage_collaborations", __name__, url_prefix="/manage/collaborations")
 
@@ -146,17 +146,14 @@ def new():
     """A new collaboration: a draft, until it has parties and is published."""
     form = CollaborationForm() if request.method == "POST" else CollaborationForm(formdata=None)
     form.set_domains(all_domains(), current_locale())
-    if request.method == "POST" and form.validate_on_submit():
-        saved = commit_or_show(
-            form,
-            lambda: service.save_collaboration(form.plan()),
-            done=_("The collaboration is saved. Now add its parties."),
-            to=show_url,
-            default="title",
-        )
-        if saved:
-            return saved
-    return _render_form(form, None, 422 if request.method == "POST" else 200)
+    return commit_or_redraw(
+        form,
+        lambda: service.save_collaboration(form.plan()),
+        done=_("The collaboration is saved. Now add its parties."),
+        to=show_url,
+        default="title",
+        redraw=lambda status: _render_form(form, None, status),
+    )
 
 
 @bp.get("/<int:collaboration_id>")
@@ -175,17 +172,14 @@ def edit(collaboration: Collaboration):
     form.set_domains(all_domains(), current_locale())
     if request.method == "GET":
         form.fill(collaboration)
-    elif form.validate_on_submit():
-        saved = commit_or_show(
-            form,
-            lambda: service.save_collaboration(form.plan(), collaboration),
-            done=_("The collaboration is saved."),
-            to=show_url(collaboration),
-            default="title",
-        )
-        if saved:
-            return saved
-    return _render_form(form, collaboration, 422 if request.method == "POST" else 200)
+    return commit_or_redraw(
+        form,
+        lambda: service.save_collaboration(form.plan(), collaboration),
+        done=_("The collaboration is saved."),
+        to=show_url(collaboration),
+        default="title",
+        redraw=lambda status: _render_form(form, collaboration, status),
+    )
 
 
 @bp.post("/<int:collaboration_id>/publish")
@@ -219,24 +213,20 @@ def add_party(collaboration: Collaboration):
     """Add an organisation as a party, with its contact, role and cost key."""
     form = PartyForm()
     form.set_organisations(_organisations())
-    if form.validate_on_submit():
-        organisation = db.session.get(Organisation, form.organisation.data)
-        added = commit_or_show(
-            form,
-            lambda: service.add_party(
-                collaboration,
-                organisation,
-                form.contact_email.data or "",
-                form.role.data or "",
-                form.cost_key.data,
-            ),
-            done=lambda party: _("%(name)s is a party now.", name=party.organisation.title),
-            to=show_url(collaboration, "parties"),
-            default="organisation",
-        )
-        if added:
-            return added
-    return render_collaboration(collaboration, 422, party_form=form)
+    return commit_or_redraw(
+        form,
+        lambda: service.add_party(
+            collaboration,
+            db.session.get(Organisation, form.organisation.data),
+            form.contact_email.data or "",
+            form.role.data or "",
+            form.cost_key.data,
+        ),
+        done=lambda party: _("%(name)s is a party now.", name=party.organisation.title),
+        to=show_url(collaboration, "parties"),
+        default="organisation",
+        redraw=lambda status: render_collaboration(collaboration, status, party_form=form),
+    )
 
 
 def _party(collaboration: Collaboration, party_id: int) -> CollaborationParty:

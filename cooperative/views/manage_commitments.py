@@ -17,7 +17,7 @@ from ..models import Collaboration, Commitment
 from ..services import commitments as service
 from ..services import partners
 from .decorators import contact_collaboration, programme_collaboration
-from .going_back import commit_or_go_back, commit_or_show, form_page
+from .going_back import commit_or_go_back, commit_or_redraw, form_page
 from .manage_collaborations import render_collaboration, show_url
 
 bp = Blueprint(
@@ -42,17 +42,14 @@ def add(collaboration: Collaboration):
     """Add a commitment of one of the parties."""
     form = CommitmentForm()
     form.set_parties(collaboration.parties)
-    if form.validate_on_submit():
-        added = commit_or_show(
-            form,
-            lambda: service.save_commitment(collaboration, form.plan()),
-            done=_("The commitment is added."),
-            to=lambda commitment: show_url(collaboration, _anchor(commitment)),
-            default="title",
-        )
-        if added:
-            return added
-    return render_collaboration(collaboration, 422, commitment_form=form)
+    return commit_or_redraw(
+        form,
+        lambda: service.save_commitment(collaboration, form.plan()),
+        done=_("The commitment is added."),
+        to=lambda commitment: show_url(collaboration, _anchor(commitment)),
+        default="title",
+        redraw=lambda status: render_collaboration(collaboration, status, commitment_form=form),
+    )
 
 
 @bp.route("/commitments/<int:commitment_id>", methods=["GET", "POST"])
@@ -97,17 +94,16 @@ def progress(collaboration: Collaboration, commitment_id: int):
     if not partners.may_record_progress(current_user, commitment):
         abort(403)
     form = ProgressForm(prefix=f"progress-{commitment.id}")
-    if form.validate_on_submit():
-        recorded = commit_or_show(
-            form,
-            lambda: service.record_progress(commitment, current_user, form.plan()),
-            done=_("The progress is recorded."),
-            to=show_url(collaboration, _anchor(commitment)),
-            default="note",
-        )
-        if recorded:
-            return recorded
-    return render_collaboration(collaboration, 422, progress_forms={commitment.id: form})
+    return commit_or_redraw(
+        form,
+        lambda: service.record_progress(commitment, current_user, form.plan()),
+        done=_("The progress is recorded."),
+        to=show_url(collaboration, _anchor(commitment)),
+        default="note",
+        redraw=lambda status: render_collaboration(
+            collaboration, status, progress_forms={commitment.id: form}
+        ),
+    )
 
 
 @bp.post("/updates/<int:update_id>/remove")

@@ -19,7 +19,7 @@ from ..refusals import Refused
 from ..services import meetings as meeting_service
 from ..services.mail import external_url
 from .decorators import board_required
-from .going_back import commit_or_go_back, commit_or_show, form_page, roll_back_to
+from .going_back import commit_or_go_back, commit_or_redraw, form_page, roll_back_to
 from .meetings import document_with_content, meeting_with_agenda, pdf_response
 
 bp = Blueprint("manage_meetings", __name__, url_prefix="/manage/meetings")
@@ -139,24 +139,21 @@ def add_item(meeting_id: int):
     """Add an item at the end of the agenda."""
     meeting = _meeting(meeting_id)
     form = AgendaItemForm()
-    if form.validate_on_submit():
-        added = commit_or_show(
-            form,
-            lambda: meeting_service.add_item(
-                meeting,
-                form.title_nl.data,
-                form.title_en.data or "",
-                form.description.data or "",
-                form.has_vote.data,
-                form.changes_statutes.data,
-            ),
-            done=_("The item is on the agenda."),
-            to=_show_url(meeting),
-            default="title_nl",
-        )
-        if added:
-            return added
-    return _render_meeting(_meeting(meeting_id), 422, item_form=form)
+    return commit_or_redraw(
+        form,
+        lambda: meeting_service.add_item(
+            meeting,
+            form.title_nl.data,
+            form.title_en.data or "",
+            form.description.data or "",
+            form.has_vote.data,
+            form.changes_statutes.data,
+        ),
+        done=_("The item is on the agenda."),
+        to=_show_url(meeting),
+        default="title_nl",
+        redraw=lambda status: _render_meeting(_meeting(meeting_id), status, item_form=form),
+    )
 
 
 @bp.post("/<int:meeting_id>/items/<int:item_id>/move")
@@ -196,20 +193,23 @@ def upload(meeting_id: int, item_id: int):
     meeting = _meeting(meeting_id)
     item = _item(meeting, item_id)
     form = DocumentForm(prefix=f"item-{item.id}")
-    if form.validate_on_submit():
+
+    def add():
         upload = form.file.data
-        added = commit_or_show(
-            form,
-            lambda: meeting_service.add_document(
-                item, upload.filename, upload.mimetype, upload.read(), current_user
-            ),
-            done=_("The document is added."),
-            to=_show_url(meeting, item),
-            default="file",
+        return meeting_service.add_document(
+            item, upload.filename, upload.mimetype, upload.read(), current_user
         )
-        if added:
-            return added
-    return _render_meeting(_meeting(meeting_id), 422, document_forms={item_id: form})
+
+    return commit_or_redraw(
+        form,
+        add,
+        done=_("The document is added."),
+        to=_show_url(meeting, item),
+        default="file",
+        redraw=lambda status: _render_meeting(
+            _meeting(meeting_id), status, document_forms={item_id: form}
+        ),
+    )
 
 
 @bp.get("/<int:meeting_id>/documents/<int:document_id>")

@@ -17,7 +17,7 @@ from ..models import AgendaItem, Majority, Meeting, Vote, VoteKind, VoteQuestion
 from ..services import meeting_votes
 from ..services.meeting_votes import candidate_names
 from .decorators import board_required
-from .going_back import commit_or_go_back, commit_or_show
+from .going_back import commit_or_go_back, commit_or_redraw
 from .meetings import meeting_with_agenda
 
 bp = Blueprint("manage_votes", __name__, url_prefix="/manage/meetings")
@@ -87,24 +87,23 @@ def add(meeting_id: int, item_id: int):
     if item is None:
         abort(404)
     form = vote_form_for(item, formdata=True)
-    if form.validate_on_submit():
-        added = commit_or_show(
-            form,
-            lambda: meeting_votes.add_vote(
-                item,
-                kind=VoteKind(form.kind.data),
-                question=VoteQuestion(form.question.data),
-                title=form.title.data or "",
-                majority=Majority(form.majority.data),
-                candidates=candidate_names(form.candidates.data),
-            ),
-            done=_("The vote is added. Open it when the meeting gets to it."),
-            to=lambda vote: _votes_url(meeting_id, vote),
-            default="title",
-        )
-        if added:
-            return added
-    return _render(meeting_with_agenda(Meeting.id == meeting_id), 422, {item_id: form})
+    return commit_or_redraw(
+        form,
+        lambda: meeting_votes.add_vote(
+            item,
+            kind=VoteKind(form.kind.data),
+            question=VoteQuestion(form.question.data),
+            title=form.title.data or "",
+            majority=Majority(form.majority.data),
+            candidates=candidate_names(form.candidates.data),
+        ),
+        done=_("The vote is added. Open it when the meeting gets to it."),
+        to=lambda vote: _votes_url(meeting_id, vote),
+        default="title",
+        redraw=lambda status: _render(
+            meeting_with_agenda(Meeting.id == meeting_id), status, {item_id: form}
+        ),
+    )
 
 
 @bp.post("/<int:meeting_id>/votes/<int:vote_id>/open")

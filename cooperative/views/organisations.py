@@ -15,7 +15,7 @@ from ..forms.questions import FromCollectiveForm, OrganisationForm, PersonForm
 from ..models import Collective, Organisation, OrganisationPerson
 from ..services import organisations as registry
 from .decorators import programme_required
-from .going_back import commit_or_go_back, commit_or_show, form_page
+from .going_back import commit_or_go_back, commit_or_redraw, form_page
 
 bp = Blueprint("organisations", __name__, url_prefix="/manage/organisations")
 
@@ -104,26 +104,27 @@ def add_person(organisation_id: int):
     """Let the person with this e-mail address act for the organisation."""
     organisation = _organisation(organisation_id)
     person_form = PersonForm()
-    if person_form.validate_on_submit():
-        added = commit_or_show(
-            person_form,
-            lambda: registry.add_person(organisation, person_form.email.data),
-            done=lambda person: _(
-                "%(person)s now acts for %(name)s.",
-                person=person.user.name or person.user.email,
-                name=organisation.title,
-            ),
-            to=url_for("organisations.edit", organisation_id=organisation.id),
-            default="email",
-        )
-        if added:
-            return added
-    form = OrganisationForm(formdata=None)
-    form.offer(registry.municipalities())
-    form.fill(organisation)
-    return render_template(
-        _EDIT, organisation=organisation, form=form, person_form=person_form
-    ), 422
+
+    def redraw(status: int):
+        form = OrganisationForm(formdata=None)
+        form.offer(registry.municipalities())
+        form.fill(organisation)
+        return render_template(
+            _EDIT, organisation=organisation, form=form, person_form=person_form
+        ), status
+
+    return commit_or_redraw(
+        person_form,
+        lambda: registry.add_person(organisation, person_form.email.data),
+        done=lambda person: _(
+            "%(person)s now acts for %(name)s.",
+            person=person.user.name or person.user.email,
+            name=organisation.title,
+        ),
+        to=url_for("organisations.edit", organisation_id=organisation.id),
+        default="email",
+        redraw=redraw,
+    )
 
 
 @bp.post("/<int:organisation_id>/people/<int:person_id>/remove")

@@ -24,7 +24,7 @@ from ..services import questions
 from ..services.collectives import all_domains
 from ..services.questions import PAGE_MAX
 from .decorators import programme_required
-from .going_back import commit_or_go_back, commit_or_show, form_page
+from .going_back import commit_or_go_back, commit_or_redraw, commit_or_show, form_page
 
 bp = Blueprint("questions", __name__, url_prefix="/questions")
 
@@ -215,13 +215,10 @@ def koppel(question_id: int):
     question = _question(question_id)
     form = KoppelForm()
     form.offer(question.responses)
-    if form.validate_on_submit():
-        done = commit_or_show(
-            form,
-            lambda: questions.form_koppel(current_user, question, form.responses.data),
-            done=_("The koppel is formed as a draft. Add its commitments, then publish it."),
-            to=lambda collaboration: collaboration_back_office(collaboration.id),
-        )
-        if done:
-            return done
-    return _render_show(question, koppel_form=form, status=422)
+    return commit_or_redraw(
+        form,
+        lambda: questions.form_koppel(current_user, question, form.responses.data),
+        done=_("The koppel is formed as a draft. Add its commitments, then publish it."),
+        to=lambda collaboration: collaboration_back_office(collaboration.id),
+        redraw=lambda status: _render_show(question, koppel_form=form, status=status),
+    )

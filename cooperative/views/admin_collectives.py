@@ -123,6 +123,18 @@ def _set_published(collective_id: int, published: bool, message):
     return redirect(url_for("admin_collectives.edit", collective_id=collective.id), code=303)
 
 
+def _log(user_id: int, slug: str, role: bool) -> None:
+    """The audit log's line for the person `user_id` getting a role in the collective
+    `slug` (`role`), or losing it."""
+    audit.record(
+        current_user,
+        "role.add" if role else "role.remove",
+        subject_user_id=user_id,
+        before={"collective": slug, "role": not role},
+        after={"collective": slug, "role": role},
+    )
+
+
 @bp.post("/<int:collective_id>/roles")
 @admin_required
 def add_role(collective_id: int):
@@ -133,13 +145,7 @@ def add_role(collective_id: int):
 
     def give_role():
         role = directory.add_role(collective, role_form.email.data)
-        audit.record(
-            current_user,
-            "role.add",
-            subject_user_id=role.user_id,
-            before={"collective": collective.slug, "role": False},
-            after={"collective": collective.slug, "role": True},
-        )
+        _log(role.user_id, collective.slug, True)
         return role
 
     def redraw(status: int):
@@ -174,14 +180,7 @@ def remove_role(collective_id: int, role_id: int):
     if role is None:
         abort(404)
     person = role.user.name or role.user.email
-    slug = role.collective.slug
-    audit.record(
-        current_user,
-        "role.remove",
-        subject_user_id=role.user_id,
-        before={"collective": slug, "role": True},
-        after={"collective": slug, "role": False},
-    )
+    _log(role.user_id, role.collective.slug, False)
     directory.remove_role(role)
     db.session.commit()
     flash(_("%(person)s no longer has a role here.", person=person), "success")

@@ -20,6 +20,17 @@ from .going_back import form_page
 bp = Blueprint("admin_programme", __name__, url_prefix="/admin/programme-staff")
 
 
+def _log(user: User, staff: bool) -> None:
+    """The audit log's line for `user` becoming programme staff (`staff`), or ceasing to."""
+    audit.record(
+        current_user,
+        "programme_staff.add" if staff else "programme_staff.remove",
+        subject_user_id=user.id,
+        before={"programme_staff": not staff},
+        after={"programme_staff": staff},
+    )
+
+
 @bp.route("/", methods=["GET", "POST"])
 @admin_required
 def index():
@@ -28,13 +39,7 @@ def index():
 
     def give_role() -> User:
         user = service.make_programme_staff(form.email.data)
-        audit.record(
-            current_user,
-            "programme_staff.add",
-            subject_user_id=user.id,
-            before={"programme_staff": False},
-            after={"programme_staff": True},
-        )
+        _log(user, True)
         return user
 
     return form_page(
@@ -55,13 +60,7 @@ def remove(user_id: int):
     user = db.get_or_404(User, user_id)
     if user.is_programme_staff:
         service.end_programme_staff(user)
-        audit.record(
-            current_user,
-            "programme_staff.remove",
-            subject_user_id=user.id,
-            before={"programme_staff": True},
-            after={"programme_staff": False},
-        )
+        _log(user, False)
         db.session.commit()
     flash(_("%(person)s is no longer programme staff.", person=user.name or user.email), "success")
     return redirect(url_for("admin_programme.index"), code=303)

@@ -1,7 +1,9 @@
 """How a view answers after a change was asked: when it is refused, the change is rolled
 back and the person is told why (on the form, or in a flash); when it is done, it is
 committed, the person is told so in a flash, and sent on with a redirect after the POST
-(303; for a form htmx sent, a full page load: `go_to`)."""
+(303; for a form htmx sent, a full page load: `go_to`). A view with a form says it with
+`commit_or_redraw` (or `form_page`, for a page of its own), a button with
+`commit_or_go_back`."""
 
 from collections.abc import Callable
 from typing import Any

@@ -151,6 +151,9 @@ def test_staff_add_and_remove_the_people_who_act_for_it(app, client, staff, worl
     assert missing.status_code == 422
     assert "Nobody has an account with this e-mail address." in _page(missing)
     assert 'value="nobody@example.org"' in _page(missing)
+    # The page drawn again offers the same parents as the edit page: never the city itself.
+    city_option = f'<option value="{world["city"]}"'
+    assert city_option not in _page(missing)
     bad = post_form(client, url + "/people?lang=en", {"email": "geen adres"})
     assert bad.status_code == 422
     added = post_form(client, url + "/people", {"email": "Ambtenaar@Amsterdam.example"})

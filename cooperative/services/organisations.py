@@ -54,6 +54,11 @@ def municipalities() -> list[Organisation]:
     )
 
 
+def possible_parents(organisation: Organisation | None) -> list[Organisation]:
+    """The municipalities `organisation` (None: a new one) may belong to: never itself."""
+    return [m for m in municipalities() if organisation is None or m.id != organisation.id]
+
+
 def collectives_without_organisation() -> list[Collective]:
     """The published collectives of the directory that are no organisation yet, by name
     (a draft's name is not public: the register and the questions would show it)."""

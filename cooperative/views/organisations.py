@@ -81,7 +81,7 @@ def _save(organisation: Organisation | None, form: OrganisationForm):
 def create():
     """A new organisation that is not a collective."""
     form = OrganisationForm()
-    form.offer(registry.municipalities())
+    form.offer(registry.possible_parents(None))
     return _save(None, form)
 
 
@@ -92,7 +92,7 @@ def edit(organisation_id: int):
     directory's: its page here has no form for them (the service refuses a change)."""
     organisation = _organisation(organisation_id)
     form = OrganisationForm()
-    form.offer([m for m in registry.municipalities() if m.id != organisation.id])
+    form.offer(registry.possible_parents(organisation))
     if not form.is_submitted():
         form.fill(organisation)
     return _save(organisation, form)
@@ -107,7 +107,7 @@ def add_person(organisation_id: int):
 
     def redraw(status: int):
         form = OrganisationForm(formdata=None)
-        form.offer(registry.municipalities())
+        form.offer(registry.possible_parents(organisation))
         form.fill(organisation)
         return render_template(
             _EDIT, organisation=organisation, form=form, person_form=person_form

@@ -1,6 +1,8 @@
 """Every main page, in Dutch and English, logged out, as a member, an organiser and an admin:
-axe-core finds nothing, the page fits a 360 px and a 390 px phone, and screenshots of it go
-to the artifacts folder (see `check_page` in conftest.py).
+it fits a 360 px and a 390 px phone. In Dutch, the site's first language, axe-core finds
+nothing on it and screenshots of it go to the artifacts folder (see `check_page` in
+conftest.py); the English page has the same elements with other words, so there only its
+width is measured again (longer words are what could make it too wide).
 
 The data is the demo data plus a busy dinner of the demo organiser: parties with meals,
 diets and notes, some checked in, a waiting list, and a party of three with tickets.
@@ -399,4 +401,4 @@ def test_every_page_fits_a_phone(page, live_server, site, check_page, role, lang
         response = page.goto(f"{live_server}{path}")
         assert response.ok, f"{path}: {response.status}"
         expect(page.locator("html")).to_have_attribute("lang", lang)
-        check_page(page)
+        check_page(page, width_only=lang == "en")

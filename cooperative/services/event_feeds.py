@@ -5,13 +5,15 @@ A feed holds what the public event list holds, with the list's filters (the one 
 `event_list.matching_events`), and only fields the public event page shows: title, times,
 place, host, summary and description. A feed reader shows an entry's date as when it was
 published, so the event's own date and time open its text.
+
+feedgen (and the lxml under it, 5 MB) is imported where a feed is made, as Stripe is in
+`payments`: a web worker that serves no feed never loads it.
 """
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import sqlalchemy as sa
-from feedgen.feed import FeedGenerator
 from flask_babel import gettext as _
 
 from ..extensions import db
@@ -19,6 +21,9 @@ from ..i18n import current_locale, long_datetime
 from ..models import Collective, Domain, Event, utcnow
 from .event_list import EventFilters
 from .mail import external_url
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
 
 FeedKind = Literal["rss", "atom"]
 
@@ -60,9 +65,11 @@ def _entry_text(event: Event) -> str:
     return "\n\n".join(lines)
 
 
-def new_feed(title: str, subtitle: str, *, page_url: str, self_url: str) -> FeedGenerator:
+def new_feed(title: str, subtitle: str, *, page_url: str, self_url: str) -> "FeedGenerator":
     """A feed of this site without entries yet, in the current language: `page_url` is
     the page it follows, `self_url` its own address (also its id)."""
+    from feedgen.feed import FeedGenerator
+
     feed = FeedGenerator()
     feed.id(self_url)
     feed.title(title)

@@ -5,7 +5,7 @@ the collaborations with the city (`User.runs_programme`). Each change is in the 
 Admins only: others get 403, whoever is not logged in is sent to the log-in page.
 """
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,7 +15,7 @@ from ..models import User
 from ..services import audit
 from ..services import collaborations as service
 from .decorators import admin_required
-from .going_back import form_page
+from .going_back import commit_or_redraw
 
 bp = Blueprint("admin_programme", __name__, url_prefix="/admin/programme-staff")
 
@@ -42,14 +42,18 @@ def index():
         _log(user, True)
         return user
 
-    return form_page(
+    return commit_or_redraw(
         form,
         give_role,
         done=lambda user: _("%(person)s is programme staff now.", person=user.name or user.email),
         to=url_for("admin_programme.index"),
         default="email",
-        template="admin/programme_staff.html",
-        staff=service.programme_staff(),
+        redraw=lambda status: (
+            render_template(
+                "admin/programme_staff.html", form=form, staff=service.programme_staff()
+            ),
+            status,
+        ),
     )
 
 

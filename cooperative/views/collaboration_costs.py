@@ -23,7 +23,7 @@ from ..services import partners, payments
 from ..services.collaboration_costs import CostDetails
 from .checkout import back_from_checkout, checkout_or_back
 from .decorators import contact_collaboration, programme_collaboration
-from .going_back import commit_or_go_back, form_page
+from .going_back import commit_or_go_back, commit_or_redraw, form_page
 
 bp = Blueprint("collaboration_costs", __name__, url_prefix="/manage/collaborations")
 
@@ -168,15 +168,21 @@ def record_transfer(collaboration: Collaboration, share_id: int):
     """Record that a party's share arrived by bank transfer (programme staff)."""
     share = _share(collaboration, share_id)
     form = CostTransferForm()
-    return form_page(
+    return commit_or_redraw(
         form,
         lambda: costs.record_payment(share, form.amount.data, current_user),
         done=lambda _payment: _(
             "The transfer of %(amount)s is recorded.", amount=format_euros(form.amount.data)
         ),
         to=_here(collaboration),
-        template="collaboration_costs/transfer.html",
-        collaboration=collaboration,
-        share=share,
-        paid=costs.payments_of(share),
+        redraw=lambda status: (
+            render_template(
+                "collaboration_costs/transfer.html",
+                form=form,
+                collaboration=collaboration,
+                share=share,
+                paid=costs.payments_of(share),
+            ),
+            status,
+        ),
     )

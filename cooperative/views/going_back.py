@@ -94,7 +94,9 @@ def form_page(
     **context,
 ):
     """`commit_or_redraw` for a page of its own: drawn from `template` with `form` and
-    `context` (worked out before the change, as for the page only opened)."""
+    `context`. The context is worked out before the change: give it the rows the view has
+    at hand; a list to query (after a refusal's rollback every row read before is read
+    again, one by one) belongs in a `commit_or_redraw` whose `redraw` queries it."""
     return commit_or_redraw(
         form,
         change,

@@ -133,26 +133,20 @@ def index():
     return render_template("manage_collaborations/index.html", collaborations=collaborations)
 
 
-def _render_form(form: CollaborationForm, collaboration: Collaboration | None, status: int):
-    return (
-        render_template("manage_collaborations/form.html", form=form, collaboration=collaboration),
-        status,
-    )
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @programme_required
 def new():
     """A new collaboration: a draft, until it has parties and is published."""
     form = CollaborationForm() if request.method == "POST" else CollaborationForm(formdata=None)
     form.set_domains(all_domains(), current_locale())
-    return commit_or_redraw(
+    return form_page(
         form,
         lambda: service.save_collaboration(form.plan()),
         done=_("The collaboration is saved. Now add its parties."),
         to=show_url,
         default="title",
-        redraw=lambda status: _render_form(form, None, status),
+        template="manage_collaborations/form.html",
+        collaboration=None,
     )
 
 
@@ -172,13 +166,14 @@ def edit(collaboration: Collaboration):
     form.set_domains(all_domains(), current_locale())
     if request.method == "GET":
         form.fill(collaboration)
-    return commit_or_redraw(
+    return form_page(
         form,
         lambda: service.save_collaboration(form.plan(), collaboration),
         done=_("The collaboration is saved."),
         to=show_url(collaboration),
         default="title",
-        redraw=lambda status: _render_form(form, collaboration, status),
+        template="manage_collaborations/form.html",
+        collaboration=collaboration,
     )
 
 
@@ -255,7 +250,7 @@ def edit_party(collaboration: Collaboration, party_id: int):
         lambda: service.change_party(
             party, form.contact_email.data or "", form.role.data or "", form.cost_key.data
         ),
-        done=_("%(name)s is saved.", name=party.organisation.title),
+        done=lambda _party: _("%(name)s is saved.", name=party.organisation.title),
         to=show_url(collaboration, "parties"),
         default="contact_email",
         template="manage_collaborations/party.html",

@@ -14,7 +14,7 @@ from ..forms.volunteers import TaskForm
 from ..models import Event, Task
 from ..services import volunteers
 from .decorators import managed_event
-from .going_back import form_page
+from .going_back import commit_or_redraw, form_page
 
 bp = Blueprint("manage_tasks", __name__, url_prefix="/manage/events/<int:event_id>/tasks")
 
@@ -35,15 +35,20 @@ def _index_url(event: Event) -> str:
 def index(event: Event):
     """The event's tasks with the people in each, and the form to add one."""
     form = TaskForm() if request.method == "POST" else TaskForm(formdata=None)
-    return form_page(
+    # The roster is read when the page is drawn (after a refusal's rollback, in its two
+    # queries), not before the change.
+    return commit_or_redraw(
         form,
         lambda: volunteers.save_task(event, form.plan()),
         done=lambda task: _("The task “%(name)s” is added.", name=task.name),
         to=_index_url(event),
         default="name",
-        template="manage_tasks/index.html",
-        event=event,
-        tasks=volunteers.roster(event),
+        redraw=lambda status: (
+            render_template(
+                "manage_tasks/index.html", form=form, event=event, tasks=volunteers.roster(event)
+            ),
+            status,
+        ),
     )
 
 

@@ -580,6 +580,28 @@ def test_admins_give_and_take_the_programme_staff_role(client, app, auth):
         assert _count(AuditEntry, AuditEntry.action == "programme_staff.remove") == 1
 
 
+def test_a_refused_programme_staff_form_costs_the_same_queries_for_many(
+    client, app, auth, count_queries
+):
+    """The page drawn again after a refusal reads the staff list afresh (in one query),
+    not row by row after the rollback."""
+    with app.app_context():
+        make_admin()
+    auth.login("admin@example.org")
+    counts = []
+    for added in (2, 6):  # 2 programme staff, then 8
+        with app.app_context():
+            for number in range(added):
+                make_user(f"staff-{added}-{number}@example.org", is_programme_staff=True)
+        client.get("/admin/programme-staff/")  # the session settled before counting
+        with count_queries as counted:
+            refused = post_form(client, "/admin/programme-staff/", {"email": "nobody@example.org"})
+        assert refused.status_code == 422
+        counts.append(counted.count)
+    few, many = counts
+    assert few == many, f"{few} queries with 2 staff, {many} with 8"
+
+
 def test_the_command_gives_the_programme_staff_role(app, runner):
     with app.app_context():
         make_user("official@amsterdam.example")

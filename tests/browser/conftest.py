@@ -26,7 +26,7 @@ SCREENSHOTS = Path(
 PHONE_WIDTHS = (360, 390)
 # Every page is shot on a phone. On a wide screen only when asked (SCREENSHOT_WIDE=1), and
 # only in Dutch, the site's first language: the layout is the same in English, and a wide
-# full-page shot was a tenth of the browser tests' time. JPEG: half the time of a PNG.
+# full-page shot was a tenth of the browser tests' time. PNG, which every viewer shows.
 SCREENSHOT_WIDTHS = {"nl": (390, 1280) if os.environ.get("SCREENSHOT_WIDE") else (390,)}
 CHROMIUM_ARGS = [
     "--headless",
@@ -139,11 +139,11 @@ def page_width(page, width: int) -> int:
 
 
 def screenshot_name(test: str, url: str, number: int, width: int) -> str:
-    """`<test>-<number>-<page>-<width>.jpg`, safe as a file name."""
+    """`<test>-<number>-<page>-<width>.png`, safe as a file name."""
     path = re.sub(r"^https?://[^/]+", "", url).split("#")[0] or "/"
     page = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_") or "home"
     test = re.sub(r"[^A-Za-z0-9]+", "_", test).strip("_")
-    return f"{test}-{number:02d}-{page[:60]}-{width}.jpg"
+    return f"{test}-{number:02d}-{page[:60]}-{width}.png"
 
 
 @pytest.fixture
@@ -179,9 +179,7 @@ def check_page(axe, request):
                 name = screenshot_name(request.node.name, page.url, len(shots), width)
                 # caret="initial": hiding the caret would add an inline style, which the
                 # page's Content-Security-Policy refuses (and the test would fail on it).
-                page.screenshot(
-                    path=SCREENSHOTS / name, full_page=True, caret="initial", quality=80
-                )
+                page.screenshot(path=SCREENSHOTS / name, full_page=True, caret="initial")
         finally:
             page.set_viewport_size(viewport)
 

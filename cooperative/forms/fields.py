@@ -1,6 +1,7 @@
 """Fields and filters shared by the forms."""
 
 import re
+from abc import ABC, abstractmethod
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -216,23 +217,24 @@ def only_offered(field, message) -> None:
         raise ValidationError(message)
 
 
-class TypedNumberField(StringField):
+class TypedNumberField(StringField, ABC):
     """A number typed as text, on a keyboard for decimals: `data` is what `read` makes of
     the text, or None when it is left empty. What was typed is shown back as typed (a
-    mistake stays in view); a value from the server as `write` writes it."""
+    mistake stays in view); a value from the server as `write` writes it. Each kind of
+    number (`EuroField`, `MeasureField`) says how it reads and writes."""
 
     def __init__(self, label=None, validators=None, **kwargs) -> None:
         kwargs.setdefault("render_kw", {"inputmode": "decimal"})
         super().__init__(label, validators, **kwargs)
 
+    @abstractmethod
     def read(self, text: str):
         """The number `text` (not empty) says; a ValueError with the message to show when
         it says none."""
-        raise NotImplementedError
 
+    @abstractmethod
     def write(self, number) -> str:
         """`number` as it is shown in the field."""
-        raise NotImplementedError
 
     def process_formdata(self, valuelist) -> None:
         if not valuelist:

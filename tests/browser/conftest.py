@@ -160,6 +160,9 @@ def check_page(axe, request):
     shots = []
 
     def check(page, width_only: bool = False):
+        # A click on a link returns before the next page has loaded: measuring then would
+        # measure a page without a body yet (axe-core fails on a null documentElement).
+        page.wait_for_load_state()
         if not width_only:
             results = run_axe(page, axe)
             assert results.violations_count == 0, results.generate_report()

@@ -17,7 +17,17 @@ from flask import Flask, current_app
 from sqlalchemy import exc as sa_exc
 
 from .extensions import db
-from .models import Event, EventSeries, Meeting, Membership, Question, SharedCost, User
+from .models import (
+    Collective,
+    Event,
+    EventSeries,
+    Meeting,
+    Membership,
+    Organisation,
+    Question,
+    SharedCost,
+    User,
+)
 
 # PostgreSQL's SQLSTATE for "lock_not_available" (a lock_timeout ran out).
 PG_LOCK_NOT_AVAILABLE = "55P03"
@@ -103,6 +113,19 @@ def lock_question(question: Question) -> None:
     _lock_row(Question, question.id)
     db.session.flush()  # what the caller changed is kept, not read over
     db.session.refresh(question)
+
+
+def lock_collective(collective: Collective) -> None:
+    """Hold `collective`'s row until the transaction ends (see `lock_event`): two staff
+    making it an organisation at the same moment wait for each other, and the second is
+    told it is one already."""
+    _lock_row(Collective, collective.id)
+
+
+def lock_organisation(organisation: Organisation) -> None:
+    """Hold `organisation`'s row until the transaction ends (see `lock_event`): the same
+    person added twice at once is refused the second time, not a 500."""
+    _lock_row(Organisation, organisation.id)
 
 
 def lock_series(series: EventSeries) -> None:

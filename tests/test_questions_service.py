@@ -8,8 +8,10 @@ from cooperative.extensions import db
 from cooperative.models import (
     CollaborationKind,
     CollaborationStatus,
+    Collective,
     Organisation,
     OrganisationKind,
+    OrganisationPerson,
     OutboxMessage,
     QuestionResponse,
     QuestionStatus,
@@ -395,3 +397,45 @@ def test_a_municipality_with_departments_stays_one(world):
         world["city"], OrganisationDetails("Gemeente Amsterdam", OrganisationKind.MUNICIPALITY)
     )
     assert renamed.kind == OrganisationKind.MUNICIPALITY
+
+
+def test_a_collective_made_an_organisation_twice_at_once_is_refused_not_a_500(app, world):
+    """Two staff make the same collective an organisation at the same moment: the second
+    waits for the first (the collective's row is locked), then is told it is one."""
+    voedsel = make_collective("voedselbank", "Voedselbank")
+    db.session.commit()
+    collective_id = voedsel.id
+
+    def make_it_again():
+        organisations.organisation_for_collective(db.session.get(Collective, collective_id))
+
+    organisations.organisation_for_collective(voedsel)
+    again = second_click(app, make_it_again)
+    db.session.commit()
+    assert again() == "Voedselbank is already an organisation."
+    made = db.session.scalars(
+        sa.select(Organisation).where(Organisation.collective_id == collective_id)
+    )
+    assert len(made.all()) == 1
+
+
+def test_a_person_added_twice_at_once_is_refused_not_a_500(app, world):
+    """Two staff add the same person to an organisation at the same moment: the second
+    waits for the first (the organisation's row is locked), then is told."""
+    city_id = world["city"].id
+    db.session.commit()
+
+    def add_again():
+        organisations.add_person(db.session.get(Organisation, city_id), "stranger@example.org")
+
+    organisations.add_person(world["city"], "stranger@example.org")
+    again = second_click(app, add_again)
+    db.session.commit()
+    assert again() == "This person already acts for this organisation."
+    people = db.session.scalars(
+        sa.select(OrganisationPerson).where(OrganisationPerson.organisation_id == city_id)
+    )
+    assert sorted(person.user.email for person in people) == [
+        "ambtenaar@amsterdam.example",
+        "stranger@example.org",
+    ]

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
+from ..locking import lock_collective, lock_organisation
 from ..models import Collective, Organisation, OrganisationKind, OrganisationPerson
 from ..refusals import Refused
 from ..slugs import free_slug, refuse_unusable_slug
@@ -144,6 +145,7 @@ def organisation_for_collective(collective: Collective) -> Organisation:
     in the directory: the register and the questions would show its name)."""
     if not collective.is_published:
         raise Refused(_l("Publish %(name)s in the directory first.", name=collective.name))
+    lock_collective(collective)
     exists = db.session.scalar(
         sa.select(Organisation.id).where(Organisation.collective_id == collective.id)
     )
@@ -165,7 +167,14 @@ def add_person(organisation: Organisation, email: str) -> OrganisationPerson:
     questions, respond for it, be its contact. Refuses an address without an account and
     a person who already acts for it."""
     user = existing_user(email)
-    if any(person.user_id == user.id for person in organisation.people):
+    lock_organisation(organisation)
+    acts_already = db.session.scalar(
+        sa.select(OrganisationPerson.id).where(
+            OrganisationPerson.organisation_id == organisation.id,
+            OrganisationPerson.user_id == user.id,
+        )
+    )
+    if acts_already is not None:
         raise Refused(_l("This person already acts for this organisation."), "email")
     person = OrganisationPerson(organisation=organisation, user=user)
     db.session.add(person)

@@ -39,6 +39,14 @@ def test_the_confirmation_mail_carries_each_ticket_with_its_qr_code(
     client, app, runner, smtp_server, event, lang
 ):
     assert register(client, event, ["Ada", "Bob"], lang).status_code == 303
+    with app.app_context():
+        [row] = db.session.scalars(sa.select(OutboxMessage)).all()
+        # The request queued each ticket's link; the worker draws its QR code as it sends.
+        queued = [a["content"] for a in row.attachments if a.get("content_id")]
+        assert queued == [
+            f"{app.config['BASE_URL']}/t/{person.ticket}"
+            for person in db.session.scalars(sa.select(Attendee).order_by(Attendee.id))
+        ]
     result = runner.invoke(args=["coop", "send-mail"])
     assert result.exit_code == 0, result.output
     [message] = smtp_server.to("ada@example.org")

@@ -40,8 +40,9 @@ class OutboxMessage(db.Model):
     # An HTML part beside the plain text (e.g. with the tickets' QR codes); "" for none.
     body_html: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     # [{"filename": ..., "content_type": ..., "content": text}], e.g. an .ics file; binary
-    # content as base64 with "encoding": "base64"; with a "content_id", an image shown
-    # inside the HTML part (`<img src="cid:...">`), e.g. a ticket's QR code.
+    # content as base64 with "encoding": "base64", or the text of a QR code drawn as a
+    # PNG when sent with "encoding": "qr"; with a "content_id", an image shown inside
+    # the HTML part (`<img src="cid:...">`), e.g. a ticket's QR code.
     attachments: so.Mapped[list[dict]] = so.mapped_column(sa.JSON, default=list)
     # Headers of its own, put on the message as they are: {"List-Unsubscribe": ...,
     # "List-Unsubscribe-Post": ...} on an announcement (RFC 8058).

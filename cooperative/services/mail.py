@@ -21,6 +21,7 @@ from flask_babel import force_locale
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, Registration, utcnow
+from ..qr import qr_png
 from .queues import claim_due
 
 MAX_ATTEMPTS = 8
@@ -86,9 +87,13 @@ def queue_mail(
 
 
 def _content(attachment: dict) -> bytes:
-    """An outbox attachment's bytes: text as it is, or binary kept as base64."""
-    if attachment.get("encoding") == "base64":
+    """An outbox attachment's bytes: text as it is, binary kept as base64, or the PNG of
+    the QR code of its text ("encoding": "qr", a ticket's link; see `cooperative.qr`)."""
+    encoding = attachment.get("encoding")
+    if encoding == "base64":
         return base64.b64decode(attachment["content"])
+    if encoding == "qr":
+        return qr_png(attachment["content"])
     return attachment["content"].encode()
 
 

@@ -4,7 +4,6 @@ log-in's second step (`/auth/two-factor`), and admins sent to set it up when
 
 import time
 
-import segno
 from flask import (
     Blueprint,
     flash,
@@ -17,11 +16,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user
-from markupsafe import Markup
 
 from ..extensions import configured_limit, db, limiter
 from ..forms.accounts import ConfirmForm, TwoFactorCodeForm, TwoFactorDisableForm
 from ..models import User
+from ..qr import qr_svg
 from ..services import two_factor
 
 bp = Blueprint("two_factor", __name__)
@@ -101,11 +100,6 @@ def login_code():
     return render_template("two_factor/login_code.html", form=form), status
 
 
-def _qr(uri: str) -> Markup:
-    svg = segno.make(uri, error="m").svg_inline(scale=4, border=2, omitsize=True)
-    return Markup(svg)  # noqa: S704 - segno's own SVG of our otpauth address
-
-
 def _render_settings(status: int = 200, **forms):
     found = two_factor.of(current_user)
     uri = two_factor.provisioning_uri(found, current_user) if found else ""
@@ -113,7 +107,7 @@ def _render_settings(status: int = 200, **forms):
         render_template(
             "two_factor/settings.html",
             found=found,
-            qr=_qr(uri) if found is not None and not found.enabled else None,
+            qr=qr_svg(uri) if found is not None and not found.enabled else None,
             secret=found.secret if found is not None else "",
             left=two_factor.unused_recovery_codes(found) if found and found.enabled else 0,
             start_form=ConfirmForm(formdata=None),

@@ -15,7 +15,7 @@ from icalendar import Event as CalendarEvent
 
 from ..i18n import local_zone
 from ..models import EventSeries, utcnow
-from .calendar import _vtimezone
+from .calendar import vtimezone
 from .mail import external_url
 from .recurrence import first_start
 
@@ -41,7 +41,7 @@ def series_calendar(series: EventSeries, url: str | None = None) -> bytes:
     )
     if start is None:
         return calendar.to_ical()
-    calendar.add_component(_vtimezone(zone.key))
+    calendar.add_component(vtimezone(zone.key))
     template = series.template
     entry = CalendarEvent()
     entry.add("uid", series_uid(series))

@@ -26,7 +26,7 @@ def vtimezone(tzid: str, years: tuple[int, int] | None = None) -> Timezone:
     and span: for the years `years` (first, last), those of a calendar's events, or else
     icalendar's 1970 to 2038 (a series repeating with no end). Only ever written out,
     never changed, so every calendar may hold the same one. Every confirmation e-mail
-    carries a calendar file: the year of its event takes a tenth of the file (three
+    carries a calendar file: the year of its event is a fifth of the zone's text (three
     observances instead of seventy years of changes) and of the time to write it."""
     if years is None:
         return Timezone.from_tzid(tzid)

@@ -20,6 +20,7 @@ from tests.factories import (
     make_event_at,
     make_registration,
 )
+from tests.ical import offset_in_file, zone_onsets
 
 
 @pytest.fixture
@@ -68,24 +69,13 @@ def test_the_time_zone_in_a_file_spans_the_years_of_its_events(client, events):
     """The VTIMEZONE holds the zone's changes of the years its events fall in, not seventy
     years of them; each event's start falls under an observance with its own offset."""
     calendar = calendar_of(client.get("/events.ics"))
-    [zone] = calendar.walk("VTIMEZONE")
-    onsets = []  # (when an observance begins, local time; its offset from UTC)
-    for part in zone.subcomponents:
-        rdates = part.get("RDATE", [])
-        for moment in [part.decoded("DTSTART")] + [
-            moment.dt
-            for rdate in (rdates if isinstance(rdates, list) else [rdates])
-            for moment in rdate.dts
-        ]:
-            onsets.append((moment, part["TZOFFSETTO"].td))
-    onsets.sort()
     starts = [entry.decoded("DTSTART") for entry in calendar.walk("VEVENT")]
     years = {start.year for start in starts}
+    onsets = zone_onsets(calendar)
     assert {onset.year for onset, _ in onsets} <= years
     assert len(onsets) <= 3 * len(years)
     for start in starts:
-        offset = [to for onset, to in onsets if onset <= start.replace(tzinfo=None)][-1]
-        assert offset == start.utcoffset()
+        assert offset_in_file(calendar, start) == start.utcoffset()
 
 
 def test_an_event_keeps_its_uid_in_its_own_file_and_in_the_feed(client, events):

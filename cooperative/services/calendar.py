@@ -7,7 +7,7 @@ its UID in every file and feed, so a calendar updates it instead of adding a cop
 """
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -21,17 +21,33 @@ from .mail import external_url
 
 
 @lru_cache(maxsize=64)
-def vtimezone(tzid: str, years: tuple[int, int] | None = None) -> Timezone:
-    """The VTIMEZONE of the zone `tzid`, worked out from the zone database once per process
-    and span: for the years `years` (first, last), those of a calendar's events, or else
-    icalendar's 1970 to 2038 (a series repeating with no end). Only ever written out,
-    never changed, so every calendar may hold the same one. Every confirmation e-mail
-    carries a calendar file: the year of its event is a fifth of the zone's text (three
-    observances instead of seventy years of changes) and of the time to write it."""
-    if years is None:
-        return Timezone.from_tzid(tzid)
-    first, last = years
-    return Timezone.from_tzid(tzid, first_date=date(first, 1, 1), last_date=date(last + 1, 1, 1))
+def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
+    """The VTIMEZONE of the zone `tzid` from `first_year` to `last_year`, worked out from
+    the zone database once per process and span. Only ever written out, never changed,
+    so every calendar may hold the same one."""
+    return Timezone.from_tzid(
+        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
+    )
+
+
+def new_calendar(name: str, moments: Iterable[datetime] = ()) -> Calendar:
+    """An empty calendar named `name`, with the local zone's VTIMEZONE for the years of
+    `moments` (aware: every time its entries will show, the first and the last at least)
+    when there are any. Every confirmation e-mail carries a calendar file: the year of its
+    event is a fifth of the zone's text (three observances instead of seventy years of
+    changes) and of the time to write it."""
+    zone = local_zone()
+    calendar = Calendar()
+    calendar.add("prodid", "-//MeentCoop//cooperative//NL")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", zone.key)
+    years = sorted({moment.astimezone(zone).year for moment in moments})
+    if years:
+        # Before the entries whose times refer to it.
+        calendar.add_component(_vtimezone(zone.key, years[0], years[-1]))
+    return calendar
 
 
 def event_uid(event: Event) -> str:
@@ -39,7 +55,8 @@ def event_uid(event: Event) -> str:
     return f"event-{event.id}@{host}"
 
 
-def _vevent(event: Event) -> CalendarEvent:
+def event_entry(event: Event) -> CalendarEvent:
+    """`event`'s entry, its times in local time (the calendar holds the zone)."""
     entry = CalendarEvent()
     entry.add("uid", event_uid(event))
     entry.add("dtstamp", utcnow())
@@ -68,21 +85,7 @@ def _vevent(event: Event) -> CalendarEvent:
 def event_calendar(events: Iterable[Event], name: str = "MeentCoop") -> bytes:
     """An iCalendar file with `events`, their times in local time with its VTIMEZONE."""
     events = list(events)
-    tzid = local_zone().key
-    calendar = Calendar()
-    calendar.add("prodid", "-//MeentCoop//cooperative//NL")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", tzid)
-    if events:
-        # Before the events whose times refer to it.
-        zone = local_zone()
-        years = (
-            min(event.starts_at.astimezone(zone).year for event in events),
-            max(event.ends_at.astimezone(zone).year for event in events),
-        )
-        calendar.add_component(vtimezone(tzid, years))
+    calendar = new_calendar(name, (t for event in events for t in (event.starts_at, event.ends_at)))
     for event in events:
-        calendar.add_component(_vevent(event))
+        calendar.add_component(event_entry(event))
     return calendar.to_ical()

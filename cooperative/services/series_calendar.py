@@ -5,19 +5,22 @@ VTIMEZONE, repeats by the series' own RRULE (its UNTIL is in UTC, as RFC 5545 as
 a zoned start), and leaves out the exception dates (EXDATE), cancelled ones included.
 """
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from dateutil.rrule import rrulestr
 from flask import current_app
-from icalendar import Calendar, vRecur
 from icalendar import Event as CalendarEvent
+from icalendar import vRecur
 
 from ..i18n import local_zone
 from ..models import EventSeries, utcnow
-from .calendar import vtimezone
+from .calendar import new_calendar
 from .mail import external_url
 from .recurrence import first_start
+
+# The last day a series with no end has its zone's changes written out for.
+OPEN_END = date(2037, 12, 31)
 
 
 def series_uid(series: EventSeries) -> str:
@@ -29,19 +32,16 @@ def series_calendar(series: EventSeries, url: str | None = None) -> bytes:
     """An iCalendar file with the series as one repeating entry; `url` is the page it
     links to (the next date's), else the host collective's page."""
     zone = local_zone()
-    calendar = Calendar()
-    calendar.add("prodid", "-//MeentCoop//cooperative//NL")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", series.title)
-    calendar.add("x-wr-timezone", zone.key)
     # DTSTART must be the first occurrence itself: the first date may come before it.
     start = rrulestr(series.rule, dtstart=first_start(series, zone)).after(
         first_start(series, zone), inc=True
     )
     if start is None:
-        return calendar.to_ical()
-    calendar.add_component(vtimezone(zone.key))
+        return new_calendar(series.title).to_ical()
+    # The zone's changes up to the last date, or, for a series with no end, up to the
+    # end of 2037 (as far as icalendar works them out).
+    last = datetime.combine(series.until or OPEN_END, series.start_time, zone)
+    calendar = new_calendar(series.title, (start, last))
     template = series.template
     entry = CalendarEvent()
     entry.add("uid", series_uid(series))

@@ -9,13 +9,12 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from icalendar import Calendar
 
 from ..extensions import db
 from ..i18n import local_zone
 from ..models import Event, EventStatus, Task, TaskSignup, utcnow
 from ..models.events import MAX_REMINDER_HOURS
-from .calendar import event_calendar, event_uid
+from .calendar import event_entry, event_uid, new_calendar
 from .mail import external_url, queue_mail
 from .reminders import claim_once
 
@@ -24,17 +23,18 @@ def slot_calendar(signup: TaskSignup) -> bytes:
     """A calendar file with the slot: the event's entry (its place, its link) with the
     task's own times and name, and a UID of its own, so it sits beside the event's."""
     task, event = signup.task, signup.task.event
-    calendar = Calendar.from_ical(event_calendar([event], name=event.title))
+    calendar = new_calendar(event.title, (task.begins, task.finishes))
+    entry = event_entry(event)
     zone = local_zone()
-    for entry in calendar.walk("VEVENT"):
-        for key, value in (
-            ("uid", f"task-{task.id}-{event_uid(event)}"),
-            ("summary", f"{task.name} · {event.title}"),
-            ("dtstart", task.begins.astimezone(zone)),
-            ("dtend", task.finishes.astimezone(zone)),
-        ):
-            entry.pop(key, None)
-            entry.add(key, value)
+    for key, value in (
+        ("uid", f"task-{task.id}-{event_uid(event)}"),
+        ("summary", f"{task.name} · {event.title}"),
+        ("dtstart", task.begins.astimezone(zone)),
+        ("dtend", task.finishes.astimezone(zone)),
+    ):
+        entry.pop(key, None)
+        entry.add(key, value)
+    calendar.add_component(entry)
     return calendar.to_ical()
 
 

@@ -116,10 +116,12 @@ def lock_question(question: Question) -> None:
 
 
 def lock_collective(collective: Collective) -> None:
-    """Hold `collective`'s row until the transaction ends (see `lock_event`): two staff
-    making it an organisation at the same moment wait for each other, and the second is
-    told it is one already."""
+    """Hold `collective`'s row until the transaction ends (see `lock_event`), and read it
+    again: two staff making it an organisation at the same moment wait for each other,
+    and the second is told it is one already (or that it was taken off the directory)."""
     _lock_row(Collective, collective.id)
+    db.session.flush()  # what the caller changed is kept, not read over
+    db.session.refresh(collective)
 
 
 def lock_organisation(organisation: Organisation) -> None:

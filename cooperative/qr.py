@@ -1,8 +1,8 @@
 """QR codes, drawn by segno, with error correction M: still readable from a cracked
 screen. On a page as inline SVG; in an e-mail as a PNG image, drawn when the mail is
-built for sending (see `services.mail`), not in the request that queued it: choosing the
-code's mask, which segno does by trying all eight, took longer than the rest of a
-registration.
+built for sending (see `services.mail`), not in the request that queued it: drawing a
+party's codes (segno tries all eight masks to choose the most readable) was about half
+of a registration's time.
 """
 
 import io

@@ -143,9 +143,9 @@ def organisation_for_collective(collective: Collective) -> Organisation:
     """Make the collective an organisation, linked to it: its name and website stay the
     collective's. Refuses a collective that already is one, and a draft (not published
     in the directory: the register and the questions would show its name)."""
+    lock_collective(collective)
     if not collective.is_published:
         raise Refused(_l("Publish %(name)s in the directory first.", name=collective.name))
-    lock_collective(collective)
     exists = db.session.scalar(
         sa.select(Organisation.id).where(Organisation.collective_id == collective.id)
     )

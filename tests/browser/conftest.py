@@ -6,7 +6,7 @@ in CI (the CI variable is set), where a missing browser is an error.
 Every page a test checks with `assert_accessible` is also measured on a phone (it must not
 be wider than a 360 px or a 390 px screen) and photographed at 390 px (with
 SCREENSHOT_WIDE=1 also at 1280 px, in Dutch) into SCREENSHOTS (test-artifacts/screenshots,
-or $SCREENSHOT_DIR), for a reviewer to look through. SCREENSHOTS=0 takes none: CI, where
+or $SCREENSHOT_DIR), for a reviewer to look through. TAKE_SCREENSHOTS=0 takes none: CI, where
 nobody looks at them, saves a tenth of the browser tests' time.
 """
 
@@ -29,7 +29,7 @@ PHONE_WIDTHS = (360, 390)
 # only in Dutch, the site's first language: the layout is the same in English, and a wide
 # full-page shot was a tenth of the browser tests' time. PNG, which every viewer shows.
 SCREENSHOT_WIDTHS = {"nl": (390, 1280) if os.environ.get("SCREENSHOT_WIDE") else (390,)}
-TAKE_SCREENSHOTS = os.environ.get("SCREENSHOTS", "1") != "0"
+TAKE_SCREENSHOTS = os.environ.get("TAKE_SCREENSHOTS", "1") != "0"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

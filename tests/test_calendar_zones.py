@@ -50,7 +50,7 @@ def test_a_series_has_its_zone_from_its_first_to_its_last_date():
     calendar = Calendar.from_ical(series_calendar(series))
     years = {onset.year for onset, _ in zone_onsets(calendar)}
     assert years == {first.year, first.year + 1}
-    # A Tuesday in the last summer of the series, at the series' 18:00.
+    # A day in the series' last summer, at its 18:00.
     last_summer = datetime(first.year + 1, 8, 25, 18, tzinfo=AMSTERDAM)
     assert offset_in_file(calendar, last_summer) == SUMMER
 

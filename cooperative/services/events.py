@@ -33,9 +33,10 @@ from ..refusals import Refused
 from ..slugs import free_slug, slug_taken
 from . import places, volunteers
 from .details import copy_details
-from .mail import external_url, queue_mail
+from .mail import external_url
 from .registration import (
     check_stripe_answers,
+    mail_party,
     promote_waitlist,
     refund_everything,
 )
@@ -325,13 +326,10 @@ def cancel_event(
                 attendee.cancelled_at = now
     db.session.flush()
     for registration in active:
-        queue_mail(
-            registration.contact_email,
+        mail_party(
+            registration,
             _l("Cancelled: %(title)s", title=event.title),
             "event_cancelled",
-            registration.locale,
-            registration=registration,
-            event=event,
             events_url=external_url("events.index"),
         )
     volunteers.release_slots(event, now)

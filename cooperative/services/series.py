@@ -30,8 +30,8 @@ from ..refusals import Refused
 from ..slugs import free_slug
 from . import events as event_service
 from .events import SLUG_MAX_LENGTH, EventPlan, MealPlan
-from .mail import external_url, queue_mail
 from .recurrence import occurs_on, start_times
+from .registration import mail_party
 
 # The fields of EventPlan an occurrence copies from the series' template.
 TEMPLATE_FIELDS = (
@@ -336,15 +336,7 @@ def _tell_changed(event: Event) -> int:
     """E-mail each party of `event` (also those waiting) that the series changed it."""
     parties = event_service.active_registrations(event)
     for registration in parties:
-        queue_mail(
-            registration.contact_email,
-            _l("Changed: %(title)s", title=event.title),
-            "series_changed",
-            registration.locale,
-            registration=registration,
-            event=event,
-            manage_url=external_url("registrations.manage", token=registration.token),
-        )
+        mail_party(registration, _l("Changed: %(title)s", title=event.title), "series_changed")
     return len(parties)
 
 

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from ...extensions import db
 from ...models import HOLDING, Event, OutboxMessage, Registration, RegistrationStatus, User, utcnow
 from ...refusals import Refused
-from ..mail import external_url, queue_mail
+from ..registration import mail_party
 
 log = logging.getLogger(__name__)
 
@@ -74,17 +74,7 @@ def send_message(
     if sent_before is not None:
         raise Refused(_l("This message was sent a few minutes ago already."), field="subject")
     for registration in parties:
-        queue_mail(
-            registration.contact_email,
-            full_subject,
-            "organiser_message",
-            registration.locale,
-            registration=registration,
-            event=event,
-            body=body,
-            manage_url=external_url("registrations.manage", token=registration.token),
-            event_url=external_url("events.show", slug=event.slug),
-        )
+        mail_party(registration, full_subject, "organiser_message", body=body)
     db.session.flush()
     log.info(
         "Message %r to %d %s parties of event %s sent by user %s",

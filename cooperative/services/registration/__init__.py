@@ -11,7 +11,7 @@ commit, and a Checkout page is made once its pending payment is committed
 
 from .changes import cancel, cancel_attendee, update_attendee
 from .holds import expire_holds, payment_failed, payment_succeeded, start_payment
-from .notices import resend_link, waitlist_position
+from .notices import mail_party, resend_link, waitlist_position
 from .refunds import check_stripe_answers, refund_everything
 from .signup import (
     PWYC_MAX_CENTS,
@@ -38,6 +38,7 @@ __all__ = [
     "expire_holds",
     "find_attendee",
     "find_registration",
+    "mail_party",
     "meal_price",
     "must_pay_online",
     "new_secret",

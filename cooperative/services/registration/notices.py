@@ -58,20 +58,33 @@ def notify(registration: Registration, template: str, **context) -> None:
                 "content": event_calendar([event]).decode(),
             }
         )
-    queue_mail(
-        registration.contact_email,
+    mail_party(
+        registration,
         SUBJECTS[template](event.title),
         template,
-        registration.locale,
         attachments=attachments,
         html_template="tickets" if ticket_holders else None,
         tickets=[
             (attendee, tickets.content_id(attendee), tickets.ticket_url(attendee))
             for attendee in ticket_holders
         ],
+        position=waitlist_position(registration),
+        **context,
+    )
+
+
+def mail_party(registration: Registration, subject, template: str, **context) -> None:
+    """E-mail a party's contact, in the party's language, about its registration: the
+    template gets the registration, its event, and the links to the party's own page and
+    the event's."""
+    event = registration.event
+    queue_mail(
+        registration.contact_email,
+        subject,
+        template,
+        registration.locale,
         registration=registration,
         event=event,
-        position=waitlist_position(registration),
         manage_url=external_url("registrations.manage", token=registration.token),
         event_url=external_url("events.show", slug=event.slug),
         **context,

@@ -86,6 +86,18 @@ def queue_mail(
     return message
 
 
+def queue_member_mail(membership, subject, template: str, **context) -> OutboxMessage | None:
+    """E-mail a member at their account's address, in their language, as `queue_mail`,
+    with `user` and `membership` in the template's context. Nothing for a register entry
+    whose account was deleted: the admin writes them a letter."""
+    user = membership.user
+    if user is None:
+        return None
+    return queue_mail(
+        user.email, subject, template, user.locale, user=user, membership=membership, **context
+    )
+
+
 def _content(attachment: dict) -> bytes:
     """An outbox attachment's bytes: text as it is, binary kept as base64, or the PNG of
     the QR code of its text ("encoding": "qr", a ticket's link; see `cooperative.qr`)."""

@@ -41,7 +41,7 @@ from ..models import (
     utcnow,
 )
 from ..refusals import Refused
-from .mail import external_url, queue_mail
+from .mail import external_url, queue_member_mail
 from .shares import holder_name
 
 LIVE = (ProxyStatus.GIVEN, ProxyStatus.ACCEPTED)
@@ -248,15 +248,11 @@ def _meeting_link(meeting: Meeting) -> str:
 
 
 def _mail(membership: Membership, subject, template: str, proxy: Proxy, meeting: Meeting) -> None:
-    """E-mail `membership` about `proxy` (nothing when they have no account)."""
-    user = membership.user
-    if user is None:
-        return
-    queue_mail(
-        user.email,
+    """E-mail `membership` about `proxy` (`queue_member_mail`)."""
+    queue_member_mail(
+        membership,
         subject,
         template,
-        user.locale or "nl",
         meeting=meeting,
         proxy=proxy,
         grantor_name=display_name(proxy.grantor),

@@ -44,7 +44,7 @@ from ..models import (
 from ..refusals import Refused
 from . import checkout, payments, register, shares, stripe_calls
 from .bank_transfers import record_transfer
-from .mail import external_url, queue_mail
+from .mail import external_url, queue_member_mail
 
 YEAR = timedelta(days=365)
 # Any fixed number: the key of the advisory lock that member numbers are given under.
@@ -434,20 +434,12 @@ SUBJECTS = {
 
 
 def mail_member(membership: Membership, template: str, attachments=()) -> None:
-    """E-mail the member, in their own language, about their membership (nothing for a
-    register entry whose account was deleted: the admin writes them a letter)."""
-    user = membership.user
-    if user is None:
-        return
-    queue_mail(
-        user.email,
+    """E-mail the member about their membership (`queue_member_mail`)."""
+    queue_member_mail(
+        membership,
         SUBJECTS[template](),
         template,
-        user.locale,
         attachments=attachments,
-        user=user,
-        membership=membership,
-        plan_name=membership.plan.name(user.locale),
         account_url=external_url("account.index"),
         grace_days=grace_period().days,
         transfer=bank_transfer(membership),

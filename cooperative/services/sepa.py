@@ -34,7 +34,7 @@ from ..sepa_ids import (
     mandate_reference,
 )
 from . import payments
-from .mail import external_url, queue_mail
+from .mail import external_url, queue_member_mail
 
 # The states a member may give a mandate in: a member, or on their way to being one.
 MANDATE_STATES = (
@@ -261,19 +261,12 @@ SUBJECTS = {
 
 
 def mail_member(membership: Membership, template: str, **context) -> None:
-    """E-mail the member, in their own language, about their mandate or dues (nothing
-    for a register entry whose account was deleted, as `membership.mail_member`: a debit
-    sent before it may still fail or be reversed)."""
-    user = membership.user
-    if user is None:
-        return
-    queue_mail(
-        user.email,
+    """E-mail the member about their mandate or dues (`queue_member_mail`: nothing once
+    their account is deleted, though a debit sent before may still fail or be reversed)."""
+    queue_member_mail(
+        membership,
         SUBJECTS[template](),
         template,
-        user.locale,
-        user=user,
-        membership=membership,
         creditor=creditor(),
         mandate_url=external_url("mandate.show"),
         account_url=external_url("account.index"),

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import Membership, PurchaseStatus, SharePurchase, ShareTransfer, TransferStatus
 from . import shares
-from .mail import external_url, queue_mail
+from .mail import external_url, queue_member_mail
 
 SUBJECTS = {
     ("purchase", True): lambda: _l("Your shares are issued"),
@@ -18,18 +18,11 @@ SUBJECTS = {
 
 
 def _mail(membership: Membership, template: str, approved: bool, **context) -> None:
-    user = membership.user
-    if user is None:
-        return
     kind = template.removeprefix("share_").removesuffix("_decided")
-    queue_mail(
-        user.email,
+    queue_member_mail(
+        membership,
         SUBJECTS[kind, approved](),
         template,
-        user.locale,
-        user=user,
-        membership=membership,
-        lang=user.locale,
         approved=approved,
         shares_url=external_url("shares.index"),
         **context,

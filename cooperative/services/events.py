@@ -44,7 +44,7 @@ from .registration import (
 SLUG_MAX_LENGTH = 120
 
 # What `save_event` copies from the plan as it is, and the times it copies in UTC.
-_EVENT_FIELDS = (
+EVENT_FIELDS = (
     "title",
     "summary",
     "description",
@@ -65,7 +65,7 @@ _EVENT_TIMES = (
     "registration_opens_at",
     "registration_closes_at",
 )
-_MEAL_FIELDS = ("name", "price_cents", "pwyc_min_cents", "pwyc_suggested_cents", "capacity")
+MEAL_FIELDS = ("name", "price_cents", "pwyc_min_cents", "pwyc_suggested_cents", "capacity")
 _MEAL_TIMES = ("signup_deadline",)
 
 
@@ -213,7 +213,7 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
                 field=f"meals-{position}-capacity",
             )
         option = option or MealOption()
-        copy_details(option, meal, _MEAL_FIELDS)
+        copy_details(option, meal, MEAL_FIELDS)
         copy_details(option, meal, _MEAL_TIMES, _utc)
         option.diets = list(meal.diets)
         option.position = position
@@ -230,7 +230,7 @@ def save_event(plan: EventPlan, event: Event | None = None) -> Event:
         )
 
     event.slug = slug
-    copy_details(event, plan, _EVENT_FIELDS)
+    copy_details(event, plan, EVENT_FIELDS)
     copy_details(event, plan, _EVENT_TIMES, _utc)
     event.meal_options = options
     try:

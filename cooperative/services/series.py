@@ -29,24 +29,13 @@ from ..models import (
 from ..refusals import Refused
 from ..slugs import free_slug
 from . import events as event_service
-from .events import SLUG_MAX_LENGTH, EventPlan, MealPlan
+from .events import EVENT_FIELDS, MEAL_FIELDS, SLUG_MAX_LENGTH, EventPlan, MealPlan
 from .recurrence import occurs_on, start_times
 from .registration import mail_party
 
-# The fields of EventPlan an occurrence copies from the series' template.
-TEMPLATE_FIELDS = (
-    "summary",
-    "description",
-    "venue",
-    "address",
-    "audience",
-    "capacity",
-    "ticket_price_cents",
-    "max_party_size",
-    "payment_mode",
-    "reminder_hours",
-)
-MEAL_FIELDS = ("name", "price_cents", "pwyc_min_cents", "pwyc_suggested_cents", "capacity")
+# The fields of EventPlan an occurrence copies from the series' template: those of an
+# event but its own title and the series' collective.
+TEMPLATE_FIELDS = tuple(name for name in EVENT_FIELDS if name not in ("title", "collective_id"))
 
 
 @dataclass

@@ -204,7 +204,7 @@ def register(
                 user.email,
                 [registrations.PersonChoice(name=name)],
                 user=user,
-                locale=user.locale or "nl",
+                locale=user.locale,
                 now=now,
             )
         except registrations.AlreadyRegistered:  # pragma: no cover - looked up above

@@ -400,7 +400,7 @@ def convene(meeting: Meeting, text: str, by: User, now: datetime | None = None) 
             user.email,
             _l("Convocation: %(title)s", title=meeting.title),
             "meeting_convocation",
-            user.locale or "nl",
+            user.locale,
             meeting=meeting,
             name=membership.registered_name or user.name,
             link=link,

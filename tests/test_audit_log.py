@@ -228,6 +228,9 @@ def test_the_log_shows_who_what_whom_and_filters(app, client, auth, door):
     about = client.get("/admin/audit/?lang=en&subject=LOVELACE").get_data(as_text=True)
     assert listed(about) == 2  # Ada and Bob of Ada Lovelace's party
     assert listed(client.get("/admin/audit/?subject=nobody-here").get_data(as_text=True)) == 0
+    # `%` and `_` are searched for as themselves, not as any text and any letter.
+    assert listed(client.get("/admin/audit/?subject=%25").get_data(as_text=True)) == 0
+    assert listed(client.get("/admin/audit/?subject=_").get_data(as_text=True)) == 0
 
     today = utcnow().date()
     recent = client.get(f"/admin/audit/?since={today - timedelta(days=1)}").get_data(as_text=True)

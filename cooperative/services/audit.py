@@ -162,24 +162,28 @@ def _start_of(day: date) -> datetime:
 def _subject_matches(words: str):
     """The entry is about a person whose name or e-mail address holds `words`: the
     account, the registration's contact, or the person at the door."""
-    pattern = f"%{words.lower()}%"
+    text = words.lower()
+
+    def holds(column):  # `%` and `_` in the words are searched for as themselves
+        return sa.func.lower(column).contains(text, autoescape=True)
+
     subject_user = sa.orm.aliased(User)
     about_user = sa.select(subject_user.id).where(
         subject_user.id == AuditEntry.subject_user_id,
         sa.or_(
-            sa.func.lower(subject_user.name).like(pattern),
-            sa.func.lower(subject_user.email).like(pattern),
+            holds(subject_user.name),
+            holds(subject_user.email),
         ),
     )
     about_registration = sa.select(Registration.id).where(
         Registration.id == AuditEntry.registration_id,
         sa.or_(
-            sa.func.lower(Registration.contact_name).like(pattern),
-            sa.func.lower(Registration.contact_email).like(pattern),
+            holds(Registration.contact_name),
+            holds(Registration.contact_email),
         ),
     )
     about_attendee = sa.select(Attendee.id).where(
-        Attendee.id == AuditEntry.attendee_id, sa.func.lower(Attendee.name).like(pattern)
+        Attendee.id == AuditEntry.attendee_id, holds(Attendee.name)
     )
     return sa.or_(about_user.exists(), about_registration.exists(), about_attendee.exists())
 

@@ -1,11 +1,13 @@
-"""Forms at the door: a walk-in, and the organisers' message to the parties."""
+"""Forms at the door: money paid at the door, a walk-in, and the organisers' message to
+the parties."""
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
+from wtforms import IntegerField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, StopValidation
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
+from wtforms.widgets import HiddenInput
 
 from ..i18n import DIET_LABELS, in_diet_order
 from ..models import Event
@@ -29,6 +31,15 @@ class TypedLength:
         if len(typed) > self.max:
             field.errors[:] = []
             raise StopValidation(field.gettext(_TOO_LONG) % {"max": self.max})
+
+
+class DoorPaymentForm(FlaskForm):
+    """Money a party paid at the door: what the list's one-tap button sends (the amount
+    still open, and that amount in cents as the list showed it, so a second tap records
+    nothing), or another amount typed on the party's own page."""
+
+    amount = EuroField(_l("Amount paid, in euros"), validators=[TypedLength(20)])
+    expected_open_cents = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
 class WalkInForm(FlaskForm):

@@ -8,8 +8,10 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ...extensions import db, htmx
+from ...forms.attendance import DoorPaymentForm
+from ...forms.fields import show_refusal
 from ...models import Event, Registration
-from ...money import format_amount, format_euros, parse_euros
+from ...money import format_euros
 from ...refusals import Refused
 from ...services import attendance, audit
 from ...services import payments as payment_service
@@ -164,26 +166,26 @@ def door_payment(event: Event, registration_id: int):
     pay), or from this page with another amount. Sending the same tap twice records it once.
     """
     registration = registration_of(event, registration_id)
-    on_page = request.method == "GET" or request.form.get("on_page") == "1"
     if request.method == "GET":
-        return _door_page(event, registration)
-    amount_text = request.form.get("amount", "")
-    amount = parse_euros(amount_text)
-    expected = request.form.get("expected_open_cents", "")
-    expected_cents = (
-        int(expected) if expected.isascii() and expected.isdigit() and len(expected) < 10 else None
-    )
-    try:
-        payment = attendance.record_door_payment(
-            registration, amount, current_user, expected_open_cents=expected_cents
-        )
-    except Refused as refusal:
-        if on_page:
-            db.session.rollback()
-            return _door_page(
-                event, registration, error=str(refusal.message), amount=amount_text, status=422
+        return _door_page(event, registration, DoorPaymentForm(formdata=None))
+    form = DoorPaymentForm()
+    payment = None
+    if form.validate():
+        try:
+            payment = attendance.record_door_payment(
+                registration,
+                form.amount.data,
+                current_user,
+                expected_open_cents=form.expected_open_cents.data,
             )
-        return refused(event, refusal, registration_id=registration_id)
+        except Refused as refusal:
+            show_refusal(form, refusal, default="amount")
+    if form.errors:
+        db.session.rollback()
+        if request.form.get("on_page") == "1":
+            return _door_page(event, registration, form, status=422)
+        first = next(message for messages in form.errors.values() for message in messages)
+        return refused(event, Refused(first), registration_id=registration_id)
     name = registration.contact_name
     if payment is None:
         message = _(
@@ -200,15 +202,19 @@ def door_payment(event: Event, registration_id: int):
     return answer(event, attendance.party_row(event, registration_id), message)
 
 
-def _door_page(event: Event, registration: Registration, *, error=None, amount=None, status=200):
+def _door_page(event: Event, registration: Registration, form: DoorPaymentForm, status=200):
+    """The party's own page for money paid at the door, the amount at first what is still
+    open."""
     row = attendance.party_row(event, registration.id)
+    if not form.is_submitted():
+        form.amount.data = row.open_cents
+    form.amount.description = _("Still to pay: %(amount)s.", amount=format_euros(row.open_cents))
     return render_template(
         "attendance/door_payment.html",
         event=event,
         row=row,
+        form=form,
         filters=AttendanceFilters.from_args(request.values),
-        error=error,
-        amount=amount if amount is not None else format_amount(row.open_cents),
     ), status
 
 

@@ -10,11 +10,9 @@
 Form fields clean and limit their own text (forms/fields.py); this is the door in front.
 """
 
-import re
-
 from flask import Flask, abort, request
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+from .forms.fields import CONTROL_CHARACTERS
 
 
 def refuse_control_characters_in_path() -> None:

@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 
 import pytest
+from werkzeug.datastructures import MultiDict
 from wtforms import Form, PasswordField, StringField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Length
@@ -14,6 +15,9 @@ import cooperative.forms
 import cooperative.views
 from cooperative.forms.collaborations import MeasureField
 from cooperative.forms.fields import EuroField, page_number, strip
+from cooperative.forms.filters import AttendanceFilterForm
+from cooperative.services.attendance import AttendanceFilters
+from cooperative.services.attendance.filters import PAGE_MAX
 
 # Parsed into a number by the field itself: more than a few digits is no amount at all.
 PARSED = (EuroField, MeasureField)
@@ -80,3 +84,24 @@ def test_the_forms_are_found():
 )
 def test_one_page_number_parser_for_every_list(raw, maximum, page):
     assert page_number(raw, maximum) == page
+
+
+@pytest.mark.parametrize(
+    ("args", "filters"),
+    [
+        ({}, AttendanceFilters()),
+        (
+            {"q": "  ada   lovelace ", "show": "todo", "page": "3"},
+            AttendanceFilters("ada lovelace", "todo", 3),
+        ),
+        ({"q": "ada\x00love\nlace"}, AttendanceFilters(q="ada love lace")),
+        ({"q": "x" * 500}, AttendanceFilters(q="x" * 200)),
+        ({"show": "everything"}, AttendanceFilters()),
+        ({"show": "meal", "page": "0"}, AttendanceFilters(show="meal")),
+        ({"page": "two"}, AttendanceFilters()),
+        ({"page": " 7 "}, AttendanceFilters(page=7)),
+        ({"page": "9" * 50}, AttendanceFilters(page=PAGE_MAX)),
+    ],
+)
+def test_the_attendance_list_reads_its_filters_forgiving_every_mistake(args, filters):
+    assert AttendanceFilterForm(MultiDict(args)).filters == filters

@@ -74,6 +74,11 @@ def required_number(maximum: int) -> list:
     return [InputRequired(message), NumberRange(1, maximum, message)]
 
 
+# Characters nobody types in a one-line value (NUL, tab, newline, DEL...): PostgreSQL cannot
+# compare text with a NUL in it, and no filter, search or path needs any of them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def strip(value):
     """Drop the spaces people type around a value, and any NUL character: nobody types
     one, and PostgreSQL cannot store it (a 500 there, a stray byte on SQLite)."""

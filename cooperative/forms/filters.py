@@ -7,28 +7,26 @@ program is told: `validate()` refuses, with a message in English for the API, te
 than TEXT_MAX or with a control character (as it was sent) and a period it does not know.
 """
 
-import re
 from collections.abc import Callable
 
 from wtforms import Form, StringField, ValidationError
 from wtforms.validators import Length
 
+from ..services.attendance.filters import PAGE_MAX, SHOW_CHOICES, AttendanceFilters
 from ..services.collaboration_register import KINDS, STATUSES, CollaborationFilters
 from ..services.collectives import CollectiveFilters
 from ..services.event_list import PERIOD_DAYS, EventFilters
-from .fields import strip
+from .fields import CONTROL_CHARACTERS, page_number, strip
 
 TEXT_MAX = 200
-# PostgreSQL cannot compare text with a NUL character in it; no filter needs any of these.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-# The same rule as a JSON Schema pattern, for the API's document.
+# CONTROL_CHARACTERS as a JSON Schema pattern, for the API's document.
 PLAIN_TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
 
 
 def spaced(value: str | None) -> str:
     """The text with each control character as a space: a NUL between two words must not
     join them into another slug or word."""
-    return _CONTROL_CHARACTERS.sub(" ", value or "")
+    return CONTROL_CHARACTERS.sub(" ", value or "")
 
 
 def tidy(value: str | None) -> str:
@@ -45,7 +43,7 @@ def text_refusal(name: str, raw: str) -> str | None:
     or with a control character), in English; None when it is not."""
     if len(raw) > TEXT_MAX:
         return _too_long(name)
-    if _CONTROL_CHARACTERS.search(raw):
+    if CONTROL_CHARACTERS.search(raw):
         return f"{name} must not contain control characters"
     return None
 
@@ -79,6 +77,12 @@ def filter_text(name: str, *validators) -> StringField:
         filters=[spaced, strip],
         validators=[Length(max=TEXT_MAX, message=_too_long(name)), plain_text, *validators],
     )
+
+
+def picked(name: str) -> StringField:
+    """A value sent as `name` that the page's own list or link gives (a neighbourhood, a
+    page number), compared as it is: only the spaces around it and a NUL are dropped."""
+    return StringField(filters=[strip], validators=[Length(max=TEXT_MAX, message=_too_long(name))])
 
 
 class FilterForm(Form):
@@ -152,3 +156,30 @@ class CollaborationFilterForm(FilterForm):
             organisation=tidy(self.organisation.data),
             q=tidy(self.q.data),
         )
+
+
+class AttendanceFilterForm(FilterForm):
+    """`?q=&show=&page=`: what an event's attendance list is narrowed to, and its page (see
+    `services.attendance.party_rows`). Every action on the list sends them back in its
+    form, so they are read from a post too. Only people use it, so nothing is refused:
+    an unknown `show` shows everyone, and a page that is no whole number is the first."""
+
+    q = filter_text("q")
+    show = picked("show")
+    page = picked("page")
+
+    @property
+    def filters(self) -> AttendanceFilters:
+        return AttendanceFilters(
+            q=tidy(self.q.data),
+            show=self.show.data if self.show.data in SHOW_CHOICES else "",
+            page=page_number(self.page.data, PAGE_MAX),
+        )
+
+
+class DirectoryFilterForm(FilterForm):
+    """`?neighbourhood=&interest=`: the members' directory, narrowed to a neighbourhood
+    and an interest (a domain's slug) from its lists (see `services.profiles.directory`)."""
+
+    neighbourhood = picked("neighbourhood")
+    interest = picked("interest")

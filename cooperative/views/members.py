@@ -8,7 +8,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from ..extensions import db, htmx
-from ..forms.fields import strip
+from ..forms.filters import DirectoryFilterForm
 from ..i18n import current_locale
 from ..models import Domain, User
 from ..services import membership as memberships
@@ -23,8 +23,8 @@ def index():
     """The directory, with filters by neighbourhood and interest; members only."""
     if not memberships.is_active_member(current_user):
         return render_template("members/members_only.html"), 403
-    neighbourhood = strip(request.args.get("neighbourhood", ""))
-    interest = strip(request.args.get("interest", ""))
+    form = DirectoryFilterForm(request.args)
+    neighbourhood, interest = form.neighbourhood.data or "", form.interest.data or ""
     profiles = profile_service.directory(current_user, neighbourhood, interest)
     neighbourhoods = profile_service.neighbourhoods(current_user)
     domains = db.session.scalars(sa.select(Domain).order_by(Domain.position, Domain.id)).all()

@@ -1,53 +1,27 @@
 """What the attendance list is narrowed to (`?q=`, `?show=`) and which page it shows."""
 
-import re
 from dataclasses import dataclass, replace
 from functools import cached_property
 
 # What the list can be narrowed to (`?show=`): "" is everyone with a place.
 SHOW_CHOICES = ("", "todo", "meal", "unpaid", "waiting", "cancelled")
-QUERY_MAX_LENGTH = 200
 # How many parties a page of the list shows, as pretix's back office pages its orders: a
 # phone at the door gets 50 parties, not 1,500. Export and print have every party.
 PAGE_SIZE = 50
 # A larger `?page=` is read as this (and then as the last page).
 PAGE_MAX = 100_000
-QUERY_MAX_WORDS = 10
-
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _clean(value: str, limit: int) -> str:
-    return " ".join(_CONTROL_CHARACTERS.sub(" ", value or "").split())[:limit]
-
-
-def _page_number(text: str) -> int:
-    """`?page=` as a whole number from 1 to PAGE_MAX (a page past the end is the last
-    page: party_page() knows where the end is); anything else is the first page."""
-    digits = text.strip().lstrip("0")
-    if not (digits.isascii() and digits.isdigit()):
-        return 1
-    return PAGE_MAX if len(digits) > len(str(PAGE_MAX)) else min(int(digits), PAGE_MAX)
 
 
 @dataclass(frozen=True)
 class AttendanceFilters:
     """What the list is narrowed to: `?q=` (words in a name, an e-mail address, or a ticket
-    code) and `?show=` (one of SHOW_CHOICES), and which page of it is shown (`?page=`). An
-    unknown `show` shows everyone; a `page` that is not a whole number is the first page."""
+    code) and `?show=` (one of SHOW_CHOICES), and which page of it is shown (`?page=`, at
+    most PAGE_MAX; a page past the end is the last: `party_page` knows where that is), as
+    `forms.filters.AttendanceFilterForm` reads them."""
 
     q: str = ""
     show: str = ""
     page: int = 1
-
-    @classmethod
-    def from_args(cls, args) -> "AttendanceFilters":
-        show = args.get("show", "")
-        return cls(
-            q=_clean(args.get("q", ""), QUERY_MAX_LENGTH),
-            show=show if show in SHOW_CHOICES else "",
-            page=_page_number(args.get("page") or ""),
-        )
 
     @property
     def active(self) -> bool:

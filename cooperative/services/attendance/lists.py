@@ -23,7 +23,8 @@ from ...models import (
     RegistrationStatus,
     User,
 )
-from .filters import PAGE_SIZE, QUERY_MAX_WORDS, AttendanceFilters
+from ..event_list import QUERY_MAX_WORDS
+from .filters import PAGE_SIZE, AttendanceFilters
 from .tickets import parse_ticket, ticket_matches
 
 

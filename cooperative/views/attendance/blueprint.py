@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from ...extensions import db, htmx
+from ...forms.filters import AttendanceFilterForm
 from ...ids import row_id
 from ...models import Attendee, Event, Registration
 from ...refusals import Refused
@@ -65,7 +66,7 @@ def answer(event: Event, row: PartyRow, message: str, *, error: bool = False):
     expires what the session holds, and the row, the event and the volunteer would all
     have to be loaded again to draw it.
     """
-    filters = AttendanceFilters.from_args(request.form)
+    filters = AttendanceFilterForm(request.form).filters
     ticket = _back_to_ticket(event)
     if htmx and ticket is None:
         html = render_template(

@@ -9,11 +9,11 @@ from flask_login import current_user
 from ...extensions import db
 from ...forms.attendance import MessageForm, WalkInForm
 from ...forms.fields import show_refusal
+from ...forms.filters import AttendanceFilterForm
 from ...i18n import current_locale
 from ...models import Event
 from ...refusals import Refused
 from ...services import attendance
-from ...services.attendance import AttendanceFilters
 from ...spreadsheets import csv_response
 from ..decorators import door_event
 from . import display
@@ -28,7 +28,7 @@ def walk_in(event: Event):
     """Add a person at the door, within the seats and meals left: confirmed and checked in
     at once, and paid at the door when they paid. No e-mail address is needed."""
     form = WalkInForm(event, formdata=request.form if request.method == "POST" else None)
-    filters = AttendanceFilters.from_args(request.values)
+    filters = AttendanceFilterForm(request.values).filters
     if request.method == "POST" and form.validate():
         try:
             registration = attendance.add_walk_in(
@@ -123,7 +123,7 @@ def message(event: Event):
 def attendees_csv(event: Event):
     """The list (with its filters, all its pages) as a spreadsheet: one row per person,
     made the way every export is (`spreadsheets.csv_response`)."""
-    rows = attendance.party_rows(event, AttendanceFilters.from_args(request.args))
+    rows = attendance.party_rows(event, AttendanceFilterForm(request.args).filters)
     return csv_response(
         "{}-{}.csv".format(event.slug, _("attendees")),
         display.csv_columns(),
@@ -136,7 +136,7 @@ def attendees_csv(event: Event):
 def print_list(event: Event):
     """The list (with its filters, all its pages) to print on A4: one line per person,
     sorted by name, with a box to tick at the door."""
-    filters = AttendanceFilters.from_args(request.args)
+    filters = AttendanceFilterForm(request.args).filters
     rows = attendance.party_rows(event, filters)
     return render_template(
         "attendance/print_list.html",

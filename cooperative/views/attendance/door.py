@@ -10,13 +10,13 @@ from flask_login import current_user
 from ...extensions import db, htmx
 from ...forms.attendance import DoorPaymentForm
 from ...forms.fields import show_refusal
+from ...forms.filters import AttendanceFilterForm
 from ...models import Event, Registration
 from ...money import format_euros
 from ...refusals import Refused
 from ...services import attendance, audit
 from ...services import payments as payment_service
 from ...services import registration as registrations
-from ...services.attendance import AttendanceFilters
 from ..decorators import door_event
 from .blueprint import (
     LIST_ID,
@@ -41,7 +41,7 @@ def attendees(event: Event):
     An htmx request aimed at the list (`HX-Target: attendee-list`: the search, the
     filters, the pages, the polling) gets only the list.
     """
-    filters = AttendanceFilters.from_args(request.args)
+    filters = AttendanceFilterForm(request.args).filters
     page = attendance.party_page(event, filters)
     filters = filters.on_page(page.number)
     context = {
@@ -214,7 +214,7 @@ def _door_page(event: Event, registration: Registration, form: DoorPaymentForm, 
         event=event,
         row=row,
         form=form,
-        filters=AttendanceFilters.from_args(request.values),
+        filters=AttendanceFilterForm(request.values).filters,
     ), status
 
 
@@ -228,7 +228,7 @@ def refund(event: Event, registration_id: int):
     deadline, after a confirming button. When Stripe does not answer, nothing changes."""
     registration = registration_of(event, registration_id)
     row = attendance.party_row(event, registration.id)
-    filters = AttendanceFilters.from_args(request.values)
+    filters = AttendanceFilterForm(request.values).filters
     if request.method == "POST" and row.can_refund:
         name = registration.contact_name
         before = audit.snapshot(registration, "status", "payment_state", "amount_paid_cents")

@@ -73,14 +73,9 @@ def test_check_in_with_htmx_replaces_the_row_and_moves_the_counters(app, organis
     assert response.status_code == 200
     assert response.headers["HX-Trigger"] == "checkin-changed"
     row = text(response)
-    assert row.startswith(f'\n<li class="party party-confirmed" id="party-{door.ada}">') or (
-        f'<li class="party party-confirmed" id="party-{door.ada}">' in row
-    )
+    assert re.match(rf'\s*<li [^>]*id="party-{door.ada}"', row)  # the party's row, whole
     assert "<html" not in row
-    assert (
-        f'id="attendee-{door.ada_person}-action" class="button button-secondary button-undo">Undo'
-        in row
-    )
+    assert re.search(rf'<button [^>]*id="attendee-{door.ada_person}-action"[^>]*>Undo', row)
     assert '<p id="attendance-status" hx-swap-oob="innerHTML">Ada is checked in.</p>' in row
 
     numbers = text(
@@ -246,7 +241,7 @@ def test_an_organiser_scanning_a_ticket_sees_the_party_and_checks_in(app, organi
 
     assert "At the door" in page and "Diner: Vegan" in page and "No nuts, please" in page
     assert "To pay at the door €10.00" in page and "Bob: Diner" in page
-    assert 'class="button button-checkin button-big">Check in' in page
+    assert re.search(r"<button [^>]*>Check in<", page)
     response = post_form(
         organiser,
         f"/manage/events/{door.event}/attendees/{door.ada_person}/check-in",

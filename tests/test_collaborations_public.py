@@ -146,7 +146,7 @@ def test_htmx_gets_only_the_list(client, city):
 def test_the_form_works_without_javascript(client, city):
     page = client.get("/collaborations").get_data(as_text=True)
     assert re.search(r'<form[^>]* method="get" action="/collaborations"', page)
-    assert '<button type="submit" class="button">' in page
+    assert re.search(r'<button type="submit"[^>]*>', page)
 
 
 def _add_published(app, count: int, start: int = 0) -> None:
@@ -216,7 +216,7 @@ def test_a_collaborations_page_shows_parties_commitments_and_progress(client, ci
     assert "(Business)</span>: Terreinbeheerder" in page
     # The measurable target: a bar and the same in words (100 -> 70, now 82: 60 %).
     assert "From 100 % to 70 %: now 82 % (60 % of the way)." in page
-    assert re.search(r'<progress class="commitment-progress" max="100" value="60"', page)
+    assert re.search(r'<progress [^>]*max="100" value="60"', page)
     # A commitment without a target shows its last note.
     assert "Last update 1 April 2026: Extra inzamelronde geregeld." in page
     # Contact people are never public.

@@ -168,6 +168,27 @@ def test_a_door_payment_that_is_not_a_positive_amount_is_refused(
     assert in_row.status_code == 422 and message in text(in_row)
 
 
+def test_an_amount_too_long_to_read_is_refused_in_the_users_language(app, organiser, door):
+    url = f"/manage/events/{door.event}/parties/{door.ada}/door-payment?lang=nl"
+
+    response = post_form(organiser, url, {"amount": "1" * 25, "on_page": "1"})
+
+    assert response.status_code == 422
+    page = text(response)
+    assert "Veld mag niet langer zijn dan 20 karakters." in page
+    assert typed_amount(page) == "1" * 25
+    assert registration(app, door.ada).amount_paid_cents == 0
+
+
+def test_a_tap_whose_shown_amount_is_no_number_records_the_payment(app, organiser, door):
+    url = f"/manage/events/{door.event}/parties/{door.ada}/door-payment"
+
+    response = post_form(organiser, url, {"amount": "10", "expected_open_cents": "tien"})
+
+    assert response.status_code == 303
+    assert registration(app, door.ada).amount_paid_cents == 1000
+
+
 def test_no_door_payment_for_a_party_that_owes_nothing_or_has_no_place(app, organiser, door):
     for party, message in (
         (door.chris, "This party has nothing left to pay."),

@@ -6,8 +6,7 @@ from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, StopValidation
-from wtforms.widgets import HiddenInput
+from wtforms.validators import DataRequired, Length, StopValidation
 
 from ..i18n import DIET_LABELS, in_diet_order
 from ..models import Event
@@ -15,8 +14,12 @@ from ..services.attendance import WalkIn
 from .fields import EuroField, optional_text, required_text, strip
 from .registration import MultiCheckboxField
 
-# WTForms' own message for `Length`, translated by WTForms (so not extracted here).
-_TOO_LONG = "Field cannot be longer than %(max)d characters."
+# WTForms' own message for `Length`, translated by WTForms (so not extracted here): a
+# plural, looked up with ngettext as `Length` does.
+_TOO_LONG = (
+    "Field cannot be longer than %(max)d character.",
+    "Field cannot be longer than %(max)d characters.",
+)
 
 
 class TypedLength:
@@ -30,7 +33,16 @@ class TypedLength:
         typed = (field.raw_data or [""])[0] or ""
         if len(typed) > self.max:
             field.errors[:] = []
-            raise StopValidation(field.gettext(_TOO_LONG) % {"max": self.max})
+            raise StopValidation(field.ngettext(*_TOO_LONG, self.max) % {"max": self.max})
+
+
+class ShownAmount(IntegerField):
+    """Cents that the page wrote in a hidden field, as it showed them: nobody types it, so
+    anything but a whole number is None, as when it is not sent."""
+
+    def process_formdata(self, valuelist) -> None:
+        text = valuelist[0] if valuelist else ""
+        self.data = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 class DoorPaymentForm(FlaskForm):
@@ -39,7 +51,7 @@ class DoorPaymentForm(FlaskForm):
     nothing), or another amount typed on the party's own page."""
 
     amount = EuroField(_l("Amount paid, in euros"), validators=[TypedLength(20)])
-    expected_open_cents = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    expected_open_cents = ShownAmount()
 
 
 class WalkInForm(FlaskForm):

@@ -1,10 +1,12 @@
-"""GET forms that filter a public list, read from the query string (no CSRF token: they
-change nothing): one per list, shared by its page, its feeds and the API.
+"""GET forms that filter a list (no CSRF token: they change nothing): one per list, shared
+by its page, its feeds and the API; for the lists of the site's people (the attendance
+list, the members' directory) too.
 
 A person's typing is forgiven: `filters` holds the values tidied (spaces collapsed, control
 characters dropped, cut at TEXT_MAX), and the page explains values it does not know. A
 program is told: `validate()` refuses, with a message in English for the API, text longer
 than TEXT_MAX or with a control character (as it was sent) and a period it does not know.
+The lists only people use are never validated: their forms are only read.
 """
 
 from collections.abc import Callable

@@ -181,8 +181,8 @@ def door_payment(event: Event, registration_id: int):
         except Refused as refusal:
             show_refusal(form, refusal, default="amount")
     if form.errors:
-        db.session.rollback()
         if request.form.get("on_page") == "1":
+            db.session.rollback()
             return _door_page(event, registration, form, status=422)
         first = next(message for messages in form.errors.values() for message in messages)
         return refused(event, Refused(first), registration_id=registration_id)

@@ -4,11 +4,12 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask import request
 
 from cooperative import create_app
 from cooperative.extensions import db
-from cooperative.models import Domain, Event, EventStatus, utcnow
+from cooperative.models import Domain, Event, EventStatus, MembershipStatus, utcnow
 from tests.factories import make_user
 
 
@@ -266,3 +267,27 @@ def test_the_menu_folds_away_and_names_each_link_differently(app, client, auth, 
     if lang == "nl":
         assert links["/manage/events"] == "Evenementen beheren"
         assert links["/admin/"] == "Administratie"
+
+
+def test_a_member_is_not_asked_to_join_and_the_page_asks_once_whether_they_are(
+    app, client, auth, count_queries
+):
+    from cooperative.models import Membership
+    from tests.factories import make_member
+
+    def invitations(page: str) -> int:
+        return page.count('href="/join"')
+
+    assert invitations(client.get("/?lang=en").get_data(as_text=True)) == 3  # menu, page, footer
+    with app.app_context():
+        make_member("member@example.org")
+    auth.login("member@example.org")
+    with count_queries as counted:
+        page = client.get("/?lang=en").get_data(as_text=True)
+    assert invitations(page) == 0 and 'href="/members/"' in page
+    assert sum("FROM memberships" in statement for statement in counted.statements) == 1
+
+    with app.app_context():  # an applicant, or a member who left, is still invited
+        db.session.execute(sa.update(Membership).values(status=MembershipStatus.LAPSED))
+        db.session.commit()
+    assert invitations(client.get("/?lang=en").get_data(as_text=True)) == 3

@@ -4,7 +4,7 @@ Who sees a profile is the owner's choice, checked in one place: `services.profil
 """
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, g, render_template, request
 from flask_login import current_user, login_required
 
 from ..extensions import db, htmx
@@ -21,7 +21,7 @@ bp = Blueprint("members", __name__, url_prefix="/members")
 @login_required
 def index():
     """The directory, with filters by neighbourhood and interest; members only."""
-    if not memberships.is_active_member(current_user):
+    if not visitor_is_member():
         return render_template("members/members_only.html"), 403
     form = DirectoryFilterForm(request.args)
     neighbourhood, interest = form.neighbourhood.data or "", form.interest.data or ""
@@ -50,7 +50,16 @@ def show(user_id: int):
     return render_template("members/show.html", profile=profile, user=db.session.get(User, user_id))
 
 
+def visitor_is_member() -> bool:
+    """Whether the person looking at the page is an active member now: asked once a
+    request, however often the menu, the footer and the page ask."""
+    if "visitor_is_member" not in g:
+        g.visitor_is_member = memberships.is_active_member(current_user)
+    return g.visitor_is_member
+
+
 @bp.app_context_processor
 def _membership_helpers() -> dict:
-    """`is_active_member(user)` for templates (the "Members" link in the menu)."""
-    return {"is_active_member": memberships.is_active_member}
+    """`visitor_is_member()` for templates: the menu's "Members" link, and no invitation
+    to join for who is a member already."""
+    return {"visitor_is_member": visitor_is_member}

@@ -69,16 +69,16 @@ def test_a_member_gives_a_proxy_the_holder_accepts_and_both_get_mail(
     given = post_form(client, f"{page}/proxy", {"number": str(bob), "email": "LID2@example.org"})
     assert given.status_code == 303 and given.headers["Location"].endswith("#volmacht")
     state = client.get(f"{page}?lang=nl").text
-    assert "Uw volmacht aan Lid 2" in state and "wacht op acceptatie" in state
+    assert "Je volmacht aan Lid 2" in state and "wacht op acceptatie" in state
     with app.app_context():
         assert mail.send_pending() == (1, 0)
     (asked,) = smtp_server.to("lid2@example.org")
-    assert "Lid 1 geeft u een volmacht" in body_of(asked)
+    assert "Lid 1 geeft je een volmacht" in body_of(asked)
     assert link_in(asked, "/meetings/") == f"{page}#volmacht"
     auth.logout()
     auth.login("lid2@example.org")
     holder_page = client.get(page).text
-    assert "Volmachten aan u" in holder_page and "Van Lid 1" in holder_page
+    assert "Volmachten aan jou" in holder_page and "Van Lid 1" in holder_page
     proxy = _proxy(app)
     accepted = post_form(client, f"{page}/proxies/{proxy.id}/accept")
     assert accepted.status_code == 303
@@ -86,7 +86,7 @@ def test_a_member_gives_a_proxy_the_holder_accepts_and_both_get_mail(
         assert db.session.get(Proxy, proxy.id).status == ProxyStatus.ACCEPTED
         mail.send_pending()
     (told,) = smtp_server.to("lid1@example.org")
-    assert told["Subject"] == "Uw volmacht is geaccepteerd" and "Lid 2" in body_of(told)
+    assert told["Subject"] == "Je volmacht is geaccepteerd" and "Lid 2" in body_of(told)
 
 
 def test_a_proxy_form_with_bad_input_comes_back_with_422_and_the_typing(client, app, auth):
@@ -151,7 +151,7 @@ def test_the_grantor_withdraws_until_the_start_and_is_told_why_not_after(client,
     post_form(client, f"{base}/proxy", {"number": bob, "email": "lid2@example.org"})
     first = _proxy(app)
     assert post_form(client, f"{base}/proxies/{first.id}/withdraw").status_code == 303
-    assert "door u ingetrokken" in client.get(base).text
+    assert "door jou ingetrokken" in client.get(base).text
     post_form(client, f"{base}/proxy", {"number": cor, "email": "lid3@example.org"})
     second = _proxy(app)
     _move(app, meeting.id, timedelta(minutes=-5))
@@ -175,7 +175,7 @@ def test_declining_tells_the_grantor(client, app, auth, smtp_server):
     with app.app_context():
         mail.send_pending()
     (told,) = [m for m in smtp_server.to("lid1@example.org") if "volmacht" in m["Subject"]]
-    assert told["Subject"] == "Uw volmacht is afgewezen"
+    assert told["Subject"] == "Je volmacht is afgewezen"
     assert f"/meetings/{meeting.slug}#volmacht" in body_of(told)
 
 
@@ -190,7 +190,7 @@ def test_registering_for_the_room_gives_a_ticket_online_needs_the_button(client,
     room = post_form(client, f"{base}/attendance", {"mode": "room"})
     assert room.status_code == 303 and room.headers["Location"].endswith("#taking-part")
     page = client.get(f"{base}?lang=nl").text
-    assert "U bent aangemeld voor de zaal." in page and "/r/" in page  # the ticket's page
+    assert "Je bent aangemeld voor de zaal." in page and "/r/" in page  # the ticket's page
     with app.app_context():
         registration = db.session.scalar(sa.select(Registration))
         assert registration.status == RegistrationStatus.CONFIRMED
@@ -211,7 +211,7 @@ def test_registering_for_the_room_gives_a_ticket_online_needs_the_button(client,
             RegistrationStatus.CANCELLED
         )
     cancel = post_form(client, f"{base}/attendance/cancel")
-    assert "U bent al op de vergadering." in client.get(cancel.headers["Location"]).text
+    assert "Je bent al op de vergadering." in client.get(cancel.headers["Location"]).text
 
 
 def test_the_meetings_event_pages_send_everyone_to_the_meeting(client, app, auth):
@@ -315,8 +315,8 @@ def test_a_grantor_checked_in_at_the_door_loses_the_proxy_for_good(client, app, 
     auth.logout()
     auth.login("lid1@example.org")
     page = client.get(base).text
-    assert "vervallen: u kwam zelf naar de vergadering" in page
-    assert "blijft vervallen, ook als uw aanmelding bij de deur ongedaan wordt gemaakt" in page
+    assert "vervallen: je kwam zelf naar de vergadering" in page
+    assert "blijft vervallen, ook als je aanmelding bij de deur ongedaan wordt gemaakt" in page
     with app.app_context():
         assert db.session.scalar(sa.select(Proxy.status)) == ProxyStatus.CANCELLED
         assert db.session.scalar(sa.select(MeetingAttendance.present_at)) is None

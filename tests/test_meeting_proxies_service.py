@@ -118,11 +118,11 @@ def test_only_the_grantor_withdraws_and_only_the_holder_answers(app):
         ada, bob, cor = make_voters(3)
         meeting = convened_meeting()
         proxy = meeting_proxies.give(meeting, ada, bob)
-        with pytest.raises(Refused, match="niet uw volmacht"):
+        with pytest.raises(Refused, match="niet jouw volmacht"):
             meeting_proxies.withdraw(proxy, bob)
-        with pytest.raises(Refused, match="niet aan u"):
+        with pytest.raises(Refused, match="niet aan jou"):
             meeting_proxies.accept(proxy, cor)
-        with pytest.raises(Refused, match="niet aan u"):
+        with pytest.raises(Refused, match="niet aan jou"):
             meeting_proxies.decline(proxy, ada)
         assert proxy.status == ProxyStatus.GIVEN
 
@@ -143,7 +143,7 @@ def test_the_holder_must_be_another_active_member(app):
     with app.app_context():
         ada, bob, cor = make_voters(3)
         meeting = convened_meeting()
-        with pytest.raises(Refused, match="uzelf"):
+        with pytest.raises(Refused, match="jezelf"):
             meeting_proxies.give(meeting, ada, ada)
         bob.status = MembershipStatus.LAPSED
         with pytest.raises(Refused, match="actief lid"):

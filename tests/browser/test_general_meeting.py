@@ -72,7 +72,7 @@ def test_a_general_meeting_from_proxy_to_minutes(page, browser, live_server, app
         phone_b.locator("#number").fill(str(b_number))
         phone_b.locator("#email").fill("b@example.org")
         phone_b.get_by_role("button", name="Mijn volmacht geven").click()
-        expect(phone_b.locator("#volmacht")).to_contain_text(f"Uw volmacht aan {b_name}")
+        expect(phone_b.locator("#volmacht")).to_contain_text(f"Je volmacht aan {b_name}")
         check_page(phone_b)
         log_out(phone_b)
 

@@ -164,6 +164,24 @@ def test_the_grantor_withdraws_until_the_start_and_is_told_why_not_after(client,
         assert db.session.get(Proxy, second.id).status == ProxyStatus.GIVEN
 
 
+def test_after_the_meeting_its_page_shows_what_was_not_what_could_be(client, app, auth):
+    meeting, (_, bob, _cor) = _world(app)
+    base = f"/meetings/{meeting.slug}"
+    auth.login("lid1@example.org")
+    post_form(client, f"{base}/proxy", {"number": bob, "email": "lid2@example.org"})
+    _move(app, meeting.id, timedelta(hours=-3))  # it ended an hour ago
+
+    grantor = client.get(f"{base}?lang=en").text
+    assert 'id="taking-part"' not in grantor  # they had not registered
+    assert "Your proxy to Lid 2" in grantor  # what they did stays in view
+    assert "The meeting has started" not in grantor and "every 5s" not in grantor
+    assert "No vote is open now" not in grantor and 'id="votes"' not in grantor
+    auth.logout()
+    auth.login("lid3@example.org")  # no proxy, no registration: nothing of their part
+    bystander = client.get(f"{base}?lang=en").text
+    assert 'id="taking-part"' not in bystander and 'id="volmacht"' not in bystander
+
+
 def test_declining_tells_the_grantor(client, app, auth, smtp_server):
     meeting, (_, bob, _) = _world(app)
     base = f"/meetings/{meeting.slug}"

@@ -156,6 +156,8 @@ def test_recording_a_bank_transfer(client, app, auth):
     assert post_form(client, url, {"amount": "10,00"}).status_code == 303
     paid = status_of(app, membership_id)
     assert paid.status == MembershipStatus.ACTIVE and paid.number == 1
+    page = client.get(f"/admin/members/{membership_id}?lang=nl").get_data(as_text=True)
+    assert "10,00 · bankoverschrijving · betaald" in page  # in words, not bank_transfer
 
 
 def test_plans_and_domains_are_made_and_changed(client, app, auth):

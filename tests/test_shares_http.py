@@ -3,6 +3,7 @@ purchases and certificates; admins keep classes, decide, record payments, transf
 repayments, and download the register (CSV) and the capital overview (PDF)."""
 
 import io
+import re
 from zoneinfo import ZoneInfo
 
 import pypdf
@@ -331,7 +332,8 @@ def test_admin_approves_records_payment_transfers_and_repays(app, extra):
     early = post_form(
         admin, f"/admin/shares/{number}/repayment?lang=en", {"method": "bank_transfer"}
     )
-    assert early.status_code == 422 and "This share is repaid after" in early.get_data(as_text=True)
+    assert early.status_code == 422
+    assert re.search(r"This share is repaid after \d{1,2} [A-Z][a-z]+ \d{4}\.", early.text)
     with app.app_context():
         share = db.session.scalar(sa.select(Share).where(Share.number == number))
         assert share.repayment_due_on is not None
@@ -347,6 +349,12 @@ def test_admin_approves_records_payment_transfers_and_repays(app, extra):
         assert (
             db.session.scalar(sa.select(Share.repaid_at).where(Share.number == number)) is not None
         )
+    # The history in words: how it was paid and repaid, the day it was to be repaid after.
+    page = admin.get(f"/admin/shares/{number}?lang=en").text
+    lines = [re.sub(r"<[^>]+>", "", line) for line in re.findall(r"<li><time.*?</li>", page)]
+    assert any(line.endswith("· bank transfer") and "paid" in line for line in lines), lines
+    assert any(re.search(r"repaid after \d{1,2} [A-Z][a-z]+ \d{4}$", line) for line in lines)
+    assert not any("bank_transfer" in line or re.search(r"\d{4}-\d\d-\d\d", line) for line in lines)
 
 
 def test_the_register_csv_and_the_overview_pdf(app, extra):

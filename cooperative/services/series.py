@@ -339,7 +339,7 @@ def cancel_date(series: EventSeries, day: date, now: datetime | None = None) -> 
     now = now or utcnow()
     zone = local_zone()
     if not occurs_on(series, day, zone) or (series.until and day > series.until):
-        raise Refused(_l("The series has no date on %(date)s.", date=day.isoformat()))
+        raise Refused(_l("The series has no date on %(date)s.", date=long_date(day)))
     if start_of(series, day) <= now:
         raise Refused(_l("This date has begun or passed, so it cannot be cancelled."))
     event = db.session.scalar(

@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..i18n import local_zone
+from ..i18n import local_zone, long_date
 from ..models import (
     Membership,
     MembershipStatus,
@@ -78,7 +78,7 @@ def record_repayment(
         raise Refused(_l("This share is not marked for repayment."))
     if now.astimezone(local_zone()).date() < share.repayment_due_on:
         raise Refused(
-            _l("This share is repaid after %(day)s.", day=share.repayment_due_on.isoformat())
+            _l("This share is repaid after %(day)s.", day=long_date(share.repayment_due_on))
         )
     if method not in (BANK_TRANSFER, STRIPE_REFUND):
         raise Refused(_l("Please choose how the money goes back."), "method")

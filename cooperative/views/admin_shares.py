@@ -5,6 +5,8 @@ the totals, and the register as CSV and the capital overview as PDF.
 Admins only: others get 403, whoever is not logged in is sent to the log-in page.
 """
 
+from contextlib import suppress
+from datetime import date
 from functools import partial
 
 import sqlalchemy as sa
@@ -23,13 +25,14 @@ from ..forms.shares import (
     SharePaymentForm,
     TransferForm,
 )
-from ..i18n import current_locale
+from ..i18n import current_locale, long_date
 from ..models import (
     Membership,
     PurchaseStatus,
     Share,
     ShareClass,
     ShareEvent,
+    ShareEventKind,
     ShareHolders,
     SharePurchase,
     ShareTransfer,
@@ -41,6 +44,7 @@ from ..refusals import Refused
 from ..services import share_changes, share_documents, share_payments, share_totals, shares
 from ..services.share_classes import ShareClassDetails, save_share_class
 from ..spreadsheets import csv_response
+from .admin import payment_way_label
 from .decorators import admin_required
 from .going_back import commit_or_go_back, commit_or_redraw, form_page
 
@@ -73,11 +77,36 @@ def share_event_label(kind: str) -> str:
     return labels.get(str(kind), str(kind))
 
 
+# The notes the site writes in a share's history itself (the rest an admin wrote).
+_OWN_NOTES = {
+    "application refused": lambda: _("the application was refused"),
+    "membership renewed": lambda: _("the membership was renewed"),
+}
+
+
+def share_event_note(event: ShareEvent) -> str:
+    """The note of a line of a share's history, as the admin reads it: the site's own
+    notes (how it was paid or repaid, the day it is repaid after) in words, and what an
+    admin wrote as they wrote it."""
+    note = event.note or ""
+    if event.kind == ShareEventKind.MARKED_FOR_REPAYMENT:
+        with suppress(ValueError):
+            return _("repaid after %(day)s", day=long_date(date.fromisoformat(note)))
+    if note in _OWN_NOTES:
+        return _OWN_NOTES[note]()
+    way, _space, written = note.partition(" ")
+    label = payment_way_label(way)
+    if label is None:
+        return note
+    return f"{label}: {written}" if written else label
+
+
 @bp.app_context_processor
 def _share_helpers() -> dict:
     return {
         "share_state_label": share_state_label,
         "share_event_label": share_event_label,
+        "share_event_note": share_event_note,
         "holder_name": shares.holder_name,
     }
 

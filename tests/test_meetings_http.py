@@ -255,6 +255,9 @@ def test_preview_send_once_e_mail_to_consenting_members_letters_for_the_rest(
     smtp_server.messages.clear()
     auth.login("admin@example.org")
     url = f"/manage/meetings/{meeting.id}/convocation?lang=en"
+    form = client.get(url).text
+    assert "It goes by e-mail to 1 member who agreed" in form
+    assert "1 member gets a letter" in form
     preview = post_form(client, url, {"text": "Hierbij roepen wij u op.", "preview": "1"})
     assert preview.status_code == 200
     assert "Hierbij roepen wij u op." in preview.text and "Jaarrekening 2026" in preview.text

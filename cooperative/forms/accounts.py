@@ -25,9 +25,11 @@ def password_field(label, message, **kwargs) -> PasswordField:
     return PasswordField(label, validators=[DataRequired(message), password_limit()], **kwargs)
 
 
-def _new_password_fields() -> tuple[PasswordField, PasswordField]:
+def _new_password_fields(new: bool = False) -> tuple[PasswordField, PasswordField]:
+    """The password to choose and the same again; `new` names them so, where the person
+    has one already (changing it, or choosing one after forgetting it)."""
     password = PasswordField(
-        _l("Password"),
+        _l("New password") if new else _l("Password"),
         description=_l("At least %(count)d characters.", count=PASSWORD_MIN_LENGTH),
         validators=[
             DataRequired(_l("Please choose a password.")),
@@ -42,7 +44,7 @@ def _new_password_fields() -> tuple[PasswordField, PasswordField]:
         ],
     )
     confirm = PasswordField(
-        _l("Password again"),
+        _l("New password again") if new else _l("Password again"),
         validators=[
             DataRequired(_l("Please type your password again.")),
             EqualTo("password", _l("The two passwords are not the same.")),
@@ -69,7 +71,7 @@ class ResetRequestForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password, password_confirm = _new_password_fields()
+    password, password_confirm = _new_password_fields(new=True)
 
 
 class ConfirmForm(FlaskForm):

@@ -199,7 +199,7 @@ class PasswordChangeForm(FlaskForm):
     current_password = password_field(
         _l("Your current password"), _l("Please fill in your current password.")
     )
-    password, password_confirm = _new_password_fields()
+    password, password_confirm = _new_password_fields(new=True)
 
 
 class DeleteAccountForm(FlaskForm):

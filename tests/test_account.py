@@ -303,7 +303,8 @@ def test_every_field_on_the_account_page_has_its_own_label(client, app, auth):
         assert page.count(f'for="{field_id}"') <= 1
     # The new password's label points at the new password, not at the e-mail form's.
     assert re.search(
-        r'<label for="password">New password</label>.*?<input[^>]* id="password"[^>]* name="password"',
+        r'<label for="password">New password</label>'
+        r'.*?<input[^>]* id="password"[^>]* name="password"',
         page,
         re.S,
     )

@@ -188,8 +188,12 @@ def test_the_welcome_mail_states_number_and_date_with_the_letter_attached(
 def test_a_member_cancels_with_a_confirmation_and_gets_the_acknowledgement(
     client, app, auth, smtp_server
 ):
+    with app.app_context():
+        make_plan(period="yearly")  # renewed each year, until it is cancelled
+        db.session.commit()
     member(app)
     auth.login()
+    assert "Renewal date" in client.get("/account/?lang=en").get_data(as_text=True)
     with app.app_context():
         ends = register.notice_end_date(register.today())
         mail.send_pending()  # the welcome
@@ -205,6 +209,7 @@ def test_a_member_cancels_with_a_confirmation_and_gets_the_acknowledgement(
     account = client.get("/account/?lang=en").get_data(as_text=True)
     assert "We have received your cancellation." in account
     assert "Cancellation received" in account and "Cancel your membership" not in account
+    assert "Membership ends" in account and "Renewal date" not in account  # one end in view
     with app.app_context():
         entry = entry_of()
         assert entry.cancellation_received_on == register.today()

@@ -4,6 +4,7 @@ Dutch is the default. `?lang=en` or `?lang=nl` on any page switches and remember
 choice in a cookie; a logged-in person's own language comes next.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -43,6 +44,22 @@ COLLABORATION_STATUS_LABELS = {
     "running": _l("Running"),
     "finished": _l("Finished"),
     "stopped": _l("Stopped"),
+}
+# How money came in or went back (a payment's provider, or how a share was repaid), and
+# the state of a payment.
+PAYMENT_WAY_LABELS = {
+    "stripe": _l("online"),
+    "door": _l("at the door"),
+    "bank_transfer": _l("bank transfer"),
+    "sepa_debit": _l("direct debit"),
+    "stripe_refund": _l("refund of the online payment"),
+}
+PAYMENT_STATUS_LABELS = {
+    "open": _l("open"),
+    "paid": _l("paid"),
+    "expired": _l("expired"),
+    "refunded": _l("refunded"),
+    "failed": _l("failed"),
 }
 ORGANISATION_KIND_LABELS = {
     "municipality": _l("Municipality"),
@@ -145,6 +162,12 @@ def measure(value: float | None) -> str:
     return format_decimal(value, format="#,##0.##")
 
 
+def in_words(labels: dict) -> Callable[[str], str]:
+    """A template filter: a stored value in the reader's language, by `labels` (the value
+    itself when `labels` has no word for it)."""
+    return lambda key: str(labels.get(key, key))
+
+
 def init_app(app: Flask) -> None:
     """Register the language cookie and the formatting filters."""
     app.after_request(remember_language)
@@ -152,18 +175,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = long_date
     app.jinja_env.filters["time"] = clock_time
     app.jinja_env.filters["weekday_date"] = weekday_date
-    app.jinja_env.filters["diet"] = lambda key: str(DIET_LABELS.get(key, key))
+    app.jinja_env.filters["diet"] = in_words(DIET_LABELS)
     app.jinja_env.filters["diets"] = diet_list
     app.jinja_env.filters["measure"] = measure
-    app.jinja_env.filters["collaboration_kind"] = lambda key: str(
-        COLLABORATION_KIND_LABELS.get(key, key)
-    )
-    app.jinja_env.filters["collaboration_status"] = lambda key: str(
-        COLLABORATION_STATUS_LABELS.get(key, key)
-    )
-    app.jinja_env.filters["organisation_kind"] = lambda key: str(
-        ORGANISATION_KIND_LABELS.get(key, key)
-    )
+    app.jinja_env.filters["collaboration_kind"] = in_words(COLLABORATION_KIND_LABELS)
+    app.jinja_env.filters["collaboration_status"] = in_words(COLLABORATION_STATUS_LABELS)
+    app.jinja_env.filters["organisation_kind"] = in_words(ORGANISATION_KIND_LABELS)
+    app.jinja_env.filters["payment_way"] = in_words(PAYMENT_WAY_LABELS)
+    app.jinja_env.filters["payment_status"] = in_words(PAYMENT_STATUS_LABELS)
     app.jinja_env.filters["in_diet_order"] = in_diet_order
     app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.globals["current_locale"] = current_locale

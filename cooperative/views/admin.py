@@ -57,38 +57,9 @@ def status_label(status: str) -> str:
     return labels.get(str(status), str(status))
 
 
-def payment_way_label(way: str) -> str | None:
-    """How money came in or went back, in words (a payment's provider, or how a share was
-    repaid); None for what is no such way."""
-    labels = {
-        "stripe": _("online"),
-        "door": _("at the door"),
-        "bank_transfer": _("bank transfer"),
-        "sepa_debit": _("direct debit"),
-        "stripe_refund": _("refund of the online payment"),
-    }
-    return labels.get(str(way))
-
-
-def payment_status_label(status: str) -> str:
-    """The state of a payment, in words."""
-    labels = {
-        "open": _("open"),
-        "paid": _("paid"),
-        "expired": _("expired"),
-        "refunded": _("refunded"),
-        "failed": _("failed"),
-    }
-    return labels.get(str(status), str(status))
-
-
 @bp.app_context_processor
 def _admin_helpers() -> dict:
-    return {
-        "membership_status_label": status_label,
-        "payment_way_label": payment_way_label,
-        "payment_status_label": payment_status_label,
-    }
+    return {"membership_status_label": status_label}
 
 
 @bp.get("/")

@@ -25,7 +25,7 @@ from ..forms.shares import (
     SharePaymentForm,
     TransferForm,
 )
-from ..i18n import current_locale, long_date
+from ..i18n import PAYMENT_WAY_LABELS, current_locale, long_date
 from ..models import (
     Membership,
     PurchaseStatus,
@@ -44,7 +44,6 @@ from ..refusals import Refused
 from ..services import share_changes, share_documents, share_payments, share_totals, shares
 from ..services.share_classes import ShareClassDetails, save_share_class
 from ..spreadsheets import csv_response
-from .admin import payment_way_label
 from .decorators import admin_required
 from .going_back import commit_or_go_back, commit_or_redraw, form_page
 
@@ -95,9 +94,9 @@ def share_event_note(event: ShareEvent) -> str:
     if note in _OWN_NOTES:
         return _OWN_NOTES[note]()
     way, _space, written = note.partition(" ")
-    label = payment_way_label(way)
-    if label is None:
+    if way not in PAYMENT_WAY_LABELS:
         return note
+    label = str(PAYMENT_WAY_LABELS[way])
     return f"{label}: {written}" if written else label
 
 

@@ -19,10 +19,11 @@ from cooperative.models import (
     MembershipStatus,
     User,
 )
-from cooperative.services import mail, register
+from cooperative.services import mail, register, share_payments, shares
 from cooperative.services import membership as memberships
 from tests.conftest import body_of, post_form
 from tests.factories import ADDRESS, make_admin, make_plan, make_user
+from tests.share_factories import make_share_class
 
 JOIN = {"display_name": "Ada", "visibility": "hidden", "privacy": "y", **ADDRESS}
 
@@ -223,6 +224,19 @@ def test_a_member_cancels_with_a_confirmation_and_gets_the_acknowledgement(
     assert "1094 HB" in pdf_text(letter)
     # The page no longer offers to cancel twice.
     assert client.get("/account/membership/cancel").status_code == 303
+
+
+def test_the_cancel_page_says_what_the_shares_bring_back(client, app, auth):
+    membership_id = member(app)
+    with app.app_context():
+        membership = db.session.get(Membership, membership_id)
+        purchase = shares.buy(membership, make_share_class(), 2)
+        share_payments.record_payment(purchase, shares.amount_owed(purchase), make_admin())
+        db.session.commit()
+    auth.login()
+    page = client.get("/account/membership/cancel?lang=en").get_data(as_text=True)
+    assert "Your 2 shares are repaid after the end of the financial year" in page
+    assert "€200.00, what you paid for them." in page
 
 
 # --- the admins' register -----------------------------------------------------------

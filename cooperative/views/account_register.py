@@ -9,7 +9,7 @@ from ..extensions import db
 from ..forms.register import AddressForm, CancelForm, EmailNoticesForm
 from ..i18n import long_date
 from ..models import Membership, MembershipStatus
-from ..services import register
+from ..services import register, share_totals
 from ..services.membership import current_membership
 from .going_back import form_page
 
@@ -78,4 +78,5 @@ def cancel():
         template="register/cancel.html",
         membership=membership,
         ends_on=register.notice_end_date(register.today()),
+        holding=share_totals.holding(membership),
     )

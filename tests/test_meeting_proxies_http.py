@@ -173,7 +173,7 @@ def test_after_the_meeting_its_page_shows_what_was_not_what_could_be(client, app
 
     grantor = client.get(f"{base}?lang=en").text
     assert 'id="taking-part"' not in grantor  # they had not registered
-    assert "Your proxy to Lid 2" in grantor  # what they did stays in view
+    assert "Your proxy to Lid 2 (member 2): not accepted before the meeting." in grantor
     assert "The meeting has started" not in grantor and "every 5s" not in grantor
     assert "No vote is open now" not in grantor and 'id="votes"' not in grantor
     auth.logout()

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from cooperative.extensions import db
 from cooperative.models import (
     Majority,
+    Meeting,
     Membership,
     OpenBallot,
     Proxy,
@@ -22,6 +23,7 @@ from cooperative.models import (
     VoteKind,
     VoteQuestion,
     VoteStatus,
+    utcnow,
 )
 from cooperative.services import meeting_ballots, meeting_votes
 from tests.conftest import post_form
@@ -515,3 +517,23 @@ def test_the_meeting_page_shows_an_open_vote_and_polls_for_changes(client, app, 
     post_form(client, w.vote_url, {"choice": w.options["for"]})
     page = client.get(f"/meetings/{w.slug}?lang=en")
     assert "Jaarrekening 2026: your vote is recorded" in page.text
+
+
+def test_after_the_meeting_its_page_shows_the_results_and_stops_polling(client, app, auth):
+    w = _world(app)
+    auth.login("ada@example.org")
+    page = client.get(f"/meetings/{w.slug}?lang=en").text
+    seen = re.search(r'hx-get="([^"]*/votes\?seen=[^"]*)"', page).group(1).replace("&amp;", "&")
+    with app.app_context():
+        meeting_votes.close_vote(db.session.get(Vote, w.vote_id), chair())
+        meeting = db.session.get(Meeting, w.meeting_id)
+        meeting.ends_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+
+    # A phone left on the page gets the results once more, without the polling.
+    last = client.get(f"{seen}&lang=en", headers=HTMX)
+    assert last.status_code == 200 and "Results" in last.text and "hx-get" not in last.text
+    after = client.get(f"/meetings/{w.slug}?lang=en").text
+    assert 'id="votes"' in after and "Jaarrekening 2026</a>: not adopted" in after  # no votes
+    assert "every 5s" not in after and "No vote is open now." not in after
+    assert 'id="taking-part"' in after  # Ada was there: her part stays in view

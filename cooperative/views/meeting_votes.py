@@ -26,7 +26,7 @@ from flask_login import current_user, login_required
 from ..extensions import db, htmx
 from ..forms.fields import show_refusal
 from ..forms.votes import ballot_form, choices_of
-from ..models import AgendaItem, Meeting, MembershipStatus, Vote, VoteStatus
+from ..models import AgendaItem, Meeting, MembershipStatus, Vote, VoteStatus, utcnow
 from ..refusals import Refused
 from ..services import meeting_ballots, meeting_vote_results, meeting_votes
 from ..services import meetings as meeting_service
@@ -94,8 +94,9 @@ def _votes_section():
 
 
 def votes_section(meeting: Meeting) -> dict:
-    """What `meetings/_votes.html` shows: the opened and closed votes, and which of the
-    open ones the member has a ballot in."""
+    """What `meetings/_votes.html` shows: the opened and closed votes, which of the open
+    ones the member has a ballot in, and whether the meeting is over (then only the
+    results, and nothing polls)."""
     votes = meeting_votes.votes_of(meeting, SHOWN)
     membership = current_membership(current_user)
     open_votes = [vote for vote in votes if vote.status == VoteStatus.OPEN]
@@ -103,7 +104,11 @@ def votes_section(meeting: Meeting) -> dict:
     key = "-".join(
         f"{vote.id}{vote.status.value[0]}{'v' if vote.id in voted else ''}" for vote in votes
     )
-    return {"votes": votes, "voted": voted, "key": key or "none"}
+    # The key changes when the meeting ends: the page polling then gets the results
+    # without the polling.
+    ended = utcnow() >= meeting.ends_at
+    key = (key or "none") + ("-ended" if ended else "")
+    return {"votes": votes, "voted": voted, "key": key, "ended": ended}
 
 
 def _render(vote: Vote, form, standing, status: int = 200):

@@ -318,7 +318,7 @@ def test_admin_approves_records_payment_transfers_and_repays(app, extra):
     asked = post_form(
         admin,
         f"/admin/shares/{number}/transfer",
-        {"member_number": str(bob_number), "note": "brief 1 juni"},
+        {"member_number": str(bob_number), "note": "door brief van 1 juni"},
     )
     assert asked.status_code == 303
     with app.app_context():
@@ -352,7 +352,10 @@ def test_admin_approves_records_payment_transfers_and_repays(app, extra):
     # The history in words: how it was paid and repaid, the day it was to be repaid after.
     page = admin.get(f"/admin/shares/{number}?lang=en").text
     lines = [re.sub(r"<[^>]+>", "", line) for line in re.findall(r"<li><time.*?</li>", page)]
-    assert any(line.endswith("· bank transfer") and "paid" in line for line in lines), lines
+    assert any(re.search(r": paid · .* · bank transfer$", line) for line in lines), lines
+    assert any(re.search(r": repaid · .* · bank transfer$", line) for line in lines), lines
+    # What an admin wrote stays as written, also when it starts with a way to pay ("door").
+    assert any(line.endswith(" · door brief van 1 juni") for line in lines), lines
     assert any(re.search(r"repaid after \d{1,2} [A-Z][a-z]+ \d{4}$", line) for line in lines)
     assert not any("bank_transfer" in line or re.search(r"\d{4}-\d\d-\d\d", line) for line in lines)
 

@@ -89,7 +89,8 @@ def record_repayment(
         stripe_calls.refund(share.payment, amount)
     share.repaid_at = now
     share.repaid_cents = amount
-    record_history(share, ShareEventKind.REPAID, admin, now, note=(f"{method} {note}").strip())
+    written = (note or "").strip()
+    record_history(share, ShareEventKind.REPAID, admin, now, note=f"{method} {written}".strip())
     db.session.flush()
 
 

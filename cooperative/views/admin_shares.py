@@ -91,10 +91,11 @@ def share_event_note(event: ShareEvent) -> str:
     if event.kind == ShareEventKind.MARKED_FOR_REPAYMENT:
         with suppress(ValueError):
             return _("repaid after %(day)s", day=long_date(date.fromisoformat(note)))
-    if note in _OWN_NOTES:
+    if event.kind in (ShareEventKind.REPAID, ShareEventKind.KEPT) and note in _OWN_NOTES:
         return _OWN_NOTES[note]()
     way, _space, written = note.partition(" ")
-    if way not in PAYMENT_WAY_LABELS:
+    paid_or_repaid = (ShareEventKind.PAID, ShareEventKind.UNPAID, ShareEventKind.REPAID)
+    if event.kind not in paid_or_repaid or way not in PAYMENT_WAY_LABELS:
         return note
     label = str(PAYMENT_WAY_LABELS[way])
     return f"{label}: {written}" if written else label

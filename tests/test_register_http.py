@@ -235,8 +235,7 @@ def test_the_cancel_page_says_what_the_shares_bring_back(client, app, auth):
         db.session.commit()
     auth.login()
     page = client.get("/account/membership/cancel?lang=en").get_data(as_text=True)
-    assert "Your 2 shares are repaid after the end of the financial year" in page
-    assert "€200.00, what you paid for them." in page
+    assert "What you paid for your shares, €200.00, is repaid after the end of" in page
 
 
 # --- the admins' register -----------------------------------------------------------

@@ -78,5 +78,5 @@ def cancel():
         template="register/cancel.html",
         membership=membership,
         ends_on=register.notice_end_date(register.today()),
-        holding=share_totals.holding(membership),
+        shares_paid_cents=share_totals.holding(membership)[1],
     )

@@ -112,6 +112,11 @@ class Meeting(db.Model):
     def is_convened(self) -> bool:
         return self.convened_at is not None
 
+    def is_over(self, now: datetime | None = None) -> bool:
+        """Whether the meeting has ended (at `now`): nobody takes part, gives or accepts
+        a proxy any more, and its page shows what happened."""
+        return (now or utcnow()) >= self.ends_at
+
 
 class AgendaItem(db.Model):
     """One point of the agenda, in order; whether the members vote on it, and whether it

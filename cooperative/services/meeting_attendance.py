@@ -177,7 +177,7 @@ def _check_may_register(meeting: Meeting, membership: Membership, now: datetime)
         raise Refused(_l("Only active members take part in the general meeting."), "mode")
     if not meeting.is_convened:
         raise Refused(_l("This meeting has not been convened yet."), "mode")
-    if now >= meeting.ends_at:
+    if meeting.is_over(now):
         raise Refused(_l("This meeting is over."), "mode")
     attendance = attendance_of(meeting, membership)
     if attendance is not None and attendance.present_at is not None:

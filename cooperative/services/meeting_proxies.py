@@ -201,7 +201,7 @@ def _check_may_grant(
         _check_before_start(meeting, now)
     elif not meeting.is_convened:
         raise Refused(_l("This meeting has not been convened yet."), "meeting")
-    elif now >= meeting.ends_at:
+    elif meeting.is_over(now):
         raise Refused(_l("This meeting is over."), "meeting")
     if grantor.status != MembershipStatus.ACTIVE:
         raise Refused(_l("Only active members can give a proxy."), "meeting")
@@ -334,7 +334,7 @@ def accept(proxy: Proxy, by: Membership, now: datetime | None = None) -> Proxy:
         raise Refused(_l("This proxy was not given to you."), "proxy")
     if proxy.status != ProxyStatus.GIVEN:
         raise Refused(_l("This proxy is no longer waiting for an answer."), "proxy")
-    if now >= meeting.ends_at:
+    if meeting.is_over(now):
         raise Refused(_l("This meeting is over."), "proxy")
     proxy.status = ProxyStatus.ACCEPTED
     proxy.accepted_at = now

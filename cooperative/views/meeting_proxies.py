@@ -50,7 +50,7 @@ def member_part(meeting: Meeting, proxy_form=None, attend_form=None) -> dict:
         "present": present,
         "before_start": before_start,
         "online_open": meeting_attendance.online_open(meeting, now),
-        "ended": now >= meeting.ends_at,
+        "ended": meeting.is_over(now),
         "may_give": meeting.proxies_allowed
         and before_start
         and not live_given

@@ -26,7 +26,7 @@ from flask_login import current_user, login_required
 from ..extensions import db, htmx
 from ..forms.fields import show_refusal
 from ..forms.votes import ballot_form, choices_of
-from ..models import AgendaItem, Meeting, MembershipStatus, Vote, VoteStatus, utcnow
+from ..models import AgendaItem, Meeting, MembershipStatus, Vote, VoteStatus
 from ..refusals import Refused
 from ..services import meeting_ballots, meeting_vote_results, meeting_votes
 from ..services import meetings as meeting_service
@@ -106,7 +106,7 @@ def votes_section(meeting: Meeting) -> dict:
     )
     # The key changes when the meeting ends: the page polling then gets the results
     # without the polling.
-    ended = utcnow() >= meeting.ends_at
+    ended = meeting.is_over()
     key = (key or "none") + ("-ended" if ended else "")
     return {"votes": votes, "voted": voted, "key": key, "ended": ended}
 

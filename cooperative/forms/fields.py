@@ -294,6 +294,14 @@ def _fields_in(fields):
             yield from _fields_in(field)
 
 
+def first_error(form) -> str | None:
+    """After validating (and `show_refusal`): the message of the first refused field, or
+    None."""
+    for messages in form.errors.values():
+        return messages[0]
+    return None
+
+
 def show_refusal(form, refusal: Refused, default: str | None = None) -> None:
     """Put a service's refusal next to the field it names (`slug`, or `people-0-meal`
     inside a list of subforms), else next to the field `default`, else above the form.

@@ -18,7 +18,7 @@ from ..services.attendance.filters import PAGE_MAX, SHOW_CHOICES, AttendanceFilt
 from ..services.collaboration_register import KINDS, STATUSES, CollaborationFilters
 from ..services.collectives import CollectiveFilters
 from ..services.event_list import PERIOD_DAYS, EventFilters
-from .fields import CONTROL_CHARACTERS, page_number, strip
+from .fields import CONTROL_CHARACTERS, first_error, page_number, strip
 
 TEXT_MAX = 200
 # CONTROL_CHARACTERS as a JSON Schema pattern, for the API's document.
@@ -92,9 +92,7 @@ class FilterForm(Form):
 
     def first_error(self) -> str | None:
         """After `validate()`: the message of the first refused field, or None."""
-        for messages in self.errors.values():
-            return messages[0]
-        return None
+        return first_error(self)
 
 
 class EventFilterForm(FilterForm):

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ...extensions import db, htmx
 from ...forms.attendance import DoorPaymentForm
-from ...forms.fields import show_refusal
+from ...forms.fields import first_error, show_refusal
 from ...forms.filters import AttendanceFilterForm
 from ...models import Event, Registration
 from ...money import format_euros
@@ -184,8 +184,7 @@ def door_payment(event: Event, registration_id: int):
         if request.form.get("on_page") == "1":
             db.session.rollback()
             return _door_page(event, registration, form, status=422)
-        first = next(message for messages in form.errors.values() for message in messages)
-        return refused(event, Refused(first), registration_id=registration_id)
+        return refused(event, Refused(first_error(form)), registration_id=registration_id)
     name = registration.contact_name
     if payment is None:
         message = _(

@@ -45,6 +45,29 @@ COLLABORATION_STATUS_LABELS = {
     "finished": _l("Finished"),
     "stopped": _l("Stopped"),
 }
+# A membership's status, a share's state and the lines of its history, as admins read them.
+MEMBERSHIP_STATUS_LABELS = {
+    "pending_payment": _l("Waiting for payment"),
+    "pending_approval": _l("Waiting for approval"),
+    "active": _l("Active"),
+    "lapsed": _l("Lapsed"),
+    "cancelled": _l("Rejected or cancelled"),
+}
+SHARE_STATE_LABELS = {
+    "unpaid": _l("not paid yet"),
+    "paid": _l("paid"),
+    "to_repay": _l("to be repaid"),
+    "repaid": _l("repaid"),
+}
+SHARE_EVENT_LABELS = {
+    "issued": _l("issued"),
+    "paid": _l("paid"),
+    "unpaid": _l("not paid: the bank took the payment back"),
+    "transferred": _l("transferred"),
+    "to_repay": _l("marked for repayment"),
+    "repaid": _l("repaid"),
+    "kept": _l("held again: the member came back"),
+}
 # How money came in or went back (a payment's provider, or how a share was repaid), and
 # the state of a payment.
 PAYMENT_WAY_LABELS = {

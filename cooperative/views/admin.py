@@ -18,7 +18,7 @@ from ..forms.membership import (
     MemberFilterForm,
     PlanForm,
 )
-from ..i18n import current_locale
+from ..i18n import MEMBERSHIP_STATUS_LABELS, current_locale, in_words
 from ..models import (
     Domain,
     Membership,
@@ -45,16 +45,8 @@ PAGE_SIZE = 50
 STATUSES = [status.value for status in MembershipStatus]
 
 
-def status_label(status: str) -> str:
-    """The status of a membership in words, in the admin's language."""
-    labels = {
-        "pending_payment": _("Waiting for payment"),
-        "pending_approval": _("Waiting for approval"),
-        "active": _("Active"),
-        "lapsed": _("Lapsed"),
-        "cancelled": _("Rejected or cancelled"),
-    }
-    return labels.get(str(status), str(status))
+# The status of a membership in words, in the admin's language.
+status_label = in_words(MEMBERSHIP_STATUS_LABELS)
 
 
 @bp.app_context_processor

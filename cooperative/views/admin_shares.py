@@ -25,7 +25,14 @@ from ..forms.shares import (
     SharePaymentForm,
     TransferForm,
 )
-from ..i18n import PAYMENT_WAY_LABELS, current_locale, long_date
+from ..i18n import (
+    PAYMENT_WAY_LABELS,
+    SHARE_EVENT_LABELS,
+    SHARE_STATE_LABELS,
+    current_locale,
+    in_words,
+    long_date,
+)
 from ..models import (
     Membership,
     PurchaseStatus,
@@ -52,28 +59,9 @@ bp = Blueprint("admin_shares", __name__, url_prefix="/admin")
 PAGE_SIZE = 100
 
 
-def share_state_label(state: str) -> str:
-    """A share's state in words, in the admin's language."""
-    labels = {
-        "unpaid": _("not paid yet"),
-        "paid": _("paid"),
-        "to_repay": _("to be repaid"),
-        "repaid": _("repaid"),
-    }
-    return labels.get(state, state)
-
-
-def share_event_label(kind: str) -> str:
-    labels = {
-        "issued": _("issued"),
-        "paid": _("paid"),
-        "unpaid": _("not paid: the bank took the payment back"),
-        "transferred": _("transferred"),
-        "to_repay": _("marked for repayment"),
-        "repaid": _("repaid"),
-        "kept": _("held again: the member came back"),
-    }
-    return labels.get(str(kind), str(kind))
+# A share's state, and a line of its history, in words in the admin's language.
+share_state_label = in_words(SHARE_STATE_LABELS)
+share_event_label = in_words(SHARE_EVENT_LABELS)
 
 
 # The notes the site writes in a share's history itself (the rest an admin wrote).
